@@ -1,0 +1,308 @@
+//! JSON access-log lines with any key names.
+//!
+//! Values are read straight from the line with a serde visitor: strings without escapes are
+//! borrowed, unknown keys are skipped without allocation, nested objects count as dotted keys
+//! (`{"error":{"message":…}}` is `error.message`). No `serde_json::Value` is built.
+//!
+//! API Gateway writes whatever the template says, so a template with unquoted numbers
+//! (`"status":$context.status`) yields invalid JSON when a value is `-`; such lines are
+//! retried with bare `-` values read as missing.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use super::fields::KeyMap;
+use super::record::{RawRecord, SkipReason};
+
+/// Decodes JSON access-log lines.
+#[derive(Debug, Clone, Default)]
+pub struct JsonDecoder {
+    keys: KeyMap,
+}
+
+impl JsonDecoder {
+    /// A decoder mapping keys through `keys`.
+    pub fn new(keys: KeyMap) -> Self {
+        JsonDecoder { keys }
+    }
+
+    /// Decodes one line (without its newline).
+    pub fn decode<'a>(&mut self, line: &'a [u8]) -> Result<RawRecord<'a>, SkipReason> {
+        let mut record = RawRecord::default();
+        if parse_into(line, &mut self.keys, &mut record).is_ok() {
+            return Ok(record);
+        }
+        let text = std::str::from_utf8(line).map_err(|_| SkipReason::InvalidUtf8)?;
+        if !text.trim_start().starts_with('{') {
+            return Err(SkipReason::FormatMismatch);
+        }
+        let repaired = repair_bare_dashes(text).ok_or(SkipReason::InvalidJson)?;
+        let mut record = RawRecord::default();
+        parse_into(repaired.as_bytes(), &mut self.keys, &mut record)
+            .map_err(|_| SkipReason::InvalidJson)?;
+        Ok(record.into_owned())
+    }
+}
+
+fn parse_into<'a>(
+    line: &'a [u8],
+    keys: &mut KeyMap,
+    out: &mut RawRecord<'a>,
+) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(line);
+    MapSeed {
+        keys,
+        out,
+        prefix: None,
+    }
+    .deserialize(&mut de)?;
+    de.end()
+}
+
+/// Replaces bare `-` values (`"status":-,`) with `null`; `None` when there is none.
+fn repair_bare_dashes(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut changed = false;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'-' => {
+                let before = text[..i].trim_end();
+                let after = text[i + 1..].trim_start();
+                if (before.ends_with(':') || before.ends_with('['))
+                    && (after.starts_with(',') || after.starts_with('}'))
+                {
+                    out.push_str(&text[last..i]);
+                    out.push_str("null");
+                    last = i + 1;
+                    changed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
+}
+
+struct MapSeed<'r, 'a> {
+    keys: &'r mut KeyMap,
+    out: &'r mut RawRecord<'a>,
+    prefix: Option<&'r str>,
+}
+
+impl<'de, 'r> DeserializeSeed<'de> for MapSeed<'r, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, 'r> Visitor<'de> for MapSeed<'r, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let full_key: Cow<'_, str> = match self.prefix {
+                Some(prefix) => Cow::Owned(format!("{prefix}.{}", key.0)),
+                None => Cow::Borrowed(&*key.0),
+            };
+            map.next_value_seed(ValueSeed {
+                keys: &mut *self.keys,
+                out: &mut *self.out,
+                key: &full_key,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A map key, borrowed from the line unless it contains escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct ValueSeed<'r, 'a> {
+    keys: &'r mut KeyMap,
+    out: &'r mut RawRecord<'a>,
+    key: &'r str,
+}
+
+impl<'r, 'de> ValueSeed<'r, 'de> {
+    fn store(self, value: Cow<'de, str>) {
+        if let Some(field) = self.keys.resolve(self.key) {
+            self.out.set(field, value);
+        }
+    }
+}
+
+impl<'de, 'r> DeserializeSeed<'de> for ValueSeed<'r, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, 'r> Visitor<'de> for ValueSeed<'r, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.store(Cow::Borrowed(v));
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.store(Cow::Owned(v.to_string()));
+        Ok(())
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
+        self.store(Cow::Owned(v));
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.store(Cow::Owned(v.to_string()));
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.store(Cow::Owned(v.to_string()));
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.store(Cow::Owned(v.to_string()));
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<(), M::Error> {
+        MapSeed {
+            keys: self.keys,
+            out: self.out,
+            prefix: Some(self.key),
+        }
+        .visit_map(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::fields::Field;
+
+    fn decode(line: &str) -> Result<RawRecord<'_>, SkipReason> {
+        JsonDecoder::default().decode(line.as_bytes())
+    }
+
+    #[test]
+    fn string_and_number_values() {
+        let r =
+            decode(r#"{"status":"200","responseLatency":12,"integration.latency":"-"}"#).unwrap();
+        assert_eq!(r.get(Field::Status), Some("200"));
+        assert_eq!(r.get(Field::ResponseLatency), Some("12"));
+        assert_eq!(r.get(Field::IntegrationLatency), None);
+    }
+
+    #[test]
+    fn nested_objects_are_dotted_keys() {
+        let r = decode(r#"{"error":{"message":"Forbidden","responseType":"INVALID_API_KEY"},"identity":{"apiKeyId":"k1"}}"#).unwrap();
+        assert_eq!(r.get(Field::ErrorMessage), Some("Forbidden"));
+        assert_eq!(r.get(Field::ErrorResponseType), Some("INVALID_API_KEY"));
+        assert_eq!(r.get(Field::ApiKeyId), Some("k1"));
+    }
+
+    #[test]
+    fn unquoted_dash_values_are_repaired() {
+        let r = decode(r#"{"status":504,"integrationLatency":-, "responseLatency": - }"#).unwrap();
+        assert_eq!(r.get(Field::Status), Some("504"));
+        assert_eq!(r.get(Field::IntegrationLatency), None);
+        assert_eq!(r.get(Field::ResponseLatency), None);
+    }
+
+    #[test]
+    fn escaped_strings_and_unknown_keys() {
+        let r = decode(
+            r#"{"ua":"a \"quoted\" agent","errorMessage":"bad \"thing\"","list":[1,2,{"a":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.get(Field::ErrorMessage), Some("bad \"thing\""));
+    }
+
+    #[test]
+    fn broken_lines_have_reasons() {
+        assert_eq!(
+            decode(r#"{"status":"200""#).unwrap_err(),
+            SkipReason::InvalidJson
+        );
+        assert_eq!(decode("hello").unwrap_err(), SkipReason::FormatMismatch);
+        assert_eq!(
+            JsonDecoder::default()
+                .decode(b"{\"status\":\"\xff\"}")
+                .unwrap_err(),
+            SkipReason::InvalidUtf8
+        );
+    }
+}

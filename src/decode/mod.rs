@@ -1,0 +1,256 @@
+//! Bytes to requests: access-log line decoders and per-file format detection.
+//!
+//! Knows nothing of analysis. Every decoder turns one line into a [`RawRecord`] (text values
+//! by meaning), which becomes a typed [`Request`] or a [`SkipReason`].
+
+pub mod fields;
+pub mod json;
+pub mod presets;
+pub mod record;
+pub mod template;
+pub mod time;
+pub mod xml;
+
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::model::Request;
+pub use fields::{Field, KeyMap};
+use json::JsonDecoder;
+use presets::{preset, PresetName};
+pub use record::{RawRecord, SkipReason};
+pub use template::{Template, TemplateError};
+use xml::XmlDecoder;
+
+/// Which access-log family to expect (`--input-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum InputFormat {
+    /// Detect per file from its first lines.
+    #[default]
+    Auto,
+    /// JSON lines with any key names.
+    Json,
+    /// XML lines (`<request id="…"> <status>…</status> …`).
+    Xml,
+    /// The REST or HTTP API CLF presets (current and older variants).
+    Clf,
+    /// The REST or HTTP API CSV presets.
+    Csv,
+}
+
+/// How to decode access logs: the user's choices.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    /// The family to expect.
+    pub input_format: InputFormat,
+    /// The stage's format string, when the user gave it (`--access-format`).
+    pub access_format: Option<Template>,
+    /// `--field meaning=key` overrides.
+    pub fields: Vec<(Field, String)>,
+}
+
+/// A format cannot be chosen for an input.
+#[derive(Debug, Error)]
+pub enum DetectError {
+    /// No candidate decodes the sample.
+    #[error("{file}: unknown log format; tried {tried} on the first {lines} lines and none fits (first line: {first_line:?}). Use --input-format or --access-format.")]
+    Unknown {
+        /// The input's name.
+        file: String,
+        /// Formats tried, comma-separated.
+        tried: String,
+        /// Sample size.
+        lines: usize,
+        /// The first sample line, shortened.
+        first_line: String,
+    },
+}
+
+/// A line decoder for one input; cheap to clone, one clone per parallel chunk.
+#[derive(Debug, Clone)]
+pub enum Decoder {
+    /// JSON lines.
+    Json(JsonDecoder),
+    /// XML lines.
+    Xml(XmlDecoder),
+    /// A `$context` template (presets included).
+    Template(Arc<Template>),
+}
+
+impl Decoder {
+    /// Decodes one line (without its newline) into a request.
+    pub fn decode<'a>(&mut self, line: &'a [u8]) -> Result<Request<'a>, SkipReason> {
+        let raw = match self {
+            Decoder::Json(d) => d.decode(line)?,
+            Decoder::Xml(d) => d.decode(line)?,
+            Decoder::Template(t) => t.decode(line)?,
+        };
+        raw.into_request()
+    }
+}
+
+/// The decoder chosen for an input, with the name shown to users.
+#[derive(Debug, Clone)]
+pub struct Detected {
+    /// The decoder.
+    pub decoder: Decoder,
+    /// `json`, `xml`, `rest-clf`, `access-format`, …
+    pub format: String,
+}
+
+/// Chooses the decoder for an input from its first lines (`sample`, newlines stripped).
+pub fn detect(
+    file: &str,
+    sample: &[&[u8]],
+    options: &DecodeOptions,
+) -> Result<Detected, DetectError> {
+    if let Some(template) = &options.access_format {
+        return Ok(from_template(template, options));
+    }
+    let candidates = candidates(options);
+    if sample.is_empty() {
+        let (format, decoder) = candidates.into_iter().next().expect("candidates");
+        return Ok(Detected { decoder, format });
+    }
+    let mut best: Option<(usize, String, Decoder)> = None;
+    for (format, mut decoder) in candidates.iter().cloned() {
+        let fits = sample
+            .iter()
+            .filter(|line| decoder.decode(line).is_ok())
+            .count();
+        if fits > best.as_ref().map_or(0, |(n, _, _)| *n) {
+            best = Some((fits, format, decoder));
+        }
+    }
+    match best {
+        Some((fits, format, decoder)) if fits * 2 >= sample.len() => {
+            Ok(Detected { decoder, format })
+        }
+        _ => Err(DetectError::Unknown {
+            file: file.to_string(),
+            tried: candidates
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            lines: sample.len(),
+            first_line: shorten(&String::from_utf8_lossy(sample[0]), 120),
+        }),
+    }
+}
+
+fn from_template(template: &Template, options: &DecodeOptions) -> Detected {
+    match template.json_keys() {
+        Some(mut keys) => {
+            keys.extend(options.fields.iter().cloned());
+            Detected {
+                decoder: Decoder::Json(JsonDecoder::new(KeyMap::new(&keys))),
+                format: "access-format (JSON)".into(),
+            }
+        }
+        None => Detected {
+            decoder: Decoder::Template(Arc::new(template.clone())),
+            format: "access-format".into(),
+        },
+    }
+}
+
+fn candidates(options: &DecodeOptions) -> Vec<(String, Decoder)> {
+    let keys = KeyMap::new(&options.fields);
+    let json = (
+        "json".to_string(),
+        Decoder::Json(JsonDecoder::new(keys.clone())),
+    );
+    let xml = ("xml".to_string(), Decoder::Xml(XmlDecoder::new(keys)));
+    let presets = |names: &[PresetName]| -> Vec<(String, Decoder)> {
+        names
+            .iter()
+            .map(|name| {
+                let template = Template::parse(preset(*name)).expect("presets are valid");
+                (
+                    name.as_str().to_string(),
+                    Decoder::Template(Arc::new(template)),
+                )
+            })
+            .collect()
+    };
+    const CLF: [PresetName; 4] = [
+        PresetName::RestClf,
+        PresetName::HttpClf,
+        PresetName::RestClfLegacy,
+        PresetName::HttpClfLegacy,
+    ];
+    const CSV: [PresetName; 2] = [PresetName::RestCsv, PresetName::HttpCsv];
+    match options.input_format {
+        InputFormat::Json => vec![json],
+        InputFormat::Xml => vec![xml],
+        InputFormat::Clf => presets(&CLF),
+        InputFormat::Csv => presets(&CSV),
+        InputFormat::Auto => {
+            let mut all = vec![json, xml];
+            all.extend(presets(&CLF));
+            all.extend(presets(&CSV));
+            all
+        }
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect_lines(lines: &[&str]) -> Result<Detected, DetectError> {
+        let sample: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        detect("test.log", &sample, &DecodeOptions::default())
+    }
+
+    #[test]
+    fn detects_each_family() {
+        let clf = r#"203.0.113.17 - - [25/Nov/2026:02:56:04 +0000] "GET /pets/{petId} HTTP/1.1" 200 49 c5a56ba0-fd42-4425-b7d2-5e8836563270 Vts2FFmArPEFh8g="#;
+        assert_eq!(detect_lines(&[clf]).unwrap().format, "rest-clf");
+        let http_clf = r#"198.51.100.23 - - [25/Nov/2026:02:56:04 +0000] "GET GET /pets/{petId} HTTP/1.1" 200 49 Jx2bFhRqoAMEVQA= Jx2bFhRqoAMEVQA="#;
+        assert_eq!(detect_lines(&[http_clf]).unwrap().format, "http-clf");
+        let csv = "203.0.113.17,-,-,25/Nov/2026:02:56:04 +0000,GET,/pets/{petId},HTTP/1.1,200,49,c5a56ba0-fd42-4425-b7d2-5e8836563270,Vts2FFmArPEFh8g=";
+        assert_eq!(detect_lines(&[csv]).unwrap().format, "rest-csv");
+        let http_csv = "198.51.100.23,25/Nov/2026:02:56:04 +0000,GET,GET /pets,HTTP/1.1,200,49,Jx2bFhRqoAMEVQA=";
+        assert_eq!(detect_lines(&[http_csv]).unwrap().format, "http-csv");
+        let json = r#"{"requestTime":"25/Nov/2026:02:56:04 +0000","status":"200"}"#;
+        assert_eq!(detect_lines(&[json]).unwrap().format, "json");
+        let xml = r#"<request id="x"> <requestTime>25/Nov/2026:02:56:04 +0000</requestTime> <status>200</status> </request>"#;
+        assert_eq!(detect_lines(&[xml]).unwrap().format, "xml");
+    }
+
+    #[test]
+    fn unknown_format_names_the_file_and_what_was_tried() {
+        let err = detect_lines(&["hello world", "more text"]).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("test.log"), "{message}");
+        assert!(message.contains("rest-clf"), "{message}");
+        assert!(message.contains("hello world"), "{message}");
+    }
+
+    #[test]
+    fn access_format_json_template_maps_custom_keys() {
+        let options = DecodeOptions {
+            access_format: Some(
+                Template::parse(r#"{"t":"$context.requestTimeEpoch","code":"$context.status"}"#)
+                    .unwrap(),
+            ),
+            ..DecodeOptions::default()
+        };
+        let mut detected = detect("x", &[], &options).unwrap();
+        let request = detected
+            .decoder
+            .decode(br#"{"t":"1795575364112","code":"429"}"#)
+            .unwrap();
+        assert_eq!(request.status, Some(429));
+    }
+}

@@ -1,0 +1,264 @@
+//! The raw values a decoder found in one line, and their conversion into a typed
+//! [`Request`]; plus the reasons a line can fail to become one.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use super::fields::Field;
+use super::time::{parse_any_time, parse_epoch};
+use crate::model::Request;
+
+/// Why a line did not become a request. The names are what users see in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// The line is not valid UTF-8.
+    InvalidUtf8,
+    /// A JSON-looking line that does not parse.
+    InvalidJson,
+    /// The line does not fit the file's format.
+    FormatMismatch,
+    /// The line has no request time.
+    MissingTime,
+    /// The request time is not a time.
+    InvalidTime,
+    /// The status is not a number.
+    InvalidStatus,
+    /// A latency is not a number.
+    InvalidLatency,
+    /// The line is longer than the limit.
+    LineTooLong,
+    /// The input ended in the middle of compressed data or could not be read further.
+    TruncatedInput,
+}
+
+impl SkipReason {
+    /// The reason as shown in reports and used as key in `inputs.skipped_by_reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::InvalidUtf8 => "invalid UTF-8",
+            SkipReason::InvalidJson => "invalid JSON",
+            SkipReason::FormatMismatch => "does not match the format",
+            SkipReason::MissingTime => "no request time",
+            SkipReason::InvalidTime => "invalid request time",
+            SkipReason::InvalidStatus => "invalid status",
+            SkipReason::InvalidLatency => "invalid latency",
+            SkipReason::LineTooLong => "line too long",
+            SkipReason::TruncatedInput => "truncated or unreadable input",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text values of one line, by meaning; missing values are never stored.
+#[derive(Debug, Default, Clone)]
+pub struct RawRecord<'a> {
+    values: [Option<Cow<'a, str>>; Field::ALL.len()],
+}
+
+/// Whether a logged value means "no value": API Gateway writes `-` for missing values,
+/// `(none)` for an unmatched base path; empty and `null` text come from user templates.
+pub fn is_missing(value: &str) -> bool {
+    matches!(value.trim(), "-" | "" | "(none)" | "null")
+}
+
+impl<'a> RawRecord<'a> {
+    /// Stores a value unless it is a missing marker or the field already has a value
+    /// (the first non-missing spelling of a field wins).
+    pub fn set(&mut self, field: Field, value: Cow<'a, str>) {
+        let slot = &mut self.values[field as usize];
+        if slot.is_none() && !is_missing(&value) {
+            *slot = Some(value);
+        }
+    }
+
+    /// The value of a field, if the line had one.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.values[field as usize].as_deref()
+    }
+
+    /// Whether no value was found at all.
+    pub fn is_empty(&self) -> bool {
+        self.values.iter().all(Option::is_none)
+    }
+
+    /// Copies every value so the record no longer borrows from its line.
+    pub fn into_owned(self) -> RawRecord<'static> {
+        RawRecord {
+            values: self
+                .values
+                .map(|v| v.map(|value| Cow::Owned(value.into_owned()))),
+        }
+    }
+
+    fn take(&mut self, field: Field) -> Option<Cow<'a, str>> {
+        self.values[field as usize].take()
+    }
+
+    /// Converts the text values into a typed request.
+    pub fn into_request(mut self) -> Result<Request<'a>, SkipReason> {
+        let time_ms = match (
+            self.get(Field::RequestTimeEpoch),
+            self.get(Field::RequestTime),
+        ) {
+            (Some(epoch), _) => parse_epoch(epoch).ok_or(SkipReason::InvalidTime)?,
+            (None, Some(time)) => parse_any_time(time).ok_or(SkipReason::InvalidTime)?,
+            (None, None) => return Err(SkipReason::MissingTime),
+        };
+        let status = match self.get(Field::Status) {
+            Some(s) => Some(parse_status(s).ok_or(SkipReason::InvalidStatus)?),
+            None => None,
+        };
+        let latency_ms = parse_latency(self.get(Field::ResponseLatency))?;
+        let integration_latency_ms = parse_latency(self.get(Field::IntegrationLatency))?;
+
+        let route_key = self.take(Field::RouteKey);
+        let resource = self.take(Field::ResourcePath);
+        let mut method = self.take(Field::HttpMethod);
+        if method.is_none() {
+            // An HTTP API route key carries its method: `GET /pets`.
+            method = route_key
+                .as_deref()
+                .and_then(|key| key.split_once(' '))
+                .map(|(m, _)| Cow::Owned(m.to_string()));
+        }
+        let route = match (route_key, resource, &method) {
+            (Some(key), _, _) => Some(key),
+            (None, Some(resource), Some(m)) => Some(Cow::Owned(format!("{m} {resource}"))),
+            (None, Some(resource), None) => Some(resource),
+            (None, None, _) => None,
+        };
+        let api_key = self
+            .take(Field::ApiKeyId)
+            .or_else(|| self.take(Field::ApiKey));
+        let error_message = self.take(Field::ErrorMessage).map(strip_quotes);
+        Ok(Request {
+            time_ms,
+            status,
+            method,
+            route,
+            stage: self.take(Field::Stage),
+            api_key,
+            error_type: self.take(Field::ErrorResponseType),
+            error_message,
+            latency_ms,
+            integration_latency_ms,
+        })
+    }
+}
+
+fn parse_status(s: &str) -> Option<u16> {
+    let status: u16 = s.trim().parse().ok()?;
+    (100..=599).contains(&status).then_some(status)
+}
+
+fn parse_latency(value: Option<&str>) -> Result<Option<f64>, SkipReason> {
+    match value {
+        None => Ok(None),
+        Some(s) => match s.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+            _ => Err(SkipReason::InvalidLatency),
+        },
+    }
+}
+
+/// `$context.error.messageString` is the message wrapped in double quotes.
+fn strip_quotes(message: Cow<'_, str>) -> Cow<'_, str> {
+    let quoted = message.len() >= 2 && message.starts_with('"') && message.ends_with('"');
+    if !quoted {
+        return message;
+    }
+    match message {
+        Cow::Borrowed(s) => Cow::Borrowed(&s[1..s.len() - 1]),
+        Cow::Owned(s) => Cow::Owned(s[1..s.len() - 1].to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(pairs: &[(Field, &'static str)]) -> RawRecord<'static> {
+        let mut r = RawRecord::default();
+        for (field, value) in pairs {
+            r.set(*field, Cow::Borrowed(value));
+        }
+        r
+    }
+
+    #[test]
+    fn dash_is_missing_never_zero() {
+        let req = record(&[
+            (Field::RequestTime, "25/Nov/2026:02:56:04 +0000"),
+            (Field::Status, "200"),
+            (Field::IntegrationLatency, "-"),
+            (Field::ResponseLatency, "12"),
+        ])
+        .into_request()
+        .unwrap();
+        assert_eq!(req.integration_latency_ms, None);
+        assert_eq!(req.latency_ms, Some(12.0));
+    }
+
+    #[test]
+    fn rest_route_is_method_and_resource_http_route_is_route_key() {
+        let rest = record(&[
+            (Field::RequestTime, "25/Nov/2026:02:56:04 +0000"),
+            (Field::HttpMethod, "GET"),
+            (Field::ResourcePath, "/pets/{petId}"),
+            (Field::RouteKey, "-"),
+        ])
+        .into_request()
+        .unwrap();
+        assert_eq!(rest.route.as_deref(), Some("GET /pets/{petId}"));
+        let http = record(&[
+            (Field::RequestTime, "25/Nov/2026:02:56:04 +0000"),
+            (Field::RouteKey, "POST /orders"),
+        ])
+        .into_request()
+        .unwrap();
+        assert_eq!(http.route.as_deref(), Some("POST /orders"));
+        assert_eq!(http.method.as_deref(), Some("POST"));
+    }
+
+    #[test]
+    fn epoch_wins_over_clf_time() {
+        let req = record(&[
+            (Field::RequestTime, "25/Nov/2026:02:56:04 +0000"),
+            (Field::RequestTimeEpoch, "1795575364112"),
+        ])
+        .into_request()
+        .unwrap();
+        assert_eq!(req.time_ms, 1_795_575_364_112);
+    }
+
+    #[test]
+    fn bad_values_have_reasons() {
+        let no_time = record(&[(Field::Status, "200")]).into_request();
+        assert_eq!(no_time.unwrap_err(), SkipReason::MissingTime);
+        let bad_status = record(&[
+            (Field::RequestTime, "25/Nov/2026:02:56:04 +0000"),
+            (Field::Status, "abc"),
+        ])
+        .into_request();
+        assert_eq!(bad_status.unwrap_err(), SkipReason::InvalidStatus);
+    }
+
+    #[test]
+    fn message_string_quotes_are_stripped() {
+        let req = record(&[
+            (Field::RequestTime, "25/Nov/2026:02:56:04 +0000"),
+            (Field::ErrorMessage, "\"Endpoint request timed out\""),
+        ])
+        .into_request()
+        .unwrap();
+        assert_eq!(
+            req.error_message.as_deref(),
+            Some("Endpoint request timed out")
+        );
+    }
+}

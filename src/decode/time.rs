@@ -1,0 +1,116 @@
+//! Timestamps as API Gateway writes them: CLF `requestTime` (`25/Nov/2026:02:56:04 +0000`),
+//! epoch `requestTimeEpoch` (milliseconds), and RFC 3339 for logs users reshaped themselves.
+
+use chrono::{DateTime, NaiveDate};
+
+/// Epoch values below this are taken as seconds, above as milliseconds (1e11 s is the year
+/// 5138, 1e11 ms is 1973).
+const SECONDS_EPOCH_LIMIT: f64 = 1e11;
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// Parses `$context.requestTime` (`dd/Mon/yyyy:HH:MM:SS +hhmm`) into epoch milliseconds.
+pub fn parse_clf_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = &b[range];
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(
+            digits
+                .iter()
+                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')),
+        )
+    };
+    let day = num(0..2)?;
+    let month = MONTHS.iter().position(|m| m[..] == b[3..6])? as u32 + 1;
+    let year = num(7..11)?;
+    if b[14] != b':' || b[17] != b':' {
+        return None;
+    }
+    let (hour, minute, second) = (num(12..14)?, num(15..17)?, num(18..20)?);
+    let sign = match b[21] {
+        b'+' => 1i64,
+        b'-' => -1,
+        _ => return None,
+    };
+    let offset_minutes = i64::from(num(22..24)?) * 60 + i64::from(num(24..26)?);
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    let local = date.and_hms_opt(hour, minute, second)?;
+    let utc_seconds = local.and_utc().timestamp() - sign * offset_minutes * 60;
+    Some(utc_seconds * 1000)
+}
+
+/// Parses an epoch timestamp in milliseconds (or seconds, for small values) into epoch
+/// milliseconds.
+pub fn parse_epoch(s: &str) -> Option<i64> {
+    let value: f64 = s.trim().parse().ok()?;
+    if !value.is_finite() || value < 0.0 {
+        return None;
+    }
+    let ms = if value < SECONDS_EPOCH_LIMIT {
+        value * 1000.0
+    } else {
+        value
+    };
+    Some(ms.round() as i64)
+}
+
+/// Parses any timestamp shape an access log may carry: CLF, epoch, or RFC 3339.
+pub fn parse_any_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Some(ms) = parse_clf_time(s) {
+        return Some(ms);
+    }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return parse_epoch(s);
+    }
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clf_time_with_offsets() {
+        assert_eq!(
+            parse_clf_time("25/Nov/2026:02:56:04 +0000"),
+            Some(1_795_575_364_000)
+        );
+        assert_eq!(
+            parse_clf_time("25/Nov/2026:04:56:04 +0200"),
+            Some(1_795_575_364_000)
+        );
+        assert_eq!(
+            parse_clf_time("24/Nov/2026:21:26:04 -0530"),
+            Some(1_795_575_364_000)
+        );
+        assert_eq!(parse_clf_time("31/Feb/2026:00:00:00 +0000"), None);
+        assert_eq!(parse_clf_time("25/Xyz/2026:02:56:04 +0000"), None);
+        assert_eq!(parse_clf_time("-"), None);
+    }
+
+    #[test]
+    fn epoch_in_ms_or_seconds() {
+        assert_eq!(parse_epoch("1795575364112"), Some(1_795_575_364_112));
+        assert_eq!(parse_epoch("1795575364"), Some(1_795_575_364_000));
+        assert_eq!(parse_epoch("abc"), None);
+    }
+
+    #[test]
+    fn any_time_accepts_rfc3339() {
+        assert_eq!(
+            parse_any_time("2026-11-25T02:56:04.112Z"),
+            Some(1_795_575_364_112)
+        );
+    }
+}

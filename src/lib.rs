@@ -1,0 +1,7 @@
+//! gwstat: reports, replay and what-if analysis for AWS API Gateway logs.
+//!
+//! Data flows one way: [`source`] (bytes) → [`decode`] (requests) → [`model`] (request table)
+//! → [`analyze`] (sections) → [`report`] (model and renderers). [`cli`] wires them together.
+
+pub mod decode;
+pub mod model;

@@ -1,0 +1,166 @@
+//! Column builders for the request table: one vector per field, low-cardinality strings
+//! dictionary-encoded. Each parallel decode chunk fills its own builder; builders are then
+//! appended in input order.
+
+use std::collections::HashMap;
+
+use super::request::Request;
+
+/// Distinct strings of one column and their codes.
+#[derive(Debug, Clone, Default)]
+pub struct Dictionary {
+    codes: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Dictionary {
+    /// The code of `name`, adding it if new.
+    pub fn code(&mut self, name: &str) -> u32 {
+        if let Some(code) = self.codes.get(name) {
+            return *code;
+        }
+        let code = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct values");
+        self.names.push(name.into());
+        self.codes.insert(name.into(), code);
+        code
+    }
+
+    /// The string behind a code.
+    pub fn name(&self, code: u32) -> &str {
+        &self.names[code as usize]
+    }
+
+    /// All strings, indexed by code.
+    pub fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
+}
+
+/// A dictionary-encoded string column.
+#[derive(Debug, Clone, Default)]
+pub struct CodedColumn {
+    /// One code per row; `None` where the log had no value.
+    pub codes: Vec<Option<u32>>,
+    /// The strings behind the codes.
+    pub dictionary: Dictionary,
+}
+
+impl CodedColumn {
+    fn push(&mut self, value: Option<&str>) {
+        let code = value.map(|v| self.dictionary.code(v));
+        self.codes.push(code);
+    }
+
+    fn append(&mut self, other: CodedColumn) {
+        let remap: Vec<u32> = other
+            .dictionary
+            .names
+            .iter()
+            .map(|name| self.dictionary.code(name))
+            .collect();
+        self.codes.extend(
+            other
+                .codes
+                .into_iter()
+                .map(|code| code.map(|c| remap[c as usize])),
+        );
+    }
+}
+
+/// The request table under construction.
+#[derive(Debug, Clone, Default)]
+pub struct RequestColumns {
+    /// Request time, epoch ms.
+    pub time_ms: Vec<i64>,
+    /// Status code.
+    pub status: Vec<Option<u32>>,
+    /// Response latency, ms.
+    pub latency_ms: Vec<Option<f64>>,
+    /// Integration latency, ms.
+    pub integration_latency_ms: Vec<Option<f64>>,
+    /// HTTP method.
+    pub method: CodedColumn,
+    /// Route (`METHOD resource` or route key).
+    pub route: CodedColumn,
+    /// Stage.
+    pub stage: CodedColumn,
+    /// API key ID.
+    pub api_key: CodedColumn,
+    /// Gateway response type.
+    pub error_type: CodedColumn,
+    /// Gateway error message.
+    pub error_message: CodedColumn,
+}
+
+impl RequestColumns {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.time_ms.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.time_ms.is_empty()
+    }
+
+    /// Adds one request.
+    pub fn push(&mut self, request: &Request<'_>) {
+        self.time_ms.push(request.time_ms);
+        self.status.push(request.status.map(u32::from));
+        self.latency_ms.push(request.latency_ms);
+        self.integration_latency_ms
+            .push(request.integration_latency_ms);
+        self.method.push(request.method.as_deref());
+        self.route.push(request.route.as_deref());
+        self.stage.push(request.stage.as_deref());
+        self.api_key.push(request.api_key.as_deref());
+        self.error_type.push(request.error_type.as_deref());
+        self.error_message.push(request.error_message.as_deref());
+    }
+
+    /// Appends another builder's rows after this one's.
+    pub fn append(&mut self, other: RequestColumns) {
+        self.time_ms.extend(other.time_ms);
+        self.status.extend(other.status);
+        self.latency_ms.extend(other.latency_ms);
+        self.integration_latency_ms
+            .extend(other.integration_latency_ms);
+        self.method.append(other.method);
+        self.route.append(other.route);
+        self.stage.append(other.stage);
+        self.api_key.append(other.api_key);
+        self.error_type.append(other.error_type);
+        self.error_message.append(other.error_message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    fn request(route: &str) -> Request<'_> {
+        Request {
+            time_ms: 1,
+            route: Some(Cow::Borrowed(route)),
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn appending_remaps_dictionary_codes() {
+        let mut a = RequestColumns::default();
+        a.push(&request("GET /a"));
+        let mut b = RequestColumns::default();
+        b.push(&request("GET /b"));
+        b.push(&request("GET /a"));
+        a.append(b);
+        let names: Vec<&str> = a
+            .route
+            .codes
+            .iter()
+            .map(|c| a.route.dictionary.name(c.unwrap()))
+            .collect();
+        assert_eq!(names, ["GET /a", "GET /b", "GET /a"]);
+    }
+}

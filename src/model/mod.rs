@@ -1,0 +1,10 @@
+//! The normalized records and the columnar request table. Knows nothing of where data came
+//! from or how it is reported.
+
+pub mod columns;
+pub mod request;
+pub mod table;
+
+pub use columns::{CodedColumn, Dictionary, RequestColumns};
+pub use request::Request;
+pub use table::{col, Dictionaries, RequestTable};
