@@ -3,5 +3,13 @@
 //! Data flows one way: [`source`] (bytes) → [`decode`] (requests) → [`model`] (request table)
 //! → [`analyze`] (sections) → [`report`] (model and renderers). [`cli`] wires them together.
 
+pub mod analyze;
+pub mod cli;
 pub mod decode;
+pub mod facts;
+pub mod filter;
+pub mod generate;
+pub mod ingest;
 pub mod model;
+pub mod report;
+pub mod source;

@@ -1,0 +1,67 @@
+//! The request table to report sections: one module per section, each a function from the
+//! table (polars lazy queries) and options to a section struct. Knows nothing of rendering.
+
+pub mod cache;
+pub mod errors;
+pub mod latency;
+pub mod routes;
+pub mod stats;
+pub mod summary;
+pub mod throttling;
+pub mod timeouts;
+
+use polars::prelude::PolarsResult;
+
+use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
+use crate::model::{Dictionary, RequestTable};
+use crate::report::{Inputs, Report, SCHEMA_VERSION};
+
+/// Analysis choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnalyzeOptions {
+    /// Longest list length (0 = all).
+    pub top: usize,
+    /// Integration timeout in ms (29 000 unless raised).
+    pub timeout_ms: u64,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            top: 20,
+            timeout_ms: REST_INTEGRATION_TIMEOUT_MS,
+        }
+    }
+}
+
+/// Builds every section of the report.
+pub fn build_report(
+    table: &RequestTable,
+    inputs: Inputs,
+    options: &AnalyzeOptions,
+) -> PolarsResult<Report> {
+    let routes = routes::route_totals(table)?;
+    let mut latency = latency::latency(table)?;
+    let timeouts = timeouts::timeouts(table, &latency, options)?;
+    latency::truncate(&mut latency, options.top);
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        inputs,
+        summary: summary::summary(table)?,
+        latency,
+        errors: errors::errors(table, &routes, options)?,
+        throttling: throttling::throttling(table, &routes, options)?,
+        timeouts,
+        cache: cache::cache(table, options)?,
+    })
+}
+
+/// The name behind an optional dictionary code.
+pub(crate) fn name_of(dictionary: &Dictionary, code: Option<u32>) -> Option<String> {
+    code.map(|c| dictionary.name(c).to_string())
+}
+
+/// Sort key text for an optional name (missing sorts last).
+pub(crate) fn sort_name(name: &Option<String>) -> String {
+    name.clone().unwrap_or_else(|| "\u{10FFFF}".to_string())
+}

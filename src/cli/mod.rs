@@ -1,0 +1,52 @@
+//! Command-line definitions: one file per subcommand holding its clap arguments and `run`.
+
+pub mod generate;
+pub mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// How a command ended, mapped to the documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 2: `--strict` and some input was not decoded.
+    StrictViolation,
+}
+
+/// gwstat: reports on AWS API Gateway access logs.
+#[derive(Debug, Parser)]
+#[command(name = "gwstat", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Report on access logs: latency, errors, throttling, timeouts, cache.
+    Report(report::ReportArgs),
+    /// Write deterministic, realistic sample access logs.
+    Generate(generate::GenerateArgs),
+}
+
+/// Runs the parsed command line and returns the process exit code
+/// (0 ok, 1 error, 2 strict violation).
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Report(args) => report::run(args),
+        Command::Generate(args) => generate::run(args),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::StrictViolation) => ExitCode::from(2),
+        Err(error) => {
+            eprintln!("gwstat: error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! `gwstat report`: API Gateway access logs to a report.
+//!
+//! ```text
+//! gwstat report access.log                      # table on a terminal
+//! gwstat report logs/ 'more/*.jsonl' - --format json > report.json
+//! gwstat report sample-logs/ --since 2026-11-24T10:00Z --until +2h --stage prod --status 5xx,!504
+//! ```
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::Outcome;
+use crate::analyze::{build_report, AnalyzeOptions};
+use crate::decode::presets::{preset, PresetName};
+use crate::decode::{DecodeOptions, Field, InputFormat, Template};
+use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
+use crate::filter::{RequestFilter, StatusFilter, TimeBound};
+use crate::ingest::{ingest, IngestOptions, Ingested};
+use crate::model::RequestTable;
+use crate::report::{renderer, InputFile, Inputs, OutputFormat, RenderOptions, Report};
+use crate::source::{expand, Input};
+
+/// Arguments of `gwstat report`.
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 ok, 1 error, 2 skipped lines with --strict.")]
+pub struct ReportArgs {
+    /// Log files, directories (read recursively), globs, or `-` for stdin. `.gz` files are
+    /// decompressed. With no input, stdin is read when it is not a terminal.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Longest list in each section (0 = all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// Log family to expect instead of detecting it per file.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+
+    /// The stage's access-log format string, verbatim (`$context.status …`), a preset name
+    /// (rest-clf, rest-json, rest-xml, rest-csv, http-clf, http-json, http-xml, http-csv,
+    /// rest-clf-legacy, http-clf-legacy), or @FILE to read it from a file.
+    #[arg(long, value_name = "FORMAT")]
+    pub access_format: Option<String>,
+
+    /// Read key KEY as MEANING (e.g. `status=http_code`, `integrationLatency=backend_ms`).
+    /// Repeatable. Meanings are `$context` names: requestTime, requestTimeEpoch, status,
+    /// httpMethod, resourcePath, routeKey, responseLatency, integrationLatency, stage,
+    /// identity.apiKeyId, error.responseType, error.message, requestId.
+    #[arg(long = "field", value_name = "MEANING=KEY")]
+    pub fields: Vec<String>,
+
+    /// Keep requests at or after this time: RFC 3339 (2026-11-24T10:00Z) or relative to
+    /// --until (-3h); alone, relative to the last request.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub since: Option<String>,
+
+    /// Keep requests before this time: RFC 3339 or relative to --since (+2h); alone,
+    /// relative to the first request.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub until: Option<String>,
+
+    /// Keep only these stages (repeatable or comma-separated).
+    #[arg(long, value_name = "STAGE", value_delimiter = ',')]
+    pub stage: Vec<String>,
+
+    /// Keep routes matching this glob, against `METHOD /path` or `/path` (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub route: Vec<String>,
+
+    /// Keep only these HTTP methods (repeatable or comma-separated).
+    #[arg(long, value_name = "METHOD", value_delimiter = ',')]
+    pub method: Vec<String>,
+
+    /// Keep statuses: codes and classes, comma-separated, `!` excludes (5xx,!504,429).
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub status: Option<String>,
+
+    /// Keep only these API key IDs (repeatable or comma-separated).
+    #[arg(long, value_name = "KEY", value_delimiter = ',')]
+    pub api_key: Vec<String>,
+
+    /// Integration timeout in ms, for the timeouts section (raised REST limits, 30000 for
+    /// HTTP APIs).
+    #[arg(long, value_name = "MS", default_value_t = REST_INTEGRATION_TIMEOUT_MS)]
+    pub integration_timeout_ms: u64,
+
+    /// Exit with status 2 if any line could not be decoded.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No progress bar and no warnings on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Colour in table output: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always (still never with NO_COLOR).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Runs `gwstat report`.
+pub fn run(args: ReportArgs) -> Result<Outcome> {
+    let decode = DecodeOptions {
+        input_format: args.input_format,
+        access_format: args
+            .access_format
+            .as_deref()
+            .map(access_format)
+            .transpose()?,
+        fields: args
+            .fields
+            .iter()
+            .map(|f| field_override(f))
+            .collect::<Result<_>>()?,
+    };
+    let filter = request_filter(&args)?;
+    let inputs = inputs(&args.inputs)?;
+    let ingested = ingest(
+        &inputs,
+        &IngestOptions {
+            decode,
+            quiet: args.quiet,
+        },
+    )?;
+    let report = analyze(ingested, &filter, &args)?;
+
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = !no_color
+        && match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => to_terminal,
+        };
+    let render = renderer(
+        args.format,
+        RenderOptions {
+            color,
+            terminal: to_terminal,
+            width: None,
+        },
+    );
+    match &args.output {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            render.render(&report, &mut out)?;
+            out.flush()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => {
+            let mut out = io::stdout().lock();
+            match render.render(&report, &mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
+        }
+    }
+
+    let skipped = report.inputs.skipped;
+    if skipped > 0 && !args.quiet && args.format != OutputFormat::Table {
+        eprintln!("gwstat: {skipped} line(s) could not be decoded (see inputs.skipped_by_reason)");
+    }
+    if args.strict && skipped > 0 {
+        if !args.quiet {
+            eprintln!("gwstat: --strict: {skipped} line(s) skipped");
+        }
+        return Ok(Outcome::StrictViolation);
+    }
+    Ok(Outcome::Ok)
+}
+
+fn inputs(args: &[String]) -> Result<Vec<Input>> {
+    if args.is_empty() {
+        if io::stdin().is_terminal() {
+            bail!("no input: give log files, directories or globs, or pipe logs to stdin (see gwstat report --help)");
+        }
+        return Ok(vec![Input::Stdin]);
+    }
+    Ok(expand(args)?)
+}
+
+fn analyze(ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Result<Report> {
+    let records = ingested.columns.len() as u64;
+    let mask = filter.mask(&ingested.columns)?;
+    let table = RequestTable::build(ingested.columns, mask.as_deref())
+        .context("building the request table")?;
+    let skipped = &ingested.skipped;
+    let inputs = Inputs {
+        files: ingested
+            .inputs
+            .into_iter()
+            .map(|i| InputFile {
+                name: i.name,
+                format: i.format,
+                records: i.records,
+                skipped: i.skipped,
+            })
+            .collect(),
+        records,
+        filtered_out: records - table.len() as u64,
+        skipped: skipped.total(),
+        skipped_by_reason: skipped
+            .by_reason
+            .iter()
+            .map(|(reason, c)| (reason.to_string(), c.count))
+            .collect(),
+        skipped_samples: skipped
+            .by_reason
+            .iter()
+            .map(|(reason, c)| (reason.to_string(), c.samples.clone()))
+            .collect(),
+    };
+    let options = AnalyzeOptions {
+        top: args.top,
+        timeout_ms: args.integration_timeout_ms,
+    };
+    build_report(&table, inputs, &options).context("analysing requests")
+}
+
+/// `--access-format`: a preset name, `@file`, or the format string itself.
+fn access_format(value: &str) -> Result<Template> {
+    let text = if let Some(name) = PresetName::from_name(value) {
+        preset(name).to_string()
+    } else if let Some(path) = value.strip_prefix('@') {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the access-log format from {path}"))?
+    } else {
+        value.to_string()
+    };
+    Ok(Template::parse(&text)?)
+}
+
+fn field_override(text: &str) -> Result<(Field, String)> {
+    let Some((meaning, key)) = text.split_once('=') else {
+        bail!("--field {text:?}: expected MEANING=KEY, e.g. status=http_code");
+    };
+    let Some(field) = Field::from_meaning(meaning.trim()) else {
+        let known: Vec<&str> = Field::ALL.iter().map(|f| f.context_name()).collect();
+        bail!(
+            "--field {text:?}: unknown meaning {meaning:?}; known: {}",
+            known.join(", ")
+        );
+    };
+    Ok((field, key.to_string()))
+}
+
+fn request_filter(args: &ReportArgs) -> Result<RequestFilter> {
+    Ok(RequestFilter {
+        since: args.since.as_deref().map(TimeBound::parse).transpose()?,
+        until: args.until.as_deref().map(TimeBound::parse).transpose()?,
+        stages: args.stage.clone(),
+        routes: args
+            .route
+            .iter()
+            .map(|r| RequestFilter::route_pattern(r))
+            .collect::<Result<_, _>>()?,
+        methods: args.method.clone(),
+        status: args
+            .status
+            .as_deref()
+            .map(StatusFilter::parse)
+            .transpose()?,
+        api_keys: args.api_key.clone(),
+    })
+}

@@ -1,0 +1,254 @@
+//! Reads inputs into request columns: for each input, detect its format from the first
+//! lines, then decode line-aligned chunks in parallel (rayon), each straight into its own
+//! column builder, and append the builders in input order. Lines that do not decode are
+//! counted per reason with `file:line` samples.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::decode::{detect, DecodeOptions, Decoder, DetectError, SkipReason};
+use crate::model::RequestColumns;
+use crate::source::{self, ChunkReader, Input, SourceError};
+
+/// Chunk size for parallel decoding.
+const CHUNK_BYTES: usize = 4 << 20;
+/// Longest line decoded; longer ones are skipped as "line too long".
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Lines sampled to detect a file's format.
+const SAMPLE_LINES: usize = 50;
+/// Inputs at least this large (in total) get a progress bar on a terminal.
+const PROGRESS_MIN_BYTES: u64 = 50 << 20;
+/// `file:line` samples kept per skip reason.
+const SAMPLES_PER_REASON: usize = 5;
+
+/// Reading inputs failed as a whole.
+#[derive(Debug, Error)]
+pub enum IngestError {
+    /// An input could not be found or opened.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// An input's format is unknown.
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+}
+
+/// Lines skipped for one reason.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SkipCount {
+    /// How many.
+    pub count: u64,
+    /// Up to five `file:line` places.
+    pub samples: Vec<String>,
+}
+
+/// Skipped lines by reason.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SkipLog {
+    /// Counts and samples per reason.
+    pub by_reason: BTreeMap<SkipReason, SkipCount>,
+}
+
+impl SkipLog {
+    fn add(&mut self, reason: SkipReason, place: impl FnOnce() -> String) {
+        let entry = self.by_reason.entry(reason).or_default();
+        entry.count += 1;
+        if entry.samples.len() < SAMPLES_PER_REASON {
+            entry.samples.push(place());
+        }
+    }
+
+    fn merge(&mut self, other: SkipLog) {
+        for (reason, count) in other.by_reason {
+            let entry = self.by_reason.entry(reason).or_default();
+            entry.count += count.count;
+            let room = SAMPLES_PER_REASON.saturating_sub(entry.samples.len());
+            entry.samples.extend(count.samples.into_iter().take(room));
+        }
+    }
+
+    /// Total skipped lines.
+    pub fn total(&self) -> u64 {
+        self.by_reason.values().map(|c| c.count).sum()
+    }
+}
+
+/// What was read from one input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputSummary {
+    /// The input's name.
+    pub name: String,
+    /// The format used.
+    pub format: String,
+    /// Requests decoded.
+    pub records: u64,
+    /// Lines skipped.
+    pub skipped: u64,
+}
+
+/// Everything read from the inputs.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// Decoded requests.
+    pub columns: RequestColumns,
+    /// Skipped lines.
+    pub skipped: SkipLog,
+    /// Per-input summaries, in input order.
+    pub inputs: Vec<InputSummary>,
+}
+
+/// How to read.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Decoding choices.
+    pub decode: DecodeOptions,
+    /// Never show progress.
+    pub quiet: bool,
+}
+
+/// Reads and decodes every input.
+pub fn ingest(inputs: &[Input], options: &IngestOptions) -> Result<Ingested, IngestError> {
+    let progress = progress_bar(inputs, options.quiet);
+    let mut result = Ingested::default();
+    for input in inputs {
+        let bar = progress.clone();
+        let reader = source::open(input, move |n| {
+            if let Some(bar) = &bar {
+                bar.inc(n);
+            }
+        })?;
+        let summary = ingest_one(input, reader, options, &mut result)?;
+        result.inputs.push(summary);
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    Ok(result)
+}
+
+fn progress_bar(inputs: &[Input], quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let total: u64 = inputs.iter().filter_map(Input::size).sum();
+    if total < PROGRESS_MIN_BYTES {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} reading {bytes}/{total_bytes} [{bar:30}] {bytes_per_sec}, eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    Some(bar)
+}
+
+fn ingest_one(
+    input: &Input,
+    reader: Box<dyn std::io::Read + Send>,
+    options: &IngestOptions,
+    result: &mut Ingested,
+) -> Result<InputSummary, IngestError> {
+    let name = input.name();
+    let mut chunks = ChunkReader::new(reader, CHUNK_BYTES, MAX_LINE_BYTES);
+    let first = chunks.next_chunk();
+    let sample: Vec<&[u8]> = first
+        .as_ref()
+        .map(|chunk| {
+            chunk
+                .data
+                .split(|b| *b == b'\n')
+                .map(trim_line)
+                .filter(|line| !line.is_empty() && line.len() <= MAX_LINE_BYTES)
+                .take(SAMPLE_LINES)
+                .collect()
+        })
+        .unwrap_or_default();
+    let detected = detect(&name, &sample, &options.decode)?;
+    let records_before = result.columns.len();
+    let skipped_before = result.skipped.total();
+
+    let batch_size = rayon::current_num_threads().max(1) * 2;
+    let mut pending = first;
+    loop {
+        let mut batch: Vec<_> = pending.take().into_iter().collect();
+        while batch.len() < batch_size {
+            match chunks.next_chunk() {
+                Some(chunk) => batch.push(chunk),
+                None => break,
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let decoded: Vec<(RequestColumns, SkipLog)> = batch
+            .par_iter()
+            .map(|chunk| decode_chunk(chunk, detected.decoder.clone(), &name))
+            .collect();
+        for (columns, skipped) in decoded {
+            result.columns.append(columns);
+            result.skipped.merge(skipped);
+        }
+    }
+    if chunks.take_error().is_some() {
+        let line = chunks.next_line();
+        result
+            .skipped
+            .add(SkipReason::TruncatedInput, || format!("{name}:{line}"));
+    }
+    Ok(InputSummary {
+        name,
+        format: detected.format,
+        records: (result.columns.len() - records_before) as u64,
+        skipped: result.skipped.total() - skipped_before,
+    })
+}
+
+fn trim_line(line: &[u8]) -> &[u8] {
+    let mut line = line;
+    while let [rest @ .., b'\r' | b' ' | b'\t'] = line {
+        line = rest;
+    }
+    line
+}
+
+fn decode_chunk(
+    chunk: &crate::source::Chunk,
+    mut decoder: Decoder,
+    name: &str,
+) -> (RequestColumns, SkipLog) {
+    let mut columns = RequestColumns::default();
+    let mut skipped = SkipLog::default();
+    for line in &chunk.overlong {
+        skipped.add(SkipReason::LineTooLong, || format!("{name}:{line}"));
+    }
+    let mut data: &[u8] = &chunk.data;
+    if data.ends_with(b"\n") {
+        data = &data[..data.len() - 1];
+    }
+    if data.is_empty() {
+        return (columns, skipped);
+    }
+    for (offset, line) in data.split(|b| *b == b'\n').enumerate() {
+        let line = trim_line(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let place = || format!("{name}:{}", chunk.first_line + offset as u64);
+        if line.len() > MAX_LINE_BYTES {
+            skipped.add(SkipReason::LineTooLong, place);
+            continue;
+        }
+        match decoder.decode(line) {
+            Ok(request) => columns.push(&request),
+            Err(reason) => skipped.add(reason, place),
+        }
+    }
+    (columns, skipped)
+}

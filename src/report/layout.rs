@@ -1,0 +1,417 @@
+//! What a human-readable report shows, as titled blocks of rows; the table and markdown
+//! renderers draw these the same way with different borders.
+
+use super::model::{Report, Stats};
+
+/// How a cell should be emphasised on a colour terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Plain.
+    Normal,
+    /// Client errors, throttling.
+    Warn,
+    /// Server errors, timeouts.
+    Bad,
+}
+
+/// One titled table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// Heading.
+    pub title: String,
+    /// Column headers.
+    pub headers: Vec<&'static str>,
+    /// Rows of cells with their tone.
+    pub rows: Vec<Vec<(String, Tone)>>,
+    /// A line under the table.
+    pub note: Option<String>,
+}
+
+impl Block {
+    fn new(title: impl Into<String>, headers: Vec<&'static str>) -> Block {
+        Block {
+            title: title.into(),
+            headers,
+            rows: Vec::new(),
+            note: None,
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows
+            .push(cells.into_iter().map(|c| (c, Tone::Normal)).collect());
+    }
+
+    fn toned_row(&mut self, cells: Vec<String>, tone: Tone) {
+        self.rows
+            .push(cells.into_iter().map(|c| (c, tone)).collect());
+    }
+}
+
+/// Milliseconds for display: whole numbers plain, others with two decimals; `-` if missing.
+pub fn ms(value: Option<f64>) -> String {
+    match value {
+        None => "-".into(),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+    }
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.2}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+fn opt(name: &Option<String>) -> String {
+    name.clone().unwrap_or_else(|| "-".into())
+}
+
+fn status_tone(status: u16) -> Tone {
+    match status {
+        500.. => Tone::Bad,
+        400.. => Tone::Warn,
+        _ => Tone::Normal,
+    }
+}
+
+fn stats_row(label: &str, s: &Stats) -> Vec<String> {
+    vec![
+        label.to_string(),
+        s.count.to_string(),
+        ms(s.min),
+        ms(s.p50),
+        ms(s.p90),
+        ms(s.p95),
+        ms(s.p99),
+        ms(s.max),
+        ms(s.mean),
+    ]
+}
+
+/// Lays the report out as blocks, in reading order.
+pub fn blocks(report: &Report) -> Vec<Block> {
+    let mut out = Vec::new();
+    let s = &report.summary;
+    let mut summary = Block::new("Summary", vec!["", ""]);
+    summary.row(vec!["requests".into(), s.requests.to_string()]);
+    summary.row(vec![
+        "time range (UTC)".into(),
+        format!("{} → {}", opt(&s.start), opt(&s.end)),
+    ]);
+    summary.row(vec![
+        "avg rps".into(),
+        s.avg_rps.map_or("-".into(), |v| format!("{v:.2}")),
+    ]);
+    summary.row(vec![
+        "peak rps".into(),
+        s.peak_rps
+            .as_ref()
+            .map_or("-".into(), |p| format!("{} at {}", p.value, p.at)),
+    ]);
+    let c = &s.status_classes;
+    for (label, n, tone) in [
+        ("2xx", c.c2xx, Tone::Normal),
+        ("3xx", c.c3xx, Tone::Normal),
+        ("4xx", c.c4xx, Tone::Warn),
+        ("5xx", c.c5xx, Tone::Bad),
+    ] {
+        let tone = if n > 0 { tone } else { Tone::Normal };
+        summary.toned_row(
+            vec![label.into(), format!("{n} ({})", pct(n, s.requests))],
+            tone,
+        );
+    }
+    if c.unknown > 0 || c.c1xx > 0 {
+        summary.row(vec![
+            "other / no status".into(),
+            (c.c1xx + c.unknown).to_string(),
+        ]);
+    }
+    let inputs = &report.inputs;
+    summary.row(vec![
+        "inputs".into(),
+        format!(
+            "{} file(s), {} records, {} skipped, {} filtered out",
+            inputs.files.len(),
+            inputs.records,
+            inputs.skipped,
+            inputs.filtered_out
+        ),
+    ]);
+    out.push(summary);
+
+    let stats_headers = vec![
+        "measure (ms)",
+        "count",
+        "min",
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+        "max",
+        "mean",
+    ];
+    let mut overall = Block::new("Latency", stats_headers);
+    let l = &report.latency.overall;
+    overall.row(stats_row("latency", &l.latency_ms));
+    overall.row(stats_row("integration latency", &l.integration_latency_ms));
+    overall.row(stats_row("overhead", &l.overhead_ms));
+    overall.note = Some("overhead = latency − integration latency, per request".into());
+    out.push(overall);
+
+    if !report.latency.by_route.is_empty() {
+        let mut by_route = Block::new(
+            "Latency by route",
+            vec![
+                "route",
+                "stage",
+                "requests",
+                "p50",
+                "p95",
+                "p99",
+                "integ p50",
+                "integ p99",
+                "overhead p50",
+                "overhead p99",
+            ],
+        );
+        let mut hidden = 0;
+        for r in &report.latency.by_route {
+            let s = &r.stats;
+            if s.latency_ms.count + s.integration_latency_ms.count == 0 {
+                hidden += 1;
+                continue;
+            }
+            by_route.row(vec![
+                opt(&r.route),
+                opt(&r.stage),
+                r.count.to_string(),
+                ms(r.stats.latency_ms.p50),
+                ms(r.stats.latency_ms.p95),
+                ms(r.stats.latency_ms.p99),
+                ms(r.stats.integration_latency_ms.p50),
+                ms(r.stats.integration_latency_ms.p99),
+                ms(r.stats.overhead_ms.p50),
+                ms(r.stats.overhead_ms.p99),
+            ]);
+        }
+        if hidden > 0 {
+            by_route.note = Some(format!(
+                "{hidden} route(s) without logged latencies not shown (see --format json)"
+            ));
+        }
+        out.push(by_route);
+    }
+
+    let e = &report.errors;
+    let mut by_status = Block::new("Errors by status", vec!["status", "count", "meaning"]);
+    for st in &e.by_status {
+        by_status.toned_row(
+            vec![
+                st.status.to_string(),
+                st.count.to_string(),
+                st.meaning.clone(),
+            ],
+            status_tone(st.status),
+        );
+    }
+    if e.by_status.is_empty() {
+        by_status.note = Some("no 4xx or 5xx responses".into());
+    }
+    out.push(by_status);
+    if !e.by_route.is_empty() {
+        let mut b = Block::new(
+            "Errors by route",
+            vec!["route", "errors", "requests", "4xx", "5xx"],
+        );
+        for r in &e.by_route {
+            b.row(vec![
+                opt(&r.route),
+                r.count.to_string(),
+                r.requests.to_string(),
+                r.status_4xx.to_string(),
+                r.status_5xx.to_string(),
+            ]);
+        }
+        out.push(b);
+    }
+    if !e.by_response_type.is_empty() {
+        let mut b = Block::new(
+            "Gateway response types",
+            vec!["response type", "count", "statuses", "when"],
+        );
+        for t in &e.by_response_type {
+            let statuses: Vec<String> = t.statuses.iter().map(u16::to_string).collect();
+            b.row(vec![
+                t.response_type.clone(),
+                t.count.to_string(),
+                statuses.join(", "),
+                t.meaning.clone().unwrap_or_default(),
+            ]);
+        }
+        out.push(b);
+    }
+    if !e.by_message.is_empty() {
+        let mut b = Block::new("Error messages", vec!["message", "count"]);
+        for m in &e.by_message {
+            b.row(vec![m.message.clone(), m.count.to_string()]);
+        }
+        out.push(b);
+    }
+
+    let t = &report.throttling;
+    let mut throttling = Block::new("Throttling (429)", vec!["", ""]);
+    throttling.toned_row(
+        vec![
+            "throttled".into(),
+            format!("{} ({})", t.throttled, pct(t.throttled, s.requests)),
+        ],
+        if t.throttled > 0 {
+            Tone::Warn
+        } else {
+            Tone::Normal
+        },
+    );
+    throttling.row(vec![
+        "by cause".into(),
+        format!(
+            "THROTTLED {}, QUOTA_EXCEEDED {}, not logged {}",
+            t.by_kind.throttled, t.by_kind.quota_exceeded, t.by_kind.unknown
+        ),
+    ]);
+    out.push(throttling);
+    if !t.by_route.is_empty() {
+        let mut b = Block::new(
+            "Throttled routes",
+            vec!["route", "throttled", "requests", "share"],
+        );
+        for r in &t.by_route {
+            b.row(vec![
+                opt(&r.route),
+                r.throttled.to_string(),
+                r.requests.to_string(),
+                pct(r.throttled, r.requests),
+            ]);
+        }
+        out.push(b);
+    }
+    if !t.by_api_key.is_empty() {
+        let mut b = Block::new(
+            "Throttled API keys",
+            vec!["api key", "throttled", "requests", "share"],
+        );
+        for k in &t.by_api_key {
+            b.row(vec![
+                k.api_key.clone().unwrap_or_else(|| "(no key)".into()),
+                k.throttled.to_string(),
+                k.requests.to_string(),
+                pct(k.throttled, k.requests),
+            ]);
+        }
+        out.push(b);
+    }
+    if !t.top_seconds.is_empty() {
+        let mut b = Block::new(
+            "Busiest seconds",
+            vec!["second (UTC)", "requests", "throttled"],
+        );
+        for sec in &t.top_seconds {
+            let tone = if sec.throttled > 0 {
+                Tone::Warn
+            } else {
+                Tone::Normal
+            };
+            b.toned_row(
+                vec![
+                    sec.second.clone(),
+                    sec.requests.to_string(),
+                    sec.throttled.to_string(),
+                ],
+                tone,
+            );
+        }
+        out.push(b);
+    }
+
+    let to = &report.timeouts;
+    let mut timeouts = Block::new("Integration timeouts", vec!["", ""]);
+    timeouts.toned_row(
+        vec![
+            format!("504s at the {} ms timeout", to.timeout_ms),
+            to.count.to_string(),
+        ],
+        if to.count > 0 {
+            Tone::Bad
+        } else {
+            Tone::Normal
+        },
+    );
+    for r in &to.by_route {
+        timeouts.row(vec![format!("  {}", opt(&r.route)), r.count.to_string()]);
+    }
+    for r in &to.near_timeout_routes {
+        timeouts.toned_row(
+            vec![
+                format!("near timeout: {} ({})", opt(&r.route), opt(&r.stage)),
+                format!(
+                    "p99 integration {} ms over {} requests",
+                    ms(Some(r.p99_integration_latency_ms)),
+                    r.count
+                ),
+            ],
+            Tone::Warn,
+        );
+    }
+    out.push(timeouts);
+
+    let ca = &report.cache;
+    let mut cache = Block::new(format!("Cache (source: {})", ca.source), vec!["", ""]);
+    if ca.source != "none" {
+        cache.row(vec![
+            "hits / misses".into(),
+            format!(
+                "{} / {}",
+                ca.hits.unwrap_or_default(),
+                ca.misses.unwrap_or_default()
+            ),
+        ]);
+        cache.row(vec![
+            "hit ratio".into(),
+            ca.hit_ratio
+                .map_or("-".into(), |r| format!("{:.2}%", r * 100.0)),
+        ]);
+        for r in &ca.by_route {
+            cache.row(vec![
+                format!("  {} ({})", opt(&r.route), opt(&r.stage)),
+                format!(
+                    "{} hits / {} misses ({})",
+                    r.hits,
+                    r.misses,
+                    pct(r.hits, r.hits + r.misses)
+                ),
+            ]);
+        }
+    }
+    cache.note = Some(ca.note.clone());
+    out.push(cache);
+
+    if inputs.skipped > 0 {
+        let mut b = Block::new(
+            format!("Skipped lines ({})", inputs.skipped),
+            vec!["reason", "count", "where (file:line)"],
+        );
+        for (reason, count) in &inputs.skipped_by_reason {
+            let samples = inputs
+                .skipped_samples
+                .get(reason)
+                .map(|s| s.join(", "))
+                .unwrap_or_default();
+            b.toned_row(vec![reason.clone(), count.to_string(), samples], Tone::Warn);
+        }
+        out.push(b);
+    }
+    out
+}

@@ -1,0 +1,9 @@
+//! The report model and its renderers (one file per output format behind one trait).
+//! Knows nothing of analysis.
+
+pub mod layout;
+pub mod model;
+pub mod render;
+
+pub use model::*;
+pub use render::{renderer, OutputFormat, RenderOptions, Renderer};

@@ -1,0 +1,367 @@
+//! The report: serde structs whose JSON form is the contract documented in
+//! `docs/report-schema.md`. Renderers read only this.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Bump on any breaking change to the JSON shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// JSON schema version.
+    pub schema_version: u32,
+    /// What was read.
+    pub inputs: Inputs,
+    /// Totals and time range.
+    pub summary: Summary,
+    /// Latency, integration latency and overhead statistics.
+    pub latency: Latency,
+    /// Errors by status, route, response type and message.
+    pub errors: Errors,
+    /// 429s.
+    pub throttling: Throttling,
+    /// Integration timeouts.
+    pub timeouts: Timeouts,
+    /// Cache hits and misses.
+    pub cache: Cache,
+}
+
+/// One input file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputFile {
+    /// Name as given.
+    pub name: String,
+    /// Format used.
+    pub format: String,
+    /// Requests decoded.
+    pub records: u64,
+    /// Lines skipped.
+    pub skipped: u64,
+}
+
+/// What was read and what was not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inputs {
+    /// Per file.
+    pub files: Vec<InputFile>,
+    /// Requests decoded.
+    pub records: u64,
+    /// Requests removed by filters.
+    pub filtered_out: u64,
+    /// Lines not decoded.
+    pub skipped: u64,
+    /// Lines not decoded, by reason.
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    /// Up to five `file:line` places per reason.
+    pub skipped_samples: BTreeMap<String, Vec<String>>,
+}
+
+/// Requests per status class.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StatusClasses {
+    /// 1xx.
+    #[serde(rename = "1xx")]
+    pub c1xx: u64,
+    /// 2xx.
+    #[serde(rename = "2xx")]
+    pub c2xx: u64,
+    /// 3xx.
+    #[serde(rename = "3xx")]
+    pub c3xx: u64,
+    /// 4xx.
+    #[serde(rename = "4xx")]
+    pub c4xx: u64,
+    /// 5xx.
+    #[serde(rename = "5xx")]
+    pub c5xx: u64,
+    /// Requests without a logged status.
+    pub unknown: u64,
+}
+
+/// The busiest whole second.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Peak {
+    /// Requests in that second.
+    pub value: u64,
+    /// The second, RFC 3339.
+    pub at: String,
+}
+
+/// Totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Requests (after filters).
+    pub requests: u64,
+    /// First request time.
+    pub start: Option<String>,
+    /// Last request time.
+    pub end: Option<String>,
+    /// Whole seconds spanned (last second − first second + 1).
+    pub duration_seconds: Option<u64>,
+    /// Requests per status class.
+    pub status_classes: StatusClasses,
+    /// Class count / requests.
+    pub error_rate: ErrorRate,
+    /// Requests per second over the span.
+    pub avg_rps: Option<f64>,
+    /// Busiest second.
+    pub peak_rps: Option<Peak>,
+}
+
+/// Error rates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ErrorRate {
+    /// 4xx / requests.
+    #[serde(rename = "4xx")]
+    pub r4xx: Option<f64>,
+    /// 5xx / requests.
+    #[serde(rename = "5xx")]
+    pub r5xx: Option<f64>,
+}
+
+/// Exact statistics of one value, in ms. `count` is how many requests had the value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// Values present.
+    pub count: u64,
+    /// Smallest.
+    pub min: Option<f64>,
+    /// Largest.
+    pub max: Option<f64>,
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Median (linear interpolation).
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+}
+
+/// The three latency measures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LatencyStats {
+    /// `responseLatency`.
+    pub latency_ms: Stats,
+    /// `integrationLatency`.
+    pub integration_latency_ms: Stats,
+    /// latency − integration latency.
+    pub overhead_ms: Stats,
+}
+
+/// Latency of one route on one stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteLatency {
+    /// Route.
+    pub route: Option<String>,
+    /// Stage.
+    pub stage: Option<String>,
+    /// Requests.
+    pub count: u64,
+    /// Statistics.
+    #[serde(flatten)]
+    pub stats: LatencyStats,
+}
+
+/// Latency section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Latency {
+    /// All requests.
+    pub overall: LatencyStats,
+    /// Per route × stage, busiest first.
+    pub by_route: Vec<RouteLatency>,
+}
+
+/// Requests with one status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusCount {
+    /// Status.
+    pub status: u16,
+    /// Requests.
+    pub count: u64,
+    /// What API Gateway means by it.
+    pub meaning: String,
+}
+
+/// Errors on one route.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteErrors {
+    /// Route.
+    pub route: Option<String>,
+    /// Requests with status ≥ 400.
+    pub count: u64,
+    /// All requests on the route.
+    pub requests: u64,
+    /// 4xx.
+    pub status_4xx: u64,
+    /// 5xx.
+    pub status_5xx: u64,
+}
+
+/// Requests with one gateway response type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResponseTypeCount {
+    /// `$context.error.responseType`.
+    pub response_type: String,
+    /// Requests.
+    pub count: u64,
+    /// Statuses seen with it, most frequent first.
+    pub statuses: Vec<u16>,
+    /// When API Gateway sends it (for the 21 documented types).
+    pub meaning: Option<String>,
+}
+
+/// Requests with one error message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageCount {
+    /// `$context.error.message`.
+    pub message: String,
+    /// Requests.
+    pub count: u64,
+}
+
+/// Errors section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Errors {
+    /// Every status ≥ 400.
+    pub by_status: Vec<StatusCount>,
+    /// Routes with errors.
+    pub by_route: Vec<RouteErrors>,
+    /// Gateway response types, where logged.
+    pub by_response_type: Vec<ResponseTypeCount>,
+    /// Gateway error messages, where logged.
+    pub by_message: Vec<MessageCount>,
+}
+
+/// Throttling of one route.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteThrottling {
+    /// Route.
+    pub route: Option<String>,
+    /// Requests.
+    pub requests: u64,
+    /// 429s.
+    pub throttled: u64,
+}
+
+/// Throttling of one API key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyThrottling {
+    /// API key ID; `null` for requests without a key.
+    pub api_key: Option<String>,
+    /// Requests.
+    pub requests: u64,
+    /// 429s.
+    pub throttled: u64,
+}
+
+/// One second of traffic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecondCount {
+    /// The second, RFC 3339.
+    pub second: String,
+    /// Requests.
+    pub requests: u64,
+    /// 429s.
+    pub throttled: u64,
+}
+
+/// 429s by cause, where the response type is logged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ThrottleKinds {
+    /// `THROTTLED`: rate limits (usage plan, method, stage, account).
+    pub throttled: u64,
+    /// `QUOTA_EXCEEDED`: usage-plan quota.
+    pub quota_exceeded: u64,
+    /// 429s without a logged response type.
+    pub unknown: u64,
+}
+
+/// Throttling section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Throttling {
+    /// Requests with status 429.
+    pub throttled: u64,
+    /// throttled / requests.
+    pub throttle_rate: Option<f64>,
+    /// 429s by cause.
+    pub by_kind: ThrottleKinds,
+    /// Routes with 429s, most throttled first.
+    pub by_route: Vec<RouteThrottling>,
+    /// API keys with 429s, most throttled first.
+    pub by_api_key: Vec<KeyThrottling>,
+    /// Busiest seconds.
+    pub top_seconds: Vec<SecondCount>,
+}
+
+/// Timeouts on one route.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteTimeouts {
+    /// Route.
+    pub route: Option<String>,
+    /// 504s at the timeout.
+    pub count: u64,
+}
+
+/// A route whose p99 integration latency is close to the timeout.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NearTimeoutRoute {
+    /// Route.
+    pub route: Option<String>,
+    /// Stage.
+    pub stage: Option<String>,
+    /// Requests.
+    pub count: u64,
+    /// p99 integration latency, ms.
+    pub p99_integration_latency_ms: f64,
+}
+
+/// Timeouts section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeouts {
+    /// The integration timeout used, ms.
+    pub timeout_ms: u64,
+    /// 504s whose integration latency reached the timeout (or logged as INTEGRATION_TIMEOUT).
+    pub count: u64,
+    /// Per route.
+    pub by_route: Vec<RouteTimeouts>,
+    /// Routes whose p99 integration latency is within 10 % of the timeout.
+    pub near_timeout_routes: Vec<NearTimeoutRoute>,
+}
+
+/// Cache results of one route.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteCache {
+    /// Route.
+    pub route: Option<String>,
+    /// Stage.
+    pub stage: Option<String>,
+    /// Hits.
+    pub hits: u64,
+    /// Misses.
+    pub misses: u64,
+    /// hits / (hits + misses).
+    pub hit_ratio: Option<f64>,
+}
+
+/// Cache section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cache {
+    /// `inferred` (from access logs) or `none` (no evidence of a cache).
+    pub source: String,
+    /// Hits.
+    pub hits: Option<u64>,
+    /// Misses.
+    pub misses: Option<u64>,
+    /// hits / (hits + misses).
+    pub hit_ratio: Option<f64>,
+    /// How the numbers were obtained.
+    pub note: String,
+    /// Per route, most hits first.
+    pub by_route: Vec<RouteCache>,
+}

@@ -1,0 +1,79 @@
+//! Terminal tables (comfy-table), fitted to the terminal width, coloured only when asked.
+
+use std::io::{self, Write};
+
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+
+use super::{RenderOptions, Renderer};
+use crate::report::layout::{blocks, Block, Tone};
+use crate::report::model::Report;
+
+/// Writes the report as terminal tables.
+pub struct TableRenderer {
+    pub(super) options: RenderOptions,
+}
+
+impl TableRenderer {
+    fn table(&self, block: &Block) -> Table {
+        let mut table = Table::new();
+        table.load_preset(presets::UTF8_FULL_CONDENSED);
+        // A fresh table measures the terminal; the styled one may be told it has none.
+        let terminal_width = || Table::new().width();
+        match self
+            .options
+            .width
+            .or_else(|| self.options.terminal.then(terminal_width).flatten())
+        {
+            Some(width) => {
+                table
+                    .set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_width(width);
+            }
+            None => {
+                table.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
+        if self.options.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        if block.headers.iter().any(|h| !h.is_empty()) {
+            table.set_header(block.headers.iter().map(|h| {
+                let cell = Cell::new(h);
+                if self.options.color {
+                    cell.add_attribute(Attribute::Bold)
+                } else {
+                    cell
+                }
+            }));
+        }
+        for row in &block.rows {
+            table.add_row(row.iter().map(|(text, tone)| {
+                let cell = Cell::new(text);
+                match (self.options.color, tone) {
+                    (true, Tone::Warn) => cell.fg(Color::Yellow),
+                    (true, Tone::Bad) => cell.fg(Color::Red),
+                    _ => cell,
+                }
+            }));
+        }
+        table
+    }
+}
+
+impl Renderer for TableRenderer {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        for block in blocks(report) {
+            writeln!(out, "{}", block.title)?;
+            if !block.rows.is_empty() {
+                writeln!(out, "{}", self.table(&block))?;
+            }
+            if let Some(note) = &block.note {
+                writeln!(out, "  {note}")?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+}
