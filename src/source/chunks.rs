@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn overlong_lines_are_dropped_and_reported() {
         let mut input = b"ok\n".to_vec();
-        input.extend(vec![b'x'; 5000]);
+        input.extend(vec![b'x'; 3 << 20]);
         input.extend(b"\nafter\n");
         let all = chunks(&input, 16, 64);
         let overlong: Vec<u64> = all.iter().flat_map(|c| c.overlong.clone()).collect();
