@@ -151,9 +151,7 @@ fn malformed(format: SampleFormat, k: usize, good: &str) -> String {
             _ => good.replacen("\"requestTimeEpoch\":\"", "\"requestTimeEpoch\":\"t", 1),
         },
         _ => match format {
-            SampleFormat::RestClf => good
-                .replacen("\" 200 ", "\" OK ", 1)
-                .replacen("\" 201 ", "\" OK ", 1),
+            SampleFormat::RestClf => good.replacen("HTTP/1.1\" ", "HTTP/1.1\" OK", 1),
             _ => good.replacen("\"status\":\"", "\"status\":\"HTTP ", 1),
         },
     }
