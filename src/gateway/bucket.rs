@@ -12,12 +12,14 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
 /// A rate that is not a non-negative decimal.
 #[derive(Debug, Error, PartialEq)]
-#[error("{0:?} is not a rate: use a non-negative decimal with at most 9 decimals, e.g. 10, 0.5, 1234.5")]
+#[error(
+    "{0:?} is not a rate: use a non-negative decimal with at most 9 decimals, e.g. 10, 0.5, 1234.5"
+)]
 pub struct RateError(pub String);
 
 /// Requests per second as an exact fraction `per_second_num / per_second_den`.
@@ -35,7 +37,7 @@ impl Rate {
 
     /// From a float as AWS returns it (`throttlingRateLimit: 0.5`): rounded to 9 decimals.
     pub fn from_f64(value: f64) -> Result<Rate, RateError> {
-        if !value.is_finite() || value < 0.0 || value > 1e12 {
+        if !value.is_finite() || !(0.0..=1e12).contains(&value) {
             return Err(RateError(value.to_string()));
         }
         format!("{value:.9}").parse()
@@ -70,11 +72,25 @@ impl FromStr for Rate {
             return Err(bad());
         }
         let den = 10u64.pow(frac.len() as u32);
-        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
-        let frac: u64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
-        let num = whole.checked_mul(den).and_then(|w| w.checked_add(frac)).ok_or_else(bad)?;
+        let whole: u64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
+        let frac: u64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
+        let num = whole
+            .checked_mul(den)
+            .and_then(|w| w.checked_add(frac))
+            .ok_or_else(bad)?;
         let g = gcd(num, den);
-        Ok(Rate { num: num / g.max(1), den: den / g.max(1) })
+        Ok(Rate {
+            num: num / g.max(1),
+            den: den / g.max(1),
+        })
     }
 }
 
@@ -106,6 +122,17 @@ impl<'de> Deserialize<'de> for Rate {
     }
 }
 
+impl Serialize for Rate {
+    /// Whole rates as integers, others as decimals.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.den == 1 {
+            serializer.serialize_u64(self.num)
+        } else {
+            serializer.serialize_f64(self.as_f64())
+        }
+    }
+}
+
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
         a
@@ -115,7 +142,8 @@ fn gcd(a: u64, b: u64) -> u64 {
 }
 
 /// Throttle settings of one level: steady rate and burst (bucket capacity).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Throttle {
     /// Tokens added per second.
     pub rate: Rate,
@@ -256,7 +284,10 @@ mod tests {
     #[test]
     fn rates_parse_exactly() {
         assert_eq!("0.5".parse::<Rate>().unwrap(), Rate { num: 1, den: 2 });
-        assert_eq!("1234.50".parse::<Rate>().unwrap(), Rate { num: 2469, den: 2 });
+        assert_eq!(
+            "1234.50".parse::<Rate>().unwrap(),
+            Rate { num: 2469, den: 2 }
+        );
         assert_eq!(Rate::from_f64(0.1).unwrap(), Rate { num: 1, den: 10 });
         assert!("-1".parse::<Rate>().is_err());
         assert!("1e3".parse::<Rate>().is_err());

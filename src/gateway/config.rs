@@ -1,0 +1,504 @@
+//! The gateway's configuration: account limits, stages (throttling, method settings, cache,
+//! timeout), usage plans (throttles, quotas), API keys, and the options that choose between
+//! readings of undocumented behaviour. Read from `gateway.toml` (docs/gateway.md) or
+//! imported from AWS CLI JSON ([`super::aws_import`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::bucket::{Rate, Throttle};
+use super::quota::QuotaSettings;
+use crate::facts::{ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT, CACHE_TTL_DEFAULT_S};
+
+/// A configuration that cannot be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The TOML does not parse or has unknown keys.
+    #[error("gateway config: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// A value is out of range or inconsistent.
+    #[error("gateway config: {0}")]
+    Invalid(String),
+}
+
+/// Whether the stage default (`*/*`) throttle is one bucket per method or one for the stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageDefaultBuckets {
+    /// One bucket per method carrying the default values ("applied at the API method level").
+    #[default]
+    PerMethod,
+    /// One bucket shared by every method of the stage.
+    Shared,
+}
+
+/// How tokens are taken across the levels a request passes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsumptionPolicy {
+    /// Each level, in order, takes a token when it admits; the first refusal ends the
+    /// request and earlier levels keep the token they took.
+    #[default]
+    Sequential,
+    /// Every level is checked first; tokens are taken only if all admit (nginx, Envoy).
+    AllOrNothing,
+}
+
+/// Which requests count toward a usage-plan quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuotaCounting {
+    /// Every request that passed throttling, whatever its final status.
+    #[default]
+    Admitted,
+    /// Only requests answered 2xx.
+    Successful,
+}
+
+/// The first day of a WEEK quota period (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeekStart {
+    /// Sunday 00:00 UTC (the old SDK wording: "offset 0 starts on Sunday").
+    #[default]
+    Sunday,
+    /// Monday 00:00 UTC.
+    Monday,
+}
+
+/// What a timed-out request logs as integration latency (unverified at AWS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeoutIntegrationLatency {
+    /// The timeout itself (e.g. 29000).
+    #[default]
+    Timeout,
+    /// `-` (no value).
+    Missing,
+    /// `-1`, as one log vendor reports.
+    MinusOne,
+}
+
+/// Choices between readings of behaviour AWS does not document; each has a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "snake_case")]
+pub struct Options {
+    /// Stage default throttle scope.
+    pub stage_default_buckets: StageDefaultBuckets,
+    /// Token consumption across levels.
+    pub consumption: ConsumptionPolicy,
+    /// Which requests count toward quotas.
+    pub quota_counts: QuotaCounting,
+    /// First day of WEEK quota periods.
+    pub week_start: WeekStart,
+    /// Integration latency logged on a timeout.
+    pub timeout_integration_latency: TimeoutIntegrationLatency,
+    /// Gateway overhead (ms) added to every response when the request does not carry its own.
+    pub overhead_ms: u64,
+}
+
+/// Account-level throttle per Region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// Steady rate (rps).
+    pub rate: Rate,
+    /// Burst.
+    pub burst: u64,
+}
+
+impl Default for Account {
+    fn default() -> Self {
+        Account {
+            rate: Rate::from_f64(ACCOUNT_RATE_LIMIT).expect("valid default"),
+            burst: ACCOUNT_BURST_LIMIT,
+        }
+    }
+}
+
+/// REST (v1) or HTTP (v2) API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApiKind {
+    /// REST API: usage plans, API keys, cache, 29 s timeout → 504.
+    #[default]
+    Rest,
+    /// HTTP API: route throttling only, 30 s timeout → 503.
+    Http,
+}
+
+/// What the cache does with `Cache-Control: max-age=0` from a client not authorized to
+/// invalidate (`unauthorizedCacheControlHeaderStrategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UnauthorizedCacheControl {
+    /// Answer 403.
+    #[serde(rename = "FAIL_WITH_403")]
+    FailWith403,
+    /// Ignore the header (serve from cache) and add a warning header.
+    #[default]
+    SucceedWithResponseHeader,
+    /// Ignore the header silently.
+    SucceedWithoutResponseHeader,
+}
+
+/// A stage's cache.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Cache cluster provisioned.
+    pub enabled: bool,
+    /// Capacity in GB (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237).
+    pub size_gb: f64,
+    /// Default TTL in seconds (0–3600; 0 disables).
+    pub ttl_seconds: u64,
+    /// Only clients authorized for `execute-api:InvalidateCache` may invalidate.
+    pub require_authorization: bool,
+    /// What happens to unauthorized invalidation attempts.
+    pub unauthorized_strategy: UnauthorizedCacheControl,
+    /// GET methods are cached unless a method setting says otherwise (AWS: "only GET
+    /// methods have caching enabled by default").
+    pub default_caching: bool,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: false,
+            size_gb: 0.5,
+            ttl_seconds: CACHE_TTL_DEFAULT_S,
+            require_authorization: false,
+            unauthorized_strategy: UnauthorizedCacheControl::default(),
+            default_caching: true,
+        }
+    }
+}
+
+/// Settings of one method in a stage (`methodSettings["/path/METHOD"]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MethodSettings {
+    /// Per-method throttle override.
+    pub throttle: Option<Throttle>,
+    /// The method requires an API key (overrides the stage's `api_key_required`).
+    pub api_key_required: Option<bool>,
+    /// Cache this method (default: GET only, when the stage cache is enabled).
+    pub caching: Option<bool>,
+    /// TTL override.
+    pub cache_ttl_seconds: Option<u64>,
+}
+
+/// One stage of one API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    /// Stage name.
+    pub name: String,
+    /// REST or HTTP API.
+    #[serde(default)]
+    pub api: ApiKind,
+    /// Integration timeout, ms (REST default 29000; HTTP APIs max 30000).
+    #[serde(default)]
+    pub integration_timeout_ms: Option<u64>,
+    /// Default for methods without their own `api_key_required`.
+    #[serde(default)]
+    pub api_key_required: bool,
+    /// Stage default throttle (`*/*`, HTTP `DefaultRouteSettings`); none = account only.
+    #[serde(default)]
+    pub throttle: Option<Throttle>,
+    /// Per-method settings keyed `/resource/METHOD` (HTTP: `METHOD /route` also accepted).
+    #[serde(default)]
+    pub methods: BTreeMap<String, MethodSettings>,
+    /// The routes that exist (`METHOD /resource`); empty = every route exists. Others get
+    /// 403 MISSING_AUTHENTICATION_TOKEN.
+    #[serde(default)]
+    pub routes: Vec<String>,
+    /// The stage cache.
+    #[serde(default)]
+    pub cache: CacheConfig,
+}
+
+/// A usage plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsagePlan {
+    /// Plan ID.
+    pub id: String,
+    /// Stages the plan covers.
+    pub stages: Vec<String>,
+    /// Plan-wide throttle per API key.
+    #[serde(default)]
+    pub throttle: Option<Throttle>,
+    /// Per-method throttles per API key, keyed `/resource/METHOD`.
+    #[serde(default)]
+    pub methods: BTreeMap<String, Throttle>,
+    /// Quota per API key.
+    #[serde(default)]
+    pub quota: Option<QuotaSettings>,
+}
+
+/// An API key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    /// Key ID (what access logs show as `identity.apiKeyId`).
+    pub id: String,
+    /// Key value (what clients send in `x-api-key`); optional.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Disabled keys are refused like invalid ones.
+    #[serde(default = "enabled_default")]
+    pub enabled: bool,
+    /// Plans the key belongs to.
+    #[serde(default)]
+    pub usage_plans: Vec<String>,
+}
+
+fn enabled_default() -> bool {
+    true
+}
+
+/// The whole gateway.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Account throttle (default 10,000 rps / 5,000 burst).
+    pub account: Account,
+    /// Readings of undocumented behaviour.
+    pub options: Options,
+    /// Stages.
+    pub stages: Vec<Stage>,
+    /// Usage plans.
+    pub usage_plans: Vec<UsagePlan>,
+    /// API keys.
+    pub api_keys: Vec<ApiKey>,
+}
+
+/// Splits a method-settings key into `(resource, METHOD)`: `/pets/{id}/GET`,
+/// `~1pets~1{id}/GET` (as `get-stage` escapes it), `pets/GET`, or `GET /pets` (HTTP).
+pub fn method_key(key: &str) -> Option<(String, String)> {
+    let key = key.trim();
+    if let Some((method, route)) = key.split_once(' ') {
+        if method.chars().all(|c| c.is_ascii_uppercase()) {
+            return Some((route.trim().to_string(), method.to_string()));
+        }
+    }
+    let key = key.replace("~1", "/");
+    let (resource, method) = key.rsplit_once('/')?;
+    if method.is_empty() {
+        return None;
+    }
+    let resource = if resource.starts_with('/') || resource == "*" {
+        resource.to_string()
+    } else {
+        format!("/{resource}")
+    };
+    Some((resource, method.to_ascii_uppercase()))
+}
+
+impl GatewayConfig {
+    /// Parses `gateway.toml` text and checks it.
+    pub fn from_toml(text: &str) -> Result<GatewayConfig, ConfigError> {
+        let config: GatewayConfig = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks ranges and references; returns warnings for legal but suspicious settings.
+    pub fn validate(&self) -> Result<Vec<String>, ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        let mut warnings = Vec::new();
+        let account = Throttle::new(self.account.rate, self.account.burst);
+        for stage in &self.stages {
+            if self.stages.iter().filter(|s| s.name == stage.name).count() > 1 {
+                return invalid(format!("stage {:?} is defined twice", stage.name));
+            }
+            if stage.cache.ttl_seconds > 3600 {
+                return invalid(format!(
+                    "stage {:?}: cache ttl_seconds must be 0–3600",
+                    stage.name
+                ));
+            }
+            if let Some(t) = stage.integration_timeout_ms {
+                if t < 50 {
+                    return invalid(format!(
+                        "stage {:?}: integration_timeout_ms must be at least 50",
+                        stage.name
+                    ));
+                }
+                if stage.api == ApiKind::Http && t > 30_000 {
+                    return invalid(format!(
+                        "stage {:?}: HTTP APIs allow at most 30000 ms",
+                        stage.name
+                    ));
+                }
+            }
+            for (key, settings) in &stage.methods {
+                if method_key(key).is_none() {
+                    return invalid(format!(
+                        "stage {:?}: method key {key:?} is not /resource/METHOD",
+                        stage.name
+                    ));
+                }
+                if settings.cache_ttl_seconds.is_some_and(|t| t > 3600) {
+                    return invalid(format!(
+                        "stage {:?} {key}: cache_ttl_seconds must be 0–3600",
+                        stage.name
+                    ));
+                }
+                warn_above(
+                    &mut warnings,
+                    &format!("stage {} {key}", stage.name),
+                    settings.throttle,
+                    account,
+                );
+            }
+            warn_above(
+                &mut warnings,
+                &format!("stage {}", stage.name),
+                stage.throttle,
+                account,
+            );
+        }
+        for plan in &self.usage_plans {
+            for stage in &plan.stages {
+                if !self.stages.iter().any(|s| &s.name == stage) {
+                    return invalid(format!(
+                        "usage plan {:?} names unknown stage {stage:?}",
+                        plan.id
+                    ));
+                }
+            }
+            if !plan.methods.is_empty() && plan.throttle.is_none() {
+                return invalid(format!(
+                    "usage plan {:?}: method throttles need a plan throttle (AWS: \"Can not define fine grain throttling if usage plan throttle is not defined\")",
+                    plan.id
+                ));
+            }
+            for key in plan.methods.keys() {
+                if method_key(key).is_none() {
+                    return invalid(format!(
+                        "usage plan {:?}: method key {key:?} is not /resource/METHOD",
+                        plan.id
+                    ));
+                }
+            }
+            warn_above(
+                &mut warnings,
+                &format!("usage plan {}", plan.id),
+                plan.throttle,
+                account,
+            );
+        }
+        for key in &self.api_keys {
+            for plan in &key.usage_plans {
+                if !self.usage_plans.iter().any(|p| &p.id == plan) {
+                    return invalid(format!(
+                        "API key {:?} names unknown usage plan {plan:?}",
+                        key.id
+                    ));
+                }
+            }
+            let mut stages: Vec<&String> = key
+                .usage_plans
+                .iter()
+                .filter_map(|id| self.usage_plans.iter().find(|p| &p.id == id))
+                .flat_map(|p| &p.stages)
+                .collect();
+            stages.sort();
+            if stages.windows(2).any(|w| w[0] == w[1]) {
+                return invalid(format!(
+                    "API key {:?} is in two usage plans for the same stage (AWS allows one plan per key and stage)",
+                    key.id
+                ));
+            }
+        }
+        Ok(warnings)
+    }
+}
+
+fn warn_above(
+    warnings: &mut Vec<String>,
+    what: &str,
+    throttle: Option<Throttle>,
+    account: Throttle,
+) {
+    if let Some(t) = throttle {
+        if t.rate.as_f64() > account.rate.as_f64() || t.burst > account.burst {
+            warnings.push(format!(
+                "{what}: throttle {} rps / {} burst is above the account's {} / {}; the account bucket still limits it",
+                t.rate, t.burst, account.rate, account.burst
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_keys_in_every_spelling() {
+        let want = Some(("/pets/{id}".to_string(), "GET".to_string()));
+        assert_eq!(method_key("/pets/{id}/GET"), want);
+        assert_eq!(method_key("~1pets~1{id}/GET"), want);
+        assert_eq!(method_key("pets/{id}/GET"), want);
+        assert_eq!(method_key("GET /pets/{id}"), want);
+        assert_eq!(method_key("*/*"), Some(("*".into(), "*".into())));
+        assert_eq!(method_key("GET"), None);
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = GatewayConfig::from_toml("").unwrap();
+        assert_eq!(config.account.rate, Rate::per_second(10_000));
+        assert_eq!(config.account.burst, 5_000);
+        assert_eq!(
+            config.options.stage_default_buckets,
+            StageDefaultBuckets::PerMethod
+        );
+        assert_eq!(config.options.consumption, ConsumptionPolicy::Sequential);
+        assert_eq!(CacheConfig::default().ttl_seconds, 300);
+    }
+
+    #[test]
+    fn bad_configs_are_rejected_with_reasons() {
+        let unknown_stage = r#"
+            [[usage_plans]]
+            id = "p"
+            stages = ["nope"]
+        "#;
+        assert!(GatewayConfig::from_toml(unknown_stage)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown stage"));
+        let fine_grain = r#"
+            [[stages]]
+            name = "prod"
+            [[usage_plans]]
+            id = "p"
+            stages = ["prod"]
+            methods = { "/a/GET" = { rate = 1, burst = 1 } }
+        "#;
+        assert!(GatewayConfig::from_toml(fine_grain)
+            .unwrap_err()
+            .to_string()
+            .contains("fine grain"));
+        let ttl = "[[stages]]\nname = \"p\"\ncache = { ttl_seconds = 4000 }\n";
+        assert!(GatewayConfig::from_toml(ttl).is_err());
+        assert!(GatewayConfig::from_toml("typo = 1").is_err());
+    }
+
+    #[test]
+    fn a_level_above_the_account_is_a_warning_not_an_error() {
+        let config = GatewayConfig::from_toml(
+            "[[stages]]\nname = \"prod\"\nthrottle = { rate = 20000, burst = 100 }\n",
+        )
+        .unwrap();
+        let warnings = config.validate().unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("above the account"));
+    }
+}

@@ -1,0 +1,21 @@
+//! The reference gateway core: a deterministic model of API Gateway's throttling (exact
+//! token buckets at every level), usage-plan quotas, stage cache, integration timeout and
+//! gateway responses. No I/O and no wall-clock reads: time is passed in, so the same
+//! configuration and the same requests give the same outcomes on any machine.
+//! Assumptions and their switches are documented in docs/gateway.md.
+
+pub mod aws_import;
+pub mod bucket;
+pub mod cache;
+pub mod clock;
+pub mod config;
+pub mod pipeline;
+pub mod quota;
+pub mod responses;
+
+pub use bucket::{Rate, Throttle, TokenBucket};
+pub use clock::{Clock, ManualClock};
+pub use config::{GatewayConfig, Options};
+pub use pipeline::{
+    Backend, CacheResult, GatewayRequest, Level, Outcome, Pipeline, PreparedRequest,
+};

@@ -1,0 +1,689 @@
+//! The request pipeline: `handle(request, now) → Outcome`, in this order (docs/gateway.md):
+//! payload size → route exists → API key → throttling levels (usage-plan method, usage plan,
+//! stage method or stage default, account) → quota → cache lookup → integration (timeout,
+//! errors) → cache store. Time comes only from the caller.
+//!
+//! [`Pipeline::prepare`] resolves a request's names to bucket, quota and cache indices once;
+//! [`Pipeline::handle_prepared`] is the integer-only hot path.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use super::bucket::{Throttle, TokenBucket};
+use super::cache::{CachedResponse, StageCache};
+use super::config::{
+    method_key, ApiKind, ConsumptionPolicy, GatewayConfig, MethodSettings, QuotaCounting, Stage,
+    StageDefaultBuckets, TimeoutIntegrationLatency, UnauthorizedCacheControl,
+};
+use super::quota::QuotaCounter;
+use super::responses::{self, GatewayError};
+use crate::facts::{HTTP_INTEGRATION_TIMEOUT_MS, REST_INTEGRATION_TIMEOUT_MS};
+
+/// Largest request payload (bytes).
+pub const MAX_PAYLOAD_BYTES: u64 = 10 * 1024 * 1024;
+
+/// A throttling level, in the order requests meet them; plus the quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    /// Usage plan, per method, per API key.
+    UsagePlanMethod,
+    /// Usage plan, per API key.
+    UsagePlan,
+    /// Stage, per-method override.
+    StageMethod,
+    /// Stage default (`*/*`).
+    StageDefault,
+    /// Account, per Region.
+    Account,
+    /// Usage-plan quota (not a bucket).
+    Quota,
+}
+
+impl Level {
+    /// Name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::UsagePlanMethod => "usage-plan-method",
+            Level::UsagePlan => "usage-plan",
+            Level::StageMethod => "stage-method",
+            Level::StageDefault => "stage-default",
+            Level::Account => "account",
+            Level::Quota => "quota",
+        }
+    }
+}
+
+/// What the integration (backend) does with a request that reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// It answers with `status` after `latency_ms`.
+    Response {
+        /// Status returned.
+        status: u16,
+        /// Time to answer, ms (at or beyond the timeout means a timeout).
+        latency_ms: u64,
+        /// Response size.
+        bytes: u64,
+    },
+    /// Lambda ran but failed or returned a malformed proxy response.
+    FunctionError {
+        /// Time until the failure, ms.
+        latency_ms: u64,
+    },
+    /// Lambda refused the invocation (its own throttling, missing permission).
+    InvokeRejected {
+        /// Time until the refusal, ms.
+        latency_ms: u64,
+    },
+}
+
+/// One request as the gateway sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GatewayRequest<'a> {
+    /// Stage name.
+    pub stage: &'a str,
+    /// HTTP method.
+    pub method: &'a str,
+    /// Resource path template (REST) or route path (HTTP API), e.g. `/pets/{id}`.
+    pub resource: &'a str,
+    /// API key presented (`x-api-key` value, or the key ID).
+    pub api_key: Option<&'a str>,
+    /// Values of the method's cache key parameters, joined (empty when none).
+    pub cache_key: &'a str,
+    /// `Cache-Control: max-age=0` was sent.
+    pub cache_control_max_age_0: bool,
+    /// The caller may invalidate the cache (`execute-api:InvalidateCache`).
+    pub may_invalidate_cache: bool,
+    /// Request payload size.
+    pub payload_bytes: u64,
+    /// Gateway overhead for this request (ms); `None` = the configured default.
+    pub overhead_ms: Option<u64>,
+    /// What the backend does.
+    pub backend: Backend,
+}
+
+/// Whether the cache answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheResult {
+    /// Caching does not apply to this method (or the request never got that far).
+    NotCached,
+    /// Served from the cache.
+    Hit,
+    /// Fetched from the backend (and stored).
+    Miss,
+    /// `Cache-Control: max-age=0` from an authorized client: fetched and replaced.
+    Bypass,
+}
+
+/// What happened to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Status sent to the client.
+    pub status: u16,
+    /// Gateway response type, when the gateway produced the response.
+    pub response_type: Option<&'static str>,
+    /// Gateway error message (body `{"message": …}`).
+    pub message: Option<&'static str>,
+    /// The level that refused it (throttling or quota).
+    pub refused_by: Option<Level>,
+    /// Cache result.
+    pub cache: CacheResult,
+    /// `$context.responseLatency`, ms.
+    pub latency_ms: u64,
+    /// `$context.integrationLatency`, ms (`-1` if so configured for timeouts).
+    pub integration_latency_ms: Option<i64>,
+    /// Status the backend returned.
+    pub integration_status: Option<u16>,
+}
+
+impl Outcome {
+    fn gateway(error: GatewayError, refused_by: Option<Level>, overhead_ms: u64) -> Outcome {
+        Outcome {
+            status: error.status,
+            response_type: error.response_type,
+            message: Some(error.message),
+            refused_by,
+            cache: CacheResult::NotCached,
+            latency_ms: overhead_ms,
+            integration_latency_ms: None,
+            integration_status: None,
+        }
+    }
+
+    /// The response body for gateway-generated responses.
+    pub fn body(&self) -> Option<String> {
+        self.message
+            .map(|m| serde_json::json!({ "message": m }).to_string())
+    }
+
+    /// The access-log value of `$context.<name>` for this request, as API Gateway writes it
+    /// (`-` for missing), for the variables the gateway decides; `None` for others.
+    pub fn context_value(&self, request: &GatewayRequest<'_>, name: &str) -> Option<String> {
+        let dash = || "-".to_string();
+        Some(match name {
+            "status" => self.status.to_string(),
+            "responseLatency" => self.latency_ms.to_string(),
+            "integrationLatency" | "integration.latency" => self
+                .integration_latency_ms
+                .map_or_else(dash, |v| v.to_string()),
+            "integrationStatus" | "integration.status" => {
+                self.integration_status.map_or_else(dash, |v| v.to_string())
+            }
+            "error.responseType" => self.response_type.map_or_else(dash, str::to_string),
+            "error.message" => self.message.map_or_else(dash, str::to_string),
+            "error.messageString" => self.message.map_or_else(dash, |m| format!("\"{m}\"")),
+            "stage" => request.stage.to_string(),
+            "httpMethod" => request.method.to_string(),
+            "resourcePath" => request.resource.to_string(),
+            "routeKey" => format!("{} {}", request.method, request.resource),
+            "identity.apiKeyId" => request.api_key.map_or_else(dash, str::to_string),
+            _ => return None,
+        })
+    }
+}
+
+/// A request resolved against the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreparedRequest {
+    refusal: Option<GatewayError>,
+    levels: [(Level, u32); 4],
+    level_count: u8,
+    quota: Option<u32>,
+    cache: Option<CacheUse>,
+    api: ApiKind,
+    timeout_ms: u64,
+    overhead_ms: u64,
+    backend: Backend,
+    invalidate: bool,
+    may_invalidate: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CacheUse {
+    stage: u32,
+    key: u64,
+    ttl_ns: u64,
+    require_authorization: bool,
+    strategy: UnauthorizedCacheControl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum BucketKey {
+    Account,
+    StageShared(u32),
+    StageMethod(u32, u32),
+    Plan(u32, u32),
+    PlanMethod(u32, u32, u32),
+}
+
+struct StageRuntime {
+    config: Stage,
+    methods: HashMap<(String, String), MethodSettings>,
+    routes: Vec<(String, String)>,
+    cache: StageCache,
+}
+
+struct PlanRuntime {
+    stages: Vec<u32>,
+    throttle: Option<Throttle>,
+    methods: HashMap<(String, String), Throttle>,
+    start_ns: Option<u64>,
+}
+
+struct QuotaState {
+    plan: u32,
+    counter: Option<QuotaCounter>,
+}
+
+/// The gateway: configuration plus all bucket, quota and cache state.
+pub struct Pipeline {
+    config: GatewayConfig,
+    stages: Vec<StageRuntime>,
+    stage_index: HashMap<String, u32>,
+    plans: Vec<PlanRuntime>,
+    key_index: HashMap<String, u32>,
+    key_plans: Vec<Vec<u32>>,
+    key_enabled: Vec<bool>,
+    routes: HashMap<String, Vec<(String, u32)>>,
+    buckets: Vec<TokenBucket>,
+    bucket_index: HashMap<BucketKey, u32>,
+    quotas: Vec<QuotaState>,
+    quota_index: HashMap<(u32, u32), u32>,
+}
+
+impl Pipeline {
+    /// A gateway with every bucket full, every quota unused and every cache empty.
+    pub fn new(config: GatewayConfig) -> Pipeline {
+        let mut pipeline = Pipeline {
+            stages: Vec::new(),
+            stage_index: HashMap::new(),
+            plans: Vec::new(),
+            key_index: HashMap::new(),
+            key_plans: Vec::new(),
+            key_enabled: Vec::new(),
+            routes: HashMap::new(),
+            buckets: Vec::new(),
+            bucket_index: HashMap::new(),
+            quotas: Vec::new(),
+            quota_index: HashMap::new(),
+            config,
+        };
+        for stage in pipeline.config.stages.clone() {
+            pipeline.add_stage(stage);
+        }
+        for plan in pipeline.config.usage_plans.clone() {
+            let stages = plan.stages.iter().map(|s| pipeline.stage_id(s)).collect();
+            pipeline.plans.push(PlanRuntime {
+                stages,
+                throttle: plan.throttle,
+                methods: plan
+                    .methods
+                    .iter()
+                    .filter_map(|(k, t)| Some((method_key(k)?, *t)))
+                    .collect(),
+                start_ns: None,
+            });
+        }
+        for (i, key) in pipeline.config.api_keys.iter().enumerate() {
+            pipeline.key_index.insert(key.id.clone(), i as u32);
+            if let Some(value) = &key.value {
+                pipeline.key_index.insert(value.clone(), i as u32);
+            }
+            let plans = key
+                .usage_plans
+                .iter()
+                .filter_map(|p| pipeline.config.usage_plans.iter().position(|u| &u.id == p))
+                .map(|p| p as u32)
+                .collect();
+            pipeline.key_plans.push(plans);
+            pipeline.key_enabled.push(key.enabled);
+        }
+        pipeline
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &GatewayConfig {
+        &self.config
+    }
+
+    fn add_stage(&mut self, stage: Stage) -> u32 {
+        let id = self.stages.len() as u32;
+        let methods = stage
+            .methods
+            .iter()
+            .filter_map(|(k, s)| Some((method_key(k)?, s.clone())))
+            .collect();
+        let routes = stage.routes.iter().filter_map(|r| method_key(r)).collect();
+        let capacity = (stage.cache.size_gb * 1e9) as u64;
+        self.stage_index.insert(stage.name.clone(), id);
+        self.stages.push(StageRuntime {
+            config: stage,
+            methods,
+            routes,
+            cache: StageCache::new(capacity),
+        });
+        id
+    }
+
+    /// The stage's index; a stage missing from the configuration gets the defaults
+    /// (REST, account throttle only, no cache).
+    fn stage_id(&mut self, name: &str) -> u32 {
+        match self.stage_index.get(name) {
+            Some(id) => *id,
+            None => self.add_stage(Stage {
+                name: name.to_string(),
+                api: ApiKind::Rest,
+                integration_timeout_ms: None,
+                api_key_required: false,
+                throttle: None,
+                methods: Default::default(),
+                routes: Vec::new(),
+                cache: Default::default(),
+            }),
+        }
+    }
+
+    fn route_id(&mut self, method: &str, resource: &str) -> u32 {
+        let next = self.routes.values().map(Vec::len).sum::<usize>() as u32;
+        let methods = self.routes.entry(resource.to_string()).or_default();
+        if let Some((_, id)) = methods.iter().find(|(m, _)| m == method) {
+            return *id;
+        }
+        methods.push((method.to_string(), next));
+        next
+    }
+
+    fn bucket(&mut self, key: BucketKey, throttle: Throttle) -> u32 {
+        if let Some(id) = self.bucket_index.get(&key) {
+            return *id;
+        }
+        let id = self.buckets.len() as u32;
+        self.buckets.push(TokenBucket::new(throttle));
+        self.bucket_index.insert(key, id);
+        id
+    }
+
+    /// Resolves a request's stage, route, key, plan, buckets, quota and cache slot.
+    pub fn prepare(&mut self, request: &GatewayRequest<'_>) -> PreparedRequest {
+        let stage_id = self.stage_id(request.stage);
+        let route_id = self.route_id(request.method, request.resource);
+        let options = self.config.options;
+        let stage = &self.stages[stage_id as usize];
+        let api = stage.config.api;
+        let max_timeout = match api {
+            ApiKind::Rest => u64::MAX,
+            ApiKind::Http => HTTP_INTEGRATION_TIMEOUT_MS,
+        };
+        let default_timeout = match api {
+            ApiKind::Rest => REST_INTEGRATION_TIMEOUT_MS,
+            ApiKind::Http => HTTP_INTEGRATION_TIMEOUT_MS,
+        };
+        let route = (
+            request.resource.to_string(),
+            request.method.to_ascii_uppercase(),
+        );
+        let settings = stage.methods.get(&route).cloned().unwrap_or_default();
+        let mut prepared = PreparedRequest {
+            refusal: None,
+            levels: [(Level::Account, 0); 4],
+            level_count: 0,
+            quota: None,
+            cache: None,
+            api,
+            timeout_ms: stage
+                .config
+                .integration_timeout_ms
+                .unwrap_or(default_timeout)
+                .min(max_timeout),
+            overhead_ms: request.overhead_ms.unwrap_or(options.overhead_ms),
+            backend: request.backend,
+            invalidate: request.cache_control_max_age_0,
+            may_invalidate: request.may_invalidate_cache,
+        };
+        if request.payload_bytes > MAX_PAYLOAD_BYTES {
+            prepared.refusal = Some(responses::REQUEST_TOO_LARGE);
+            return prepared;
+        }
+        if !stage.routes.is_empty() && !stage.routes.contains(&route) {
+            prepared.refusal = Some(responses::MISSING_AUTHENTICATION_TOKEN);
+            return prepared;
+        }
+
+        let key_required = api == ApiKind::Rest
+            && settings
+                .api_key_required
+                .unwrap_or(stage.config.api_key_required);
+        let mut plan_key = None;
+        if key_required {
+            let key = request.api_key.and_then(|k| self.key_index.get(k)).copied();
+            let plan = key.filter(|k| self.key_enabled[*k as usize]).and_then(|k| {
+                self.key_plans[k as usize]
+                    .iter()
+                    .find(|p| self.plans[**p as usize].stages.contains(&stage_id))
+                    .map(|p| (*p, k))
+            });
+            match plan {
+                Some(found) => plan_key = Some(found),
+                None => {
+                    prepared.refusal = Some(responses::INVALID_API_KEY);
+                    return prepared;
+                }
+            }
+        }
+
+        let mut levels: Vec<(Level, BucketKey, Throttle)> = Vec::with_capacity(4);
+        if let Some((plan, key)) = plan_key {
+            let p = &self.plans[plan as usize];
+            if let Some(t) = p.methods.get(&route) {
+                levels.push((
+                    Level::UsagePlanMethod,
+                    BucketKey::PlanMethod(plan, key, route_id),
+                    *t,
+                ));
+            }
+            if let Some(t) = p.throttle {
+                levels.push((Level::UsagePlan, BucketKey::Plan(plan, key), t));
+            }
+        }
+        let stage = &self.stages[stage_id as usize];
+        if let Some(t) = settings.throttle {
+            levels.push((
+                Level::StageMethod,
+                BucketKey::StageMethod(stage_id, route_id),
+                t,
+            ));
+        } else if let Some(t) = stage.config.throttle {
+            let key = match options.stage_default_buckets {
+                StageDefaultBuckets::PerMethod => BucketKey::StageMethod(stage_id, route_id),
+                StageDefaultBuckets::Shared => BucketKey::StageShared(stage_id),
+            };
+            levels.push((Level::StageDefault, key, t));
+        }
+        let account = Throttle::new(self.config.account.rate, self.config.account.burst);
+        levels.push((Level::Account, BucketKey::Account, account));
+        for (i, (level, key, throttle)) in levels.into_iter().enumerate() {
+            prepared.levels[i] = (level, self.bucket(key, throttle));
+            prepared.level_count = i as u8 + 1;
+        }
+
+        if let Some((plan, key)) = plan_key {
+            if self.config.usage_plans[plan as usize].quota.is_some() {
+                let next = self.quotas.len() as u32;
+                let id = *self.quota_index.entry((plan, key)).or_insert(next);
+                if id == next {
+                    self.quotas.push(QuotaState {
+                        plan,
+                        counter: None,
+                    });
+                }
+                prepared.quota = Some(id);
+            }
+        }
+
+        let stage = &self.stages[stage_id as usize];
+        let cache = stage.config.cache;
+        let caching = settings
+            .caching
+            .unwrap_or(cache.default_caching && route.1 == "GET");
+        let ttl_seconds = settings.cache_ttl_seconds.unwrap_or(cache.ttl_seconds);
+        if api == ApiKind::Rest && cache.enabled && caching && ttl_seconds > 0 {
+            let mut hasher = std::hash::DefaultHasher::new();
+            (&route.0, &route.1, request.cache_key).hash(&mut hasher);
+            prepared.cache = Some(CacheUse {
+                stage: stage_id,
+                key: hasher.finish(),
+                ttl_ns: ttl_seconds * 1_000_000_000,
+                require_authorization: cache.require_authorization,
+                strategy: cache.unauthorized_strategy,
+            });
+        }
+        prepared
+    }
+
+    /// Handles one request at `now_ns` (nanoseconds on the caller's clock).
+    pub fn handle(&mut self, request: &GatewayRequest<'_>, now_ns: u64) -> Outcome {
+        let prepared = self.prepare(request);
+        self.handle_prepared(&prepared, now_ns)
+    }
+
+    /// Handles a prepared request at `now_ns`.
+    pub fn handle_prepared(&mut self, p: &PreparedRequest, now_ns: u64) -> Outcome {
+        if let Some(refusal) = p.refusal {
+            return Outcome::gateway(refusal, None, p.overhead_ms);
+        }
+        let levels = &p.levels[..p.level_count as usize];
+        match self.config.options.consumption {
+            ConsumptionPolicy::Sequential => {
+                for &(level, bucket) in levels {
+                    if !self.buckets[bucket as usize].try_admit(now_ns) {
+                        return Outcome::gateway(responses::THROTTLED, Some(level), p.overhead_ms);
+                    }
+                }
+            }
+            ConsumptionPolicy::AllOrNothing => {
+                if let Some(&(level, _)) = levels
+                    .iter()
+                    .find(|(_, b)| !self.buckets[*b as usize].would_admit(now_ns))
+                {
+                    return Outcome::gateway(responses::THROTTLED, Some(level), p.overhead_ms);
+                }
+                for &(_, bucket) in levels {
+                    self.buckets[bucket as usize].commit(now_ns);
+                }
+            }
+        }
+
+        if let Some(q) = p.quota {
+            if !self.quota_has_room(q, now_ns) {
+                return Outcome::gateway(
+                    responses::QUOTA_EXCEEDED,
+                    Some(Level::Quota),
+                    p.overhead_ms,
+                );
+            }
+            if self.config.options.quota_counts == QuotaCounting::Admitted {
+                self.quota_count(q);
+            }
+        }
+
+        let mut cache_result = CacheResult::NotCached;
+        if let Some(c) = p.cache {
+            let authorized = !c.require_authorization || p.may_invalidate;
+            if p.invalidate && authorized {
+                cache_result = CacheResult::Bypass;
+            } else if p.invalidate && c.strategy == UnauthorizedCacheControl::FailWith403 {
+                return Outcome::gateway(responses::CACHE_INVALIDATION_DENIED, None, p.overhead_ms);
+            } else if let Some(hit) = self.stages[c.stage as usize].cache.get(c.key, now_ns) {
+                let outcome = Outcome {
+                    status: hit.status,
+                    response_type: None,
+                    message: None,
+                    refused_by: None,
+                    cache: CacheResult::Hit,
+                    latency_ms: p.overhead_ms,
+                    integration_latency_ms: None,
+                    integration_status: None,
+                };
+                self.count_successful(p, &outcome);
+                return outcome;
+            } else {
+                cache_result = CacheResult::Miss;
+            }
+        }
+
+        let mut outcome = self.integrate(p);
+        outcome.cache = cache_result;
+        if let (Some(c), Backend::Response { bytes, .. }) = (p.cache, p.backend) {
+            if outcome.response_type.is_none() {
+                let response = CachedResponse {
+                    status: outcome.status,
+                    bytes,
+                };
+                self.stages[c.stage as usize]
+                    .cache
+                    .put(c.key, response, now_ns, c.ttl_ns);
+            }
+        }
+        self.count_successful(p, &outcome);
+        outcome
+    }
+
+    fn count_successful(&mut self, p: &PreparedRequest, outcome: &Outcome) {
+        if let Some(q) = p.quota {
+            if self.config.options.quota_counts == QuotaCounting::Successful
+                && (200..300).contains(&outcome.status)
+            {
+                self.quota_count(q);
+            }
+        }
+    }
+
+    fn quota_has_room(&mut self, id: u32, now_ns: u64) -> bool {
+        let week_start = self.config.options.week_start;
+        let state = &mut self.quotas[id as usize];
+        let plan = &mut self.plans[state.plan as usize];
+        let settings = self.config.usage_plans[state.plan as usize]
+            .quota
+            .expect("quota slots exist only for plans with a quota");
+        let start = *plan.start_ns.get_or_insert(now_ns);
+        let counter = state
+            .counter
+            .get_or_insert_with(|| QuotaCounter::new(&settings, start, week_start));
+        counter.has_room(&settings, now_ns, week_start)
+    }
+
+    fn quota_count(&mut self, id: u32) {
+        if let Some(counter) = &mut self.quotas[id as usize].counter {
+            counter.count();
+        }
+    }
+
+    fn integrate(&self, p: &PreparedRequest) -> Outcome {
+        let timeout_error = match p.api {
+            ApiKind::Rest => responses::INTEGRATION_TIMEOUT,
+            ApiKind::Http => responses::HTTP_INTEGRATION_TIMEOUT,
+        };
+        let (error, latency) = match p.backend {
+            Backend::Response {
+                status, latency_ms, ..
+            } if latency_ms < p.timeout_ms => {
+                return Outcome {
+                    status,
+                    response_type: None,
+                    message: None,
+                    refused_by: None,
+                    cache: CacheResult::NotCached,
+                    latency_ms: p.overhead_ms + latency_ms,
+                    integration_latency_ms: Some(latency_ms as i64),
+                    integration_status: Some(status),
+                };
+            }
+            Backend::Response { .. } => {
+                let logged = match self.config.options.timeout_integration_latency {
+                    TimeoutIntegrationLatency::Timeout => Some(p.timeout_ms as i64),
+                    TimeoutIntegrationLatency::Missing => None,
+                    TimeoutIntegrationLatency::MinusOne => Some(-1),
+                };
+                let mut outcome =
+                    Outcome::gateway(timeout_error, None, p.overhead_ms + p.timeout_ms);
+                outcome.integration_latency_ms = logged;
+                return outcome;
+            }
+            Backend::FunctionError { latency_ms } => (
+                match p.api {
+                    ApiKind::Rest => responses::FUNCTION_ERROR,
+                    ApiKind::Http => responses::HTTP_INTERNAL_ERROR,
+                },
+                latency_ms,
+            ),
+            Backend::InvokeRejected { latency_ms } => (
+                match p.api {
+                    ApiKind::Rest => responses::INVOKE_REJECTED,
+                    ApiKind::Http => responses::HTTP_INTERNAL_ERROR,
+                },
+                latency_ms,
+            ),
+        };
+        let latency = latency.min(p.timeout_ms);
+        let mut outcome = Outcome::gateway(error, None, p.overhead_ms + latency);
+        outcome.integration_latency_ms = Some(latency as i64);
+        outcome.integration_status = Some(200);
+        outcome
+    }
+
+    /// Whole tokens left in a level's bucket for a request, at `now_ns` (diagnostics).
+    pub fn tokens(&self, p: &PreparedRequest, level: Level, now_ns: u64) -> Option<u64> {
+        p.levels[..p.level_count as usize]
+            .iter()
+            .find(|(l, _)| *l == level)
+            .map(|(_, b)| self.buckets[*b as usize].tokens(now_ns))
+    }
+
+    /// The levels a prepared request passes through, in order.
+    pub fn levels(p: &PreparedRequest) -> Vec<Level> {
+        p.levels[..p.level_count as usize]
+            .iter()
+            .map(|(l, _)| *l)
+            .collect()
+    }
+}
