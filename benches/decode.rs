@@ -19,6 +19,7 @@ fn sample(format: SampleFormat, requests: u64) -> Vec<u8> {
             start_ms: 1_795_514_400_000,
             seed: 7,
             malformed: false,
+            gateway: None,
         },
         &mut out,
     )

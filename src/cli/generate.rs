@@ -12,9 +12,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
+use super::gateway::load_config;
 use super::Outcome;
 use crate::filter::TimeBound;
-use crate::generate::{write_log, GenerateOptions, SampleFormat};
+use crate::generate::{write_log, GenerateOptions, SampleFormat, DEFAULT_SAMPLE_REQUESTS};
 
 /// Arguments of `gwstat generate`.
 #[derive(Debug, Args)]
@@ -31,7 +32,7 @@ pub struct GenerateArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Baseline requests per file (the throttling burst adds more); default per format.
+    /// Baseline requests per file (the throttling burst adds more); default 4000.
     #[arg(long, value_name = "N")]
     pub requests: Option<u64>,
 
@@ -50,6 +51,11 @@ pub struct GenerateArgs {
     /// Leave out the few malformed lines.
     #[arg(long)]
     pub no_malformed: bool,
+
+    /// Send the traffic through this gateway.toml instead of the sample configuration
+    /// (what would these limits have done?).
+    #[arg(long, value_name = "FILE")]
+    pub gateway: Option<PathBuf>,
 }
 
 /// Runs `gwstat generate`.
@@ -61,16 +67,25 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
     if args.seconds == 0 {
         bail!("--seconds must be at least 1");
     }
+    let gateway = args.gateway.as_deref().map(load_config).transpose()?;
     let options = |format: SampleFormat, seed_offset: u64| GenerateOptions {
         format,
-        requests: args.requests.unwrap_or(format.default_requests()),
+        requests: args.requests.unwrap_or(DEFAULT_SAMPLE_REQUESTS),
         seconds: args.seconds,
         start_ms,
         seed: args.seed.wrapping_add(seed_offset),
         malformed: !args.no_malformed,
+        gateway: gateway.clone(),
     };
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let toml_path = dir.join("gateway.toml");
+        let toml = match &args.gateway {
+            Some(path) => std::fs::read_to_string(path)?,
+            None => options(SampleFormat::RestJson, 0).plan().gateway_toml(),
+        };
+        std::fs::write(&toml_path, toml)
+            .with_context(|| format!("cannot write {}", toml_path.display()))?;
         for (i, format) in SampleFormat::ALL.into_iter().enumerate() {
             let path = dir.join(format.file_name());
             let file =

@@ -1,5 +1,6 @@
 //! Command-line definitions: one file per subcommand holding its clap arguments and `run`.
 
+pub mod gateway;
 pub mod generate;
 pub mod report;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Write deterministic, realistic sample access logs.
     Generate(generate::GenerateArgs),
+    /// Check a gateway.toml or import one from AWS CLI output.
+    Gateway(gateway::GatewayArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Report(args) => report::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Gateway(args) => gateway::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

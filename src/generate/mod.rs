@@ -62,19 +62,14 @@ impl SampleFormat {
             SampleFormat::HttpJson => ApiKind::Http,
         }
     }
-
-    /// Default baseline request count for `sample-logs/`.
-    pub fn default_requests(self) -> u64 {
-        match self {
-            SampleFormat::RestJson => 4000,
-            SampleFormat::RestClf => 5000,
-            SampleFormat::HttpJson => 3500,
-        }
-    }
 }
 
+/// Baseline requests per sample file; the same for every format, so one gateway.toml (with
+/// its quota) fits all files.
+pub const DEFAULT_SAMPLE_REQUESTS: u64 = 4000;
+
 /// What to generate.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct GenerateOptions {
     /// File format.
     pub format: SampleFormat,
@@ -88,6 +83,21 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// Mix in malformed lines.
     pub malformed: bool,
+    /// Gateway configuration to send the traffic through (default: the sample one).
+    pub gateway: Option<crate::gateway::GatewayConfig>,
+}
+
+impl GenerateOptions {
+    /// The traffic plan these options describe.
+    pub fn plan(&self) -> TrafficPlan {
+        TrafficPlan {
+            kind: self.format.kind(),
+            start_ms: self.start_ms,
+            requests: self.requests,
+            seconds: self.seconds,
+            seed: self.seed,
+        }
+    }
 }
 
 /// Counts of what was written.
@@ -102,13 +112,10 @@ pub struct Written {
 /// Writes one sample log.
 pub fn write_log(options: &GenerateOptions, out: &mut dyn Write) -> io::Result<Written> {
     let template = Template::parse(options.format.template()).expect("built-in templates parse");
-    let mut traffic = Traffic::new(TrafficPlan {
-        kind: options.format.kind(),
-        start_ms: options.start_ms,
-        requests: options.requests,
-        seconds: options.seconds,
-        seed: options.seed,
-    });
+    let mut traffic = match &options.gateway {
+        Some(config) => Traffic::with_gateway(options.plan(), config.clone()),
+        None => Traffic::new(options.plan()),
+    };
     // Malformed lines go at fixed fractions of the expected output.
     let expected = options.requests.max(1);
     let malformed_at: Vec<u64> = if options.malformed {
@@ -218,6 +225,7 @@ mod tests {
                     start_ms: 1_795_514_400_000,
                     seed: 1,
                     malformed: true,
+                    gateway: None,
                 },
                 &mut out,
             )

@@ -1,11 +1,13 @@
 //! A deterministic model of one hour (or more) of API traffic: routes of skewed popularity,
-//! API keys, lognormal latencies, a cached GET route, a throttling burst from one API key
-//! (with its usage-plan quota running out afterwards), and an incident with 502/503/504.
+//! API keys, lognormal latencies, a throttling burst from one API key, and an incident with
+//! failing, slow and hanging backends. Every request goes through the reference gateway core
+//! ([`crate::gateway`]) with [`SAMPLE_GATEWAY_TOML`], which decides the 429s (throttle and
+//! quota), 403s (invalid keys), cache hits and integration timeouts.
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
-use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
+use crate::gateway::{Backend, GatewayConfig, GatewayRequest, Pipeline};
 
 /// Which kind of API the traffic is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,8 +66,6 @@ pub struct Route {
     pub weight: u32,
     /// Median integration latency, ms.
     pub median_ms: f64,
-    /// Stage cache enabled for this route (REST GETs only).
-    pub cached: bool,
 }
 
 /// The modelled API's routes.
@@ -75,63 +75,54 @@ pub const ROUTES: [Route; 9] = [
         resource: "/products",
         weight: 300,
         median_ms: 85.0,
-        cached: true,
     },
     Route {
         method: "GET",
         resource: "/products/{productId}",
         weight: 200,
         median_ms: 45.0,
-        cached: false,
     },
     Route {
         method: "POST",
         resource: "/orders",
         weight: 120,
         median_ms: 180.0,
-        cached: false,
     },
     Route {
         method: "GET",
         resource: "/orders/{orderId}",
         weight: 100,
         median_ms: 60.0,
-        cached: false,
     },
     Route {
         method: "GET",
         resource: "/users/{userId}",
         weight: 80,
         median_ms: 35.0,
-        cached: false,
     },
     Route {
         method: "GET",
         resource: "/health",
         weight: 70,
         median_ms: 4.0,
-        cached: false,
     },
     Route {
         method: "POST",
         resource: "/auth/login",
         weight: 50,
         median_ms: 140.0,
-        cached: false,
     },
     Route {
         method: "PUT",
         resource: "/users/{userId}",
         weight: 50,
         median_ms: 90.0,
-        cached: false,
     },
     Route {
         method: "DELETE",
         resource: "/orders/{orderId}",
         weight: 30,
         median_ms: 75.0,
-        cached: false,
     },
 ];
 
@@ -155,7 +146,77 @@ const USER_AGENTS: [&str; 4] = [
     "curl/8.5.0",
 ];
 
-/// The shape of the generated hour.
+/// The gateway the sample traffic goes through (written to `sample-logs/gateway.toml`).
+/// The quota of the partner plan is set per run so that it runs out right after the burst.
+pub const SAMPLE_GATEWAY_TOML: &str = r#"# The gateway configuration sample-logs/ was generated with (gwstat generate).
+# Every 429, 403 INVALID_API_KEY, cache hit and 504/503 timeout in the samples is this
+# configuration's verdict, computed by the reference gateway core (docs/gateway.md).
+
+[options]
+overhead_ms = 9
+
+[[stages]]
+name = "prod"
+api_key_required = true
+throttle = { rate = 100, burst = 200 }
+cache = { enabled = true, size_gb = 0.5, ttl_seconds = 300, default_caching = false }
+
+# GET /products is cached for 120 s, keyed by its `category` query string
+# (cacheKeyParameters = method.request.querystring.category; the generator sends
+# the value as the request's cache key).
+[stages.methods."/products/GET"]
+caching = true
+cache_ttl_seconds = 120
+
+[stages.methods."/health/GET"]
+api_key_required = false
+
+[[stages]]
+name = "staging"
+api_key_required = true
+throttle = { rate = 20, burst = 40 }
+
+[stages.methods."/health/GET"]
+api_key_required = false
+
+[[stages]]
+name = "$default"
+api = "http"
+throttle = { rate = 100, burst = 200 }
+
+[[usage_plans]]
+id = "standard"
+stages = ["prod", "staging"]
+throttle = { rate = 25, burst = 50 }
+
+[[usage_plans]]
+id = "partner"
+stages = ["prod", "staging"]
+throttle = { rate = 10, burst = 20 }
+quota = { limit = QUOTA_LIMIT, period = "DAY" }
+
+[[api_keys]]
+id = "k7dq2mx9pa"
+usage_plans = ["standard"]
+
+[[api_keys]]
+id = "b3ne8tr5wz"
+usage_plans = ["standard"]
+
+[[api_keys]]
+id = "p0lk4ju6hy"
+usage_plans = ["standard"]
+
+[[api_keys]]
+id = "x9cv2bn7ml"
+usage_plans = ["standard"]
+
+[[api_keys]]
+id = "burst4r8qz"
+usage_plans = ["partner"]
+"#;
+
+/// The shape of the generated window.
 #[derive(Debug, Clone, Copy)]
 pub struct TrafficPlan {
     /// REST or HTTP.
@@ -170,32 +231,57 @@ pub struct TrafficPlan {
     pub seed: u64,
 }
 
-/// Generates events second by second, in time order, without holding them all.
+impl TrafficPlan {
+    /// The partner plan's daily quota: what the burst key uses by the end of its burst.
+    pub fn partner_quota(&self) -> u64 {
+        let base = self.requests as f64 / self.seconds.max(1) as f64;
+        let keyed_share = 0.93 * 0.99 * 0.10;
+        let before_burst = base * keyed_share * 0.30 * self.seconds as f64;
+        let burst_admitted = BURST_KEY_RATE * 0.02 * self.seconds as f64 + BURST_KEY_BURST;
+        (before_burst + burst_admitted).round() as u64
+    }
+
+    /// The sample gateway configuration for this plan.
+    pub fn gateway_toml(&self) -> String {
+        SAMPLE_GATEWAY_TOML.replace("QUOTA_LIMIT", &self.partner_quota().to_string())
+    }
+}
+
+/// Generates events second by second, in time order, without holding them all; every
+/// request goes through the reference gateway core, which decides throttling, quota, API-key,
+/// cache and timeout outcomes.
 pub struct Traffic {
     plan: TrafficPlan,
     rng: Pcg64,
     second: u64,
     carry: f64,
-    bucket: f64,
     route_total: u32,
     key_total: u32,
+    gateway: Pipeline,
 }
 
-/// Usage-plan limits of the burst key: 10 rps, burst 20.
+/// Usage-plan limits of the burst key (partner plan): 10 rps, burst 20.
 const BURST_KEY_RATE: f64 = 10.0;
 const BURST_KEY_BURST: f64 = 20.0;
 
 impl Traffic {
-    /// A generator for `plan`.
+    /// A generator for `plan` through the sample gateway configuration.
     pub fn new(plan: TrafficPlan) -> Self {
+        let config =
+            GatewayConfig::from_toml(&plan.gateway_toml()).expect("sample config is valid");
+        Traffic::with_gateway(plan, config)
+    }
+
+    /// A generator for `plan` through another gateway configuration (what-if samples).
+    pub fn with_gateway(plan: TrafficPlan, config: GatewayConfig) -> Self {
         Traffic {
             plan,
             rng: Pcg64::seed_from_u64(plan.seed),
             second: 0,
             carry: 0.0,
-            bucket: BURST_KEY_BURST,
             route_total: ROUTES.iter().map(|r| r.weight).sum(),
             key_total: API_KEYS.iter().map(|k| k.1).sum(),
+            gateway: Pipeline::new(config),
         }
     }
 
@@ -206,10 +292,6 @@ impl Traffic {
 
     fn in_burst(&self) -> bool {
         (0.30..0.32).contains(&self.phase())
-    }
-
-    fn quota_exhausted(&self) -> bool {
-        (0.32..0.40).contains(&self.phase())
     }
 
     fn in_incident(&self) -> bool {
@@ -228,21 +310,17 @@ impl Traffic {
         let count = expected.floor() as u64;
         self.carry = expected - count as f64;
         let second_ms = self.plan.start_ms + self.second as i64 * 1000;
-        let mut offsets: Vec<i64> = (0..count).map(|_| self.rng.random_range(0..1000)).collect();
         let burst = if self.in_burst() && self.plan.kind == ApiKind::Rest {
             (base * 12.0).max(40.0) as u64
         } else {
             0
         };
-        offsets.extend((0..burst).map(|_| -1 - self.rng.random_range(0..1000)));
-        // Order by time; burst requests are marked with negative offsets until placed.
-        let mut marked: Vec<(i64, bool)> = offsets
-            .into_iter()
-            .map(|o| if o < 0 { (-1 - o, true) } else { (o, false) })
+        let rng = &mut self.rng;
+        let mut arrivals: Vec<(i64, bool)> = (0..count + burst)
+            .map(|i| (rng.random_range(0..1000), i >= count))
             .collect();
-        marked.sort_unstable();
-        self.bucket = (self.bucket + BURST_KEY_RATE).min(BURST_KEY_BURST);
-        let events = marked
+        arrivals.sort_unstable();
+        let events = arrivals
             .into_iter()
             .map(|(offset, burst)| self.event(second_ms + offset, burst))
             .collect();
@@ -280,6 +358,46 @@ impl Traffic {
         median * (sigma * z).exp()
     }
 
+    /// What the backend would do with this request.
+    fn backend(&mut self, route: usize) -> (Backend, bool) {
+        let r = ROUTES[route];
+        let mut integration = self.lognormal(r.median_ms, 0.55).max(1.0);
+        let mut status = if r.method == "POST" { 201 } else { 200 };
+        let mut invalid_body = false;
+        if self.in_incident() && (route == POST_ORDERS || route == GET_ORDER) {
+            let roll = self.rng.random_range(0..100);
+            if route == GET_ORDER {
+                integration = if roll < 35 {
+                    // The backend hangs past any integration timeout.
+                    self.rng.random_range(31_000.0..45_000.0)
+                } else {
+                    self.rng.random_range(18_000.0..28_500.0)
+                };
+            } else if roll < 30 {
+                let latency_ms = integration.round() as u64;
+                return (Backend::FunctionError { latency_ms }, false);
+            } else if roll < 50 {
+                status = 503;
+                integration = self.lognormal(12.0, 0.3);
+            }
+        } else {
+            let roll = self.rng.random_range(0..1000);
+            if route == 1 && roll < 25 {
+                status = 404;
+            } else if route == POST_ORDERS && roll < 20 {
+                invalid_body = true;
+            } else if roll < 3 {
+                status = 500;
+            }
+        }
+        let backend = Backend::Response {
+            status,
+            latency_ms: integration.round() as u64,
+            bytes: self.rng.random_range(40..9000),
+        };
+        (backend, invalid_body)
+    }
+
     fn event(&mut self, time_ms: i64, burst: bool) -> Event {
         let kind = self.plan.kind;
         let route = if burst {
@@ -288,10 +406,14 @@ impl Traffic {
             self.pick_route()
         };
         let r = ROUTES[route];
+        let key_roll = self.rng.random_range(0..1000);
         let api_key = match kind {
             ApiKind::Http => None,
             ApiKind::Rest if burst => Some(BURST_KEY),
-            ApiKind::Rest if self.rng.random_range(0..100) < 8 => None,
+            // Health checks need no key (method setting in the sample gateway.toml).
+            ApiKind::Rest if r.resource == "/health" => None,
+            ApiKind::Rest if key_roll < 4 => Some("not-a-valid-key"),
+            ApiKind::Rest if key_roll < 10 => None,
             ApiKind::Rest => Some(self.pick_key()),
         };
         let stage = match kind {
@@ -300,19 +422,57 @@ impl Traffic {
             ApiKind::Rest => "prod",
         };
         let path = concrete_path(r.resource, self.rng.random_range(1000..99999));
-        let overhead = self.lognormal(9.0, 0.45).max(1.0);
-        let mut e = Event {
+        let overhead = self.lognormal(9.0, 0.45).max(1.0).round() as u64;
+        let (backend, invalid_body) = self.backend(route);
+        // GET /products?category=N: the category query string is the cache key parameter.
+        let category = self
+            .rng
+            .random_range(0..30u32)
+            .min(self.rng.random_range(0..30u32));
+        let cache_key = format!("category={category}");
+        let request = GatewayRequest {
+            stage,
+            method: r.method,
+            resource: r.resource,
+            api_key,
+            cache_key: &cache_key,
+            cache_control_max_age_0: false,
+            may_invalidate_cache: false,
+            payload_bytes: 0,
+            overhead_ms: Some(overhead),
+            backend,
+        };
+        let time_ns = u64::try_from(time_ms).unwrap_or(0) * 1_000_000;
+        let mut outcome = self.gateway.handle(&request, time_ns);
+        if invalid_body && outcome.response_type.is_none() {
+            // Request validation runs after throttling and quota, before the integration.
+            outcome.status = 400;
+            outcome.response_type = Some("BAD_REQUEST_BODY");
+            outcome.message = Some("Invalid request body");
+            outcome.latency_ms = overhead;
+            outcome.integration_latency_ms = None;
+            outcome.integration_status = None;
+        }
+        let identity_key = api_key.filter(|k| API_KEYS.iter().any(|(id, _)| id == k));
+        let response_length = match (outcome.message, backend) {
+            (Some(m), _) => m.len() as u64 + 14,
+            (None, Backend::Response { bytes, .. }) => bytes,
+            (None, _) => 0,
+        };
+        Event {
             time_ms,
             route,
             path,
-            status: 200,
-            latency_ms: 0,
-            integration_latency_ms: None,
+            status: outcome.status,
+            latency_ms: outcome.latency_ms,
+            integration_latency_ms: outcome
+                .integration_latency_ms
+                .and_then(|v| u64::try_from(v).ok()),
             stage,
-            api_key,
-            error_type: None,
-            error_message: None,
-            integration_status: None,
+            api_key: identity_key,
+            error_type: outcome.response_type,
+            error_message: outcome.message,
+            integration_status: outcome.integration_status,
             request_id: self.request_id(kind),
             extended_request_id: self.short_id(),
             ip: format!(
@@ -320,121 +480,9 @@ impl Traffic {
                 ["198.51.100", "203.0.113", "192.0.2"][self.rng.random_range(0..3)],
                 self.rng.random_range(1..255)
             ),
-            response_length: 0,
+            response_length,
             user_agent: USER_AGENTS[self.rng.random_range(0..USER_AGENTS.len())],
-        };
-        let gateway_error = |e: &mut Event, status, kind, message, latency: f64| {
-            e.status = status;
-            e.error_type = Some(kind);
-            e.error_message = Some(message);
-            e.latency_ms = latency.round() as u64;
-            e.response_length = message.len() as u64 + 14;
-        };
-
-        if e.api_key == Some(BURST_KEY) {
-            if burst || self.in_burst() {
-                if self.bucket >= 1.0 {
-                    self.bucket -= 1.0;
-                } else {
-                    gateway_error(&mut e, 429, "THROTTLED", "Too Many Requests", overhead);
-                    return e;
-                }
-            } else if self.quota_exhausted() {
-                gateway_error(&mut e, 429, "QUOTA_EXCEEDED", "Limit Exceeded", overhead);
-                return e;
-            }
         }
-        if kind == ApiKind::Rest && self.rng.random_range(0..1000) < 4 {
-            gateway_error(&mut e, 403, "INVALID_API_KEY", "Forbidden", overhead);
-            e.api_key = None;
-            return e;
-        }
-        let cached = kind == ApiKind::Rest && r.cached && e.stage == "prod";
-        if cached && self.rng.random_range(0..100) < 72 {
-            // Served from the stage cache: the backend is not called.
-            e.latency_ms = (overhead * 0.6).round().max(1.0) as u64;
-            e.response_length = self.rng.random_range(2000..9000);
-            return e;
-        }
-
-        let mut integration = self.lognormal(r.median_ms, 0.55).max(1.0);
-        let mut status = 200;
-        let mut integration_status = 200;
-        if r.method == "POST" {
-            status = 201;
-            integration_status = 201;
-        }
-        if self.in_incident() && (route == POST_ORDERS || route == GET_ORDER) {
-            let roll = self.rng.random_range(0..100);
-            if route == GET_ORDER && roll < 35 {
-                let timeout = REST_INTEGRATION_TIMEOUT_MS as f64;
-                match kind {
-                    ApiKind::Rest => gateway_error(
-                        &mut e,
-                        504,
-                        "INTEGRATION_TIMEOUT",
-                        "Endpoint request timed out",
-                        timeout + overhead,
-                    ),
-                    ApiKind::Http => gateway_error(
-                        &mut e,
-                        503,
-                        "INTEGRATION_TIMEOUT",
-                        "Service Unavailable",
-                        30_000.0 + overhead,
-                    ),
-                }
-                let limit = match kind {
-                    ApiKind::Rest => timeout,
-                    ApiKind::Http => 30_000.0,
-                };
-                e.integration_latency_ms = Some(limit as u64 + self.rng.random_range(0..5));
-                return e;
-            }
-            if route == GET_ORDER {
-                integration = self.rng.random_range(18_000.0..28_500.0);
-            } else if roll < 30 {
-                e.integration_latency_ms = Some(integration.round() as u64);
-                gateway_error(
-                    &mut e,
-                    502,
-                    "-",
-                    "Internal server error",
-                    integration + overhead,
-                );
-                e.error_type = None;
-                e.integration_status = Some(200);
-                return e;
-            } else if roll < 50 {
-                status = 503;
-                integration_status = 503;
-                integration = self.lognormal(12.0, 0.3);
-            }
-        } else {
-            let roll = self.rng.random_range(0..1000);
-            if route == 1 && roll < 25 {
-                status = 404;
-                integration_status = 404;
-            } else if route == POST_ORDERS && roll < 20 {
-                gateway_error(
-                    &mut e,
-                    400,
-                    "BAD_REQUEST_BODY",
-                    "Invalid request body",
-                    overhead,
-                );
-                return e;
-            } else if roll < 3 {
-                status = 500;
-                integration_status = 500;
-            }
-        }
-        e.status = status;
-        e.integration_status = Some(integration_status);
-        e.integration_latency_ms = Some(integration.round() as u64);
-        e.latency_ms = (integration + overhead).round() as u64;
-        e.response_length = self.rng.random_range(40..4000);
-        e
     }
 
     fn request_id(&mut self, kind: ApiKind) -> String {

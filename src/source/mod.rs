@@ -63,8 +63,12 @@ impl Input {
     }
 }
 
+/// Files a directory walk leaves out: configuration and documentation kept beside logs.
+const NOT_LOGS: [&str; 2] = ["toml", "md"];
+
 /// Expands command-line arguments into inputs: `-` is stdin, directories are walked
-/// recursively (sorted, hidden entries skipped), anything else that is not a path is a glob.
+/// recursively (sorted; hidden entries and `.toml`/`.md` files skipped), anything else that
+/// is not a path is a glob.
 pub fn expand(args: &[String]) -> Result<Vec<Input>, SourceError> {
     let mut inputs = Vec::new();
     for arg in args {
@@ -116,9 +120,13 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError> {
         .collect();
     entries.sort();
     for path in entries {
+        let not_log = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| NOT_LOGS.contains(&e));
         if path.is_dir() {
             walk(&path, inputs)?;
-        } else if path.is_file() {
+        } else if path.is_file() && !not_log {
             inputs.push(Input::File(path));
         }
     }
@@ -178,7 +186,14 @@ mod tests {
     fn directories_walk_sorted_and_globs_expand() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
-        for name in ["b.log", "a.log", "sub/c.log", ".hidden"] {
+        for name in [
+            "b.log",
+            "a.log",
+            "sub/c.log",
+            ".hidden",
+            "gateway.toml",
+            "README.md",
+        ] {
             std::fs::write(dir.path().join(name), "x").unwrap();
         }
         let inputs = expand(&[dir.path().display().to_string()]).unwrap();

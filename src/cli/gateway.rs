@@ -1,0 +1,217 @@
+//! `gwstat gateway`: check a gateway.toml, or build one from AWS CLI output.
+//!
+//! ```text
+//! gwstat gateway check gateway.toml
+//! gwstat gateway import --stage prod-stage.json --usage-plans plans.json \
+//!     --usage-plan-keys abc123=keys.json --account account.json -o gateway.toml
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+
+use super::Outcome;
+use crate::gateway::aws_import::{import, AwsSources};
+use crate::gateway::config::method_key;
+use crate::gateway::{GatewayConfig, Level, Pipeline};
+
+/// Arguments of `gwstat gateway`.
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: GatewayCommand,
+}
+
+/// `gwstat gateway` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GatewayCommand {
+    /// Validate a gateway.toml and show the throttle levels each configured method meets.
+    Check {
+        /// The configuration file.
+        config: PathBuf,
+    },
+    /// Build a gateway.toml from `aws apigateway …` / `aws apigatewayv2 …` JSON output.
+    Import(ImportArgs),
+}
+
+/// Inputs of `gwstat gateway import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// `aws apigateway get-stage` output (repeatable).
+    #[arg(long = "stage", value_name = "FILE")]
+    pub stages: Vec<PathBuf>,
+    /// `aws apigatewayv2 get-stage` output (repeatable).
+    #[arg(long = "http-stage", value_name = "FILE")]
+    pub http_stages: Vec<PathBuf>,
+    /// `aws apigateway get-usage-plans` output.
+    #[arg(long, value_name = "FILE")]
+    pub usage_plans: Option<PathBuf>,
+    /// `aws apigateway get-usage-plan-keys --usage-plan-id PLAN_ID` output (repeatable).
+    #[arg(long, value_name = "PLAN_ID=FILE")]
+    pub usage_plan_keys: Vec<String>,
+    /// `aws apigateway get-account` output (account throttle).
+    #[arg(long, value_name = "FILE")]
+    pub account: Option<PathBuf>,
+    /// Write the TOML here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Loads and validates a gateway.toml, printing warnings to stderr.
+pub fn load_config(path: &Path) -> Result<GatewayConfig> {
+    let config =
+        GatewayConfig::from_toml(&read(path)?).with_context(|| format!("{}", path.display()))?;
+    for warning in config.validate()? {
+        eprintln!("gwstat: warning: {}: {warning}", path.display());
+    }
+    Ok(config)
+}
+
+/// Runs `gwstat gateway`.
+pub fn run(args: GatewayArgs) -> Result<Outcome> {
+    match args.command {
+        GatewayCommand::Check { config } => check(&config),
+        GatewayCommand::Import(args) => import_command(args),
+    }
+}
+
+fn check(path: &Path) -> Result<Outcome> {
+    let config = load_config(path)?;
+    println!(
+        "account: {} rps, burst {}",
+        config.account.rate, config.account.burst
+    );
+    let options = config.options;
+    println!(
+        "options: stage default buckets {:?}, consumption {:?}, quota counts {:?}, week starts {:?}, timeout integration latency {:?}, overhead {} ms",
+        options.stage_default_buckets,
+        options.consumption,
+        options.quota_counts,
+        options.week_start,
+        options.timeout_integration_latency,
+        options.overhead_ms
+    );
+    let mut pipeline = Pipeline::new(config.clone());
+    for stage in &config.stages {
+        println!(
+            "stage {} ({:?}): throttle {}, cache {}",
+            stage.name,
+            stage.api,
+            stage
+                .throttle
+                .map_or("none (account only)".to_string(), |t| format!(
+                    "{} rps / {}",
+                    t.rate, t.burst
+                )),
+            if stage.cache.enabled {
+                format!(
+                    "{} GB, ttl {} s",
+                    stage.cache.size_gb, stage.cache.ttl_seconds
+                )
+            } else {
+                "off".to_string()
+            }
+        );
+        let key = config
+            .usage_plans
+            .iter()
+            .find(|p| p.stages.contains(&stage.name))
+            .and_then(|p| {
+                config
+                    .api_keys
+                    .iter()
+                    .find(|k| k.usage_plans.contains(&p.id))
+            })
+            .map(|k| k.id.clone());
+        let mut methods: Vec<(String, String)> =
+            stage.methods.keys().filter_map(|k| method_key(k)).collect();
+        if methods.is_empty() {
+            methods.push(("/{any}".into(), "GET".into()));
+        }
+        for (resource, method) in methods {
+            let request = crate::gateway::GatewayRequest {
+                stage: &stage.name,
+                method: &method,
+                resource: &resource,
+                api_key: key.as_deref(),
+                cache_key: "",
+                cache_control_max_age_0: false,
+                may_invalidate_cache: false,
+                payload_bytes: 0,
+                overhead_ms: None,
+                backend: crate::gateway::Backend::Response {
+                    status: 200,
+                    latency_ms: 0,
+                    bytes: 0,
+                },
+            };
+            let prepared = pipeline.prepare(&request);
+            let levels: Vec<&str> = Pipeline::levels(&prepared)
+                .into_iter()
+                .map(Level::as_str)
+                .collect();
+            println!("  {method} {resource}: {}", levels.join(" → "));
+        }
+    }
+    for plan in &config.usage_plans {
+        println!(
+            "usage plan {}: stages {}, throttle {}, quota {}",
+            plan.id,
+            plan.stages.join(", "),
+            plan.throttle.map_or("none".to_string(), |t| format!(
+                "{} rps / {}",
+                t.rate, t.burst
+            )),
+            plan.quota.map_or("none".to_string(), |q| format!(
+                "{} per {:?} (offset {})",
+                q.limit, q.period, q.offset
+            ))
+        );
+    }
+    println!("api keys: {}", config.api_keys.len());
+    println!("{}: ok", path.display());
+    Ok(Outcome::Ok)
+}
+
+fn import_command(args: ImportArgs) -> Result<Outcome> {
+    if args.stages.is_empty() && args.http_stages.is_empty() && args.usage_plans.is_none() {
+        bail!("give at least one --stage, --http-stage or --usage-plans file");
+    }
+    let sources = AwsSources {
+        rest_stages: args.stages.iter().map(|p| read(p)).collect::<Result<_>>()?,
+        http_stages: args
+            .http_stages
+            .iter()
+            .map(|p| read(p))
+            .collect::<Result<_>>()?,
+        usage_plans: args.usage_plans.as_deref().map(read).transpose()?,
+        usage_plan_keys: args
+            .usage_plan_keys
+            .iter()
+            .map(|arg| {
+                let Some((plan, file)) = arg.split_once('=') else {
+                    bail!("--usage-plan-keys {arg:?}: expected PLAN_ID=FILE");
+                };
+                Ok((plan.to_string(), read(Path::new(file))?))
+            })
+            .collect::<Result<_>>()?,
+        account: args.account.as_deref().map(read).transpose()?,
+    };
+    let config = import(&sources)?;
+    let text = format!(
+        "# gateway.toml imported by gwstat from AWS CLI output; see docs/gateway.md\n{}",
+        toml::to_string_pretty(&config).context("writing TOML")?
+    );
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,115 @@
+//! `gwstat gateway` and `gwstat generate --gateway` as a user runs them.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn gwstat() -> Command {
+    let mut cmd = Command::cargo_bin("gwstat").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+#[test]
+fn check_validates_and_shows_levels() {
+    gwstat()
+        .args(["gateway", "check", "sample-logs/gateway.toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "GET /products: usage-plan → stage-default → account",
+        ))
+        .stdout(predicate::str::contains("quota"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[usage_plans]]\nid = \"p\"\nstages = [\"missing\"]\n",
+    )
+    .unwrap();
+    gwstat()
+        .args(["gateway", "check"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown stage"));
+}
+
+#[test]
+fn import_turns_aws_cli_json_into_a_working_gateway_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = dir.path().join("stage.json");
+    std::fs::write(&stage, r#"{"stageName": "prod", "cacheClusterEnabled": false,
+        "methodSettings": {"*/*": {"throttlingRateLimit": 100.0, "throttlingBurstLimit": 50},
+                           "~1orders/POST": {"throttlingRateLimit": 0.5, "throttlingBurstLimit": 1}}}"#).unwrap();
+    let plans = dir.path().join("plans.json");
+    std::fs::write(&plans, r#"{"items": [{"id": "abc123", "apiStages": [{"apiId": "x", "stage": "prod"}],
+        "throttle": {"rateLimit": 10.0, "burstLimit": 20}, "quota": {"limit": 100, "offset": 0, "period": "MONTH"}}]}"#).unwrap();
+    let keys = dir.path().join("keys.json");
+    std::fs::write(
+        &keys,
+        r#"{"items": [{"id": "key1", "type": "API_KEY", "value": "v4lue", "name": "a"}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("gateway.toml");
+    gwstat()
+        .args(["gateway", "import", "--stage"])
+        .arg(&stage)
+        .arg("--usage-plans")
+        .arg(&plans)
+        .arg("--usage-plan-keys")
+        .arg(format!("abc123={}", keys.display()))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("rate = 0.5"), "{text}");
+    gwstat()
+        .args(["gateway", "check"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "POST /orders: usage-plan → stage-method → account",
+        ));
+}
+
+#[test]
+fn generate_sends_traffic_through_the_given_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let permissive = dir.path().join("open.toml");
+    std::fs::write(
+        &permissive,
+        "[[stages]]\nname = \"prod\"\n[[stages]]\nname = \"staging\"\n",
+    )
+    .unwrap();
+    let report = |extra: &[&str]| -> Value {
+        let log = gwstat()
+            .args([
+                "generate",
+                "--format",
+                "rest-json",
+                "--requests",
+                "3000",
+                "--seconds",
+                "600",
+                "--no-malformed",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(log.status.success());
+        let out = gwstat()
+            .args(["report", "-", "--format", "json", "-q"])
+            .write_stdin(log.stdout)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let sample = report(&[]);
+    assert!(sample["throttling"]["throttled"].as_u64().unwrap() > 100);
+    let open = report(&["--gateway", permissive.to_str().unwrap()]);
+    assert_eq!(open["throttling"]["throttled"], 0);
+    assert_eq!(open["summary"]["requests"], sample["summary"]["requests"]);
+}
