@@ -14,3 +14,7 @@ pub mod ingest;
 pub mod model;
 pub mod report;
 pub mod source;
+
+/// A `HashMap` with a fast, fixed-seed hasher (foldhash): the same on every run, so nothing
+/// that depends on it can vary between machines.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;

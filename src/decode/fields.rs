@@ -5,7 +5,7 @@
 //! after [`normalize_key`] (lower case, punctuation removed), so `integration.latency`,
 //! `integrationLatency` and `integration_latency` are the same key.
 
-use std::collections::HashMap;
+use crate::FastMap as HashMap;
 
 /// A value in an access-log line that the report uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,7 +147,7 @@ impl KeyMap {
             .collect();
         KeyMap {
             overrides,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
         }
     }
 

@@ -6,7 +6,6 @@
 //! [`Pipeline::prepare`] resolves a request's names to bucket, quota and cache indices once;
 //! [`Pipeline::handle_prepared`] is the integer-only hot path.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use super::bucket::{Throttle, TokenBucket};
@@ -18,6 +17,7 @@ use super::config::{
 use super::quota::QuotaCounter;
 use super::responses::{self, GatewayError};
 use crate::facts::{HTTP_INTEGRATION_TIMEOUT_MS, REST_INTEGRATION_TIMEOUT_MS};
+use crate::FastMap as HashMap;
 
 /// Largest request payload (bytes).
 pub const MAX_PAYLOAD_BYTES: u64 = 10 * 1024 * 1024;
@@ -216,17 +216,66 @@ enum BucketKey {
     PlanMethod(u32, u32, u32),
 }
 
+/// Values by (resource, method), looked up without allocating; methods compare
+/// case-insensitively.
+#[derive(Debug, Clone)]
+struct RouteMap<T> {
+    by_resource: HashMap<String, Vec<(String, T)>>,
+    len: usize,
+}
+
+impl<T> Default for RouteMap<T> {
+    fn default() -> Self {
+        RouteMap {
+            by_resource: HashMap::default(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> RouteMap<T> {
+    fn get(&self, resource: &str, method: &str) -> Option<&T> {
+        self.by_resource
+            .get(resource)?
+            .iter()
+            .find(|(m, _)| m.eq_ignore_ascii_case(method))
+            .map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, resource: &str, method: &str, value: T) {
+        self.by_resource
+            .entry(resource.to_string())
+            .or_default()
+            .push((method.to_ascii_uppercase(), value));
+        self.len += 1;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<T> FromIterator<((String, String), T)> for RouteMap<T> {
+    fn from_iter<I: IntoIterator<Item = ((String, String), T)>>(iter: I) -> Self {
+        let mut map = RouteMap::default();
+        for ((resource, method), value) in iter {
+            map.insert(&resource, &method, value);
+        }
+        map
+    }
+}
+
 struct StageRuntime {
     config: Stage,
-    methods: HashMap<(String, String), MethodSettings>,
-    routes: Vec<(String, String)>,
+    methods: RouteMap<MethodSettings>,
+    routes: RouteMap<()>,
     cache: StageCache,
 }
 
 struct PlanRuntime {
     stages: Vec<u32>,
     throttle: Option<Throttle>,
-    methods: HashMap<(String, String), Throttle>,
+    methods: RouteMap<Throttle>,
     start_ns: Option<u64>,
 }
 
@@ -244,7 +293,7 @@ pub struct Pipeline {
     key_index: HashMap<String, u32>,
     key_plans: Vec<Vec<u32>>,
     key_enabled: Vec<bool>,
-    routes: HashMap<String, Vec<(String, u32)>>,
+    routes: RouteMap<u32>,
     buckets: Vec<TokenBucket>,
     bucket_index: HashMap<BucketKey, u32>,
     quotas: Vec<QuotaState>,
@@ -256,16 +305,16 @@ impl Pipeline {
     pub fn new(config: GatewayConfig) -> Pipeline {
         let mut pipeline = Pipeline {
             stages: Vec::new(),
-            stage_index: HashMap::new(),
+            stage_index: HashMap::default(),
             plans: Vec::new(),
-            key_index: HashMap::new(),
+            key_index: HashMap::default(),
             key_plans: Vec::new(),
             key_enabled: Vec::new(),
-            routes: HashMap::new(),
+            routes: RouteMap::default(),
             buckets: Vec::new(),
-            bucket_index: HashMap::new(),
+            bucket_index: HashMap::default(),
             quotas: Vec::new(),
-            quota_index: HashMap::new(),
+            quota_index: HashMap::default(),
             config,
         };
         for stage in pipeline.config.stages.clone() {
@@ -313,7 +362,11 @@ impl Pipeline {
             .iter()
             .filter_map(|(k, s)| Some((method_key(k)?, s.clone())))
             .collect();
-        let routes = stage.routes.iter().filter_map(|r| method_key(r)).collect();
+        let routes = stage
+            .routes
+            .iter()
+            .filter_map(|r| Some((method_key(r)?, ())))
+            .collect();
         let capacity = (stage.cache.size_gb * 1e9) as u64;
         self.stage_index.insert(stage.name.clone(), id);
         self.stages.push(StageRuntime {
@@ -344,13 +397,12 @@ impl Pipeline {
     }
 
     fn route_id(&mut self, method: &str, resource: &str) -> u32 {
-        let next = self.routes.values().map(Vec::len).sum::<usize>() as u32;
-        let methods = self.routes.entry(resource.to_string()).or_default();
-        if let Some((_, id)) = methods.iter().find(|(m, _)| m == method) {
+        if let Some(id) = self.routes.get(resource, method) {
             return *id;
         }
-        methods.push((method.to_string(), next));
-        next
+        let id = self.routes.len as u32;
+        self.routes.insert(resource, method, id);
+        id
     }
 
     fn bucket(&mut self, key: BucketKey, throttle: Throttle) -> u32 {
@@ -378,11 +430,11 @@ impl Pipeline {
             ApiKind::Rest => REST_INTEGRATION_TIMEOUT_MS,
             ApiKind::Http => HTTP_INTEGRATION_TIMEOUT_MS,
         };
-        let route = (
-            request.resource.to_string(),
-            request.method.to_ascii_uppercase(),
-        );
-        let settings = stage.methods.get(&route).cloned().unwrap_or_default();
+        let settings = stage
+            .methods
+            .get(request.resource, request.method)
+            .cloned()
+            .unwrap_or_default();
         let mut prepared = PreparedRequest {
             refusal: None,
             levels: [(Level::Account, 0); 4],
@@ -404,7 +456,8 @@ impl Pipeline {
             prepared.refusal = Some(responses::REQUEST_TOO_LARGE);
             return prepared;
         }
-        if !stage.routes.is_empty() && !stage.routes.contains(&route) {
+        if !stage.routes.is_empty() && stage.routes.get(request.resource, request.method).is_none()
+        {
             prepared.refusal = Some(responses::MISSING_AUTHENTICATION_TOKEN);
             return prepared;
         }
@@ -431,23 +484,28 @@ impl Pipeline {
             }
         }
 
-        let mut levels: Vec<(Level, BucketKey, Throttle)> = Vec::with_capacity(4);
+        let mut levels: [Option<(Level, BucketKey, Throttle)>; 4] = [None; 4];
+        let mut count = 0;
+        let mut push = |level| {
+            levels[count] = Some(level);
+            count += 1;
+        };
         if let Some((plan, key)) = plan_key {
             let p = &self.plans[plan as usize];
-            if let Some(t) = p.methods.get(&route) {
-                levels.push((
+            if let Some(t) = p.methods.get(request.resource, request.method) {
+                push((
                     Level::UsagePlanMethod,
                     BucketKey::PlanMethod(plan, key, route_id),
                     *t,
                 ));
             }
             if let Some(t) = p.throttle {
-                levels.push((Level::UsagePlan, BucketKey::Plan(plan, key), t));
+                push((Level::UsagePlan, BucketKey::Plan(plan, key), t));
             }
         }
         let stage = &self.stages[stage_id as usize];
         if let Some(t) = settings.throttle {
-            levels.push((
+            push((
                 Level::StageMethod,
                 BucketKey::StageMethod(stage_id, route_id),
                 t,
@@ -457,11 +515,11 @@ impl Pipeline {
                 StageDefaultBuckets::PerMethod => BucketKey::StageMethod(stage_id, route_id),
                 StageDefaultBuckets::Shared => BucketKey::StageShared(stage_id),
             };
-            levels.push((Level::StageDefault, key, t));
+            push((Level::StageDefault, key, t));
         }
         let account = Throttle::new(self.config.account.rate, self.config.account.burst);
-        levels.push((Level::Account, BucketKey::Account, account));
-        for (i, (level, key, throttle)) in levels.into_iter().enumerate() {
+        push((Level::Account, BucketKey::Account, account));
+        for (i, (level, key, throttle)) in levels.into_iter().flatten().enumerate() {
             prepared.levels[i] = (level, self.bucket(key, throttle));
             prepared.level_count = i as u8 + 1;
         }
@@ -484,11 +542,11 @@ impl Pipeline {
         let cache = stage.config.cache;
         let caching = settings
             .caching
-            .unwrap_or(cache.default_caching && route.1 == "GET");
+            .unwrap_or(cache.default_caching && request.method.eq_ignore_ascii_case("GET"));
         let ttl_seconds = settings.cache_ttl_seconds.unwrap_or(cache.ttl_seconds);
         if api == ApiKind::Rest && cache.enabled && caching && ttl_seconds > 0 {
             let mut hasher = std::hash::DefaultHasher::new();
-            (&route.0, &route.1, request.cache_key).hash(&mut hasher);
+            (route_id, request.cache_key).hash(&mut hasher);
             prepared.cache = Some(CacheUse {
                 stage: stage_id,
                 key: hasher.finish(),

@@ -2,7 +2,7 @@
 //! dictionary-encoded. Each parallel decode chunk fills its own builder; builders are then
 //! appended in input order.
 
-use std::collections::HashMap;
+use crate::FastMap as HashMap;
 
 use super::request::Request;
 
