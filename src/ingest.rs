@@ -108,12 +108,17 @@ pub struct IngestOptions {
     pub decode: DecodeOptions,
     /// Never show progress.
     pub quiet: bool,
+    /// Keep each request's ID (for replay verdicts).
+    pub keep_request_ids: bool,
 }
 
 /// Reads and decodes every input.
 pub fn ingest(inputs: &[Input], options: &IngestOptions) -> Result<Ingested, IngestError> {
     let progress = progress_bar(inputs, options.quiet);
-    let mut result = Ingested::default();
+    let mut result = Ingested {
+        columns: RequestColumns::new(options.keep_request_ids),
+        ..Ingested::default()
+    };
     for input in inputs {
         let bar = progress.clone();
         let reader = source::open(input, move |n| {
@@ -189,7 +194,14 @@ fn ingest_one(
         }
         let decoded: Vec<(RequestColumns, SkipLog)> = batch
             .par_iter()
-            .map(|chunk| decode_chunk(chunk, detected.decoder.clone(), &name))
+            .map(|chunk| {
+                decode_chunk(
+                    chunk,
+                    detected.decoder.clone(),
+                    &name,
+                    options.keep_request_ids,
+                )
+            })
             .collect();
         for (columns, skipped) in decoded {
             result.columns.append(columns);
@@ -222,8 +234,9 @@ fn decode_chunk(
     chunk: &crate::source::Chunk,
     mut decoder: Decoder,
     name: &str,
+    keep_request_ids: bool,
 ) -> (RequestColumns, SkipLog) {
-    let mut columns = RequestColumns::default();
+    let mut columns = RequestColumns::new(keep_request_ids);
     let mut skipped = SkipLog::default();
     for line in &chunk.overlong {
         skipped.add(SkipReason::LineTooLong, || format!("{name}:{line}"));

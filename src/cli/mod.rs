@@ -1,6 +1,7 @@
 //! Command-line definitions: one file per subcommand holding its clap arguments and `run`.
 
 pub mod gateway;
+pub mod inputs;
 pub mod generate;
 pub mod report;
 

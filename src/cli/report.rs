@@ -10,28 +10,25 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 
+use super::inputs::InputArgs;
 use super::Outcome;
 use crate::analyze::{build_report, AnalyzeOptions};
-use crate::decode::presets::{preset, PresetName};
-use crate::decode::{DecodeOptions, Field, InputFormat, Template};
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
 use crate::filter::{RequestFilter, StatusFilter, TimeBound};
 use crate::ingest::{ingest, IngestOptions, Ingested};
 use crate::model::RequestTable;
 use crate::report::{renderer, InputFile, Inputs, OutputFormat, RenderOptions, Report};
-use crate::source::{expand, Input};
 
 /// Arguments of `gwstat report`.
 #[derive(Debug, Args)]
 #[command(after_help = "Exit codes: 0 ok, 1 error, 2 skipped lines with --strict.")]
 pub struct ReportArgs {
-    /// Log files, directories (read recursively), globs, or `-` for stdin. `.gz` files are
-    /// decompressed. With no input, stdin is read when it is not a terminal.
-    #[arg(value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    /// Inputs and how to decode them.
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
@@ -44,23 +41,6 @@ pub struct ReportArgs {
     /// Longest list in each section (0 = all).
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub top: usize,
-
-    /// Log family to expect instead of detecting it per file.
-    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
-    pub input_format: InputFormat,
-
-    /// The stage's access-log format string, verbatim (`$context.status …`), a preset name
-    /// (rest-clf, rest-json, rest-xml, rest-csv, http-clf, http-json, http-xml, http-csv,
-    /// rest-clf-legacy, http-clf-legacy), or @FILE to read it from a file.
-    #[arg(long, value_name = "FORMAT")]
-    pub access_format: Option<String>,
-
-    /// Read key KEY as MEANING (e.g. `status=http_code`, `integrationLatency=backend_ms`).
-    /// Repeatable. Meanings are `$context` names: requestTime, requestTimeEpoch, status,
-    /// httpMethod, resourcePath, routeKey, responseLatency, integrationLatency, stage,
-    /// identity.apiKeyId, error.responseType, error.message, requestId.
-    #[arg(long = "field", value_name = "MEANING=KEY")]
-    pub fields: Vec<String>,
 
     /// Keep requests at or after this time: RFC 3339 (2026-11-24T10:00Z) or relative to
     /// --until (-3h); alone, relative to the last request.
@@ -101,10 +81,6 @@ pub struct ReportArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// No progress bar and no warnings on stderr.
-    #[arg(short, long)]
-    pub quiet: bool,
-
     /// Colour in table output: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -123,26 +99,15 @@ pub enum ColorChoice {
 
 /// Runs `gwstat report`.
 pub fn run(args: ReportArgs) -> Result<Outcome> {
-    let decode = DecodeOptions {
-        input_format: args.input_format,
-        access_format: args
-            .access_format
-            .as_deref()
-            .map(access_format)
-            .transpose()?,
-        fields: args
-            .fields
-            .iter()
-            .map(|f| field_override(f))
-            .collect::<Result<_>>()?,
-    };
+    let decode = args.input.decode_options()?;
     let filter = request_filter(&args)?;
-    let inputs = inputs(&args.inputs)?;
+    let inputs = args.input.inputs()?;
     let ingested = ingest(
         &inputs,
         &IngestOptions {
             decode,
-            quiet: args.quiet,
+            quiet: args.input.quiet,
+            keep_request_ids: false,
         },
     )?;
     let report = analyze(ingested, &filter, &args)?;
@@ -182,11 +147,11 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     }
 
     let skipped = report.inputs.skipped;
-    if skipped > 0 && !args.quiet && args.format != OutputFormat::Table {
+    if skipped > 0 && !args.input.quiet && args.format != OutputFormat::Table {
         eprintln!("gwstat: {skipped} line(s) could not be decoded (see inputs.skipped_by_reason)");
     }
     if args.strict && skipped > 0 {
-        if !args.quiet {
+        if !args.input.quiet {
             eprintln!("gwstat: --strict: {skipped} line(s) skipped");
         }
         return Ok(Outcome::StrictViolation);
@@ -194,15 +159,6 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn inputs(args: &[String]) -> Result<Vec<Input>> {
-    if args.is_empty() {
-        if io::stdin().is_terminal() {
-            bail!("no input: give log files, directories or globs, or pipe logs to stdin (see gwstat report --help)");
-        }
-        return Ok(vec![Input::Stdin]);
-    }
-    Ok(expand(args)?)
-}
 
 fn analyze(ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Result<Report> {
     let records = ingested.columns.len() as u64;
@@ -242,32 +198,7 @@ fn analyze(ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Res
     build_report(&table, inputs, &options).context("analysing requests")
 }
 
-/// `--access-format`: a preset name, `@file`, or the format string itself.
-fn access_format(value: &str) -> Result<Template> {
-    let text = if let Some(name) = PresetName::from_name(value) {
-        preset(name).to_string()
-    } else if let Some(path) = value.strip_prefix('@') {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the access-log format from {path}"))?
-    } else {
-        value.to_string()
-    };
-    Ok(Template::parse(&text)?)
-}
 
-fn field_override(text: &str) -> Result<(Field, String)> {
-    let Some((meaning, key)) = text.split_once('=') else {
-        bail!("--field {text:?}: expected MEANING=KEY, e.g. status=http_code");
-    };
-    let Some(field) = Field::from_meaning(meaning.trim()) else {
-        let known: Vec<&str> = Field::ALL.iter().map(|f| f.context_name()).collect();
-        bail!(
-            "--field {text:?}: unknown meaning {meaning:?}; known: {}",
-            known.join(", ")
-        );
-    };
-    Ok((field, key.to_string()))
-}
 
 fn request_filter(args: &ReportArgs) -> Result<RequestFilter> {
     Ok(RequestFilter {

@@ -147,6 +147,7 @@ impl<'a> RawRecord<'a> {
             error_message,
             latency_ms,
             integration_latency_ms,
+            request_id: self.take(Field::RequestId),
         })
     }
 }

@@ -90,9 +90,21 @@ pub struct RequestColumns {
     pub error_type: CodedColumn,
     /// Gateway error message.
     pub error_message: CodedColumn,
+    /// Request IDs, kept only when asked for (replay, explain): they are unique per row.
+    pub request_id: Vec<Option<Box<str>>>,
+    /// Whether [`request_id`](Self::request_id) is filled.
+    pub keep_request_ids: bool,
 }
 
 impl RequestColumns {
+    /// An empty builder that also keeps request IDs when `keep_request_ids`.
+    pub fn new(keep_request_ids: bool) -> Self {
+        RequestColumns {
+            keep_request_ids,
+            ..RequestColumns::default()
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.time_ms.len()
@@ -116,6 +128,9 @@ impl RequestColumns {
         self.api_key.push(request.api_key.as_deref());
         self.error_type.push(request.error_type.as_deref());
         self.error_message.push(request.error_message.as_deref());
+        if self.keep_request_ids {
+            self.request_id.push(request.request_id.as_deref().map(Box::from));
+        }
     }
 
     /// Appends another builder's rows after this one's.
@@ -131,6 +146,7 @@ impl RequestColumns {
         self.api_key.append(other.api_key);
         self.error_type.append(other.error_type);
         self.error_message.append(other.error_message);
+        self.request_id.extend(other.request_id);
     }
 }
 

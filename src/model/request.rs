@@ -26,4 +26,6 @@ pub struct Request<'a> {
     pub latency_ms: Option<f64>,
     /// `$context.integrationLatency`, milliseconds.
     pub integration_latency_ms: Option<f64>,
+    /// `$context.requestId`.
+    pub request_id: Option<Cow<'a, str>>,
 }
