@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod generate;
 pub mod ingest;
 pub mod model;
+pub mod replay;
 pub mod report;
 pub mod source;
 

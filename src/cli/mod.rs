@@ -2,6 +2,7 @@
 
 pub mod gateway;
 pub mod inputs;
+pub mod replay;
 pub mod generate;
 pub mod report;
 
@@ -36,6 +37,8 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Check a gateway.toml or import one from AWS CLI output.
     Gateway(gateway::GatewayArgs),
+    /// Replay access logs through the gateway core: predicted vs observed, what-if sweeps.
+    Replay(replay::ReplayArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code
@@ -45,6 +48,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Gateway(args) => gateway::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

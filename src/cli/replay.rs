@@ -1,0 +1,250 @@
+//! `gwstat replay`: recorded access logs through the gateway core, predicted vs observed,
+//! and what-if settings and sweeps.
+//!
+//! ```text
+//! gwstat replay sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml
+//! gwstat replay access.log --config gateway.toml --set stage.prod.rate=500 --verdicts v.ndjson
+//! gwstat replay access.log --config gateway.toml --sweep usage_plan.gold.rate=5..50:5
+//! ```
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde::Serialize;
+
+use super::gateway::load_config;
+use super::inputs::InputArgs;
+use super::Outcome;
+use crate::gateway::aws_import::{import, AwsSources};
+use crate::gateway::GatewayConfig;
+use crate::ingest::{ingest, IngestOptions};
+use crate::replay::report::ReplayReport;
+use crate::replay::whatif::{apply, parse_sweep};
+use crate::replay::{drop_retries, order, replay, Recorded, ReplayOptions};
+
+/// Arguments of `gwstat replay`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  gwstat replay sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml\n  gwstat replay access.log --config get-stage.json --config plans.json --set stage.prod.rate=500\n  gwstat replay access.log --config gateway.toml --sweep stage.prod.rate=100..1000:100")]
+pub struct ReplayArgs {
+    /// Inputs and how to decode them.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Gateway configuration: a gateway.toml, or AWS CLI JSON (`get-stage`, `apigatewayv2
+    /// get-stage`, `get-usage-plans`, `get-account`, and `PLAN_ID=get-usage-plan-keys.json`).
+    /// Repeatable for the JSON files.
+    #[arg(long = "config", value_name = "FILE", required = true)]
+    pub configs: Vec<String>,
+
+    /// Change a setting before replaying (repeatable), e.g. `stage.prod.rate=500`,
+    /// `usage_plan.gold.burst=50`, `account.rate=2500`, `options.consumption=all-or-nothing`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+
+    /// Replay once per value of a setting, e.g. `stage.prod.rate=100..1000:100`.
+    #[arg(long, value_name = "PATH=LO..HI:STEP")]
+    pub sweep: Option<String>,
+
+    /// Drop requests that look like client retries of an earlier 429 (same API key and
+    /// route within --retry-window) before replaying.
+    #[arg(long)]
+    pub drop_retries: bool,
+
+    /// Window for --drop-retries, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub retry_window_ms: i64,
+
+    /// Write one NDJSON verdict per request (requestId, observed_status, predicted_status,
+    /// level, cache) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub verdicts: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ReplayFormat::Table)]
+    pub format: ReplayFormat,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Longest list (0 = all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+}
+
+/// `gwstat replay --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReplayFormat {
+    /// Tables.
+    Table,
+    /// JSON (docs/replay.md).
+    Json,
+}
+
+/// One row of a sweep.
+#[derive(Debug, Serialize)]
+struct SweepRow {
+    value: String,
+    predicted_429: u64,
+    predicted_quota: u64,
+    predicted_cache_hits: u64,
+    observed_429: u64,
+    agreement_429: Option<f64>,
+}
+
+/// Loads the gateway configuration from a TOML file or AWS CLI JSON files.
+pub fn load_gateway(configs: &[String]) -> Result<GatewayConfig> {
+    let tomls: Vec<&String> = configs.iter().filter(|c| c.ends_with(".toml")).collect();
+    match (tomls.as_slice(), configs.len()) {
+        ([one], 1) => return load_config(Path::new(one.as_str())),
+        ([], _) => {}
+        _ => bail!("give either one gateway.toml or AWS CLI JSON files to --config, not both"),
+    }
+    let mut sources = AwsSources::default();
+    for spec in configs {
+        if let Some((plan, file)) = spec.split_once('=') {
+            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+            sources.usage_plan_keys.push((plan.to_string(), text));
+            continue;
+        }
+        let text = std::fs::read_to_string(spec).with_context(|| format!("cannot read {spec}"))?;
+        let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{spec}: not JSON"))?;
+        if json.get("methodSettings").is_some() || json.get("stageName").is_some() {
+            sources.rest_stages.push(text);
+        } else if json.get("StageName").is_some() {
+            sources.http_stages.push(text);
+        } else if json.get("throttleSettings").is_some() {
+            sources.account = Some(text);
+        } else if json.get("items").is_some() {
+            sources.usage_plans = Some(text);
+        } else {
+            bail!("{spec}: not a get-stage, apigatewayv2 get-stage, get-usage-plans or get-account output");
+        }
+    }
+    Ok(import(&sources)?)
+}
+
+/// Runs `gwstat replay`.
+pub fn run(args: ReplayArgs) -> Result<Outcome> {
+    let mut config = load_gateway(&args.configs)?;
+    for setting in &args.sets {
+        apply(&mut config, setting)?;
+    }
+    config.validate()?;
+    let ingested = ingest(
+        &args.input.inputs()?,
+        &IngestOptions {
+            decode: args.input.decode_options()?,
+            quiet: args.input.quiet,
+            keep_request_ids: true,
+        },
+    )?;
+    let skipped = ingested.skipped.total();
+    if skipped > 0 && !args.input.quiet {
+        eprintln!("gwstat: {skipped} line(s) could not be decoded and are not replayed");
+    }
+    let mut requests = order(Recorded::from_columns(&ingested.columns));
+    let mut dropped = 0;
+    if args.drop_retries {
+        (requests, dropped) = drop_retries(requests, args.retry_window_ms);
+        if !args.input.quiet {
+            eprintln!("gwstat: dropped {dropped} likely client retries of a 429");
+        }
+    }
+    let options = ReplayOptions {
+        drop_retries: args.drop_retries,
+        retry_window_ms: args.retry_window_ms,
+        top: args.top,
+    };
+
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(io::stdout().lock()),
+    };
+    if let Some(sweep) = &args.sweep {
+        let sweep = parse_sweep(sweep)?;
+        let mut rows = Vec::new();
+        for value in &sweep.values {
+            let mut variant = config.clone();
+            apply(&mut variant, &format!("{}={value}", sweep.path))?;
+            variant.validate()?;
+            let report = replay(&requests, &variant, &options, dropped, |_| {});
+            rows.push(SweepRow {
+                value: value.clone(),
+                predicted_429: report.totals.predicted_429,
+                predicted_quota: report.totals.predicted_quota,
+                predicted_cache_hits: report.totals.predicted_cache_hits,
+                observed_429: report.totals.observed_429,
+                agreement_429: report.totals.agreement_429,
+            });
+        }
+        write_sweep(&mut out, args.format, &sweep.path, &rows)?;
+    } else {
+        let mut verdicts = args
+            .verdicts
+            .as_ref()
+            .map(|p| File::create(p).map(BufWriter::new).with_context(|| format!("cannot create {}", p.display())))
+            .transpose()?;
+        let mut write_error = None;
+        let report = replay(&requests, &config, &options, dropped, |v| {
+            if let Some(w) = verdicts.as_mut() {
+                if let Err(e) = serde_json::to_writer(&mut *w, v).map_err(io::Error::from).and_then(|()| w.write_all(b"\n")) {
+                    write_error.get_or_insert(e);
+                }
+            }
+        });
+        if let Some(e) = write_error {
+            return Err(e).context("writing verdicts");
+        }
+        if let Some(mut w) = verdicts {
+            w.flush().context("writing verdicts")?;
+        }
+        write_report(&mut out, args.format, &report)?;
+    }
+    match out.flush() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
+    Ok(Outcome::Ok)
+}
+
+fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport) -> Result<()> {
+    match format {
+        ReplayFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)?;
+        }
+        ReplayFormat::Table => report.render_table(out)?,
+    }
+    Ok(())
+}
+
+fn write_sweep(out: &mut dyn Write, format: ReplayFormat, path: &str, rows: &[SweepRow]) -> Result<()> {
+    match format {
+        ReplayFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "schema_version": 1, "sweep": path, "rows": rows }))?;
+            writeln!(out)?;
+        }
+        ReplayFormat::Table => {
+            let mut table = comfy_table::Table::new();
+            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).force_no_tty();
+            table.set_header(vec![path, "predicted 429", "quota 429", "cache hits", "observed 429"]);
+            for r in rows {
+                table.add_row(vec![
+                    r.value.clone(),
+                    r.predicted_429.to_string(),
+                    r.predicted_quota.to_string(),
+                    r.predicted_cache_hits.to_string(),
+                    r.observed_429.to_string(),
+                ]);
+            }
+            writeln!(out, "What-if sweep over {path}\n{table}")?;
+        }
+    }
+    Ok(())
+}

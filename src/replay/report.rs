@@ -1,0 +1,268 @@
+//! The replay report (JSON schema in docs/replay.md) and its table rendering.
+
+use std::io::{self, Write};
+
+use comfy_table::{presets, Table};
+use serde::Serialize;
+
+/// One request's verdict (`--verdicts` NDJSON line).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// `$context.requestId`.
+    #[serde(rename = "requestId")]
+    pub request_id: Option<String>,
+    /// Request time, epoch ms.
+    pub time_ms: i64,
+    /// Status in the log.
+    pub observed_status: Option<u16>,
+    /// Status the gateway core gives.
+    pub predicted_status: u16,
+    /// Which limit refused it, or null.
+    pub level: Option<&'static str>,
+    /// `hit`, `miss`, `bypass`, or null when caching does not apply.
+    pub cache: Option<&'static str>,
+}
+
+/// Totals, observed and predicted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Totals {
+    /// Requests replayed.
+    pub requests: u64,
+    /// 429s in the log.
+    pub observed_429: u64,
+    /// 429s predicted.
+    pub predicted_429: u64,
+    /// QUOTA_EXCEEDED in the log.
+    pub observed_quota: u64,
+    /// Quota refusals predicted.
+    pub predicted_quota: u64,
+    /// Cache hits inferred from the log.
+    pub observed_cache_hits: u64,
+    /// Cache hits predicted.
+    pub predicted_cache_hits: u64,
+    /// Integration timeouts in the log.
+    pub observed_timeouts: u64,
+    /// Integration timeouts predicted.
+    pub predicted_timeouts: u64,
+    /// Share of requests where predicted and observed agree on "429 or not".
+    pub agreement_429: Option<f64>,
+}
+
+/// Confusion matrix for "was it a 429?".
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Confusion {
+    /// Predicted 429, observed 429.
+    pub tp: u64,
+    /// Predicted 429, observed not.
+    pub fp: u64,
+    /// Predicted not, observed 429.
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    /// Neither.
+    pub tn: u64,
+    /// tp / (tp + fp).
+    pub precision: Option<f64>,
+    /// tp / (tp + fn).
+    pub recall: Option<f64>,
+}
+
+impl Confusion {
+    /// Counts one request.
+    pub fn add(&mut self, predicted: bool, observed: bool) {
+        match (predicted, observed) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, true) => self.fn_ += 1,
+            (false, false) => self.tn += 1,
+        }
+    }
+
+    fn finish(&mut self) {
+        let ratio = |a: u64, b: u64| (a + b > 0).then(|| a as f64 / (a + b) as f64);
+        self.precision = ratio(self.tp, self.fp);
+        self.recall = ratio(self.tp, self.fn_);
+    }
+}
+
+/// 429s on one route.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RouteRow {
+    /// Route.
+    pub route: String,
+    /// Requests.
+    pub requests: u64,
+    /// Observed 429s.
+    pub observed_429: u64,
+    /// Predicted 429s.
+    pub predicted_429: u64,
+}
+
+/// 429s of one API key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KeyRow {
+    /// API key ID (null = none).
+    pub api_key: Option<String>,
+    /// Requests.
+    pub requests: u64,
+    /// Observed 429s.
+    pub observed_429: u64,
+    /// Predicted 429s.
+    pub predicted_429: u64,
+}
+
+/// Predicted refusals at one level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelRow {
+    /// `usage-plan-method`, `usage-plan`, `stage-method`, `stage-default`, `account`, `quota`.
+    pub level: String,
+    /// Requests refused there.
+    pub refused: u64,
+}
+
+/// One second where prediction and observation differ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecondRow {
+    /// The second, RFC 3339.
+    pub second: String,
+    /// Observed 429s.
+    pub observed_429: u64,
+    /// Predicted 429s.
+    pub predicted_429: u64,
+}
+
+/// A whole replay.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplayReport {
+    /// Schema version.
+    pub schema_version: u32,
+    /// Requests removed by `--drop-retries`.
+    pub dropped_retries: u64,
+    /// Totals.
+    pub totals: Totals,
+    /// 429 confusion matrix.
+    pub confusion_429: Confusion,
+    /// Routes, most predicted + observed 429s first.
+    pub by_route: Vec<RouteRow>,
+    /// API keys, same order.
+    pub by_api_key: Vec<KeyRow>,
+    /// Predicted refusals per level.
+    pub by_level: Vec<LevelRow>,
+    /// Seconds where predicted and observed 429s differ most.
+    pub worst_seconds: Vec<SecondRow>,
+}
+
+fn top<T>(mut rows: Vec<T>, n: usize, key: impl Fn(&T) -> (u64, String)) -> Vec<T> {
+    rows.sort_by(|a, b| {
+        let (ca, na) = key(a);
+        let (cb, nb) = key(b);
+        cb.cmp(&ca).then(na.cmp(&nb))
+    });
+    if n > 0 {
+        rows.truncate(n);
+    }
+    rows
+}
+
+impl ReplayReport {
+    /// Sorts and cuts the lists.
+    #[allow(clippy::too_many_arguments)]
+    pub fn assemble(
+        totals: Totals,
+        mut confusion: Confusion,
+        routes: Vec<RouteRow>,
+        keys: Vec<KeyRow>,
+        by_level: Vec<LevelRow>,
+        seconds: Vec<SecondRow>,
+        dropped_retries: u64,
+        n: usize,
+    ) -> ReplayReport {
+        confusion.finish();
+        let seconds: Vec<SecondRow> = seconds
+            .into_iter()
+            .filter(|s| s.observed_429 != s.predicted_429)
+            .collect();
+        ReplayReport {
+            schema_version: 1,
+            dropped_retries,
+            totals,
+            confusion_429: confusion,
+            by_route: top(routes, n, |r| (r.observed_429 + r.predicted_429, r.route.clone())),
+            by_api_key: top(keys, n, |k| {
+                (k.observed_429 + k.predicted_429, k.api_key.clone().unwrap_or_default())
+            }),
+            by_level,
+            worst_seconds: top(seconds, n, |s| {
+                (s.observed_429.abs_diff(s.predicted_429), s.second.clone())
+            }),
+        }
+    }
+
+    /// Writes the report as terminal tables.
+    pub fn render_table(&self, out: &mut dyn Write) -> io::Result<()> {
+        let table = |headers: &[&str]| {
+            let mut t = Table::new();
+            t.load_preset(presets::UTF8_FULL_CONDENSED).force_no_tty();
+            t.set_header(headers.to_vec());
+            t
+        };
+        let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
+        let t = &self.totals;
+        let mut totals = table(&["", "observed", "predicted"]);
+        totals.add_row(vec!["requests".to_string(), t.requests.to_string(), t.requests.to_string()]);
+        for (name, o, p) in [
+            ("429 (all causes)", t.observed_429, t.predicted_429),
+            ("429 quota exceeded", t.observed_quota, t.predicted_quota),
+            ("cache hits", t.observed_cache_hits, t.predicted_cache_hits),
+            ("integration timeouts", t.observed_timeouts, t.predicted_timeouts),
+        ] {
+            totals.add_row(vec![name.to_string(), o.to_string(), p.to_string()]);
+        }
+        writeln!(out, "Replay")?;
+        writeln!(out, "{totals}")?;
+        if self.dropped_retries > 0 {
+            writeln!(out, "  {} likely client retries of a 429 dropped", self.dropped_retries)?;
+        }
+        let c = &self.confusion_429;
+        writeln!(
+            out,
+            "  429 agreement {}: tp {} fp {} fn {} tn {}, precision {}, recall {}\n",
+            pct(t.agreement_429),
+            c.tp,
+            c.fp,
+            c.fn_,
+            c.tn,
+            pct(c.precision),
+            pct(c.recall)
+        )?;
+        let mut routes = table(&["route", "requests", "observed 429", "predicted 429"]);
+        for r in &self.by_route {
+            routes.add_row(vec![r.route.clone(), r.requests.to_string(), r.observed_429.to_string(), r.predicted_429.to_string()]);
+        }
+        writeln!(out, "By route\n{routes}\n")?;
+        let mut keys = table(&["api key", "requests", "observed 429", "predicted 429"]);
+        for k in &self.by_api_key {
+            keys.add_row(vec![
+                k.api_key.clone().unwrap_or_else(|| "(no key)".into()),
+                k.requests.to_string(),
+                k.observed_429.to_string(),
+                k.predicted_429.to_string(),
+            ]);
+        }
+        writeln!(out, "By API key\n{keys}\n")?;
+        let mut levels = table(&["level", "predicted refusals"]);
+        for l in &self.by_level {
+            levels.add_row(vec![l.level.clone(), l.refused.to_string()]);
+        }
+        writeln!(out, "By level\n{levels}\n")?;
+        if self.worst_seconds.is_empty() {
+            writeln!(out, "Every second's predicted 429s match the log.")?;
+        } else {
+            let mut seconds = table(&["second (UTC)", "observed 429", "predicted 429"]);
+            for s in &self.worst_seconds {
+                seconds.add_row(vec![s.second.clone(), s.observed_429.to_string(), s.predicted_429.to_string()]);
+            }
+            writeln!(out, "Seconds where prediction and log differ most\n{seconds}")?;
+        }
+        Ok(())
+    }
+}
