@@ -1,9 +1,9 @@
 //! Command-line definitions: one file per subcommand holding its clap arguments and `run`.
 
 pub mod gateway;
+pub mod generate;
 pub mod inputs;
 pub mod replay;
-pub mod generate;
 pub mod report;
 
 use std::process::ExitCode;

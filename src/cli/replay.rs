@@ -27,7 +27,9 @@ use crate::replay::{drop_retries, order, replay, Recorded, ReplayOptions};
 
 /// Arguments of `gwstat replay`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  gwstat replay sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml\n  gwstat replay access.log --config get-stage.json --config plans.json --set stage.prod.rate=500\n  gwstat replay access.log --config gateway.toml --sweep stage.prod.rate=100..1000:100")]
+#[command(
+    after_help = "Examples:\n  gwstat replay sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml\n  gwstat replay access.log --config get-stage.json --config plans.json --set stage.prod.rate=500\n  gwstat replay access.log --config gateway.toml --sweep stage.prod.rate=100..1000:100"
+)]
 pub struct ReplayArgs {
     /// Inputs and how to decode them.
     #[command(flatten)]
@@ -106,12 +108,14 @@ pub fn load_gateway(configs: &[String]) -> Result<GatewayConfig> {
     let mut sources = AwsSources::default();
     for spec in configs {
         if let Some((plan, file)) = spec.split_once('=') {
-            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+            let text =
+                std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
             sources.usage_plan_keys.push((plan.to_string(), text));
             continue;
         }
         let text = std::fs::read_to_string(spec).with_context(|| format!("cannot read {spec}"))?;
-        let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{spec}: not JSON"))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{spec}: not JSON"))?;
         if json.get("methodSettings").is_some() || json.get("stageName").is_some() {
             sources.rest_stages.push(text);
         } else if json.get("StageName").is_some() {
@@ -188,12 +192,19 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         let mut verdicts = args
             .verdicts
             .as_ref()
-            .map(|p| File::create(p).map(BufWriter::new).with_context(|| format!("cannot create {}", p.display())))
+            .map(|p| {
+                File::create(p)
+                    .map(BufWriter::new)
+                    .with_context(|| format!("cannot create {}", p.display()))
+            })
             .transpose()?;
         let mut write_error = None;
         let report = replay(&requests, &config, &options, dropped, |v| {
             if let Some(w) = verdicts.as_mut() {
-                if let Err(e) = serde_json::to_writer(&mut *w, v).map_err(io::Error::from).and_then(|()| w.write_all(b"\n")) {
+                if let Err(e) = serde_json::to_writer(&mut *w, v)
+                    .map_err(io::Error::from)
+                    .and_then(|()| w.write_all(b"\n"))
+                {
                     write_error.get_or_insert(e);
                 }
             }
@@ -224,16 +235,32 @@ fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport
     Ok(())
 }
 
-fn write_sweep(out: &mut dyn Write, format: ReplayFormat, path: &str, rows: &[SweepRow]) -> Result<()> {
+fn write_sweep(
+    out: &mut dyn Write,
+    format: ReplayFormat,
+    path: &str,
+    rows: &[SweepRow],
+) -> Result<()> {
     match format {
         ReplayFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "schema_version": 1, "sweep": path, "rows": rows }))?;
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({ "schema_version": 1, "sweep": path, "rows": rows }),
+            )?;
             writeln!(out)?;
         }
         ReplayFormat::Table => {
             let mut table = comfy_table::Table::new();
-            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).force_no_tty();
-            table.set_header(vec![path, "predicted 429", "quota 429", "cache hits", "observed 429"]);
+            table
+                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .force_no_tty();
+            table.set_header(vec![
+                path,
+                "predicted 429",
+                "quota 429",
+                "cache hits",
+                "observed 429",
+            ]);
             for r in rows {
                 table.add_row(vec![
                     r.value.clone(),

@@ -159,7 +159,6 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-
 fn analyze(ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Result<Report> {
     let records = ingested.columns.len() as u64;
     let mask = filter.mask(&ingested.columns)?;
@@ -197,8 +196,6 @@ fn analyze(ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Res
     };
     build_report(&table, inputs, &options).context("analysing requests")
 }
-
-
 
 fn request_filter(args: &ReportArgs) -> Result<RequestFilter> {
     Ok(RequestFilter {

@@ -129,7 +129,8 @@ impl RequestColumns {
         self.error_type.push(request.error_type.as_deref());
         self.error_message.push(request.error_message.as_deref());
         if self.keep_request_ids {
-            self.request_id.push(request.request_id.as_deref().map(Box::from));
+            self.request_id
+                .push(request.request_id.as_deref().map(Box::from));
         }
     }
 

@@ -65,7 +65,10 @@ impl Recorded {
                 let method_col = name(&columns.method, row);
                 let (method, resource) = match route.split_once(' ') {
                     Some((m, r)) => (m.to_string(), r.to_string()),
-                    None => (method_col.clone().unwrap_or_else(|| "GET".into()), route.clone()),
+                    None => (
+                        method_col.clone().unwrap_or_else(|| "GET".into()),
+                        route.clone(),
+                    ),
                 };
                 Recorded {
                     time_ms: columns.time_ms[row],
@@ -74,7 +77,12 @@ impl Recorded {
                     resource,
                     route,
                     api_key: name(&columns.api_key, row),
-                    request_id: columns.request_id.get(row).cloned().flatten().map(String::from),
+                    request_id: columns
+                        .request_id
+                        .get(row)
+                        .cloned()
+                        .flatten()
+                        .map(String::from),
                     status: columns.status[row].and_then(|s| u16::try_from(s).ok()),
                     error_type: name(&columns.error_type, row),
                     latency_ms: columns.latency_ms[row],
@@ -243,7 +251,9 @@ pub fn replay(
             },
             backend: backend(r, &typical),
         };
-        let now_ns = u64::try_from(r.time_ms).unwrap_or(0).saturating_mul(1_000_000);
+        let now_ns = u64::try_from(r.time_ms)
+            .unwrap_or(0)
+            .saturating_mul(1_000_000);
         let outcome = gateway.handle(&request, now_ns);
         let observed = r.observed(timeout_ms);
         let predicted_throttled = outcome.status == 429;
@@ -344,10 +354,18 @@ mod tests {
 
     #[test]
     fn retries_of_a_429_within_the_window_are_dropped() {
-        let requests = vec![rec(0, "a", 429), rec(500, "a", 200), rec(600, "b", 200), rec(3000, "a", 200)];
+        let requests = vec![
+            rec(0, "a", 429),
+            rec(500, "a", 200),
+            rec(600, "b", 200),
+            rec(3000, "a", 200),
+        ];
         let (kept, dropped) = drop_retries(requests, 1000);
         assert_eq!(dropped, 1);
-        assert_eq!(kept.iter().map(|r| r.time_ms).collect::<Vec<_>>(), [0, 600, 3000]);
+        assert_eq!(
+            kept.iter().map(|r| r.time_ms).collect::<Vec<_>>(),
+            [0, 600, 3000]
+        );
     }
 
     #[test]
@@ -365,7 +383,13 @@ mod tests {
             "[[stages]]\nname = \"prod\"\nthrottle = { rate = 2, burst = 2 }\n",
         )
         .unwrap();
-        let requests = vec![rec(0, "a", 200), rec(0, "a", 200), rec(0, "a", 429), rec(500, "a", 200), rec(600, "a", 429)];
+        let requests = vec![
+            rec(0, "a", 200),
+            rec(0, "a", 200),
+            rec(0, "a", 429),
+            rec(500, "a", 200),
+            rec(600, "a", 429),
+        ];
         let mut predicted = Vec::new();
         let report = replay(&requests, &config, &ReplayOptions::default(), 0, |v| {
             predicted.push(v.predicted_status)

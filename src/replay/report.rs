@@ -186,9 +186,14 @@ impl ReplayReport {
             dropped_retries,
             totals,
             confusion_429: confusion,
-            by_route: top(routes, n, |r| (r.observed_429 + r.predicted_429, r.route.clone())),
+            by_route: top(routes, n, |r| {
+                (r.observed_429 + r.predicted_429, r.route.clone())
+            }),
             by_api_key: top(keys, n, |k| {
-                (k.observed_429 + k.predicted_429, k.api_key.clone().unwrap_or_default())
+                (
+                    k.observed_429 + k.predicted_429,
+                    k.api_key.clone().unwrap_or_default(),
+                )
             }),
             by_level,
             worst_seconds: top(seconds, n, |s| {
@@ -208,19 +213,31 @@ impl ReplayReport {
         let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
         let t = &self.totals;
         let mut totals = table(&["", "observed", "predicted"]);
-        totals.add_row(vec!["requests".to_string(), t.requests.to_string(), t.requests.to_string()]);
+        totals.add_row(vec![
+            "requests".to_string(),
+            t.requests.to_string(),
+            t.requests.to_string(),
+        ]);
         for (name, o, p) in [
             ("429 (all causes)", t.observed_429, t.predicted_429),
             ("429 quota exceeded", t.observed_quota, t.predicted_quota),
             ("cache hits", t.observed_cache_hits, t.predicted_cache_hits),
-            ("integration timeouts", t.observed_timeouts, t.predicted_timeouts),
+            (
+                "integration timeouts",
+                t.observed_timeouts,
+                t.predicted_timeouts,
+            ),
         ] {
             totals.add_row(vec![name.to_string(), o.to_string(), p.to_string()]);
         }
         writeln!(out, "Replay")?;
         writeln!(out, "{totals}")?;
         if self.dropped_retries > 0 {
-            writeln!(out, "  {} likely client retries of a 429 dropped", self.dropped_retries)?;
+            writeln!(
+                out,
+                "  {} likely client retries of a 429 dropped",
+                self.dropped_retries
+            )?;
         }
         let c = &self.confusion_429;
         writeln!(
@@ -236,7 +253,12 @@ impl ReplayReport {
         )?;
         let mut routes = table(&["route", "requests", "observed 429", "predicted 429"]);
         for r in &self.by_route {
-            routes.add_row(vec![r.route.clone(), r.requests.to_string(), r.observed_429.to_string(), r.predicted_429.to_string()]);
+            routes.add_row(vec![
+                r.route.clone(),
+                r.requests.to_string(),
+                r.observed_429.to_string(),
+                r.predicted_429.to_string(),
+            ]);
         }
         writeln!(out, "By route\n{routes}\n")?;
         let mut keys = table(&["api key", "requests", "observed 429", "predicted 429"]);
@@ -259,9 +281,16 @@ impl ReplayReport {
         } else {
             let mut seconds = table(&["second (UTC)", "observed 429", "predicted 429"]);
             for s in &self.worst_seconds {
-                seconds.add_row(vec![s.second.clone(), s.observed_429.to_string(), s.predicted_429.to_string()]);
+                seconds.add_row(vec![
+                    s.second.clone(),
+                    s.observed_429.to_string(),
+                    s.predicted_429.to_string(),
+                ]);
             }
-            writeln!(out, "Seconds where prediction and log differ most\n{seconds}")?;
+            writeln!(
+                out,
+                "Seconds where prediction and log differ most\n{seconds}"
+            )?;
         }
         Ok(())
     }

@@ -78,7 +78,8 @@ pub fn apply(config: &mut GatewayConfig, setting: &str) -> Result<(), WhatIfErro
             config.options = Options::deserialize(current).map_err(|_| bad())?;
         }
         ["stage", name, rest] => {
-            let stage = find_stage(config, name).ok_or_else(|| WhatIfError::Missing(setting.to_string()))?;
+            let stage = find_stage(config, name)
+                .ok_or_else(|| WhatIfError::Missing(setting.to_string()))?;
             match *rest {
                 "rate" | "burst" => edit(&mut stage.throttle, rest)?,
                 "timeout_ms" => stage.integration_timeout_ms = Some(int()?),
@@ -91,7 +92,8 @@ pub fn apply(config: &mut GatewayConfig, setting: &str) -> Result<(), WhatIfErro
                     let (key, field) = inner
                         .rsplit_once('.')
                         .ok_or_else(|| WhatIfError::Path(path.to_string()))?;
-                    let settings: &mut MethodSettings = stage.methods.entry(key.to_string()).or_default();
+                    let settings: &mut MethodSettings =
+                        stage.methods.entry(key.to_string()).or_default();
                     edit(&mut settings.throttle, field)?;
                 }
                 _ => return Err(WhatIfError::Path(path.to_string())),
@@ -146,7 +148,7 @@ pub fn parse_sweep(text: &str) -> Result<Sweep, WhatIfError> {
         hi.trim().parse().map_err(|_| bad())?,
         step.trim().parse().map_err(|_| bad())?,
     );
-    if !(step > 0.0) || hi < lo || (hi - lo) / step > 1000.0 {
+    if !step.is_finite() || step <= 0.0 || hi < lo || (hi - lo) / step > 1000.0 {
         return Err(bad());
     }
     let count = ((hi - lo) / step + 1e-9).floor() as u64 + 1;
@@ -179,7 +181,10 @@ mod tests {
     fn settings_edit_the_configuration() {
         let mut c = config();
         apply(&mut c, "stage.prod.rate=500").unwrap();
-        assert_eq!(c.stages[0].throttle, Some(Throttle::new(Rate::per_second(500), 5000)));
+        assert_eq!(
+            c.stages[0].throttle,
+            Some(Throttle::new(Rate::per_second(500), 5000))
+        );
         apply(&mut c, "stage.prod.burst=50").unwrap();
         assert_eq!(c.stages[0].throttle.unwrap().burst, 50);
         apply(&mut c, "usage_plan.gold.burst=5").unwrap();
@@ -187,7 +192,10 @@ mod tests {
         apply(&mut c, "usage_plan.gold.quota=1000").unwrap();
         assert_eq!(c.usage_plans[0].quota.unwrap().limit, 1000);
         apply(&mut c, "stage.prod.method./orders/POST.rate=0.5").unwrap();
-        assert_eq!(c.stages[0].methods["/orders/POST"].throttle.unwrap().rate, "0.5".parse().unwrap());
+        assert_eq!(
+            c.stages[0].methods["/orders/POST"].throttle.unwrap().rate,
+            "0.5".parse().unwrap()
+        );
         apply(&mut c, "account.rate=2500").unwrap();
         assert_eq!(c.account.rate, Rate::per_second(2500));
         apply(&mut c, "options.consumption=all-or-nothing").unwrap();
@@ -197,17 +205,32 @@ mod tests {
     #[test]
     fn bad_settings_say_why() {
         let mut c = config();
-        assert!(matches!(apply(&mut c, "stage.prod.rate"), Err(WhatIfError::Syntax(_))));
-        assert!(matches!(apply(&mut c, "stage.nope.rate=1"), Err(WhatIfError::Missing(_))));
-        assert!(matches!(apply(&mut c, "stage.prod.colour=1"), Err(WhatIfError::Path(_))));
-        assert!(matches!(apply(&mut c, "stage.prod.rate=fast"), Err(WhatIfError::Value { .. })));
+        assert!(matches!(
+            apply(&mut c, "stage.prod.rate"),
+            Err(WhatIfError::Syntax(_))
+        ));
+        assert!(matches!(
+            apply(&mut c, "stage.nope.rate=1"),
+            Err(WhatIfError::Missing(_))
+        ));
+        assert!(matches!(
+            apply(&mut c, "stage.prod.colour=1"),
+            Err(WhatIfError::Path(_))
+        ));
+        assert!(matches!(
+            apply(&mut c, "stage.prod.rate=fast"),
+            Err(WhatIfError::Value { .. })
+        ));
     }
 
     #[test]
     fn sweeps_expand_ranges() {
         let s = parse_sweep("stage.prod.rate=100..300:100").unwrap();
         assert_eq!(s.values, ["100", "200", "300"]);
-        assert_eq!(parse_sweep("x=0.5..1:0.25").unwrap().values, ["0.5", "0.75", "1"]);
+        assert_eq!(
+            parse_sweep("x=0.5..1:0.25").unwrap().values,
+            ["0.5", "0.75", "1"]
+        );
         assert!(parse_sweep("x=1..0:1").is_err());
         assert!(parse_sweep("x=0..1:0").is_err());
     }
