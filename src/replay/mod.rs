@@ -8,6 +8,7 @@ pub mod report;
 pub mod whatif;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::gateway::{Backend, CacheResult, GatewayConfig, GatewayRequest, Level, Pipeline};
 use crate::model::RequestColumns;
@@ -19,21 +20,21 @@ pub struct Recorded {
     /// Epoch ms.
     pub time_ms: i64,
     /// Stage (empty when not logged).
-    pub stage: String,
+    pub stage: Arc<str>,
     /// Method.
-    pub method: String,
+    pub method: Arc<str>,
     /// Resource path or route path.
-    pub resource: String,
+    pub resource: Arc<str>,
     /// Route as reported (`METHOD /resource`).
-    pub route: String,
+    pub route: Arc<str>,
     /// API key ID.
-    pub api_key: Option<String>,
+    pub api_key: Option<Arc<str>>,
     /// Request ID.
-    pub request_id: Option<String>,
+    pub request_id: Option<Box<str>>,
     /// Observed status.
     pub status: Option<u16>,
     /// Observed gateway response type.
-    pub error_type: Option<String>,
+    pub error_type: Option<Arc<str>>,
     /// Observed response latency.
     pub latency_ms: Option<f64>,
     /// Observed integration latency.
@@ -54,37 +55,57 @@ pub struct Observed {
 }
 
 impl Recorded {
-    /// Reads the rows of decoded columns, in log order.
+    /// Reads the rows of decoded columns, in log order. Names are shared (`Arc<str>`) per
+    /// distinct value, so a row costs a few words, not a few strings.
     pub fn from_columns(columns: &RequestColumns) -> Vec<Recorded> {
-        let name = |c: &crate::model::CodedColumn, row: usize| {
-            c.codes[row].map(|code| c.dictionary.name(code).to_string())
+        let shared = |c: &crate::model::CodedColumn| -> Vec<Arc<str>> {
+            c.dictionary
+                .names()
+                .iter()
+                .map(|n| Arc::from(&**n))
+                .collect()
         };
+        let pick = |names: &[Arc<str>], code: Option<u32>| code.map(|c| names[c as usize].clone());
+        let stages = shared(&columns.stage);
+        let keys = shared(&columns.api_key);
+        let error_types = shared(&columns.error_type);
+        let methods = shared(&columns.method);
+        let routes: Vec<(Arc<str>, Option<(Arc<str>, Arc<str>)>)> = columns
+            .route
+            .dictionary
+            .names()
+            .iter()
+            .map(|route| {
+                let split = route
+                    .split_once(' ')
+                    .map(|(m, r)| (Arc::from(m), Arc::from(r)));
+                (Arc::from(&**route), split)
+            })
+            .collect();
+        let unknown: Arc<str> = Arc::from("-");
+        let get: Arc<str> = Arc::from("GET");
+        let empty: Arc<str> = Arc::from("");
         (0..columns.len())
             .map(|row| {
-                let route = name(&columns.route, row).unwrap_or_else(|| "-".into());
-                let method_col = name(&columns.method, row);
-                let (method, resource) = match route.split_once(' ') {
-                    Some((m, r)) => (m.to_string(), r.to_string()),
-                    None => (
-                        method_col.clone().unwrap_or_else(|| "GET".into()),
-                        route.clone(),
-                    ),
+                let (route, split) = match columns.route.codes[row] {
+                    Some(code) => routes[code as usize].clone(),
+                    None => (unknown.clone(), None),
                 };
+                let (method, resource) = split.unwrap_or_else(|| {
+                    let method =
+                        pick(&methods, columns.method.codes[row]).unwrap_or_else(|| get.clone());
+                    (method, route.clone())
+                });
                 Recorded {
                     time_ms: columns.time_ms[row],
-                    stage: name(&columns.stage, row).unwrap_or_default(),
+                    stage: pick(&stages, columns.stage.codes[row]).unwrap_or_else(|| empty.clone()),
                     method,
                     resource,
                     route,
-                    api_key: name(&columns.api_key, row),
-                    request_id: columns
-                        .request_id
-                        .get(row)
-                        .cloned()
-                        .flatten()
-                        .map(String::from),
+                    api_key: pick(&keys, columns.api_key.codes[row]),
+                    request_id: columns.request_id.get(row).cloned().flatten(),
                     status: columns.status[row].and_then(|s| u16::try_from(s).ok()),
-                    error_type: name(&columns.error_type, row),
+                    error_type: pick(&error_types, columns.error_type.codes[row]),
                     latency_ms: columns.latency_ms[row],
                     integration_latency_ms: columns.integration_latency_ms[row],
                 }
@@ -140,7 +161,7 @@ pub fn order(mut requests: Vec<Recorded>) -> Vec<Recorded> {
 /// Removes requests that look like client retries of a 429: same API key and route within
 /// `window_ms` after an observed 429. Returns the kept requests and how many were dropped.
 pub fn drop_retries(requests: Vec<Recorded>, window_ms: i64) -> (Vec<Recorded>, u64) {
-    let mut last_429: BTreeMap<(Option<String>, String), i64> = BTreeMap::new();
+    let mut last_429: BTreeMap<(Option<Arc<str>>, Arc<str>), i64> = BTreeMap::new();
     let mut kept = Vec::with_capacity(requests.len());
     let mut dropped = 0;
     for r in requests {
@@ -165,7 +186,7 @@ const HANG_MS: u64 = 1_000_000_000;
 
 /// The backend behaviour a recorded request implies. Requests the gateway answered itself
 /// (429, 403, cache hits) get the route's median integration latency and a 200.
-fn backend(r: &Recorded, typical_ms: &BTreeMap<String, u64>) -> Backend {
+fn backend(r: &Recorded, typical_ms: &BTreeMap<Arc<str>, u64>) -> Backend {
     let typical = typical_ms.get(&r.route).copied().unwrap_or(50);
     let integration = r.integration_latency_ms.map(|v| v.max(0.0).round() as u64);
     match (r.status, r.error_type.as_deref()) {
@@ -196,8 +217,8 @@ fn backend(r: &Recorded, typical_ms: &BTreeMap<String, u64>) -> Backend {
     }
 }
 
-fn typical_latencies(requests: &[Recorded]) -> BTreeMap<String, u64> {
-    let mut by_route: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+fn typical_latencies(requests: &[Recorded]) -> BTreeMap<Arc<str>, u64> {
+    let mut by_route: BTreeMap<Arc<str>, Vec<f64>> = BTreeMap::new();
     for r in requests {
         if let Some(i) = r.integration_latency_ms.filter(|i| *i > 0.0) {
             by_route.entry(r.route.clone()).or_default().push(i);
@@ -219,7 +240,7 @@ pub fn replay(
     config: &GatewayConfig,
     options: &ReplayOptions,
     dropped_retries: u64,
-    mut on_verdict: impl FnMut(&Verdict),
+    mut on_verdict: impl FnMut(&Verdict<'_>),
 ) -> ReplayReport {
     let timeout_ms = config
         .stages
@@ -230,8 +251,8 @@ pub fn replay(
     let mut gateway = Pipeline::new(config.clone());
     let mut totals = Totals::default();
     let mut confusion = Confusion::default();
-    let mut routes: BTreeMap<String, RouteRow> = BTreeMap::new();
-    let mut keys: BTreeMap<Option<String>, KeyRow> = BTreeMap::new();
+    let mut routes: BTreeMap<Arc<str>, RouteRow> = BTreeMap::new();
+    let mut keys: BTreeMap<Option<Arc<str>>, KeyRow> = BTreeMap::new();
     let mut levels: BTreeMap<Level, u64> = BTreeMap::new();
     let mut seconds: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
     for r in requests {
@@ -272,14 +293,14 @@ pub fn replay(
         totals.predicted_timeouts += u64::from(predicted_timeout);
         confusion.add(predicted_throttled, observed.throttled);
         let row = routes.entry(r.route.clone()).or_insert_with(|| RouteRow {
-            route: r.route.clone(),
+            route: r.route.to_string(),
             ..RouteRow::default()
         });
         row.requests += 1;
         row.observed_429 += u64::from(observed.throttled);
         row.predicted_429 += u64::from(predicted_throttled);
         let key = keys.entry(r.api_key.clone()).or_insert_with(|| KeyRow {
-            api_key: r.api_key.clone(),
+            api_key: r.api_key.as_deref().map(String::from),
             ..KeyRow::default()
         });
         key.requests += 1;
@@ -292,7 +313,7 @@ pub fn replay(
         second.0 += u64::from(observed.throttled);
         second.1 += u64::from(predicted_throttled);
         on_verdict(&Verdict {
-            request_id: r.request_id.clone(),
+            request_id: r.request_id.as_deref(),
             time_ms: r.time_ms,
             observed_status: r.status,
             predicted_status: outcome.status,
@@ -371,7 +392,10 @@ mod tests {
     #[test]
     fn ordering_is_by_time_then_log_order() {
         let ordered = order(vec![rec(5, "b", 200), rec(1, "a", 200), rec(5, "a", 200)]);
-        let keys: Vec<_> = ordered.iter().map(|r| r.api_key.clone().unwrap()).collect();
+        let keys: Vec<_> = ordered
+            .iter()
+            .map(|r| r.api_key.as_deref().unwrap().to_string())
+            .collect();
         assert_eq!(keys, ["a", "b", "a"]);
     }
 

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 /// One request's verdict (`--verdicts` NDJSON line).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Verdict {
+pub struct Verdict<'a> {
     /// `$context.requestId`.
     #[serde(rename = "requestId")]
-    pub request_id: Option<String>,
+    pub request_id: Option<&'a str>,
     /// Request time, epoch ms.
     pub time_ms: i64,
     /// Status in the log.
