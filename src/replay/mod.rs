@@ -41,6 +41,9 @@ pub struct Recorded {
     pub integration_latency_ms: Option<f64>,
 }
 
+/// A route and, when it has the form `METHOD /resource`, its two parts.
+type RouteParts = (Arc<str>, Option<(Arc<str>, Arc<str>)>);
+
 /// What the log says happened, in the gateway's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Observed {
@@ -70,7 +73,7 @@ impl Recorded {
         let keys = shared(&columns.api_key);
         let error_types = shared(&columns.error_type);
         let methods = shared(&columns.method);
-        let routes: Vec<(Arc<str>, Option<(Arc<str>, Arc<str>)>)> = columns
+        let routes: Vec<RouteParts> = columns
             .route
             .dictionary
             .names()
