@@ -167,3 +167,38 @@ fn bad_settings_and_retries() {
     let dropped = json(&[SAMPLE, "--config", CONFIG, "--drop-retries"]);
     assert!(dropped["dropped_retries"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn limits_suggest_proves_its_suggestions_by_replay() {
+    let out = gwstat()
+        .args([
+            "limits", "suggest", SAMPLE, "--format", "json", "-q", "--top", "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let suggestions = report["suggestions"].as_array().unwrap();
+    let prod = suggestions
+        .iter()
+        .find(|s| s["scope"] == "stage" && s["name"] == "prod")
+        .unwrap();
+    assert_eq!(prod["bucket_429"], 0);
+    // Without a configuration, the suggested stage limit alone throttles nothing.
+    assert_eq!(prod["replay_429"], 0);
+    assert!(prod["rate"].as_u64().unwrap() as f64 >= prod["percentile_rps"].as_f64().unwrap());
+    assert_eq!(
+        suggestions
+            .iter()
+            .filter(|s| s["scope"] == "method")
+            .count(),
+        3
+    );
+    assert!(suggestions
+        .iter()
+        .any(|s| s["scope"] == "api_key" && s["name"] == "burst4r8qz"));
+}

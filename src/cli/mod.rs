@@ -3,6 +3,7 @@
 pub mod gateway;
 pub mod generate;
 pub mod inputs;
+pub mod limits;
 pub mod replay;
 pub mod report;
 
@@ -39,6 +40,8 @@ pub enum Command {
     Gateway(gateway::GatewayArgs),
     /// Replay access logs through the gateway core: predicted vs observed, what-if sweeps.
     Replay(replay::ReplayArgs),
+    /// Suggest throttle limits from recorded traffic, proven by replay.
+    Limits(limits::LimitsArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code
@@ -49,6 +52,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Gateway(args) => gateway::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Limits(args) => limits::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

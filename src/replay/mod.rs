@@ -5,6 +5,7 @@
 //! route's typical answer.
 
 pub mod report;
+pub mod suggest;
 pub mod whatif;
 
 use std::collections::BTreeMap;

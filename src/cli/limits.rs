@@ -1,0 +1,151 @@
+//! `gwstat limits suggest`: rate and burst per stage, method and API key from recorded
+//! traffic, each proven by replay.
+//!
+//! ```text
+//! gwstat limits suggest sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml
+//! gwstat limits suggest access.log --percentile 99.9 --headroom 0.5 --format json
+//! ```
+
+use std::io::{self, Write};
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use super::inputs::InputArgs;
+use super::replay::load_gateway;
+use super::Outcome;
+use crate::gateway::GatewayConfig;
+use crate::ingest::{ingest, IngestOptions};
+use crate::replay::suggest::{suggest, SuggestOptions};
+use crate::replay::{order, Recorded};
+
+/// Arguments of `gwstat limits`.
+#[derive(Debug, Args)]
+pub struct LimitsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: LimitsCommand,
+}
+
+/// `gwstat limits` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LimitsCommand {
+    /// Propose rate/burst per stage, method and API key, proven by replay.
+    Suggest(SuggestArgs),
+}
+
+/// Arguments of `gwstat limits suggest`.
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// Inputs and how to decode them.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Configuration the suggestions are proven against (gateway.toml or AWS CLI JSON);
+    /// default: the logged stages with no limits but the account's.
+    #[arg(long = "config", value_name = "FILE")]
+    pub configs: Vec<String>,
+
+    /// Percentile of per-second request counts the rate must cover.
+    #[arg(long, default_value_t = 99.0)]
+    pub percentile: f64,
+
+    /// Extra share on top of the rate and the burst (0.2 = 20 %).
+    #[arg(long, default_value_t = 0.2)]
+    pub headroom: f64,
+
+    /// Methods and API keys listed (0 = all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = super::replay::ReplayFormat::Table)]
+    pub format: super::replay::ReplayFormat,
+}
+
+/// Runs `gwstat limits`.
+pub fn run(args: LimitsArgs) -> Result<Outcome> {
+    let LimitsCommand::Suggest(args) = args.command;
+    if !(0.0..=100.0).contains(&args.percentile) || args.headroom < 0.0 {
+        anyhow::bail!("--percentile must be 0–100 and --headroom at least 0");
+    }
+    let config = if args.configs.is_empty() {
+        GatewayConfig::default()
+    } else {
+        load_gateway(&args.configs)?
+    };
+    let ingested = ingest(
+        &args.input.inputs()?,
+        &IngestOptions {
+            decode: args.input.decode_options()?,
+            quiet: args.input.quiet,
+            keep_request_ids: false,
+        },
+    )?;
+    let requests = order(Recorded::from_columns(&ingested.columns));
+    let suggestions = suggest(
+        &requests,
+        &config,
+        &SuggestOptions {
+            percentile: args.percentile,
+            headroom: args.headroom,
+            top: args.top,
+        },
+    );
+    let mut out = io::stdout().lock();
+    match args.format {
+        super::replay::ReplayFormat::Json => {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({
+                    "schema_version": 1,
+                    "percentile": args.percentile,
+                    "headroom": args.headroom,
+                    "suggestions": suggestions,
+                }),
+            )?;
+            writeln!(out)?;
+        }
+        super::replay::ReplayFormat::Table => {
+            let mut table = comfy_table::Table::new();
+            table
+                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .force_no_tty();
+            table.set_header(vec![
+                "scope".to_string(),
+                "name".to_string(),
+                "requests".to_string(),
+                "p50 rps".to_string(),
+                format!("p{} rps", args.percentile),
+                "max rps".to_string(),
+                "rate".to_string(),
+                "burst".to_string(),
+                "429 (own bucket)".to_string(),
+                "429 (replay)".to_string(),
+            ]);
+            for s in &suggestions {
+                table.add_row(vec![
+                    s.scope.to_string(),
+                    s.name.clone(),
+                    s.requests.to_string(),
+                    format!("{:.1}", s.p50_rps),
+                    format!("{:.1}", s.percentile_rps),
+                    s.max_rps.to_string(),
+                    s.rate.to_string(),
+                    s.burst.to_string(),
+                    s.bucket_429.to_string(),
+                    s.replay_429.map_or("-".to_string(), |n| n.to_string()),
+                ]);
+            }
+            writeln!(
+                out,
+                "Suggested limits (rate = p{} of per-second counts + {:.0} %, burst = smallest bucket admitting every request at that rate + {:.0} %)\n{table}",
+                args.percentile,
+                args.headroom * 100.0,
+                args.headroom * 100.0
+            )?;
+            writeln!(out, "  429 (replay): all requests replayed with the configuration plus that one setting; apply one with `gwstat replay … --set`.")?;
+        }
+    }
+    Ok(Outcome::Ok)
+}
