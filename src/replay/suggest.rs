@@ -13,6 +13,9 @@ use serde::Serialize;
 use super::{replay, Recorded, ReplayOptions};
 use crate::gateway::{GatewayConfig, Rate, Throttle, TokenBucket};
 
+/// A method scope: stage, method, resource.
+type MethodScope = (Arc<str>, Arc<str>, Arc<str>);
+
 /// How to size limits.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SuggestOptions {
@@ -121,7 +124,7 @@ pub fn suggest(
     options: &SuggestOptions,
 ) -> Vec<Suggestion> {
     let mut stages: BTreeMap<Arc<str>, Vec<i64>> = BTreeMap::new();
-    let mut methods: BTreeMap<(Arc<str>, Arc<str>, Arc<str>), Vec<i64>> = BTreeMap::new();
+    let mut methods: BTreeMap<MethodScope, Vec<i64>> = BTreeMap::new();
     let mut keys: BTreeMap<Arc<str>, Vec<i64>> = BTreeMap::new();
     for r in requests {
         stages.entry(r.stage.clone()).or_default().push(r.time_ms);
