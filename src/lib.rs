@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod model;
 pub mod replay;
 pub mod report;
+pub mod serve;
 pub mod source;
 
 /// A `HashMap` with a fast, fixed-seed hasher (foldhash): the same on every run, so nothing

@@ -6,6 +6,7 @@ pub mod inputs;
 pub mod limits;
 pub mod replay;
 pub mod report;
+pub mod serve;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Suggest throttle limits from recorded traffic, proven by replay.
     Limits(limits::LimitsArgs),
+    /// Run a real HTTP gateway around the core, forwarding to an upstream.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Gateway(args) => gateway::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Limits(args) => limits::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

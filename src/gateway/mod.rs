@@ -17,5 +17,6 @@ pub use bucket::{Rate, Throttle, TokenBucket};
 pub use clock::{Clock, ManualClock};
 pub use config::{GatewayConfig, Options};
 pub use pipeline::{
-    Backend, CacheResult, GatewayRequest, Level, Outcome, Pipeline, PreparedRequest,
+    Admission, Backend, CacheResult, Forward, GatewayRequest, Level, Outcome, Pipeline,
+    PreparedRequest,
 };

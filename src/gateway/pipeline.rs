@@ -136,8 +136,26 @@ pub struct Outcome {
     pub integration_status: Option<u16>,
 }
 
+impl PreparedRequest {
+    /// The integration timeout for this request, ms.
+    pub fn timeout_ms(&self) -> u64 {
+        self.timeout_ms
+    }
+
+    /// The cache entry key, when caching applies.
+    pub fn cache_key(&self) -> Option<u64> {
+        self.cache.map(|c| c.key)
+    }
+
+    /// The gateway overhead assumed, ms.
+    pub fn overhead_ms(&self) -> u64 {
+        self.overhead_ms
+    }
+}
+
 impl Outcome {
-    fn gateway(error: GatewayError, refused_by: Option<Level>, overhead_ms: u64) -> Outcome {
+    /// The outcome of a response the gateway sends itself.
+    pub fn gateway(error: GatewayError, refused_by: Option<Level>, overhead_ms: u64) -> Outcome {
         Outcome {
             status: error.status,
             response_type: error.response_type,
@@ -179,6 +197,28 @@ impl Outcome {
             "identity.apiKeyId" => request.api_key.map_or_else(dash, str::to_string),
             _ => return None,
         })
+    }
+}
+
+/// What the gateway decided before the integration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// The gateway answered itself (refusal, throttle, quota, cache hit).
+    Answered(Outcome),
+    /// Call the backend, then [`Pipeline::complete`].
+    Forward(Forward),
+}
+
+/// A request the gateway lets through to the integration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forward {
+    cache_result: CacheResult,
+}
+
+impl Forward {
+    /// Whether the response will be a cache miss/bypass (stored after the call).
+    pub fn cache_result(&self) -> CacheResult {
+        self.cache_result
     }
 }
 
@@ -348,6 +388,13 @@ impl Pipeline {
             pipeline.key_enabled.push(key.enabled);
         }
         pipeline
+    }
+
+    /// The ID of the API key a client presented (by value or by ID), if it is known.
+    pub fn api_key_id(&self, presented: &str) -> Option<&str> {
+        self.key_index
+            .get(presented)
+            .map(|i| self.config.api_keys[*i as usize].id.as_str())
     }
 
     /// The configuration.
@@ -566,15 +613,36 @@ impl Pipeline {
 
     /// Handles a prepared request at `now_ns`.
     pub fn handle_prepared(&mut self, p: &PreparedRequest, now_ns: u64) -> Outcome {
+        match self.admit(p, now_ns) {
+            Admission::Answered(outcome) => outcome,
+            Admission::Forward(forward) => self.complete(p, forward, p.backend, now_ns),
+        }
+    }
+
+    /// The gateway's part before the integration: refusals, throttling, quota, cache
+    /// lookup. A live gateway calls the backend after [`Admission::Forward`] and then
+    /// [`complete`](Self::complete).
+    pub fn admit(&mut self, p: &PreparedRequest, now_ns: u64) -> Admission {
+        match self.admit_inner(p, now_ns) {
+            Ok(forward) => Admission::Forward(forward),
+            Err(outcome) => Admission::Answered(outcome),
+        }
+    }
+
+    fn admit_inner(&mut self, p: &PreparedRequest, now_ns: u64) -> Result<Forward, Outcome> {
         if let Some(refusal) = p.refusal {
-            return Outcome::gateway(refusal, None, p.overhead_ms);
+            return Err(Outcome::gateway(refusal, None, p.overhead_ms));
         }
         let levels = &p.levels[..p.level_count as usize];
         match self.config.options.consumption {
             ConsumptionPolicy::Sequential => {
                 for &(level, bucket) in levels {
                     if !self.buckets[bucket as usize].try_admit(now_ns) {
-                        return Outcome::gateway(responses::THROTTLED, Some(level), p.overhead_ms);
+                        return Err(Outcome::gateway(
+                            responses::THROTTLED,
+                            Some(level),
+                            p.overhead_ms,
+                        ));
                     }
                 }
             }
@@ -583,7 +651,11 @@ impl Pipeline {
                     .iter()
                     .find(|(_, b)| !self.buckets[*b as usize].would_admit(now_ns))
                 {
-                    return Outcome::gateway(responses::THROTTLED, Some(level), p.overhead_ms);
+                    return Err(Outcome::gateway(
+                        responses::THROTTLED,
+                        Some(level),
+                        p.overhead_ms,
+                    ));
                 }
                 for &(_, bucket) in levels {
                     self.buckets[bucket as usize].commit(now_ns);
@@ -593,11 +665,11 @@ impl Pipeline {
 
         if let Some(q) = p.quota {
             if !self.quota_has_room(q, now_ns) {
-                return Outcome::gateway(
+                return Err(Outcome::gateway(
                     responses::QUOTA_EXCEEDED,
                     Some(Level::Quota),
                     p.overhead_ms,
-                );
+                ));
             }
             if self.config.options.quota_counts == QuotaCounting::Admitted {
                 self.quota_count(q);
@@ -610,7 +682,11 @@ impl Pipeline {
             if p.invalidate && authorized {
                 cache_result = CacheResult::Bypass;
             } else if p.invalidate && c.strategy == UnauthorizedCacheControl::FailWith403 {
-                return Outcome::gateway(responses::CACHE_INVALIDATION_DENIED, None, p.overhead_ms);
+                return Err(Outcome::gateway(
+                    responses::CACHE_INVALIDATION_DENIED,
+                    None,
+                    p.overhead_ms,
+                ));
             } else if let Some(hit) = self.stages[c.stage as usize].cache.get(c.key, now_ns) {
                 let outcome = Outcome {
                     status: hit.status,
@@ -623,15 +699,26 @@ impl Pipeline {
                     integration_status: None,
                 };
                 self.count_successful(p, &outcome);
-                return outcome;
+                return Err(outcome);
             } else {
                 cache_result = CacheResult::Miss;
             }
         }
+        Ok(Forward { cache_result })
+    }
 
-        let mut outcome = self.integrate(p);
-        outcome.cache = cache_result;
-        if let (Some(c), Backend::Response { bytes, .. }) = (p.cache, p.backend) {
+    /// The gateway's part after the integration answered (or hung): timeout, errors, cache
+    /// store, quota counting.
+    pub fn complete(
+        &mut self,
+        p: &PreparedRequest,
+        forward: Forward,
+        backend: Backend,
+        now_ns: u64,
+    ) -> Outcome {
+        let mut outcome = self.integrate(p, backend);
+        outcome.cache = forward.cache_result;
+        if let (Some(c), Backend::Response { bytes, .. }) = (p.cache, backend) {
             if outcome.response_type.is_none() {
                 let response = CachedResponse {
                     status: outcome.status,
@@ -676,12 +763,12 @@ impl Pipeline {
         }
     }
 
-    fn integrate(&self, p: &PreparedRequest) -> Outcome {
+    fn integrate(&self, p: &PreparedRequest, backend: Backend) -> Outcome {
         let timeout_error = match p.api {
             ApiKind::Rest => responses::INTEGRATION_TIMEOUT,
             ApiKind::Http => responses::HTTP_INTEGRATION_TIMEOUT,
         };
-        let (error, latency) = match p.backend {
+        let (error, latency) = match backend {
             Backend::Response {
                 status, latency_ms, ..
             } if latency_ms < p.timeout_ms => {

@@ -89,6 +89,18 @@ pub const CACHE_INVALIDATION_DENIED: GatewayError = GatewayError {
     message: "Unauthorized",
 };
 
+/// The `x-amzn-ErrorType` header API Gateway sends with a gateway response, where known.
+pub fn error_type_header(status: u16, response_type: Option<&str>) -> Option<&'static str> {
+    match (response_type, status) {
+        (Some("THROTTLED"), _) => Some("TooManyRequestsException"),
+        (Some("QUOTA_EXCEEDED"), _) => Some("LimitExceededException"),
+        (Some("INVALID_API_KEY"), _) => Some("ForbiddenException"),
+        (Some("MISSING_AUTHENTICATION_TOKEN"), _) => Some("MissingAuthenticationTokenException"),
+        (_, 500..=599) => Some("InternalServerErrorException"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

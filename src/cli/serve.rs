@@ -1,0 +1,144 @@
+//! `gwstat serve`: a real HTTP gateway around the reference core.
+//!
+//! ```text
+//! gwstat serve --config gateway.toml --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8080 \
+//!     --access-log access.log
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::replay::load_gateway;
+use super::Outcome;
+use crate::decode::presets::{preset, PresetName};
+use crate::decode::Template;
+use crate::generate::REST_JSON_CUSTOM;
+use crate::serve::{serve, ServeOptions};
+
+/// Arguments of `gwstat serve`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  gwstat serve --config sample-logs/gateway.toml --upstream http://127.0.0.1:9000 --access-log access.log\n  curl -H 'x-api-key: k7dq2mx9pa' http://127.0.0.1:8080/prod/products"
+)]
+pub struct ServeArgs {
+    /// Gateway configuration (gateway.toml or AWS CLI JSON, as for replay).
+    #[arg(long = "config", value_name = "FILE", required = true)]
+    pub configs: Vec<String>,
+
+    /// Backend to forward admitted requests to (http://host:port[/prefix]).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+
+    /// Address to listen on (port 0 picks a free port, printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Write an access log here.
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
+
+    /// Access-log format: a `$context` template, a preset name, or @FILE (default: a REST
+    /// JSON format with latencies, error fields, API key ID and stage).
+    #[arg(long, value_name = "FORMAT")]
+    pub access_format: Option<String>,
+
+    /// Stop after answering this many requests.
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "S")]
+    pub max_seconds: Option<u64>,
+}
+
+/// Runs `gwstat serve`.
+pub fn run(args: ServeArgs) -> Result<Outcome> {
+    let config = load_gateway(&args.configs)?;
+    if !args.upstream.starts_with("http://") {
+        bail!("--upstream must be an http:// URL (TLS upstreams are not supported)");
+    }
+    let upstream = args
+        .upstream
+        .parse()
+        .with_context(|| format!("--upstream {:?} is not a URL", args.upstream))?;
+    let access_format = match args.access_format.as_deref() {
+        None => Template::parse(REST_JSON_CUSTOM)?,
+        Some(value) => match PresetName::from_name(value) {
+            Some(name) => Template::parse(preset(name))?,
+            None => match value.strip_prefix('@') {
+                Some(path) => Template::parse(
+                    &std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {path}"))?,
+                )?,
+                None => Template::parse(value)?,
+            },
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let summary = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        eprintln!("gwstat: listening on http://{}", listener.local_addr()?);
+        let max_seconds = args.max_seconds;
+        let shutdown = async move {
+            let deadline = async {
+                match max_seconds {
+                    Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = terminate() => {}
+                () = deadline => {}
+            }
+        };
+        serve(
+            ServeOptions {
+                listen: args.listen,
+                upstream,
+                config,
+                access_format,
+                access_log: args.access_log.clone(),
+                max_requests: args.max_requests,
+            },
+            listener,
+            shutdown,
+        )
+        .await
+    })?;
+    let statuses: Vec<String> = summary
+        .by_status
+        .iter()
+        .map(|(status, n)| format!("{status}: {n}"))
+        .collect();
+    eprintln!(
+        "gwstat: served {} requests ({})",
+        summary.requests,
+        statuses.join(", ")
+    );
+    Ok(Outcome::Ok)
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut signal) => {
+            signal.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending().await
+}
