@@ -23,7 +23,7 @@ use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
 use crate::replay::report::ReplayReport;
 use crate::replay::whatif::{apply, parse_sweep};
-use crate::replay::{drop_retries, order, replay, Recorded, ReplayOptions};
+use crate::replay::{drop_retries, http, order, replay, Recorded, ReplayOptions};
 
 /// Arguments of `gwstat replay`.
 #[derive(Debug, Args)]
@@ -37,9 +37,38 @@ pub struct ReplayArgs {
 
     /// Gateway configuration: a gateway.toml, or AWS CLI JSON (`get-stage`, `apigatewayv2
     /// get-stage`, `get-usage-plans`, `get-account`, and `PLAN_ID=get-usage-plan-keys.json`).
-    /// Repeatable for the JSON files.
-    #[arg(long = "config", value_name = "FILE", required = true)]
+    /// Repeatable for the JSON files. Required unless --target is given.
+    #[arg(long = "config", value_name = "FILE")]
     pub configs: Vec<String>,
+
+    /// Send the requests over HTTP to this endpoint (e.g. `gwstat serve`) at their recorded
+    /// pace instead of replaying them in virtual time.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// With --target: time compression (10 = ten times faster than recorded).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+
+    /// With --target: requests in flight at most.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+
+    /// With --target: extra request header (repeatable), e.g. `--header 'authorization: x'`.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// With --target: send at most N requests.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_requests: u64,
+
+    /// With --target: stop sending after S seconds.
+    #[arg(long, value_name = "S", default_value_t = 300)]
+    pub max_seconds: u64,
+
+    /// With --target: allow a target that is not on this machine.
+    #[arg(long)]
+    pub allow_remote: bool,
 
     /// Change a setting before replaying (repeatable), e.g. `stage.prod.rate=500`,
     /// `usage_plan.gold.burst=50`, `account.rate=2500`, `options.consumption=all-or-nothing`.
@@ -133,6 +162,12 @@ pub fn load_gateway(configs: &[String]) -> Result<GatewayConfig> {
 
 /// Runs `gwstat replay`.
 pub fn run(args: ReplayArgs) -> Result<Outcome> {
+    if let Some(target) = &args.target {
+        return run_http(&args, target);
+    }
+    if args.configs.is_empty() {
+        bail!("give --config (a gateway.toml or AWS CLI JSON), or --target URL for HTTP replay");
+    }
     let mut config = load_gateway(&args.configs)?;
     for setting in &args.sets {
         apply(&mut config, setting)?;
@@ -221,6 +256,112 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other?,
     }
+    Ok(Outcome::Ok)
+}
+
+fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
+    let uri: hyper::Uri = target
+        .parse()
+        .with_context(|| format!("--target {target:?} is not a URL"))?;
+    if uri.scheme_str() != Some("http") {
+        bail!("--target must be an http:// URL");
+    }
+    if !http::is_loopback(&uri) && !args.allow_remote {
+        bail!("--target {target} is not on this machine; add --allow-remote to send traffic there");
+    }
+    if !args.speed.is_finite() || args.speed <= 0.0 {
+        bail!("--speed must be positive");
+    }
+    let key_values = if args.configs.is_empty() {
+        Default::default()
+    } else {
+        load_gateway(&args.configs)?
+            .api_keys
+            .into_iter()
+            .filter_map(|k| Some((k.id, k.value?)))
+            .collect()
+    };
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+                .with_context(|| format!("--header {h:?}: expected NAME: VALUE"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let ingested = ingest(
+        &args.input.inputs()?,
+        &IngestOptions {
+            decode: args.input.decode_options()?,
+            quiet: args.input.quiet,
+            keep_request_ids: false,
+        },
+    )?;
+    let requests = order(Recorded::from_columns(&ingested.columns));
+    let options = http::HttpReplayOptions {
+        target: uri,
+        speed: args.speed,
+        concurrency: args.concurrency,
+        headers,
+        max_requests: args.max_requests,
+        max_duration: std::time::Duration::from_secs(args.max_seconds),
+        key_values,
+        request_timeout: std::time::Duration::from_secs(35),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(http::http_replay(&requests, &options));
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(io::stdout().lock()),
+    };
+    match args.format {
+        ReplayFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        ReplayFormat::Table => {
+            let mut table = comfy_table::Table::new();
+            table
+                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .force_no_tty();
+            table.set_header(vec!["status", "recorded", "returned"]);
+            let statuses: std::collections::BTreeSet<u16> = report
+                .recorded
+                .keys()
+                .chain(report.returned.keys())
+                .copied()
+                .collect();
+            for status in statuses {
+                table.add_row(vec![
+                    status.to_string(),
+                    report
+                        .recorded
+                        .get(&status)
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string(),
+                    report
+                        .returned
+                        .get(&status)
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string(),
+                ]);
+            }
+            writeln!(
+                out,
+                "HTTP replay to {target}: {} sent in {:.2} s ({:.1} rps), {} failed, {} with the recorded status\n{table}",
+                report.sent, report.elapsed_seconds, report.achieved_rps, report.failed, report.same_status
+            )?;
+        }
+    }
+    out.flush()?;
     Ok(Outcome::Ok)
 }
 
