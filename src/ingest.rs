@@ -11,7 +11,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::decode::{detect, DecodeOptions, Decoder, DetectError, SkipReason};
+use std::io::Read;
+
+use crate::decode::envelope::{self, Envelope};
+use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, SkipReason};
 use crate::model::RequestColumns;
 use crate::source::{self, ChunkReader, Input, SourceError};
 
@@ -154,13 +157,34 @@ fn progress_bar(inputs: &[Input], quiet: bool) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// Bytes looked at to recognise a CloudWatch envelope.
+const ENVELOPE_HEAD_BYTES: usize = 64 * 1024;
+
 fn ingest_one(
     input: &Input,
-    reader: Box<dyn std::io::Read + Send>,
+    mut reader: Box<dyn std::io::Read + Send>,
     options: &IngestOptions,
     result: &mut Ingested,
 ) -> Result<InputSummary, IngestError> {
     let name = input.name();
+    let mut head = Vec::with_capacity(ENVELOPE_HEAD_BYTES);
+    let head_error = (&mut reader)
+        .take(ENVELOPE_HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .err();
+    let envelope = envelope::detect(&head);
+    if envelope != Envelope::None {
+        return ingest_envelope(&name, envelope, head, reader, head_error, options, result);
+    }
+    if head_error.is_some() {
+        let line = memchr::memchr_iter(b'\n', &head).count() + 1;
+        result
+            .skipped
+            .add(SkipReason::TruncatedInput, || format!("{name}:{line}"));
+        // What was read before the error is still decoded; nothing after it.
+        reader = Box::new(std::io::empty());
+    }
+    let reader = std::io::Cursor::new(head).chain(reader);
     let mut chunks = ChunkReader::new(reader, CHUNK_BYTES, MAX_LINE_BYTES);
     let first = chunks.next_chunk();
     let sample: Vec<&[u8]> = first
@@ -217,6 +241,74 @@ fn ingest_one(
     Ok(InputSummary {
         name,
         format: detected.format,
+        records: (result.columns.len() - records_before) as u64,
+        skipped: result.skipped.total() - skipped_before,
+    })
+}
+
+/// Reads a whole file in a CloudWatch envelope, then decodes its messages in parallel.
+fn ingest_envelope(
+    name: &str,
+    envelope: Envelope,
+    mut data: Vec<u8>,
+    mut reader: Box<dyn std::io::Read + Send>,
+    head_error: Option<std::io::Error>,
+    options: &IngestOptions,
+    result: &mut Ingested,
+) -> Result<InputSummary, IngestError> {
+    let read_error = match head_error {
+        Some(e) => Some(e),
+        None => reader.read_to_end(&mut data).err(),
+    };
+    let unwrapped = envelope::unwrap(envelope, &data);
+    drop(data);
+    let records_before = result.columns.len();
+    let skipped_before = result.skipped.total();
+    for (place, _) in &unwrapped.broken {
+        result
+            .skipped
+            .add(SkipReason::InvalidEnvelope, || format!("{name}:{place}"));
+    }
+    if read_error.is_some() {
+        result
+            .skipped
+            .add(SkipReason::TruncatedInput, || format!("{name}:end"));
+    }
+    let sample: Vec<(&[u8], Option<i64>)> = unwrapped
+        .events
+        .iter()
+        .map(|e| (trim_line(e.message.as_bytes()), e.timestamp_ms))
+        .filter(|(m, _)| !m.is_empty())
+        .take(SAMPLE_LINES)
+        .collect();
+    let detected = detect_timed(name, &sample, &options.decode)?;
+    let decoded: Vec<(RequestColumns, SkipLog)> = unwrapped
+        .events
+        .par_chunks(4096)
+        .map(|events| {
+            let mut decoder = detected.decoder.clone();
+            let mut columns = RequestColumns::new(options.keep_request_ids);
+            let mut skipped = SkipLog::default();
+            for event in events {
+                let line = trim_line(event.message.as_bytes());
+                if line.is_empty() {
+                    continue;
+                }
+                match decoder.decode_with_time(line, event.timestamp_ms) {
+                    Ok(request) => columns.push(&request),
+                    Err(reason) => skipped.add(reason, || format!("{name}:{}", event.place)),
+                }
+            }
+            (columns, skipped)
+        })
+        .collect();
+    for (columns, skipped) in decoded {
+        result.columns.append(columns);
+        result.skipped.merge(skipped);
+    }
+    Ok(InputSummary {
+        name: name.to_string(),
+        format: format!("{}/{}", envelope.as_str(), detected.format),
         records: (result.columns.len() - records_before) as u64,
         skipped: result.skipped.total() - skipped_before,
     })

@@ -3,6 +3,7 @@
 //! Knows nothing of analysis. Every decoder turns one line into a [`RawRecord`] (text values
 //! by meaning), which becomes a typed [`Request`] or a [`SkipReason`].
 
+pub mod envelope;
 pub mod fields;
 pub mod json;
 pub mod presets;
@@ -81,11 +82,29 @@ pub enum Decoder {
 impl Decoder {
     /// Decodes one line (without its newline) into a request.
     pub fn decode<'a>(&mut self, line: &'a [u8]) -> Result<Request<'a>, SkipReason> {
-        let raw = match self {
+        self.decode_with_time(line, None)
+    }
+
+    /// Decodes one line; a line without a time of its own gets `fallback_ms` (the log
+    /// event's timestamp from a CloudWatch envelope).
+    pub fn decode_with_time<'a>(
+        &mut self,
+        line: &'a [u8],
+        fallback_ms: Option<i64>,
+    ) -> Result<Request<'a>, SkipReason> {
+        let mut raw = match self {
             Decoder::Json(d) => d.decode(line)?,
             Decoder::Xml(d) => d.decode(line)?,
             Decoder::Template(t) => t.decode(line)?,
         };
+        if let Some(ms) = fallback_ms {
+            if raw.get(Field::RequestTime).is_none() && raw.get(Field::RequestTimeEpoch).is_none() {
+                raw.set(
+                    Field::RequestTimeEpoch,
+                    std::borrow::Cow::Owned(ms.to_string()),
+                );
+            }
+        }
         raw.into_request()
     }
 }
@@ -105,6 +124,17 @@ pub fn detect(
     sample: &[&[u8]],
     options: &DecodeOptions,
 ) -> Result<Detected, DetectError> {
+    let timed: Vec<(&[u8], Option<i64>)> = sample.iter().map(|l| (*l, None)).collect();
+    detect_timed(file, &timed, options)
+}
+
+/// [`detect`] for messages that come with an envelope timestamp (used when the message has
+/// no time of its own).
+pub fn detect_timed(
+    file: &str,
+    sample: &[(&[u8], Option<i64>)],
+    options: &DecodeOptions,
+) -> Result<Detected, DetectError> {
     if let Some(template) = &options.access_format {
         return Ok(from_template(template, options));
     }
@@ -117,7 +147,7 @@ pub fn detect(
     for (format, mut decoder) in candidates.iter().cloned() {
         let fits = sample
             .iter()
-            .filter(|line| decoder.decode(line).is_ok())
+            .filter(|(line, time)| decoder.decode_with_time(line, *time).is_ok())
             .count();
         if fits > best.as_ref().map_or(0, |(n, _, _)| *n) {
             best = Some((fits, format, decoder));
@@ -135,7 +165,7 @@ pub fn detect(
                 .collect::<Vec<_>>()
                 .join(", "),
             lines: sample.len(),
-            first_line: shorten(&String::from_utf8_lossy(sample[0]), 120),
+            first_line: shorten(&String::from_utf8_lossy(sample[0].0), 120),
         }),
     }
 }

@@ -29,6 +29,8 @@ pub enum SkipReason {
     LineTooLong,
     /// The input ended in the middle of compressed data or could not be read further.
     TruncatedInput,
+    /// A part of a CloudWatch envelope (JSON document, base64 payload, CSV row) is broken.
+    InvalidEnvelope,
 }
 
 impl SkipReason {
@@ -44,6 +46,7 @@ impl SkipReason {
             SkipReason::InvalidLatency => "invalid latency",
             SkipReason::LineTooLong => "line too long",
             SkipReason::TruncatedInput => "truncated or unreadable input",
+            SkipReason::InvalidEnvelope => "invalid CloudWatch envelope",
         }
     }
 }
