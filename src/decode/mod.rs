@@ -4,6 +4,7 @@
 //! by meaning), which becomes a typed [`Request`] or a [`SkipReason`].
 
 pub mod envelope;
+pub mod execution;
 pub mod fields;
 pub mod json;
 pub mod presets;
