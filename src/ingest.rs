@@ -14,6 +14,7 @@ use thiserror::Error;
 use std::io::Read;
 
 use crate::decode::envelope::{self, Envelope};
+use crate::decode::execution::{looks_like_execution_line, Executions};
 use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, SkipReason};
 use crate::model::RequestColumns;
 use crate::source::{self, ChunkReader, Input, SourceError};
@@ -102,6 +103,8 @@ pub struct Ingested {
     pub skipped: SkipLog,
     /// Per-input summaries, in input order.
     pub inputs: Vec<InputSummary>,
+    /// Execution-log records stitched per request (REST execution logs among the inputs).
+    pub executions: Executions,
 }
 
 /// How to read.
@@ -173,7 +176,22 @@ fn ingest_one(
         .read_to_end(&mut head)
         .err();
     let envelope = envelope::detect(&head);
-    if envelope != Envelope::None {
+    let execution_lines = envelope == Envelope::None && {
+        let sample: Vec<&[u8]> = head
+            .split(|b| *b == b'\n')
+            .map(trim_line)
+            .filter(|l| !l.is_empty())
+            .take(SAMPLE_LINES)
+            .collect();
+        !sample.is_empty()
+            && sample
+                .iter()
+                .filter(|l| looks_like_execution_line(l))
+                .count()
+                * 2
+                >= sample.len()
+    };
+    if envelope != Envelope::None || execution_lines {
         return ingest_envelope(&name, envelope, head, reader, head_error, options, result);
     }
     if head_error.is_some() {
@@ -260,7 +278,25 @@ fn ingest_envelope(
         Some(e) => Some(e),
         None => reader.read_to_end(&mut data).err(),
     };
-    let unwrapped = envelope::unwrap(envelope, &data);
+    let unwrapped = if envelope == Envelope::None {
+        // Plain execution-log lines: each line is an event without a timestamp.
+        let text = String::from_utf8_lossy(&data);
+        envelope::Unwrapped {
+            events: text
+                .lines()
+                .enumerate()
+                .map(|(i, line)| envelope::Event {
+                    message: line.to_string(),
+                    timestamp_ms: None,
+                    stream: None,
+                    place: i as u64 + 1,
+                })
+                .collect(),
+            ..envelope::Unwrapped::default()
+        }
+    } else {
+        envelope::unwrap(envelope, &data)
+    };
     drop(data);
     let records_before = result.columns.len();
     let skipped_before = result.skipped.total();
@@ -281,6 +317,29 @@ fn ingest_envelope(
         .filter(|(m, _)| !m.is_empty())
         .take(SAMPLE_LINES)
         .collect();
+    let is_execution_log = !sample.is_empty()
+        && sample
+            .iter()
+            .filter(|(m, _)| looks_like_execution_line(m))
+            .count()
+            * 2
+            >= sample.len();
+    if is_execution_log {
+        let before = result.executions.by_request.len();
+        for event in &unwrapped.events {
+            result.executions.add(&event.message, event.timestamp_ms);
+        }
+        let prefix = match envelope {
+            Envelope::None => String::new(),
+            other => format!("{}/", other.as_str()),
+        };
+        return Ok(InputSummary {
+            name: name.to_string(),
+            format: format!("{prefix}execution"),
+            records: (result.executions.by_request.len() - before) as u64,
+            skipped: result.skipped.total() - skipped_before,
+        });
+    }
     let detected = detect_timed(name, &sample, &options.decode)?;
     let decoded: Vec<(RequestColumns, SkipLog)> = unwrapped
         .events

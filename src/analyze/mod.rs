@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod errors;
+pub mod execution;
 pub mod latency;
 pub mod routes;
 pub mod stats;
@@ -53,6 +54,7 @@ pub fn build_report(
         throttling: throttling::throttling(table, &routes, options)?,
         timeouts,
         cache: cache::cache(table, options)?,
+        execution: None,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Command-line definitions: one file per subcommand holding its clap arguments and `run`.
 
+pub mod explain;
 pub mod gateway;
 pub mod generate;
 pub mod inputs;
@@ -45,6 +46,8 @@ pub enum Command {
     Limits(limits::LimitsArgs),
     /// Run a real HTTP gateway around the core, forwarding to an upstream.
     Serve(serve::ServeArgs),
+    /// Tell one request's story from its access and execution logs.
+    Explain(explain::ExplainArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Limits(args) => limits::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -102,14 +102,17 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let decode = args.input.decode_options()?;
     let filter = request_filter(&args)?;
     let inputs = args.input.inputs()?;
-    let ingested = ingest(
-        &inputs,
-        &IngestOptions {
-            decode,
-            quiet: args.input.quiet,
-            keep_request_ids: false,
-        },
-    )?;
+    let mut options = IngestOptions {
+        decode,
+        quiet: args.input.quiet,
+        keep_request_ids: false,
+    };
+    let mut ingested = ingest(&inputs, &options)?;
+    if !ingested.executions.by_request.is_empty() && !ingested.columns.is_empty() {
+        // Joining needs the access logs' request IDs, kept only when asked for.
+        options.keep_request_ids = true;
+        ingested = ingest(&inputs, &options)?;
+    }
     let report = analyze(ingested, &filter, &args)?;
 
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
@@ -161,6 +164,13 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
 
 fn analyze(ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Result<Report> {
     let records = ingested.columns.len() as u64;
+    let execution = (!ingested.executions.by_request.is_empty()).then(|| {
+        crate::analyze::execution::execution_summary(
+            &ingested.executions,
+            ingested.columns.request_id.iter().flatten().map(|id| &**id),
+            args.top,
+        )
+    });
     let mask = filter.mask(&ingested.columns)?;
     let table = RequestTable::build(ingested.columns, mask.as_deref())
         .context("building the request table")?;
@@ -194,7 +204,9 @@ fn analyze(ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Res
         top: args.top,
         timeout_ms: args.integration_timeout_ms,
     };
-    build_report(&table, inputs, &options).context("analysing requests")
+    let mut report = build_report(&table, inputs, &options).context("analysing requests")?;
+    report.execution = execution;
+    Ok(report)
 }
 
 fn request_filter(args: &ReportArgs) -> Result<RequestFilter> {

@@ -115,7 +115,9 @@ pub fn split_prefix(line: &str) -> Option<(&str, &str)> {
 }
 
 fn after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
-    message.find(marker).map(|i| message[i + marker.len()..].trim())
+    message
+        .find(marker)
+        .map(|i| message[i + marker.len()..].trim())
 }
 
 /// Classifies one message (the text after the request-ID prefix).
@@ -124,7 +126,9 @@ pub fn classify(message: &str) -> ExecFact {
     let m = m.strip_suffix("[TRUNCATED]").map_or(m, str::trim_end);
     let owned = |s: &str| s.to_string();
     if let Some(id) = m.strip_prefix("Extended Request Id: ") {
-        return ExecFact::ExtendedRequestId { id: owned(id.trim()) };
+        return ExecFact::ExtendedRequestId {
+            id: owned(id.trim()),
+        };
     }
     if m.starts_with("Starting authorizer") {
         return ExecFact::AuthorizerStarted;
@@ -173,7 +177,9 @@ pub fn classify(message: &str) -> ExecFact {
         .strip_prefix("Endpoint request URI: ")
         .or_else(|| m.strip_prefix("Sending request to "))
     {
-        return ExecFact::EndpointUri { uri: owned(uri.trim()) };
+        return ExecFact::EndpointUri {
+            uri: owned(uri.trim()),
+        };
     }
     if m.starts_with("Received response.") {
         let status = after(m, "Status:")
@@ -183,7 +189,10 @@ pub fn classify(message: &str) -> ExecFact {
             .and_then(|s| s.split_whitespace().next())
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        return ExecFact::ReceivedResponse { status, latency_ms: latency };
+        return ExecFact::ReceivedResponse {
+            status,
+            latency_ms: latency,
+        };
     }
     if m.starts_with("Execution failed due to a timeout error") {
         return ExecFact::Timeout;
@@ -193,7 +202,9 @@ pub fn classify(message: &str) -> ExecFact {
     }
     if m.contains("due to customer function error") {
         return ExecFact::FunctionError {
-            detail: after(m, "customer function error:").map(owned).unwrap_or_default(),
+            detail: after(m, "customer function error:")
+                .map(owned)
+                .unwrap_or_default(),
         };
     }
     if m.starts_with("Lambda invocation failed with status: 429") || m.contains("Rate Exceeded") {
@@ -203,7 +214,9 @@ pub fn classify(message: &str) -> ExecFact {
         return ExecFact::LambdaPermissions;
     }
     if let Some(detail) = m.strip_prefix("Execution failed due to configuration error:") {
-        return ExecFact::ConfigurationError { detail: owned(detail.trim()) };
+        return ExecFact::ConfigurationError {
+            detail: owned(detail.trim()),
+        };
     }
     if m.starts_with("Successfully completed execution") {
         return ExecFact::ExecutionSucceeded;
@@ -214,7 +227,9 @@ pub fn classify(message: &str) -> ExecFact {
         }
     }
     if let Some(id) = m.strip_prefix("AWS Integration Endpoint RequestId :") {
-        return ExecFact::IntegrationRequestId { id: owned(id.trim()) };
+        return ExecFact::IntegrationRequestId {
+            id: owned(id.trim()),
+        };
     }
     const DATA: [&str; 12] = [
         "Method request path:",
@@ -235,7 +250,11 @@ pub fn classify(message: &str) -> ExecFact {
         "Authorizer result body before parsing:",
         "Using valid authorizer policy",
     ];
-    if DATA.iter().chain(AUTH_DATA.iter()).any(|p| m.starts_with(p)) {
+    if DATA
+        .iter()
+        .chain(AUTH_DATA.iter())
+        .any(|p| m.starts_with(p))
+    {
         return ExecFact::DataTrace;
     }
     ExecFact::Unclassified
@@ -311,7 +330,9 @@ impl Executions {
             ExecFact::MalformedProxyResponse => cause(record, "malformed Lambda proxy response"),
             ExecFact::FunctionError { .. } => cause(record, "Lambda function error"),
             ExecFact::LambdaThrottled => cause(record, "Lambda throttled the invocation"),
-            ExecFact::LambdaPermissions => cause(record, "no permission to invoke the Lambda function"),
+            ExecFact::LambdaPermissions => {
+                cause(record, "no permission to invoke the Lambda function")
+            }
             ExecFact::ConfigurationError { .. } => cause(record, "integration configuration error"),
             ExecFact::KeyThrottled { .. } => cause(record, "API key throttle limit"),
             ExecFact::QuotaExhausted { .. } => cause(record, "API key quota exhausted"),
@@ -354,8 +375,14 @@ mod tests {
             e.add(line, None);
         }
         let r = &e.by_request["6d5f8fb5-9330-48b7-a3d7-7291dd488abb"];
-        assert_eq!((r.method.as_deref(), r.resource.as_deref()), (Some("POST"), Some("/orders")));
-        assert_eq!((r.status, r.integration_status, r.integration_latency_ms), (Some(201), Some(200), Some(123)));
+        assert_eq!(
+            (r.method.as_deref(), r.resource.as_deref()),
+            (Some("POST"), Some("/orders"))
+        );
+        assert_eq!(
+            (r.status, r.integration_status, r.integration_latency_ms),
+            (Some(201), Some(200), Some(123))
+        );
         assert!(r.endpoint.as_deref().unwrap().contains("orders-api"));
         assert_eq!(r.cause, None);
         assert_eq!(e.unclassified(), 0);
@@ -376,7 +403,11 @@ mod tests {
         for (message, cause) in cases {
             let mut e = Executions::default();
             e.add(&format!("(r1) {message}"), None);
-            assert_eq!(e.by_request["r1"].cause.as_deref(), Some(cause), "{message}");
+            assert_eq!(
+                e.by_request["r1"].cause.as_deref(),
+                Some(cause),
+                "{message}"
+            );
         }
     }
 
@@ -385,7 +416,10 @@ mod tests {
         let mut e = Executions::default();
         e.add("(a) Received response. Integration latency: 40 ms", Some(1));
         e.add("(b) HTTP Method: GET, Resource Path: /pets", Some(2));
-        e.add("(a) Endpoint request body after transformations: {\"x\": [TRUNCATED]", Some(3));
+        e.add(
+            "(a) Endpoint request body after transformations: {\"x\": [TRUNCATED]",
+            Some(3),
+        );
         e.add("(b) Something new from AWS", Some(4));
         e.add("no prefix here", None);
         assert_eq!(e.by_request["a"].integration_latency_ms, Some(40));

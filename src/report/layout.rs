@@ -398,6 +398,34 @@ pub fn blocks(report: &Report) -> Vec<Block> {
     cache.note = Some(ca.note.clone());
     out.push(cache);
 
+    if let Some(x) = &report.execution {
+        let mut b = Block::new(
+            format!(
+                "Execution logs ({} requests, {} joined with access logs{})",
+                x.requests,
+                x.joined,
+                x.join_rate
+                    .map_or(String::new(), |r| format!(", {:.1} %", r * 100.0))
+            ),
+            vec!["cause of 4xx/5xx", "requests", "statuses"],
+        );
+        for c in &x.causes {
+            let statuses: Vec<String> =
+                c.statuses.iter().map(|(s, n)| format!("{s}×{n}")).collect();
+            b.row(vec![
+                c.cause.clone(),
+                c.count.to_string(),
+                statuses.join(", "),
+            ]);
+        }
+        if x.unclassified_lines + x.lines_without_request_id > 0 {
+            b.note = Some(format!(
+                "{} unclassified lines, {} lines without a request ID (kept and counted)",
+                x.unclassified_lines, x.lines_without_request_id
+            ));
+        }
+        out.push(b);
+    }
     if inputs.skipped > 0 {
         let mut b = Block::new(
             format!("Skipped lines ({})", inputs.skipped),

@@ -27,6 +27,37 @@ pub struct Report {
     pub timeouts: Timeouts,
     /// Cache hits and misses.
     pub cache: Cache,
+    /// What execution logs add (present only when some were given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution: Option<ExecutionSummary>,
+}
+
+/// Requests with one failure cause, from execution logs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CauseCount {
+    /// The cause (`integration timeout`, `malformed Lambda proxy response`, …).
+    pub cause: String,
+    /// Requests.
+    pub count: u64,
+    /// Final statuses seen with it.
+    pub statuses: BTreeMap<u16, u64>,
+}
+
+/// Execution logs, stitched per request and joined with the access logs on requestId.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecutionSummary {
+    /// Requests with execution-log lines.
+    pub requests: u64,
+    /// Of those, how many have an access-log record with the same requestId.
+    pub joined: u64,
+    /// joined / requests.
+    pub join_rate: Option<f64>,
+    /// Lines no rule recognised (kept, counted).
+    pub unclassified_lines: u64,
+    /// Lines without a `(requestId)` prefix.
+    pub lines_without_request_id: u64,
+    /// 4xx/5xx requests by the cause their execution log gives, most first.
+    pub causes: Vec<CauseCount>,
 }
 
 /// One input file.
