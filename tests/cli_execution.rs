@@ -131,3 +131,58 @@ fn explain_tells_the_story_of_one_request() {
         .code(1)
         .stderr(predicate::str::contains("in none of the inputs"));
 }
+
+/// Chooses a sample request.
+type Pick = dyn Fn(&Value) -> bool;
+
+/// The first sample request matching `pick`.
+fn sample_id(pick: impl Fn(&Value) -> bool) -> String {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-logs/rest-api-json-custom.log"),
+    )
+    .unwrap();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| pick(v))
+        .map(|v| v["requestId"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+#[test]
+fn explain_works_on_sample_logs_for_each_kind_of_outcome() {
+    let cases: [(Box<Pick>, &str); 4] = [
+        (
+            Box::new(|v| v["status"] == "504"),
+            "504 because the integration timed out after 29,000 ms",
+        ),
+        (Box::new(|v| v["status"] == "502"), "502 because of a"),
+        (Box::new(|v| v["status"] == "429"), "429 because"),
+        (
+            Box::new(|v| {
+                v["status"] == "200" && v["httpMethod"] == "GET" && v["integrationLatency"] == "-"
+            }),
+            "served from the stage cache",
+        ),
+    ];
+    for (pick, verdict) in cases {
+        let id = sample_id(pick);
+        gwstat()
+            .args(["explain", &id, "sample-logs/", "-q"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("execution log ("))
+            .stdout(predicate::str::contains(verdict));
+    }
+}
+
+#[test]
+fn sample_execution_logs_join_completely() {
+    let out = gwstat()
+        .args(["report", "sample-logs/", "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["execution"]["join_rate"], 1.0);
+    assert_eq!(r["execution"]["unclassified_lines"], 0);
+}

@@ -81,7 +81,8 @@ fn real_http_routes_are_route_keys_and_rest_routes_are_method_and_resource() {
 fn sample_logs_report_every_section() {
     let report = json_report(&["sample-logs/"]);
     assert_eq!(report["schema_version"], 1);
-    assert_eq!(report["inputs"]["files"].as_array().unwrap().len(), 3);
+    // Three access logs and the REST execution log.
+    assert_eq!(report["inputs"]["files"].as_array().unwrap().len(), 4);
     assert_eq!(report["inputs"]["skipped"], 12);
     let reasons = report["inputs"]["skipped_by_reason"].as_object().unwrap();
     assert!(reasons.contains_key("invalid JSON"));

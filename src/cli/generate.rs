@@ -15,7 +15,9 @@ use clap::Args;
 use super::gateway::load_config;
 use super::Outcome;
 use crate::filter::TimeBound;
-use crate::generate::{write_log, GenerateOptions, SampleFormat, DEFAULT_SAMPLE_REQUESTS};
+use crate::generate::{
+    write_log, write_logs, GenerateOptions, SampleFormat, DEFAULT_SAMPLE_REQUESTS,
+};
 
 /// Arguments of `gwstat generate`.
 #[derive(Debug, Args)]
@@ -91,9 +93,30 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
             let file =
                 File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = BufWriter::new(file);
-            let written = write_log(&options(format, i as u64), &mut out)
-                .and_then(|w| out.flush().map(|()| w))
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            // The REST JSON traffic also gets its execution log, exported to S3 (gzip).
+            let mut execution = (format == SampleFormat::RestJson)
+                .then(|| -> Result<_> {
+                    let stream =
+                        dir.join("execution-logs/export-task-1/072b030ba126b2f4b2374f342be9ed44");
+                    std::fs::create_dir_all(&stream)
+                        .with_context(|| format!("cannot create {}", stream.display()))?;
+                    let file = File::create(stream.join("000000.gz"))?;
+                    Ok(flate2::write::GzEncoder::new(
+                        BufWriter::new(file),
+                        flate2::Compression::default(),
+                    ))
+                })
+                .transpose()?;
+            let written = write_logs(
+                &options(format, i as u64),
+                &mut out,
+                execution.as_mut().map(|e| e as &mut dyn Write),
+            )
+            .and_then(|w| out.flush().map(|()| w))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+            if let Some(execution) = execution {
+                execution.finish()?.flush()?;
+            }
             eprintln!(
                 "wrote {} ({} requests, {} malformed lines)",
                 path.display(),

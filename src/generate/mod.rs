@@ -2,6 +2,7 @@
 //! templates here render them exactly as API Gateway would, and a few malformed lines are
 //! mixed in at fixed places so reports have something to skip.
 
+pub mod execution;
 pub mod traffic;
 
 use std::io::{self, Write};
@@ -111,6 +112,16 @@ pub struct Written {
 
 /// Writes one sample log.
 pub fn write_log(options: &GenerateOptions, out: &mut dyn Write) -> io::Result<Written> {
+    write_logs(options, out, None)
+}
+
+/// Writes one sample log and, for REST traffic, the matching execution log (S3-export
+/// lines) to `execution`.
+pub fn write_logs(
+    options: &GenerateOptions,
+    out: &mut dyn Write,
+    mut execution: Option<&mut dyn Write>,
+) -> io::Result<Written> {
     let template = Template::parse(options.format.template()).expect("built-in templates parse");
     let mut traffic = match &options.gateway {
         Some(config) => Traffic::with_gateway(options.plan(), config.clone()),
@@ -142,6 +153,9 @@ pub fn write_log(options: &GenerateOptions, out: &mut dyn Write) -> io::Result<W
             out.write_all(line.as_bytes())?;
             out.write_all(b"\n")?;
             written.requests += 1;
+            if let Some(exec) = execution.as_deref_mut() {
+                execution::write_execution(&event, exec)?;
+            }
         }
     }
     Ok(written)

@@ -53,6 +53,8 @@ pub struct Event {
     pub response_length: u64,
     /// User agent.
     pub user_agent: &'static str,
+    /// The gateway level that refused the request, if one did.
+    pub refused_by: Option<crate::gateway::Level>,
 }
 
 /// A route of the modelled API.
@@ -472,6 +474,7 @@ impl Traffic {
             api_key: identity_key,
             error_type: outcome.response_type,
             error_message: outcome.message,
+            refused_by: outcome.refused_by,
             integration_status: outcome.integration_status,
             request_id: self.request_id(kind),
             extended_request_id: self.short_id(),
