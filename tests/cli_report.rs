@@ -81,8 +81,28 @@ fn real_http_routes_are_route_keys_and_rest_routes_are_method_and_resource() {
 fn sample_logs_report_every_section() {
     let report = json_report(&["sample-logs/"]);
     assert_eq!(report["schema_version"], 1);
-    // Three access logs and the REST execution log.
-    assert_eq!(report["inputs"]["files"].as_array().unwrap().len(), 4);
+    // Three access logs, the REST execution log, and one file per CloudWatch delivery form.
+    let formats: Vec<&str> = report["inputs"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["format"].as_str().unwrap())
+        .collect();
+    for format in [
+        "json",
+        "rest-clf",
+        "cloudwatch-export/execution",
+        "cloudwatch-json/json",
+        "cloudwatch-export/json",
+        "logs-tail/json",
+        "subscription/json",
+        "insights-csv/json",
+    ] {
+        assert!(
+            formats.contains(&format),
+            "{format} missing from {formats:?}"
+        );
+    }
     assert_eq!(report["inputs"]["skipped"], 12);
     let reasons = report["inputs"]["skipped_by_reason"].as_object().unwrap();
     assert!(reasons.contains_key("invalid JSON"));

@@ -16,7 +16,7 @@ use super::gateway::load_config;
 use super::Outcome;
 use crate::filter::TimeBound;
 use crate::generate::{
-    write_log, write_logs, GenerateOptions, SampleFormat, DEFAULT_SAMPLE_REQUESTS,
+    envelopes, write_log, write_logs, GenerateOptions, SampleFormat, DEFAULT_SAMPLE_REQUESTS,
 };
 
 /// Arguments of `gwstat generate`.
@@ -124,6 +124,33 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
                 written.malformed
             );
         }
+        // A further slice of REST traffic, delivered only inside CloudWatch envelopes.
+        let mut extra = Vec::new();
+        let envelope_options = GenerateOptions {
+            requests: 600,
+            malformed: false,
+            ..options(SampleFormat::RestJson, 7)
+        };
+        write_log(&envelope_options, &mut extra)?;
+        let lines: Vec<(i64, String)> = String::from_utf8_lossy(&extra)
+            .lines()
+            .map(|line| {
+                let time = serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v["requestTimeEpoch"].as_str()?.parse().ok())
+                    .unwrap_or(start_ms);
+                (time, line.to_string())
+            })
+            .collect();
+        let cloudwatch = dir.join("cloudwatch");
+        let files = envelopes::write_envelopes(&cloudwatch, &lines)
+            .with_context(|| format!("cannot write {}", cloudwatch.display()))?;
+        eprintln!(
+            "wrote {} ({} requests in {} CloudWatch delivery forms)",
+            cloudwatch.display(),
+            lines.len(),
+            files.len()
+        );
         return Ok(Outcome::Ok);
     }
     let Some(format) = args.format else {

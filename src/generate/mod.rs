@@ -2,6 +2,7 @@
 //! templates here render them exactly as API Gateway would, and a few malformed lines are
 //! mixed in at fixed places so reports have something to skip.
 
+pub mod envelopes;
 pub mod execution;
 pub mod traffic;
 
