@@ -186,3 +186,24 @@ fn sample_execution_logs_join_completely() {
     assert_eq!(r["execution"]["join_rate"], 1.0);
     assert_eq!(r["execution"]["unclassified_lines"], 0);
 }
+
+#[test]
+fn cache_source_is_execution_logs_when_they_are_given() {
+    let json = |args: &[&str]| -> Value {
+        let out = gwstat()
+            .args(["report", "--format", "json", "-q"])
+            .args(args)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let inferred = json(&["sample-logs/rest-api-json-custom.log"]);
+    let exec = json(&[
+        "sample-logs/rest-api-json-custom.log",
+        "sample-logs/execution-logs/",
+    ]);
+    assert_eq!(inferred["cache"]["source"], "inferred");
+    assert_eq!(exec["cache"]["source"], "execution-logs");
+    assert_eq!(exec["cache"]["hits"], inferred["cache"]["hits"]);
+    assert_eq!(exec["cache"]["misses"], inferred["cache"]["misses"]);
+}

@@ -162,11 +162,12 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn analyze(ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Result<Report> {
+fn analyze(mut ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Result<Report> {
     let records = ingested.columns.len() as u64;
-    let execution = (!ingested.executions.by_request.is_empty()).then(|| {
+    let ingested_executions = std::mem::take(&mut ingested.executions);
+    let execution = (!ingested_executions.by_request.is_empty()).then(|| {
         crate::analyze::execution::execution_summary(
-            &ingested.executions,
+            &ingested_executions,
             ingested.columns.request_id.iter().flatten().map(|id| &**id),
             args.top,
         )
@@ -206,6 +207,11 @@ fn analyze(ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Res
     };
     let mut report = build_report(&table, inputs, &options).context("analysing requests")?;
     report.execution = execution;
+    if let Some(cache) =
+        crate::analyze::execution::cache_from_executions(&ingested_executions, args.top)
+    {
+        report.cache = cache;
+    }
     Ok(report)
 }
 

@@ -269,6 +269,10 @@ pub struct Execution {
     pub method: Option<String>,
     /// Resource path.
     pub resource: Option<String>,
+    /// Stage, from `API Stage: <apiId>/<stage>`.
+    pub stage: Option<String>,
+    /// Whether the integration was called (endpoint request or response lines).
+    pub integration_called: bool,
     /// Final status (`Method completed with status`).
     pub status: Option<u16>,
     /// Integration latency.
@@ -318,15 +322,25 @@ impl Executions {
                 record.method = Some(method);
                 record.resource = Some(resource);
             }
+            ExecFact::UsagePlanVerifying { api_stage } => {
+                if let Some((_, stage)) = api_stage.split_once('/') {
+                    record.stage = Some(stage.trim().to_string());
+                }
+            }
             ExecFact::EndpointUri { uri } => {
+                record.integration_called = true;
                 record.endpoint.get_or_insert(uri);
             }
+            ExecFact::Timeout => {
+                record.integration_called = true;
+                cause(record, "integration timeout");
+            }
             ExecFact::ReceivedResponse { status, latency_ms } => {
+                record.integration_called = true;
                 record.integration_status = status.or(record.integration_status);
                 record.integration_latency_ms = Some(latency_ms);
             }
             ExecFact::MethodCompleted { status } => record.status = Some(status),
-            ExecFact::Timeout => cause(record, "integration timeout"),
             ExecFact::MalformedProxyResponse => cause(record, "malformed Lambda proxy response"),
             ExecFact::FunctionError { .. } => cause(record, "Lambda function error"),
             ExecFact::LambdaThrottled => cause(record, "Lambda throttled the invocation"),
