@@ -40,7 +40,7 @@ fn payload(lines: &[(i64, String)]) -> String {
 /// Writes the examples into `dir`; `lines` are (request time ms, access-log line).
 pub fn write_envelopes(dir: &Path, lines: &[(i64, String)]) -> io::Result<Vec<String>> {
     std::fs::create_dir_all(dir)?;
-    let parts: Vec<&[(i64, String)]> = lines.chunks(lines.len().div_ceil(8).max(1)).collect();
+    let parts: Vec<&[(i64, String)]> = lines.chunks(lines.len().div_ceil(9).max(1)).collect();
     let part = |i: usize| parts.get(i).copied().unwrap_or(&[]);
     let mut written = Vec::new();
     let mut write = |name: &str, bytes: &[u8]| -> io::Result<()> {
@@ -138,5 +138,15 @@ pub fn write_envelopes(dir: &Path, lines: &[(i64, String)]) -> io::Result<Vec<St
         .collect();
     let results = json!({"results": rows, "statistics": {"recordsMatched": rows.len() as f64, "recordsScanned": 5120.0, "bytesScanned": 1048576.0}, "status": "Complete"});
     write("get-query-results.json", format!("{results}\n").as_bytes())?;
+
+    // Logs Insights console JSON download: a flat array of objects keyed by field name.
+    let download: Vec<Value> = part(8)
+        .iter()
+        .map(|(t, m)| json!({"@timestamp": at(*t).format("%Y-%m-%d %H:%M:%S%.3f").to_string(), "@message": m, "@logStream": STREAM}))
+        .collect();
+    write(
+        "logs-insights-results.json",
+        serde_json::to_string_pretty(&download)?.as_bytes(),
+    )?;
     Ok(written)
 }
