@@ -30,6 +30,9 @@ impl JsonDecoder {
 
     /// Decodes one line (without its newline).
     pub fn decode<'a>(&mut self, line: &'a [u8]) -> Result<RawRecord<'a>, SkipReason> {
+        if let Some(record) = fast_flat_object(line, &mut self.keys) {
+            return Ok(record);
+        }
         let mut record = RawRecord::default();
         if parse_into(line, &mut self.keys, &mut record).is_ok() {
             return Ok(record);
@@ -43,6 +46,93 @@ impl JsonDecoder {
         parse_into(repaired.as_bytes(), &mut self.keys, &mut record)
             .map_err(|_| SkipReason::InvalidJson)?;
         Ok(record.into_owned())
+    }
+}
+
+/// The fast path for the common line: one flat JSON object whose string values have no
+/// escapes (what API Gateway's presets write). Keys are matched against the key map and only
+/// the values of known keys are kept, borrowed from the line; everything else is skipped at
+/// memchr speed. Anything unusual (escapes, nesting, arrays, syntax errors) returns `None`
+/// and the full serde path decides, so both paths accept and reject the same lines.
+fn fast_flat_object<'a>(line: &'a [u8], keys: &mut KeyMap) -> Option<RawRecord<'a>> {
+    let text = std::str::from_utf8(line).ok()?;
+    let b = text.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_ws(0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(i + 1);
+    let mut record = RawRecord::default();
+    if b.get(i) == Some(&b'}') {
+        return (skip_ws(i + 1) == b.len()).then_some(record);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = i + 1 + memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
+        if b[key_end] != b'"' {
+            return None;
+        }
+        let key = &text[i + 1..key_end];
+        i = skip_ws(key_end + 1);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(i + 1);
+        let value: Option<&'a str> = match *b.get(i)? {
+            b'"' => {
+                let end = i + 1 + memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
+                if b[end] != b'"' {
+                    return None;
+                }
+                let v = &text[i + 1..end];
+                if v.bytes().any(|c| c < 0x20) {
+                    return None;
+                }
+                i = end + 1;
+                Some(v)
+            }
+            b'{' | b'[' => return None,
+            _ => {
+                let start = i;
+                while i < b.len() && !matches!(b[i], b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
+                    i += 1;
+                }
+                let token = &text[start..i];
+                let json_number = token
+                    .bytes()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() || c == b'-')
+                    && token.bytes().all(|c| {
+                        c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')
+                    })
+                    && !(token.len() > 1
+                        && token.starts_with('0')
+                        && token.as_bytes()[1].is_ascii_digit())
+                    && token.parse::<f64>().is_ok();
+                match token {
+                    "null" | "true" | "false" => None,
+                    t if json_number => Some(t),
+                    _ => return None,
+                }
+            }
+        };
+        if let (Some(v), Some(field)) = (value, keys.resolve(key)) {
+            record.set(field, Cow::Borrowed(v));
+        }
+        i = skip_ws(i);
+        match b.get(i)? {
+            b',' => i = skip_ws(i + 1),
+            b'}' => return (skip_ws(i + 1) == b.len()).then_some(record),
+            _ => return None,
+        }
     }
 }
 
@@ -289,6 +379,46 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.get(Field::ErrorMessage), Some("bad \"thing\""));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_serde_or_steps_aside() {
+        let lines = [
+            r#"{"status":"200","responseLatency":"12","integrationLatency":"-","stage":"prod"}"#,
+            r#"{ "status" : 504 , "responseLatency": 29012.5, "x": true, "y": null }"#,
+            r#"{"status":"200","ua":"a \"quoted\" agent"}"#,
+            r#"{"status":"200","nested":{"a":1}}"#,
+            r#"{"status":"200","list":[1,2]}"#,
+            r#"{"status":"200",}"#,
+            r#"{"status":"200"} trailing"#,
+            r#"{"status":NaN}"#,
+            r#"{"status":01}"#,
+            r#"{"status":-}"#,
+            r#"{}"#,
+            r#"{"requestTime":"25/Nov/2026:02:56:04 +0000","status":"429","error.responseType":"THROTTLED"}"#,
+        ];
+        for line in lines {
+            let fast = fast_flat_object(line.as_bytes(), &mut KeyMap::default());
+            let mut slow = RawRecord::default();
+            let slow_ok = parse_into(line.as_bytes(), &mut KeyMap::default(), &mut slow).is_ok();
+            if let Some(fast) = fast {
+                assert!(slow_ok, "fast path accepted what serde rejects: {line}");
+                for field in Field::ALL {
+                    let numeric = |v: Option<&str>| {
+                        v.map(|s| {
+                            s.parse::<f64>()
+                                .map(|f| f.to_string())
+                                .unwrap_or(s.to_string())
+                        })
+                    };
+                    assert_eq!(
+                        numeric(fast.get(field)),
+                        numeric(slow.get(field)),
+                        "{field:?} in {line}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
