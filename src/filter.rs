@@ -291,22 +291,18 @@ impl RequestFilter {
                 let t = columns.time_ms[row];
                 window.since.is_none_or(|s| t >= s)
                     && window.until.is_none_or(|u| t < u)
-                    && pass(&stage_ok, columns.stage.codes[row], self.stages.is_empty())
-                    && pass(&route_ok, columns.route.codes[row], self.routes.is_empty())
+                    && pass(&stage_ok, columns.stage.code(row), self.stages.is_empty())
+                    && pass(&route_ok, columns.route.code(row), self.routes.is_empty())
                     && pass(
                         &method_ok,
-                        columns.method.codes[row],
+                        columns.method.code(row),
                         self.methods.is_empty(),
                     )
-                    && pass(
-                        &key_ok,
-                        columns.api_key.codes[row],
-                        self.api_keys.is_empty(),
-                    )
+                    && pass(&key_ok, columns.api_key.code(row), self.api_keys.is_empty())
                     && self
                         .status
                         .as_ref()
-                        .is_none_or(|f| f.matches(columns.status[row]))
+                        .is_none_or(|f| f.matches(columns.status(row).map(u32::from)))
             })
             .collect();
         Ok(Some(mask))

@@ -47,16 +47,14 @@ fn access_facts(columns: &RequestColumns, id: &str) -> Option<AccessFacts> {
         .request_id
         .iter()
         .position(|r| r.as_deref() == Some(id))?;
-    let name = |c: &crate::model::CodedColumn| {
-        c.codes[row].map(|code| c.dictionary.name(code).to_string())
-    };
+    let name = |c: &crate::model::CodedColumn| c.name(row).map(str::to_string);
     Some(AccessFacts {
         time_ms: columns.time_ms[row],
         route: name(&columns.route),
         stage: name(&columns.stage),
-        status: columns.status[row].and_then(|s| u16::try_from(s).ok()),
-        latency_ms: columns.latency_ms[row],
-        integration_latency_ms: columns.integration_latency_ms[row],
+        status: columns.status(row),
+        latency_ms: columns.latency(row),
+        integration_latency_ms: columns.integration_latency(row),
         error_type: name(&columns.error_type),
         error_message: name(&columns.error_message),
         api_key: name(&columns.api_key),

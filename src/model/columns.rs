@@ -36,18 +36,33 @@ impl Dictionary {
     }
 }
 
+/// Marks a missing value in a coded column.
+const NO_CODE: u32 = u32::MAX;
+
 /// A dictionary-encoded string column.
 #[derive(Debug, Clone, Default)]
 pub struct CodedColumn {
-    /// One code per row; `None` where the log had no value.
-    pub codes: Vec<Option<u32>>,
+    /// One code per row; [`u32::MAX`] where the log had no value (see [`code`](Self::code)).
+    pub codes: Vec<u32>,
     /// The strings behind the codes.
     pub dictionary: Dictionary,
 }
 
 impl CodedColumn {
+    /// The code of a row, `None` where the log had no value.
+    #[inline]
+    pub fn code(&self, row: usize) -> Option<u32> {
+        let code = self.codes[row];
+        (code != NO_CODE).then_some(code)
+    }
+
+    /// The string of a row.
+    pub fn name(&self, row: usize) -> Option<&str> {
+        self.code(row).map(|c| self.dictionary.name(c))
+    }
+
     fn push(&mut self, value: Option<&str>) {
-        let code = value.map(|v| self.dictionary.code(v));
+        let code = value.map_or(NO_CODE, |v| self.dictionary.code(v));
         self.codes.push(code);
     }
 
@@ -58,12 +73,13 @@ impl CodedColumn {
             .iter()
             .map(|name| self.dictionary.code(name))
             .collect();
-        self.codes.extend(
-            other
-                .codes
-                .into_iter()
-                .map(|code| code.map(|c| remap[c as usize])),
-        );
+        self.codes.extend(other.codes.into_iter().map(|code| {
+            if code == NO_CODE {
+                NO_CODE
+            } else {
+                remap[code as usize]
+            }
+        }));
     }
 }
 
@@ -72,12 +88,12 @@ impl CodedColumn {
 pub struct RequestColumns {
     /// Request time, epoch ms.
     pub time_ms: Vec<i64>,
-    /// Status code.
-    pub status: Vec<Option<u32>>,
-    /// Response latency, ms.
-    pub latency_ms: Vec<Option<f64>>,
-    /// Integration latency, ms.
-    pub integration_latency_ms: Vec<Option<f64>>,
+    /// Status code; 0 where not logged (see [`status`](Self::status)).
+    pub status: Vec<u16>,
+    /// Response latency, ms; NaN where not logged (see [`latency`](Self::latency)).
+    pub latency_ms: Vec<f64>,
+    /// Integration latency, ms; NaN where not logged.
+    pub integration_latency_ms: Vec<f64>,
     /// HTTP method.
     pub method: CodedColumn,
     /// Route (`METHOD resource` or route key).
@@ -105,6 +121,27 @@ impl RequestColumns {
         }
     }
 
+    /// The status of a row.
+    #[inline]
+    pub fn status(&self, row: usize) -> Option<u16> {
+        let s = self.status[row];
+        (s != 0).then_some(s)
+    }
+
+    /// The response latency of a row.
+    #[inline]
+    pub fn latency(&self, row: usize) -> Option<f64> {
+        let v = self.latency_ms[row];
+        (!v.is_nan()).then_some(v)
+    }
+
+    /// The integration latency of a row.
+    #[inline]
+    pub fn integration_latency(&self, row: usize) -> Option<f64> {
+        let v = self.integration_latency_ms[row];
+        (!v.is_nan()).then_some(v)
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.time_ms.len()
@@ -118,10 +155,10 @@ impl RequestColumns {
     /// Adds one request.
     pub fn push(&mut self, request: &Request<'_>) {
         self.time_ms.push(request.time_ms);
-        self.status.push(request.status.map(u32::from));
-        self.latency_ms.push(request.latency_ms);
+        self.status.push(request.status.unwrap_or(0));
+        self.latency_ms.push(request.latency_ms.unwrap_or(f64::NAN));
         self.integration_latency_ms
-            .push(request.integration_latency_ms);
+            .push(request.integration_latency_ms.unwrap_or(f64::NAN));
         self.method.push(request.method.as_deref());
         self.route.push(request.route.as_deref());
         self.stage.push(request.stage.as_deref());
@@ -172,12 +209,7 @@ mod tests {
         b.push(&request("GET /b"));
         b.push(&request("GET /a"));
         a.append(b);
-        let names: Vec<&str> = a
-            .route
-            .codes
-            .iter()
-            .map(|c| a.route.dictionary.name(c.unwrap()))
-            .collect();
+        let names: Vec<&str> = (0..a.len()).map(|row| a.route.name(row).unwrap()).collect();
         assert_eq!(names, ["GET /a", "GET /b", "GET /a"]);
     }
 }

@@ -63,52 +63,83 @@ impl RequestTable {
     /// Builds the table from decoded columns, keeping the rows where `keep` is true.
     pub fn build(columns: RequestColumns, keep: Option<&[bool]>) -> PolarsResult<RequestTable> {
         let height = columns.len();
-        let second: Vec<i64> = columns
-            .time_ms
+        // Each builder is turned into an arrow column and dropped before the next, so the
+        // table never needs two full copies of the data.
+        let RequestColumns {
+            time_ms,
+            status,
+            latency_ms,
+            integration_latency_ms,
+            method,
+            route,
+            stage,
+            api_key,
+            error_type,
+            error_message,
+            ..
+        } = columns;
+        let floats = |name: &str, values: &[f64]| -> Column {
+            Float64Chunked::from_iter_options(
+                name.into(),
+                values.iter().map(|v| (!v.is_nan()).then_some(*v)),
+            )
+            .into_column()
+        };
+        let overhead: Vec<f64> = latency_ms
             .iter()
-            .map(|ms| ms.div_euclid(1000))
+            .zip(&integration_latency_ms)
+            .map(|(l, i)| l - i)
             .collect();
-        let overhead: Vec<Option<f64>> = columns
-            .latency_ms
-            .iter()
-            .zip(&columns.integration_latency_ms)
-            .map(|(l, i)| Some(l.as_ref()? - i.as_ref()?))
-            .collect();
-        let coded = |name: &str, codes: Vec<Option<u32>>| Column::new(name.into(), codes);
-        let frame = DataFrame::new(
-            height,
-            vec![
-                Column::new(col::TIME_MS.into(), columns.time_ms),
-                Column::new(col::SECOND.into(), second),
-                Column::new(col::STATUS.into(), columns.status),
-                Column::new(col::LATENCY.into(), columns.latency_ms),
-                Column::new(
-                    col::INTEGRATION_LATENCY.into(),
-                    columns.integration_latency_ms,
-                ),
-                Column::new(col::OVERHEAD.into(), overhead),
-                coded(col::METHOD, columns.method.codes),
-                coded(col::ROUTE, columns.route.codes),
-                coded(col::STAGE, columns.stage.codes),
-                coded(col::API_KEY, columns.api_key.codes),
-                coded(col::ERROR_TYPE, columns.error_type.codes),
-                coded(col::ERROR_MESSAGE, columns.error_message.codes),
-            ],
-        )?;
+        let mut frame_columns = vec![
+            Int64Chunked::from_vec(
+                col::SECOND.into(),
+                time_ms.iter().map(|ms| ms.div_euclid(1000)).collect(),
+            )
+            .into_column(),
+            Int64Chunked::from_vec(col::TIME_MS.into(), time_ms).into_column(),
+            UInt32Chunked::from_iter_options(
+                col::STATUS.into(),
+                status.into_iter().map(|s| (s != 0).then_some(u32::from(s))),
+            )
+            .into_column(),
+            floats(col::LATENCY, &latency_ms),
+            floats(col::INTEGRATION_LATENCY, &integration_latency_ms),
+            floats(col::OVERHEAD, &overhead),
+        ];
+        drop((latency_ms, integration_latency_ms, overhead));
+        let mut dictionaries = Dictionaries::default();
+        for (name, column, slot) in [
+            (col::METHOD, method, &mut dictionaries.method),
+            (col::ROUTE, route, &mut dictionaries.route),
+            (col::STAGE, stage, &mut dictionaries.stage),
+            (col::API_KEY, api_key, &mut dictionaries.api_key),
+            (col::ERROR_TYPE, error_type, &mut dictionaries.error_type),
+            (
+                col::ERROR_MESSAGE,
+                error_message,
+                &mut dictionaries.error_message,
+            ),
+        ] {
+            frame_columns.push(
+                UInt32Chunked::from_iter_options(
+                    name.into(),
+                    column
+                        .codes
+                        .into_iter()
+                        .map(|c| (c != u32::MAX).then_some(c)),
+                )
+                .into_column(),
+            );
+            *slot = column.dictionary;
+        }
+        let frame = DataFrame::new(height, frame_columns)?;
         let frame = match keep {
             Some(mask) => frame.filter(&BooleanChunked::from_slice("keep".into(), mask))?,
             None => frame,
         };
         Ok(RequestTable {
             frame,
-            dictionaries: Dictionaries {
-                method: columns.method.dictionary,
-                route: columns.route.dictionary,
-                stage: columns.stage.dictionary,
-                api_key: columns.api_key.dictionary,
-                error_type: columns.error_type.dictionary,
-                error_message: columns.error_message.dictionary,
-            },
+            dictionaries,
         })
     }
 

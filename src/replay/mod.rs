@@ -92,27 +92,27 @@ impl Recorded {
         let empty: Arc<str> = Arc::from("");
         (0..columns.len())
             .map(|row| {
-                let (route, split) = match columns.route.codes[row] {
+                let (route, split) = match columns.route.code(row) {
                     Some(code) => routes[code as usize].clone(),
                     None => (unknown.clone(), None),
                 };
                 let (method, resource) = split.unwrap_or_else(|| {
                     let method =
-                        pick(&methods, columns.method.codes[row]).unwrap_or_else(|| get.clone());
+                        pick(&methods, columns.method.code(row)).unwrap_or_else(|| get.clone());
                     (method, route.clone())
                 });
                 Recorded {
                     time_ms: columns.time_ms[row],
-                    stage: pick(&stages, columns.stage.codes[row]).unwrap_or_else(|| empty.clone()),
+                    stage: pick(&stages, columns.stage.code(row)).unwrap_or_else(|| empty.clone()),
                     method,
                     resource,
                     route,
-                    api_key: pick(&keys, columns.api_key.codes[row]),
+                    api_key: pick(&keys, columns.api_key.code(row)),
                     request_id: columns.request_id.get(row).cloned().flatten(),
-                    status: columns.status[row].and_then(|s| u16::try_from(s).ok()),
-                    error_type: pick(&error_types, columns.error_type.codes[row]),
-                    latency_ms: columns.latency_ms[row],
-                    integration_latency_ms: columns.integration_latency_ms[row],
+                    status: columns.status(row),
+                    error_type: pick(&error_types, columns.error_type.code(row)),
+                    latency_ms: columns.latency(row),
+                    integration_latency_ms: columns.integration_latency(row),
                 }
             })
             .collect()
