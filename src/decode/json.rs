@@ -56,21 +56,37 @@ impl JsonDecoder {
 /// and the full serde path decides, so both paths accept and reject the same lines.
 fn fast_flat_object<'a>(line: &'a [u8], keys: &mut KeyMap) -> Option<RawRecord<'a>> {
     let text = std::str::from_utf8(line).ok()?;
+    let mut record = RawRecord::default();
+    let start = skip_ws(text.as_bytes(), 0);
+    let end = fast_object(text, start, None, keys, &mut record, 0)?;
+    (skip_ws(text.as_bytes(), end) == text.len()).then_some(record)
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+        i += 1;
+    }
+    i
+}
+
+/// Parses the object at `i` (which must be `{`) into `record`, keys prefixed by `prefix`
+/// (nested objects count as dotted keys); returns the index after its `}`. Objects nest at
+/// most 4 deep here; deeper ones go to serde.
+fn fast_object<'a>(
+    text: &'a str,
+    mut i: usize,
+    prefix: Option<&str>,
+    keys: &mut KeyMap,
+    record: &mut RawRecord<'a>,
+    depth: u8,
+) -> Option<usize> {
     let b = text.as_bytes();
-    let skip_ws = |mut i: usize| {
-        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
-            i += 1;
-        }
-        i
-    };
-    let mut i = skip_ws(0);
-    if b.get(i) != Some(&b'{') {
+    if b.get(i) != Some(&b'{') || depth > 4 {
         return None;
     }
-    i = skip_ws(i + 1);
-    let mut record = RawRecord::default();
+    i = skip_ws(b, i + 1);
     if b.get(i) == Some(&b'}') {
-        return (skip_ws(i + 1) == b.len()).then_some(record);
+        return Some(i + 1);
     }
     loop {
         if b.get(i) != Some(&b'"') {
@@ -81,11 +97,15 @@ fn fast_flat_object<'a>(line: &'a [u8], keys: &mut KeyMap) -> Option<RawRecord<'
             return None;
         }
         let key = &text[i + 1..key_end];
-        i = skip_ws(key_end + 1);
+        let full_key: Cow<'_, str> = match prefix {
+            Some(p) => Cow::Owned(format!("{p}.{key}")),
+            None => Cow::Borrowed(key),
+        };
+        i = skip_ws(b, key_end + 1);
         if b.get(i) != Some(&b':') {
             return None;
         }
-        i = skip_ws(i + 1);
+        i = skip_ws(b, i + 1);
         let value: Option<&'a str> = match *b.get(i)? {
             b'"' => {
                 let end = i + 1 + memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
@@ -99,7 +119,11 @@ fn fast_flat_object<'a>(line: &'a [u8], keys: &mut KeyMap) -> Option<RawRecord<'
                 i = end + 1;
                 Some(v)
             }
-            b'{' | b'[' => return None,
+            b'{' => {
+                i = fast_object(text, i, Some(&full_key), keys, record, depth + 1)?;
+                None
+            }
+            b'[' => return None,
             _ => {
                 let start = i;
                 while i < b.len() && !matches!(b[i], b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
@@ -124,13 +148,15 @@ fn fast_flat_object<'a>(line: &'a [u8], keys: &mut KeyMap) -> Option<RawRecord<'
                 }
             }
         };
-        if let (Some(v), Some(field)) = (value, keys.resolve(key)) {
-            record.set(field, Cow::Borrowed(v));
+        if let Some(v) = value {
+            if let Some(field) = keys.resolve(&full_key) {
+                record.set(field, Cow::Borrowed(v));
+            }
         }
-        i = skip_ws(i);
+        i = skip_ws(b, i);
         match b.get(i)? {
-            b',' => i = skip_ws(i + 1),
-            b'}' => return (skip_ws(i + 1) == b.len()).then_some(record),
+            b',' => i = skip_ws(b, i + 1),
+            b'}' => return Some(i + 1),
             _ => return None,
         }
     }
@@ -388,6 +414,8 @@ mod tests {
             r#"{ "status" : 504 , "responseLatency": 29012.5, "x": true, "y": null }"#,
             r#"{"status":"200","ua":"a \"quoted\" agent"}"#,
             r#"{"status":"200","nested":{"a":1}}"#,
+            r#"{"status":"200","error":{"message":"Forbidden","responseType":"INVALID_API_KEY"},"identity":{"apiKeyId":"k1"}}"#,
+            r#"{"a":{"b":{"c":{"d":{"e":{"f":1}}}}},"status":"200"}"#,
             r#"{"status":"200","list":[1,2]}"#,
             r#"{"status":"200",}"#,
             r#"{"status":"200"} trailing"#,
