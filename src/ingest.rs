@@ -399,7 +399,11 @@ fn decode_chunk(
     if data.is_empty() {
         return (columns, skipped);
     }
-    for (offset, line) in data.split(|b| *b == b'\n').enumerate() {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+    for (offset, end) in ends.enumerate() {
+        let line = &data[start..end];
+        start = end + 1;
         let line = trim_line(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
