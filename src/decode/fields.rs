@@ -135,6 +135,9 @@ fn lookup_alias(normalized: &str) -> Option<Field> {
 pub struct KeyMap {
     overrides: HashMap<String, Field>,
     cache: HashMap<Box<str>, Option<Field>>,
+    /// The keys of the previous line in order: lines of one log repeat their key order, so
+    /// the k-th key is usually the same as last time and needs no hashing.
+    order: Vec<(Box<str>, Option<Field>)>,
 }
 
 impl KeyMap {
@@ -148,6 +151,7 @@ impl KeyMap {
         KeyMap {
             overrides,
             cache: HashMap::default(),
+            order: Vec::new(),
         }
     }
 
@@ -158,6 +162,24 @@ impl KeyMap {
         }
         let field = self.resolve_uncached(key);
         self.cache.insert(key.into(), field);
+        field
+    }
+
+    /// What `key` means, for the key at `position` in its line (fast when lines share their
+    /// key order).
+    #[inline]
+    pub fn resolve_at(&mut self, position: usize, key: &str) -> Option<Field> {
+        if let Some((known, field)) = self.order.get(position) {
+            if **known == *key {
+                return *field;
+            }
+        }
+        let field = self.resolve(key);
+        if position < self.order.len() {
+            self.order[position] = (key.into(), field);
+        } else if position == self.order.len() && position < 256 {
+            self.order.push((key.into(), field));
+        }
         field
     }
 

@@ -58,7 +58,8 @@ fn fast_flat_object<'a>(line: &'a [u8], keys: &mut KeyMap) -> Option<RawRecord<'
     let text = std::str::from_utf8(line).ok()?;
     let mut record = RawRecord::default();
     let start = skip_ws(text.as_bytes(), 0);
-    let end = fast_object(text, start, None, keys, &mut record, 0)?;
+    let mut position = 0;
+    let end = fast_object(text, start, None, keys, &mut record, 0, &mut position)?;
     (skip_ws(text.as_bytes(), end) == text.len()).then_some(record)
 }
 
@@ -79,6 +80,7 @@ fn fast_object<'a>(
     keys: &mut KeyMap,
     record: &mut RawRecord<'a>,
     depth: u8,
+    position: &mut usize,
 ) -> Option<usize> {
     let b = text.as_bytes();
     if b.get(i) != Some(&b'{') || depth > 4 {
@@ -120,7 +122,7 @@ fn fast_object<'a>(
                 Some(v)
             }
             b'{' => {
-                i = fast_object(text, i, Some(&full_key), keys, record, depth + 1)?;
+                i = fast_object(text, i, Some(&full_key), keys, record, depth + 1, position)?;
                 None
             }
             b'[' => return None,
@@ -149,9 +151,10 @@ fn fast_object<'a>(
             }
         };
         if let Some(v) = value {
-            if let Some(field) = keys.resolve(&full_key) {
+            if let Some(field) = keys.resolve_at(*position, &full_key) {
                 record.set(field, Cow::Borrowed(v));
             }
+            *position += 1;
         }
         i = skip_ws(b, i);
         match b.get(i)? {
