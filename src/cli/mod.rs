@@ -1,5 +1,6 @@
 //! Command-line definitions: one file per subcommand holding its clap arguments and `run`.
 
+pub mod completions;
 pub mod explain;
 pub mod gateway;
 pub mod generate;
@@ -48,6 +49,10 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Tell one request's story from its access and execution logs.
     Explain(explain::ExplainArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (or write all pages with --dir).
+    Man(completions::ManArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code
@@ -61,6 +66,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Limits(args) => limits::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
