@@ -67,6 +67,13 @@ impl TimeBound {
     }
 }
 
+/// A positive duration such as `90s`, `5m`, `1h`, `2d`, in ms (`None` if not one).
+pub fn parse_duration_ms(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let ms = parse_offset(&format!("+{}", text.strip_prefix('+').unwrap_or(text)))?;
+    (ms > 0).then_some(ms)
+}
+
 fn parse_offset(t: &str) -> Option<i64> {
     let (sign, rest) = match t.as_bytes().first()? {
         b'-' => (-1, &t[1..]),

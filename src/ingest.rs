@@ -175,6 +175,16 @@ fn ingest_one(
         .take(ENVELOPE_HEAD_BYTES as u64)
         .read_to_end(&mut head)
         .err();
+    if let Some(kind) = not_a_log(&head) {
+        // Metrics and traces kept beside the logs (as in sample-logs/) are read by their
+        // own commands; listed, not decoded as log lines.
+        return Ok(InputSummary {
+            name,
+            format: format!("{kind} (not a log; skipped)"),
+            records: 0,
+            skipped: 0,
+        });
+    }
     let envelope = envelope::detect(&head);
     let execution_lines = envelope == Envelope::None && {
         let sample: Vec<&[u8]> = head
@@ -371,6 +381,17 @@ fn ingest_envelope(
         records: (result.columns.len() - records_before) as u64,
         skipped: result.skipped.total() - skipped_before,
     })
+}
+
+/// What a file is when it is CloudWatch metrics, metric queries or X-Ray traces.
+fn not_a_log(head: &[u8]) -> Option<&'static str> {
+    if let Some(shape) = crate::metrics::decode::sniff(head) {
+        return Some(shape.as_str());
+    }
+    if crate::metrics::decode::sniff_query(head) {
+        return Some("metric-query");
+    }
+    crate::traces::decode::sniff(head).map(|s| s.as_str())
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {

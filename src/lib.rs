@@ -11,11 +11,13 @@ pub mod filter;
 pub mod gateway;
 pub mod generate;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod replay;
 pub mod report;
 pub mod serve;
 pub mod source;
+pub mod traces;
 
 /// A `HashMap` with a fast, fixed-seed hasher (foldhash): the same on every run, so nothing
 /// that depends on it can vary between machines.

@@ -117,8 +117,14 @@ fn sample_logs_report_every_section() {
             > 0
     );
     assert!(report["timeouts"]["count"].as_u64().unwrap() > 0);
-    // The execution logs in sample-logs/ say which GETs skipped the integration.
-    assert_eq!(report["cache"]["source"], "execution-logs");
+    // CacheHitCount/CacheMissCount in sample-logs/metrics/ win over what the execution logs
+    // say (tests/cli_execution.rs covers those without metrics).
+    assert_eq!(report["cache"]["source"], "metrics");
+    // The metrics count the 429s AWS left out of the logs: flagged, in the burst.
+    let prod = &report["reconciliation"]["stages"][0];
+    assert_eq!(prod["stage"], "prod");
+    assert!(prod["totals"]["request_gap"].as_f64().unwrap() > 0.0);
+    assert!(prod["flagged_bins"].as_u64().unwrap() > 0);
     let by_status: Vec<u64> = report["errors"]["by_status"]
         .as_array()
         .unwrap()

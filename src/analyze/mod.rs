@@ -5,6 +5,7 @@ pub mod cache;
 pub mod errors;
 pub mod execution;
 pub mod latency;
+pub mod reconcile;
 pub mod routes;
 pub mod stats;
 pub mod summary;
@@ -55,6 +56,7 @@ pub fn build_report(
         timeouts,
         cache: cache::cache(table, options)?,
         execution: None,
+        reconciliation: None,
     })
 }
 

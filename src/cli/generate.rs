@@ -16,7 +16,8 @@ use super::gateway::load_config;
 use super::Outcome;
 use crate::filter::TimeBound;
 use crate::generate::{
-    envelopes, write_log, write_logs, GenerateOptions, SampleFormat, DEFAULT_SAMPLE_REQUESTS,
+    envelopes, metrics::write_metrics, traces::write_traces, write_log, write_logs,
+    GenerateOptions, SampleFormat, DEFAULT_SAMPLE_REQUESTS,
 };
 
 /// Arguments of `gwstat generate`.
@@ -88,6 +89,8 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
         };
         std::fs::write(&toml_path, toml)
             .with_context(|| format!("cannot write {}", toml_path.display()))?;
+        // The REST traffic, also described by CloudWatch metrics and X-Ray traces.
+        let mut rest_events = Vec::new();
         for (i, format) in SampleFormat::ALL.into_iter().enumerate() {
             let path = dir.join(format.file_name());
             let file =
@@ -107,10 +110,12 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
                     ))
                 })
                 .transpose()?;
+            let collect = (format == SampleFormat::RestJson).then_some(&mut rest_events);
             let written = write_logs(
                 &options(format, i as u64),
                 &mut out,
                 execution.as_mut().map(|e| e as &mut dyn Write),
+                collect,
             )
             .and_then(|w| out.flush().map(|()| w))
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -131,7 +136,13 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
             malformed: false,
             ..options(SampleFormat::RestJson, 7)
         };
-        write_log(&envelope_options, &mut extra)?;
+        let mut envelope_events = Vec::new();
+        write_logs(
+            &envelope_options,
+            &mut extra,
+            None,
+            Some(&mut envelope_events),
+        )?;
         let lines: Vec<(i64, String)> = String::from_utf8_lossy(&extra)
             .lines()
             .map(|line| {
@@ -150,6 +161,23 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
             cloudwatch.display(),
             lines.len(),
             files.len()
+        );
+        // Metrics count every REST request of the API (both deliveries); traces sample the
+        // requests of rest-api-json-custom.log, so they join with it by request id.
+        let mut all_rest = rest_events.clone();
+        all_rest.extend(envelope_events);
+        all_rest.sort_by_key(|e| e.time_ms);
+        let metrics_dir = dir.join("metrics");
+        let files = write_metrics(&metrics_dir, &all_rest)
+            .with_context(|| format!("cannot write {}", metrics_dir.display()))?;
+        eprintln!("wrote {} ({})", metrics_dir.display(), files.join(", "));
+        let traces_dir = dir.join("traces");
+        let (files, traces) = write_traces(&traces_dir, &rest_events)
+            .with_context(|| format!("cannot write {}", traces_dir.display()))?;
+        eprintln!(
+            "wrote {} ({traces} traces: {})",
+            traces_dir.display(),
+            files.join(", ")
         );
         return Ok(Outcome::Ok);
     }

@@ -6,9 +6,12 @@ pub mod gateway;
 pub mod generate;
 pub mod inputs;
 pub mod limits;
+pub mod metrics;
+pub mod output;
 pub mod replay;
 pub mod report;
 pub mod serve;
+pub mod traces;
 
 use std::process::ExitCode;
 
@@ -45,6 +48,10 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Suggest throttle limits from recorded traffic, proven by replay.
     Limits(limits::LimitsArgs),
+    /// Report on CloudWatch metric files (get-metric-data, get-metric-statistics, CSV).
+    Metrics(metrics::MetricsArgs),
+    /// Report on X-Ray traces: gateway vs Lambda time per route, cold starts, downstream calls.
+    Traces(traces::TracesArgs),
     /// Run a real HTTP gateway around the core, forwarding to an upstream.
     Serve(serve::ServeArgs),
     /// Tell one request's story from its access and execution logs.
@@ -64,6 +71,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Gateway(args) => gateway::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Limits(args) => limits::run(args),
+        Command::Metrics(args) => metrics::run(args),
+        Command::Traces(args) => traces::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Completions(args) => completions::completions(args),

@@ -14,13 +14,20 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::inputs::InputArgs;
+use super::metrics::read_metric_inputs;
 use super::Outcome;
+use crate::analyze::reconcile::{cache_from_metrics, reconcile};
 use crate::analyze::{build_report, AnalyzeOptions};
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
 use crate::filter::{RequestFilter, StatusFilter, TimeBound};
 use crate::ingest::{ingest, IngestOptions, Ingested};
+use crate::metrics::analyze::{build_metrics_report, MetricsOptions};
+use crate::metrics::naming::Queries;
+use crate::metrics::report::MetricsReport;
 use crate::model::RequestTable;
 use crate::report::{renderer, InputFile, Inputs, OutputFormat, RenderOptions, Report};
+use crate::source::Input;
+use crate::traces::load::trace_shape;
 
 /// Arguments of `gwstat report`.
 #[derive(Debug, Args)]
@@ -101,7 +108,33 @@ pub enum ColorChoice {
 pub fn run(args: ReportArgs) -> Result<Outcome> {
     let decode = args.input.decode_options()?;
     let filter = request_filter(&args)?;
-    let inputs = args.input.inputs()?;
+    let given = args.input.inputs()?;
+    // Metric files (and their query files) go to the reconciliation; X-Ray files are for
+    // `gwstat traces`; the rest are logs.
+    let mut queries = Queries::default();
+    let (metric_sources, others) = read_metric_inputs(&given, &mut queries)?;
+    let mut inputs = Vec::new();
+    for input in others {
+        if input != Input::Stdin && trace_shape(&input)?.is_some() {
+            if !args.input.quiet {
+                eprintln!(
+                    "gwstat: {}: X-Ray traces, skipped (see gwstat traces)",
+                    input.name()
+                );
+            }
+        } else {
+            inputs.push(input);
+        }
+    }
+    let metrics = (!metric_sources.is_empty()).then(|| {
+        build_metrics_report(
+            metric_sources,
+            &MetricsOptions {
+                bin_seconds: None,
+                top: args.top,
+            },
+        )
+    });
     let mut options = IngestOptions {
         decode,
         quiet: args.input.quiet,
@@ -113,7 +146,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         options.keep_request_ids = true;
         ingested = ingest(&inputs, &options)?;
     }
-    let report = analyze(ingested, &filter, &args)?;
+    let report = analyze(ingested, &filter, &args, metrics.as_ref())?;
 
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -162,7 +195,12 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn analyze(mut ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) -> Result<Report> {
+fn analyze(
+    mut ingested: Ingested,
+    filter: &RequestFilter,
+    args: &ReportArgs,
+    metrics: Option<&MetricsReport>,
+) -> Result<Report> {
     let records = ingested.columns.len() as u64;
     let ingested_executions = std::mem::take(&mut ingested.executions);
     let execution = (!ingested_executions.by_request.is_empty()).then(|| {
@@ -173,6 +211,7 @@ fn analyze(mut ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) ->
         )
     });
     let mask = filter.mask(&ingested.columns)?;
+    let reconciliation = metrics.map(|m| reconcile(&ingested.columns, mask.as_deref(), m));
     let table = RequestTable::build(ingested.columns, mask.as_deref())
         .context("building the request table")?;
     let skipped = &ingested.skipped;
@@ -212,6 +251,10 @@ fn analyze(mut ingested: Ingested, filter: &RequestFilter, args: &ReportArgs) ->
     {
         report.cache = cache;
     }
+    if let Some(cache) = metrics.and_then(|m| cache_from_metrics(m, args.top)) {
+        report.cache = cache;
+    }
+    report.reconciliation = reconciliation;
     Ok(report)
 }
 

@@ -4,6 +4,8 @@
 
 pub mod envelopes;
 pub mod execution;
+pub mod metrics;
+pub mod traces;
 pub mod traffic;
 
 use std::io::{self, Write};
@@ -113,15 +115,17 @@ pub struct Written {
 
 /// Writes one sample log.
 pub fn write_log(options: &GenerateOptions, out: &mut dyn Write) -> io::Result<Written> {
-    write_logs(options, out, None)
+    write_logs(options, out, None, None)
 }
 
 /// Writes one sample log and, for REST traffic, the matching execution log (S3-export
-/// lines) to `execution`.
+/// lines) to `execution`; every request is also pushed to `collect` when given (for the
+/// metrics and traces that describe the same traffic).
 pub fn write_logs(
     options: &GenerateOptions,
     out: &mut dyn Write,
     mut execution: Option<&mut dyn Write>,
+    mut collect: Option<&mut Vec<Event>>,
 ) -> io::Result<Written> {
     let template = Template::parse(options.format.template()).expect("built-in templates parse");
     let mut traffic = match &options.gateway {
@@ -156,6 +160,9 @@ pub fn write_logs(
             written.requests += 1;
             if let Some(exec) = execution.as_deref_mut() {
                 execution::write_execution(&event, exec)?;
+            }
+            if let Some(collect) = collect.as_deref_mut() {
+                collect.push(event);
             }
         }
     }

@@ -55,6 +55,8 @@ pub struct Event {
     pub user_agent: &'static str,
     /// The gateway level that refused the request, if one did.
     pub refused_by: Option<crate::gateway::Level>,
+    /// The cache's verdict (CacheHitCount / CacheMissCount in CloudWatch).
+    pub cache: crate::gateway::CacheResult,
 }
 
 /// A route of the modelled API.
@@ -454,6 +456,7 @@ impl Traffic {
             outcome.latency_ms = overhead;
             outcome.integration_latency_ms = None;
             outcome.integration_status = None;
+            outcome.cache = crate::gateway::CacheResult::NotCached;
         }
         let identity_key = api_key.filter(|k| API_KEYS.iter().any(|(id, _)| id == k));
         let response_length = match (outcome.message, backend) {
@@ -475,6 +478,7 @@ impl Traffic {
             error_type: outcome.response_type,
             error_message: outcome.message,
             refused_by: outcome.refused_by,
+            cache: outcome.cache,
             integration_status: outcome.integration_status,
             request_id: self.request_id(kind),
             extended_request_id: self.short_id(),

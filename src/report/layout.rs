@@ -28,7 +28,8 @@ pub struct Block {
 }
 
 impl Block {
-    fn new(title: impl Into<String>, headers: Vec<&'static str>) -> Block {
+    /// An empty block.
+    pub fn new(title: impl Into<String>, headers: Vec<&'static str>) -> Block {
         Block {
             title: title.into(),
             headers,
@@ -37,12 +38,14 @@ impl Block {
         }
     }
 
-    fn row(&mut self, cells: Vec<String>) {
+    /// Adds a plain row.
+    pub fn row(&mut self, cells: Vec<String>) {
         self.rows
             .push(cells.into_iter().map(|c| (c, Tone::Normal)).collect());
     }
 
-    fn toned_row(&mut self, cells: Vec<String>, tone: Tone) {
+    /// Adds a row in one tone.
+    pub fn toned_row(&mut self, cells: Vec<String>, tone: Tone) {
         self.rows
             .push(cells.into_iter().map(|c| (c, tone)).collect());
     }
@@ -57,7 +60,18 @@ pub fn ms(value: Option<f64>) -> String {
     }
 }
 
-fn pct(part: u64, whole: u64) -> String {
+/// A bin width for headings: `30s`, `1m`, `5m`, `1h`, `1d`.
+pub fn duration_text(seconds: i64) -> String {
+    match seconds {
+        s if s > 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// `part` as a percentage of `whole` with two decimals; `-` when `whole` is 0.
+pub fn pct(part: u64, whole: u64) -> String {
     if whole == 0 {
         "-".into()
     } else {
@@ -426,6 +440,9 @@ pub fn blocks(report: &Report) -> Vec<Block> {
         }
         out.push(b);
     }
+    if let Some(r) = &report.reconciliation {
+        out.extend(reconciliation_blocks(r));
+    }
     if inputs.skipped > 0 {
         let mut b = Block::new(
             format!("Skipped lines ({})", inputs.skipped),
@@ -439,6 +456,80 @@ pub fn blocks(report: &Report) -> Vec<Block> {
                 .unwrap_or_default();
             b.toned_row(vec![reason.clone(), count.to_string(), samples], Tone::Warn);
         }
+        out.push(b);
+    }
+    out
+}
+
+fn number(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.1}"),
+    }
+}
+
+fn reconciliation_blocks(r: &crate::report::Reconciliation) -> Vec<Block> {
+    let mut out = Vec::new();
+    for s in &r.stages {
+        let mut b = Block::new(
+            format!(
+                "Logs vs CloudWatch metrics — {} / {} (per {}; {} of {} bins differ)",
+                opt(&s.api),
+                s.stage.clone().unwrap_or_else(|| "all stages".into()),
+                duration_text(r.bin_seconds),
+                s.flagged_bins,
+                s.bins.len()
+            ),
+            vec![
+                "time (UTC)",
+                "requests logs / metrics",
+                "gap",
+                "4xx logs / metrics",
+                "5xx logs / metrics",
+                "latency avg logs / metrics",
+                "flag",
+            ],
+        );
+        let line = |label: String, x: &crate::report::ReconciliationRow| {
+            vec![
+                label,
+                format!("{} / {}", x.log_requests, number(x.metric_requests)),
+                x.request_gap.map_or("-".into(), |g| {
+                    if g > 0.0 {
+                        format!("+{}", number(Some(g)))
+                    } else {
+                        number(Some(g))
+                    }
+                }),
+                format!("{} / {}", x.log_4xx, number(x.metric_4xx)),
+                format!("{} / {}", x.log_5xx, number(x.metric_5xx)),
+                format!(
+                    "{} / {}",
+                    ms(x.log_latency_avg_ms.map(|v| (v * 100.0).round() / 100.0)),
+                    ms(x.metric_latency_avg_ms.map(|v| (v * 100.0).round() / 100.0))
+                ),
+                x.flag.clone().unwrap_or_default(),
+            ]
+        };
+        // Only the bins that differ: the JSON report has every bin.
+        for x in s.bins.iter().filter(|x| x.flag.is_some()) {
+            let time = x.start.get(11..16).unwrap_or(&x.start).to_string();
+            b.toned_row(line(time, x), Tone::Warn);
+        }
+        let tone = if s.totals.flag.is_some() {
+            Tone::Warn
+        } else {
+            Tone::Normal
+        };
+        b.toned_row(line("total".into(), &s.totals), tone);
+        out.push(b);
+    }
+    if let Some(first) = out.first_mut() {
+        first.note = Some(r.notes.join("\n  "));
+    } else {
+        let mut b = Block::new("Logs vs CloudWatch metrics", vec![]);
+        b.note = Some(r.notes.join("\n  "));
         out.push(b);
     }
     out

@@ -6,4 +6,4 @@ pub mod model;
 pub mod render;
 
 pub use model::*;
-pub use render::{renderer, OutputFormat, RenderOptions, Renderer};
+pub use render::{render_document, renderer, Document, OutputFormat, RenderOptions, Renderer};

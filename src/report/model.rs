@@ -30,6 +30,65 @@ pub struct Report {
     /// What execution logs add (present only when some were given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub execution: Option<ExecutionSummary>,
+    /// Logs against CloudWatch metrics for the same stages and period (present only when
+    /// metric files were given with the logs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<Reconciliation>,
+}
+
+/// Access logs against CloudWatch metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reconciliation {
+    /// Bin width, seconds (the metrics' period).
+    pub bin_seconds: i64,
+    /// Metric files used.
+    pub metrics_files: Vec<String>,
+    /// Per API/stage of the metrics.
+    pub stages: Vec<StageReconciliation>,
+    /// What the differences can mean.
+    pub notes: Vec<String>,
+}
+
+/// One stage: totals and every bin of the overlapping period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageReconciliation {
+    /// `ApiName`/`ApiId` of the metrics.
+    pub api: Option<String>,
+    /// Stage (logs of this stage are compared; `null` = all logs).
+    pub stage: Option<String>,
+    /// The overlapping period as a whole.
+    pub totals: ReconciliationRow,
+    /// Bins where logs and metrics disagree.
+    pub flagged_bins: u64,
+    /// Every bin of the overlapping period, oldest first.
+    pub bins: Vec<ReconciliationRow>,
+}
+
+/// Logs and metrics over one bin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ReconciliationRow {
+    /// Bin start, RFC 3339 (range start for totals).
+    pub start: String,
+    /// Requests in the logs.
+    pub log_requests: u64,
+    /// `Count` from metrics.
+    pub metric_requests: Option<f64>,
+    /// metric − log requests (positive: requests the logs never saw).
+    pub request_gap: Option<f64>,
+    /// 4xx in the logs.
+    pub log_4xx: u64,
+    /// `4XXError` from metrics.
+    pub metric_4xx: Option<f64>,
+    /// 5xx in the logs.
+    pub log_5xx: u64,
+    /// `5XXError` from metrics.
+    pub metric_5xx: Option<f64>,
+    /// Mean responseLatency in the logs, ms.
+    pub log_latency_avg_ms: Option<f64>,
+    /// `Latency` Average from metrics, ms.
+    pub metric_latency_avg_ms: Option<f64>,
+    /// Why this bin is flagged, if it is.
+    pub flag: Option<String>,
 }
 
 /// Requests with one failure cause, from execution logs.
@@ -172,6 +231,34 @@ pub struct Stats {
     pub p95: Option<f64>,
     /// 99th percentile.
     pub p99: Option<f64>,
+}
+
+impl Stats {
+    /// Exact statistics of `values` (NaN excluded), percentiles by linear interpolation as in
+    /// the polars-computed report sections.
+    pub fn of(values: &[f64]) -> Stats {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        if sorted.is_empty() {
+            return Stats::default();
+        }
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let q = |p: f64| {
+            let pos = p * (n - 1) as f64;
+            let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+            Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+        };
+        Stats {
+            count: n as u64,
+            min: Some(sorted[0]),
+            max: Some(sorted[n - 1]),
+            mean: Some(sorted.iter().sum::<f64>() / n as f64),
+            p50: q(0.5),
+            p90: q(0.9),
+            p95: q(0.95),
+            p99: q(0.99),
+        }
+    }
 }
 
 /// The three latency measures.

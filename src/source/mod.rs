@@ -164,6 +164,19 @@ pub fn open(
     }
 }
 
+/// Reads a whole input (decompressed) into memory: for small files such as metrics and
+/// traces that are parsed as one document.
+pub fn read_all(input: &Input) -> Result<Vec<u8>, SourceError> {
+    let mut bytes = Vec::new();
+    open(input, |_| {})?
+        .read_to_end(&mut bytes)
+        .map_err(|source| SourceError::Io {
+            name: input.name(),
+            source,
+        })?;
+    Ok(bytes)
+}
+
 struct CountingReader<R, F> {
     inner: R,
     on_read: F,

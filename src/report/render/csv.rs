@@ -221,6 +221,44 @@ impl Renderer for CsvRenderer {
         rows.opt("cache", "", "", "hits", ca.hits)?;
         rows.opt("cache", "", "", "misses", ca.misses)?;
         rows.opt("cache", "", "", "hit_ratio", ca.hit_ratio)?;
+        if let Some(r) = &report.reconciliation {
+            for s in &r.stages {
+                let stage = name(&s.stage);
+                for x in std::iter::once(&s.totals).chain(&s.bins) {
+                    let key = if std::ptr::eq(x, &s.totals) {
+                        "total"
+                    } else {
+                        &x.start
+                    };
+                    rows.add("reconciliation", key, stage, "log_requests", x.log_requests)?;
+                    rows.opt(
+                        "reconciliation",
+                        key,
+                        stage,
+                        "metric_requests",
+                        x.metric_requests,
+                    )?;
+                    rows.add("reconciliation", key, stage, "log_4xx", x.log_4xx)?;
+                    rows.opt("reconciliation", key, stage, "metric_4xx", x.metric_4xx)?;
+                    rows.add("reconciliation", key, stage, "log_5xx", x.log_5xx)?;
+                    rows.opt("reconciliation", key, stage, "metric_5xx", x.metric_5xx)?;
+                    rows.opt(
+                        "reconciliation",
+                        key,
+                        stage,
+                        "log_latency_avg_ms",
+                        x.log_latency_avg_ms,
+                    )?;
+                    rows.opt(
+                        "reconciliation",
+                        key,
+                        stage,
+                        "metric_latency_avg_ms",
+                        x.metric_latency_avg_ms,
+                    )?;
+                }
+            }
+        }
         rows.writer.flush()
     }
 }

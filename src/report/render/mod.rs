@@ -7,6 +7,7 @@ mod table;
 
 use std::io::{self, Write};
 
+use super::layout::Block;
 use super::model::Report;
 
 /// `--format`.
@@ -47,5 +48,43 @@ pub fn renderer(format: OutputFormat, options: RenderOptions) -> Box<dyn Rendere
         OutputFormat::Json => Box::new(json::JsonRenderer),
         OutputFormat::Csv => Box::new(csv::CsvRenderer),
         OutputFormat::Markdown => Box::new(markdown::MarkdownRenderer),
+    }
+}
+
+/// A report other than the access-log one (metrics, traces) drawn in the same formats: its
+/// JSON is its serde form, tables and Markdown come from its blocks, CSV from its rows.
+pub trait Document: serde::Serialize {
+    /// The Markdown title.
+    fn title(&self) -> &'static str;
+    /// Titled tables, in reading order.
+    fn blocks(&self) -> Vec<Block>;
+    /// Long-form CSV rows: `section,key,group,metric,value`.
+    fn csv_rows(&self) -> Vec<[String; 5]>;
+}
+
+/// Renders a [`Document`] in one format.
+pub fn render_document<D: Document>(
+    doc: &D,
+    format: OutputFormat,
+    options: RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Table => table::TableRenderer { options }.write_blocks(&doc.blocks(), out),
+        OutputFormat::Markdown => markdown::write_blocks(doc.title(), &doc.blocks(), out),
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, doc)?;
+            writeln!(out)
+        }
+        OutputFormat::Csv => {
+            let mut writer = ::csv::Writer::from_writer(out);
+            writer
+                .write_record(["section", "key", "group", "metric", "value"])
+                .map_err(io::Error::other)?;
+            for row in doc.csv_rows() {
+                writer.write_record(&row).map_err(io::Error::other)?;
+            }
+            writer.flush()
+        }
     }
 }

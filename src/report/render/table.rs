@@ -62,12 +62,13 @@ impl TableRenderer {
     }
 }
 
-impl Renderer for TableRenderer {
-    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        for block in blocks(report) {
+impl TableRenderer {
+    /// Writes titled blocks as tables.
+    pub fn write_blocks(&self, blocks: &[Block], out: &mut dyn Write) -> io::Result<()> {
+        for block in blocks {
             writeln!(out, "{}", block.title)?;
             if !block.rows.is_empty() {
-                writeln!(out, "{}", self.table(&block))?;
+                writeln!(out, "{}", self.table(block))?;
             }
             if let Some(note) = &block.note {
                 writeln!(out, "  {note}")?;
@@ -75,5 +76,11 @@ impl Renderer for TableRenderer {
             writeln!(out)?;
         }
         Ok(())
+    }
+}
+
+impl Renderer for TableRenderer {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        self.write_blocks(&blocks(report), out)
     }
 }

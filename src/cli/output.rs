@@ -1,0 +1,141 @@
+//! Where a command's output goes: stdout (a closed pipe is not an error), or a file written
+//! atomically (a temporary file beside it, renamed into place when complete), so an
+//! interrupted run never leaves half a report.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::Outcome;
+use crate::report::{render_document, Document, OutputFormat, RenderOptions};
+
+/// Output choices shared by the metrics and traces commands.
+#[derive(Debug, Args)]
+pub struct DocumentOutputArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write the report to FILE instead of stdout (atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Most routes to list (0 = all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// Exit with status 2 if any input could not be fully used.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No progress or notes on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl DocumentOutputArgs {
+    /// Prints the warnings (unless the table shows them), renders `doc`, and maps
+    /// `skipped` unusable items (`what`) to the exit code under `--strict`.
+    pub fn finish<D: Document>(
+        &self,
+        doc: &D,
+        warnings: &[String],
+        skipped: u64,
+        what: &str,
+    ) -> Result<Outcome> {
+        if !self.quiet && self.format != OutputFormat::Table {
+            for warning in warnings {
+                eprintln!("gwstat: {warning}");
+            }
+        }
+        let terminal = self.output.is_none() && std::io::IsTerminal::is_terminal(&io::stdout());
+        let options = RenderOptions {
+            color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            terminal,
+            width: None,
+        };
+        write_output(self.output.as_deref(), |out| {
+            render_document(doc, self.format, options, out)
+        })?;
+        if self.strict && skipped > 0 {
+            if !self.quiet {
+                eprintln!("gwstat: --strict: {skipped} {what} unusable");
+            }
+            return Ok(Outcome::StrictViolation);
+        }
+        Ok(Outcome::Ok)
+    }
+}
+
+/// Runs `render` against stdout or `path`.
+pub fn write_output(
+    path: Option<&Path>,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    match path {
+        Some(path) => write_file_atomically(path, render),
+        None => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            match render(&mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write to stdout"),
+            }
+        }
+    }
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Writes `path` through a temporary file in the same directory and renames it into place.
+pub fn write_file_atomically(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    let temporary = temporary_path(path);
+    let result = (|| -> Result<()> {
+        let file = File::create(&temporary)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut out = BufWriter::new(file);
+        render(&mut out)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        drop(out);
+        std::fs::rename(&temporary, path)
+            .with_context(|| format!("cannot write {}", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_render_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        std::fs::write(&path, "old").unwrap();
+        let err = write_output(Some(&path), |out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("interrupted"))
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("interrupted"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        write_output(Some(&path), |out| out.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+}
