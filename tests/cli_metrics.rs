@@ -345,3 +345,23 @@ fn sample_traces_join_the_logs() {
         .stdout(predicate::str::contains("Where the time goes per route"))
         .stdout(predicate::str::contains("DynamoDB"));
 }
+
+#[test]
+fn traces_join_by_xray_trace_id_too() {
+    let dir = tempfile::tempdir().unwrap();
+    // The log's requestId differs from the trace's; its xrayTraceId matches (Root= form).
+    let log = write(
+        dir.path(),
+        "access.log",
+        "{\"requestId\":\"other\",\"requestTime\":\"15/Apr/2023:16:00:29 +0000\",\"httpMethod\":\"POST\",\"resourcePath\":\"/tasks\",\"status\":\"201\",\"xrayTraceId\":\"Root=1-643aca1d-02e095f7341508e00b9b6d2b;Parent=66083ccfc311f302;Sampled=1\"}\n",
+    );
+    let r = json(&["traces", "src/traces/testdata/s20.json", &log]);
+    assert_eq!(r["inputs"]["joined_to_logs"], 1);
+    assert_eq!(r["routes"][0]["route"], "POST /tasks");
+    // One document in the file is not JSON: counted, named, and --strict says so.
+    assert_eq!(r["inputs"]["skipped"], 1);
+    gwstat()
+        .args(["traces", "src/traces/testdata/s20.json", "--strict", "-q"])
+        .assert()
+        .code(2);
+}

@@ -31,7 +31,7 @@ pub struct InputArgs {
     /// Read key KEY as MEANING (e.g. `status=http_code`, `integrationLatency=backend_ms`).
     /// Repeatable. Meanings are `$context` names: requestTime, requestTimeEpoch, status,
     /// httpMethod, resourcePath, routeKey, responseLatency, integrationLatency, stage,
-    /// identity.apiKeyId, error.responseType, error.message, requestId.
+    /// identity.apiKeyId, error.responseType, error.message, requestId, xrayTraceId.
     #[arg(long = "field", value_name = "MEANING=KEY")]
     pub fields: Vec<String>,
 

@@ -13,7 +13,7 @@ use super::output::DocumentOutputArgs;
 use super::Outcome;
 use crate::ingest::{ingest, IngestOptions};
 use crate::source::expand;
-use crate::traces::analyze::{build_traces_report, RouteIndex};
+use crate::traces::analyze::{bare_trace_id, build_traces_report, RouteIndex};
 use crate::traces::load::{load_traces, trace_shape};
 
 /// Arguments of `gwstat traces`.
@@ -68,9 +68,15 @@ pub fn run(args: TracesArgs) -> Result<Outcome> {
         )?;
         let columns = &ingested.columns;
         let mut index = RouteIndex::default();
-        for (row, id) in columns.request_id.iter().enumerate() {
-            if let (Some(id), Some(route)) = (id, columns.route.name(row)) {
+        for row in 0..columns.len() {
+            let Some(route) = columns.route.name(row) else {
+                continue;
+            };
+            if let Some(Some(id)) = columns.request_id.get(row) {
                 index.insert(id.to_string(), route.to_string());
+            }
+            if let Some(Some(trace)) = columns.xray_trace_id.get(row) {
+                index.insert(bare_trace_id(trace).to_string(), route.to_string());
             }
         }
         if !args.out.quiet && ingested.skipped.total() > 0 {

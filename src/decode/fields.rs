@@ -38,11 +38,13 @@ pub enum Field {
     ErrorResponseType,
     /// `$context.error.message` (or `messageString`, quotes stripped)
     ErrorMessage,
+    /// `$context.xrayTraceId` (joins X-Ray traces)
+    XrayTraceId,
 }
 
 impl Field {
     /// Every field, in documentation order.
-    pub const ALL: [Field; 14] = [
+    pub const ALL: [Field; 15] = [
         Field::RequestId,
         Field::RequestTime,
         Field::RequestTimeEpoch,
@@ -57,6 +59,7 @@ impl Field {
         Field::ApiKey,
         Field::ErrorResponseType,
         Field::ErrorMessage,
+        Field::XrayTraceId,
     ];
 
     /// The `$context` variable this field stands for (without the `$context.` prefix).
@@ -76,6 +79,7 @@ impl Field {
             Field::ApiKey => "identity.apiKey",
             Field::ErrorResponseType => "error.responseType",
             Field::ErrorMessage => "error.message",
+            Field::XrayTraceId => "xrayTraceId",
         }
     }
 
@@ -92,6 +96,8 @@ impl Field {
 /// Terraform/CDK configurations use.
 const ALIASES: &[(&str, Field)] = &[
     ("requestid", Field::RequestId),
+    ("xraytraceid", Field::XrayTraceId),
+    ("traceid", Field::XrayTraceId),
     ("requesttime", Field::RequestTime),
     ("requesttimeepoch", Field::RequestTimeEpoch),
     ("httpmethod", Field::HttpMethod),

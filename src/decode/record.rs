@@ -151,6 +151,7 @@ impl<'a> RawRecord<'a> {
             latency_ms,
             integration_latency_ms,
             request_id: self.take(Field::RequestId),
+            xray_trace_id: self.take(Field::XrayTraceId),
         })
     }
 }

@@ -491,6 +491,41 @@ mod tests {
     }
 
     #[test]
+    fn http_api_names_and_dimensions() {
+        let d = data(
+            "timestamp,metric,dimensions,stat,value\n\
+             1795514400,Count,ApiId=a1b2c3;Stage=$default;Route=GET /pets,Sum,10\n\
+             1795514400,5xx,ApiId=a1b2c3;Stage=$default;Route=GET /pets,Sum,2\n\
+             1795514400,DataProcessed,ApiId=a1b2c3;Stage=$default;Route=GET /pets,Sum,2048\n",
+        );
+        let metrics: Vec<MetricName> = d.series.iter().map(|s| s.metric).collect();
+        assert_eq!(
+            metrics,
+            [
+                MetricName::Count,
+                MetricName::Errors5xx,
+                MetricName::DataProcessed
+            ]
+        );
+        let dims = &d.series[0].dimensions;
+        assert_eq!(dims.api.as_deref(), Some("a1b2c3"));
+        assert_eq!(dims.route_name().as_deref(), Some("GET /pets"));
+        let report = crate::metrics::analyze::build_metrics_report(
+            vec![crate::metrics::analyze::MetricsSource {
+                name: "f".into(),
+                shape: "metrics-csv".into(),
+                series: d.series,
+                skipped: 0,
+                warnings: vec![],
+            }],
+            &crate::metrics::analyze::MetricsOptions::default(),
+        );
+        let t = &report.groups[0].totals;
+        assert_eq!(t.error_rate_5xx, Some(0.2));
+        assert_eq!(t.data_processed_bytes, Some(2048.0));
+    }
+
+    #[test]
     fn sniffing() {
         assert_eq!(sniff(b"{\"requestId\":\"x\"}"), None);
         assert_eq!(sniff(b"timestamp,metric,stat,value\n"), Some(Shape::Csv));

@@ -108,7 +108,10 @@ pub struct RequestColumns {
     pub error_message: CodedColumn,
     /// Request IDs, kept only when asked for (replay, explain): they are unique per row.
     pub request_id: Vec<Option<Box<str>>>,
-    /// Whether [`request_id`](Self::request_id) is filled.
+    /// X-Ray trace IDs, kept with the request IDs.
+    pub xray_trace_id: Vec<Option<Box<str>>>,
+    /// Whether [`request_id`](Self::request_id) and [`xray_trace_id`](Self::xray_trace_id)
+    /// are filled.
     pub keep_request_ids: bool,
 }
 
@@ -168,6 +171,8 @@ impl RequestColumns {
         if self.keep_request_ids {
             self.request_id
                 .push(request.request_id.as_deref().map(Box::from));
+            self.xray_trace_id
+                .push(request.xray_trace_id.as_deref().map(Box::from));
         }
     }
 
@@ -185,6 +190,7 @@ impl RequestColumns {
         self.error_type.append(other.error_type);
         self.error_message.append(other.error_message);
         self.request_id.extend(other.request_id);
+        self.xray_trace_id.extend(other.xray_trace_id);
     }
 }
 

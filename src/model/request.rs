@@ -28,4 +28,6 @@ pub struct Request<'a> {
     pub integration_latency_ms: Option<f64>,
     /// `$context.requestId`.
     pub request_id: Option<Cow<'a, str>>,
+    /// `$context.xrayTraceId`.
+    pub xray_trace_id: Option<Cow<'a, str>>,
 }

@@ -29,8 +29,15 @@ pub struct TraceSource {
     pub warnings: Vec<String>,
 }
 
-/// Routes by request id, from access logs given alongside.
+/// Routes by request id and by X-Ray trace id, from access logs given alongside.
 pub type RouteIndex = FastMap<String, String>;
+
+/// The bare trace id of a logged `$context.xrayTraceId` (`Root=1-…;Parent=…` or `1-…`).
+pub fn bare_trace_id(text: &str) -> &str {
+    let text = text.trim();
+    let text = text.split(';').next().unwrap_or(text);
+    text.strip_prefix("Root=").unwrap_or(text)
+}
 
 /// What one trace says.
 #[derive(Debug, Clone, Default)]
@@ -100,7 +107,11 @@ fn facts(trace: &Trace, routes: &RouteIndex) -> Option<Facts> {
     })?;
     let mut all = Vec::new();
     walk(&trace.segments, &mut all);
-    let logged_route = gateway.request_id.as_ref().and_then(|id| routes.get(id));
+    let logged_route = gateway
+        .request_id
+        .as_ref()
+        .and_then(|id| routes.get(id))
+        .or_else(|| routes.get(&trace.id));
     let mut f = Facts {
         route: logged_route.cloned().unwrap_or_else(|| {
             route_from_url(
