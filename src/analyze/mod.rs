@@ -10,6 +10,7 @@ pub mod routes;
 pub mod stats;
 pub mod summary;
 pub mod throttling;
+pub mod timeline;
 pub mod timeouts;
 
 use polars::prelude::PolarsResult;
@@ -25,6 +26,8 @@ pub struct AnalyzeOptions {
     pub top: usize,
     /// Integration timeout in ms (29 000 unless raised).
     pub timeout_ms: u64,
+    /// Timeline bin width in seconds (`None` = automatic).
+    pub bin_seconds: Option<i64>,
 }
 
 impl Default for AnalyzeOptions {
@@ -32,6 +35,7 @@ impl Default for AnalyzeOptions {
         AnalyzeOptions {
             top: 20,
             timeout_ms: REST_INTEGRATION_TIMEOUT_MS,
+            bin_seconds: None,
         }
     }
 }
@@ -56,6 +60,7 @@ pub fn build_report(
         timeouts,
         cache: cache::cache(table, options)?,
         execution: None,
+        timeline: timeline::timeline(table, options.bin_seconds)?,
         reconciliation: None,
     })
 }

@@ -94,6 +94,9 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
     );
     let mut out = io::stdout().lock();
     match args.format {
+        super::replay::ReplayFormat::Html => {
+            anyhow::bail!("--format html is for gwstat report, metrics, traces and replay")
+        }
         super::replay::ReplayFormat::Json => {
             serde_json::to_writer_pretty(
                 &mut out,

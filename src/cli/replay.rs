@@ -113,6 +113,8 @@ pub enum ReplayFormat {
     Table,
     /// JSON (docs/replay.md).
     Json,
+    /// One self-contained HTML file with the observed-vs-predicted chart.
+    Html,
 }
 
 /// One row of a sweep.
@@ -162,6 +164,9 @@ pub fn load_gateway(configs: &[String]) -> Result<GatewayConfig> {
 
 /// Runs `gwstat replay`.
 pub fn run(args: ReplayArgs) -> Result<Outcome> {
+    if args.format == ReplayFormat::Html && (args.target.is_some() || args.sweep.is_some()) {
+        bail!("--format html is for a plain replay (not with --target or --sweep)");
+    }
     if let Some(target) = &args.target {
         return run_http(&args, target);
     }
@@ -321,6 +326,7 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
         None => Box::new(io::stdout().lock()),
     };
     match args.format {
+        ReplayFormat::Html => bail!("--format html is not available with --target"),
         ReplayFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
@@ -371,7 +377,21 @@ fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)?;
         }
-        ReplayFormat::Table => report.render_table(out)?,
+        ReplayFormat::Table => crate::report::render::write_table_blocks(
+            &report.blocks(),
+            crate::report::RenderOptions::default(),
+            out,
+        )?,
+        ReplayFormat::Html => crate::report::render::html::write_page(
+            "gwstat replay",
+            &format!(
+                "{} requests replayed through the gateway core",
+                report.totals.requests
+            ),
+            &report.charts(),
+            &report.blocks(),
+            out,
+        )?,
     }
     Ok(())
 }
@@ -383,6 +403,7 @@ fn write_sweep(
     rows: &[SweepRow],
 ) -> Result<()> {
     match format {
+        ReplayFormat::Html => bail!("--format html is not available with --sweep"),
         ReplayFormat::Json => {
             serde_json::to_writer_pretty(
                 &mut *out,

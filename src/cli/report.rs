@@ -84,6 +84,11 @@ pub struct ReportArgs {
     #[arg(long, value_name = "MS", default_value_t = REST_INTEGRATION_TIMEOUT_MS)]
     pub integration_timeout_ms: u64,
 
+    /// Time bin for the timeline, charts and sparklines (30s, 1m, 5m, 1h); default: at most
+    /// 120 bins over the range.
+    #[arg(long, value_name = "DURATION")]
+    pub bin: Option<String>,
+
     /// Exit with status 2 if any line could not be decoded.
     #[arg(long)]
     pub strict: bool,
@@ -243,6 +248,7 @@ fn analyze(
     let options = AnalyzeOptions {
         top: args.top,
         timeout_ms: args.integration_timeout_ms,
+        bin_seconds: super::metrics::bin_seconds(args.bin.as_deref())?,
     };
     let mut report = build_report(&table, inputs, &options).context("analysing requests")?;
     report.execution = execution;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Metadata, MetricName};
+use crate::report::charts::{colors, Chart, ChartKind, ChartSeries};
 use crate::report::layout::{ms, Block, Tone};
 use crate::report::Document;
 
@@ -226,6 +227,97 @@ fn short_time(start: &str, same_day: bool) -> String {
 impl Document for MetricsReport {
     fn title(&self) -> &'static str {
         "gwstat metrics"
+    }
+
+    fn subtitle(&self) -> String {
+        format!(
+            "{} → {}, per {}",
+            self.start.as_deref().unwrap_or("-"),
+            self.end.as_deref().unwrap_or("-"),
+            crate::report::layout::duration_text(self.bin_seconds)
+        )
+    }
+
+    fn charts(&self) -> Vec<Chart> {
+        let mut charts = Vec::new();
+        for g in self.groups.iter().filter(|g| g.route.is_none()) {
+            let labels: Vec<String> = g.bins.iter().map(|b| b.start.clone()).collect();
+            let pick = |f: &dyn Fn(&MetricsBin) -> Option<f64>| g.bins.iter().map(f).collect();
+            if g.bins.iter().any(|b| b.requests.is_some()) {
+                charts.push(Chart {
+                    title: format!("Requests and errors — {}", g.label()),
+                    kind: ChartKind::Stacked,
+                    unit: "requests",
+                    labels: labels.clone(),
+                    series: vec![
+                        ChartSeries::new(
+                            "other",
+                            colors::OK,
+                            pick(&|b| {
+                                Some(
+                                    (b.requests?
+                                        - b.errors_4xx.unwrap_or(0.0)
+                                        - b.errors_5xx.unwrap_or(0.0))
+                                    .max(0.0),
+                                )
+                            }),
+                        ),
+                        ChartSeries::new("4XX", colors::WARN, pick(&|b| b.errors_4xx)),
+                        ChartSeries::new("5XX", colors::BAD, pick(&|b| b.errors_5xx)),
+                    ],
+                    note: Some("Count, 4XXError and 5XXError from CloudWatch".into()),
+                    log_scale: false,
+                });
+            }
+            let mut latency = Vec::new();
+            let stats: std::collections::BTreeSet<&String> =
+                g.bins.iter().flat_map(|b| b.latency_ms.keys()).collect();
+            let palette = [colors::BLUE, colors::ORANGE, colors::RED, colors::GREY];
+            for (i, stat) in stats.iter().enumerate() {
+                latency.push(ChartSeries::new(
+                    format!("Latency {stat}"),
+                    palette[i % palette.len()],
+                    pick(&|b| b.latency_ms.get(*stat).copied()),
+                ));
+            }
+            if g.bins
+                .iter()
+                .any(|b| b.integration_latency_ms.contains_key("Average"))
+            {
+                latency.push(ChartSeries::new(
+                    "IntegrationLatency Average",
+                    colors::GREEN,
+                    pick(&|b| b.integration_latency_ms.get("Average").copied()),
+                ));
+            }
+            if !latency.is_empty() {
+                charts.push(Chart {
+                    title: format!("Latency — {}", g.label()),
+                    kind: ChartKind::Lines,
+                    unit: "ms",
+                    labels: labels.clone(),
+                    series: latency,
+                    note: None,
+                    log_scale: true,
+                });
+            }
+            if g.bins.iter().any(|b| b.cache_hit_ratio.is_some()) {
+                charts.push(Chart {
+                    title: format!("Cache hit ratio — {}", g.label()),
+                    kind: ChartKind::Lines,
+                    unit: "%",
+                    labels,
+                    series: vec![ChartSeries::new(
+                        "CacheHitCount / (hits + misses)",
+                        colors::GREEN,
+                        pick(&|b| b.cache_hit_ratio.map(|r| r * 100.0)),
+                    )],
+                    note: None,
+                    log_scale: false,
+                });
+            }
+        }
+        charts
     }
 
     fn blocks(&self) -> Vec<Block> {

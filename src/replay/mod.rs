@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use crate::gateway::{Backend, CacheResult, GatewayConfig, GatewayRequest, Level, Pipeline};
 use crate::model::RequestColumns;
-use report::{Confusion, KeyRow, LevelRow, ReplayReport, RouteRow, SecondRow, Totals, Verdict};
+use report::{
+    Confusion, KeyRow, LevelRow, ReplayReport, ReplayTimeline, RouteRow, SecondRow, Totals, Verdict,
+};
 
 /// One recorded request, ready to replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -333,7 +335,11 @@ pub fn replay(
     }
     totals.agreement_429 = (totals.requests > 0)
         .then(|| (confusion.tp + confusion.tn) as f64 / totals.requests as f64);
-    ReplayReport::assemble(
+    let per_second: Vec<(i64, u64, u64)> = seconds
+        .iter()
+        .map(|(s, (observed, predicted))| (*s, *observed, *predicted))
+        .collect();
+    let mut report = ReplayReport::assemble(
         totals,
         confusion,
         routes.into_values().collect(),
@@ -355,7 +361,9 @@ pub fn replay(
             .collect(),
         dropped_retries,
         options.top,
-    )
+    );
+    report.timeline = ReplayTimeline::from_seconds(&per_second);
+    report
 }
 
 #[cfg(test)]

@@ -1,9 +1,8 @@
 //! The replay report (JSON schema in docs/replay.md) and its table rendering.
 
-use std::io::{self, Write};
-
-use comfy_table::{presets, Table};
 use serde::Serialize;
+
+use crate::report::layout::{Block, Tone};
 
 /// One request's verdict (`--verdicts` NDJSON line).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -149,6 +148,60 @@ pub struct ReplayReport {
     pub by_level: Vec<LevelRow>,
     /// Seconds where predicted and observed 429s differ most.
     pub worst_seconds: Vec<SecondRow>,
+    /// Observed and predicted 429s over the whole replay.
+    pub timeline: ReplayTimeline,
+}
+
+/// Observed and predicted 429s per time bin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ReplayTimeline {
+    /// Bin width, seconds (at most 120 bins over the replay).
+    pub bin_seconds: i64,
+    /// Every bin from the first request's to the last one's.
+    pub bins: Vec<ReplayBin>,
+}
+
+/// One bin of the replay timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplayBin {
+    /// Bin start, RFC 3339.
+    pub start: String,
+    /// 429s in the log.
+    pub observed_429: u64,
+    /// 429s the core predicts.
+    pub predicted_429: u64,
+}
+
+impl ReplayTimeline {
+    /// Bins per-second counts (`(epoch second, observed, predicted)`, every second with a
+    /// request).
+    pub fn from_seconds(seconds: &[(i64, u64, u64)]) -> ReplayTimeline {
+        let (Some(first), Some(last)) = (
+            seconds.iter().map(|s| s.0).min(),
+            seconds.iter().map(|s| s.0).max(),
+        ) else {
+            return ReplayTimeline::default();
+        };
+        let bin = crate::analyze::timeline::auto_bin_seconds(last - first + 1);
+        let first_bin = first.div_euclid(bin) * bin;
+        let count = ((last.div_euclid(bin) * bin - first_bin) / bin + 1) as usize;
+        let mut bins: Vec<ReplayBin> = (0..count)
+            .map(|i| ReplayBin {
+                start: crate::filter::rfc3339((first_bin + i as i64 * bin) * 1000),
+                observed_429: 0,
+                predicted_429: 0,
+            })
+            .collect();
+        for (second, observed, predicted) in seconds {
+            let b = &mut bins[((second.div_euclid(bin) * bin - first_bin) / bin) as usize];
+            b.observed_429 += observed;
+            b.predicted_429 += predicted;
+        }
+        ReplayTimeline {
+            bin_seconds: bin,
+            bins,
+        }
+    }
 }
 
 fn top<T>(mut rows: Vec<T>, n: usize, key: impl Fn(&T) -> (u64, String)) -> Vec<T> {
@@ -199,21 +252,49 @@ impl ReplayReport {
             worst_seconds: top(seconds, n, |s| {
                 (s.observed_429.abs_diff(s.predicted_429), s.second.clone())
             }),
+            timeline: ReplayTimeline::default(),
         }
     }
 
-    /// Writes the report as terminal tables.
-    pub fn render_table(&self, out: &mut dyn Write) -> io::Result<()> {
-        let table = |headers: &[&str]| {
-            let mut t = Table::new();
-            t.load_preset(presets::UTF8_FULL_CONDENSED).force_no_tty();
-            t.set_header(headers.to_vec());
-            t
-        };
+    /// The chart of observed vs predicted 429s over time (for HTML).
+    pub fn charts(&self) -> Vec<crate::report::charts::Chart> {
+        use crate::report::charts::{colors, Chart, ChartKind, ChartSeries};
+        let bins = &self.timeline.bins;
+        if bins.is_empty() {
+            return Vec::new();
+        }
+        vec![Chart {
+            title: format!(
+                "429s observed in the log vs predicted by the gateway core, per {}",
+                crate::report::layout::duration_text(self.timeline.bin_seconds)
+            ),
+            kind: ChartKind::Lines,
+            unit: "429s",
+            labels: bins.iter().map(|b| b.start.clone()).collect(),
+            series: vec![
+                ChartSeries::new(
+                    "observed",
+                    colors::GREY,
+                    bins.iter().map(|b| Some(b.observed_429 as f64)).collect(),
+                ),
+                ChartSeries::new(
+                    "predicted",
+                    colors::PURPLE,
+                    bins.iter().map(|b| Some(b.predicted_429 as f64)).collect(),
+                ),
+            ],
+            note: None,
+            log_scale: false,
+        }]
+    }
+
+    /// The report as titled tables (terminal, HTML).
+    pub fn blocks(&self) -> Vec<Block> {
         let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
         let t = &self.totals;
-        let mut totals = table(&["", "observed", "predicted"]);
-        totals.add_row(vec![
+        let mut out = Vec::new();
+        let mut totals = Block::new("Replay", vec!["", "observed", "predicted"]);
+        totals.row(vec![
             "requests".to_string(),
             t.requests.to_string(),
             t.requests.to_string(),
@@ -228,21 +309,11 @@ impl ReplayReport {
                 t.predicted_timeouts,
             ),
         ] {
-            totals.add_row(vec![name.to_string(), o.to_string(), p.to_string()]);
-        }
-        writeln!(out, "Replay")?;
-        writeln!(out, "{totals}")?;
-        if self.dropped_retries > 0 {
-            writeln!(
-                out,
-                "  {} likely client retries of a 429 dropped",
-                self.dropped_retries
-            )?;
+            totals.row(vec![name.to_string(), o.to_string(), p.to_string()]);
         }
         let c = &self.confusion_429;
-        writeln!(
-            out,
-            "  429 agreement {}: tp {} fp {} fn {} tn {}, precision {}, recall {}\n",
+        let mut note = format!(
+            "429 agreement {}: tp {} fp {} fn {} tn {}, precision {}, recall {}",
             pct(t.agreement_429),
             c.tp,
             c.fp,
@@ -250,48 +321,64 @@ impl ReplayReport {
             c.tn,
             pct(c.precision),
             pct(c.recall)
-        )?;
-        let mut routes = table(&["route", "requests", "observed 429", "predicted 429"]);
+        );
+        if self.dropped_retries > 0 {
+            note.push_str(&format!(
+                "\n  {} likely client retries of a 429 dropped",
+                self.dropped_retries
+            ));
+        }
+        totals.note = Some(note);
+        out.push(totals);
+        let mut routes = Block::new(
+            "By route",
+            vec!["route", "requests", "observed 429", "predicted 429"],
+        );
         for r in &self.by_route {
-            routes.add_row(vec![
+            routes.row(vec![
                 r.route.clone(),
                 r.requests.to_string(),
                 r.observed_429.to_string(),
                 r.predicted_429.to_string(),
             ]);
         }
-        writeln!(out, "By route\n{routes}\n")?;
-        let mut keys = table(&["api key", "requests", "observed 429", "predicted 429"]);
+        out.push(routes);
+        let mut keys = Block::new(
+            "By API key",
+            vec!["api key", "requests", "observed 429", "predicted 429"],
+        );
         for k in &self.by_api_key {
-            keys.add_row(vec![
+            keys.row(vec![
                 k.api_key.clone().unwrap_or_else(|| "(no key)".into()),
                 k.requests.to_string(),
                 k.observed_429.to_string(),
                 k.predicted_429.to_string(),
             ]);
         }
-        writeln!(out, "By API key\n{keys}\n")?;
-        let mut levels = table(&["level", "predicted refusals"]);
+        out.push(keys);
+        let mut levels = Block::new("By level", vec!["level", "predicted refusals"]);
         for l in &self.by_level {
-            levels.add_row(vec![l.level.clone(), l.refused.to_string()]);
+            levels.row(vec![l.level.clone(), l.refused.to_string()]);
         }
-        writeln!(out, "By level\n{levels}\n")?;
-        if self.worst_seconds.is_empty() {
-            writeln!(out, "Every second's predicted 429s match the log.")?;
-        } else {
-            let mut seconds = table(&["second (UTC)", "observed 429", "predicted 429"]);
-            for s in &self.worst_seconds {
-                seconds.add_row(vec![
+        out.push(levels);
+        let mut seconds = Block::new(
+            "Seconds where prediction and log differ most",
+            vec!["second (UTC)", "observed 429", "predicted 429"],
+        );
+        for s in &self.worst_seconds {
+            seconds.toned_row(
+                vec![
                     s.second.clone(),
                     s.observed_429.to_string(),
                     s.predicted_429.to_string(),
-                ]);
-            }
-            writeln!(
-                out,
-                "Seconds where prediction and log differ most\n{seconds}"
-            )?;
+                ],
+                Tone::Warn,
+            );
         }
-        Ok(())
+        if self.worst_seconds.is_empty() {
+            seconds.note = Some("Every second's predicted 429s match the log.".into());
+        }
+        out.push(seconds);
+        out
     }
 }

@@ -440,6 +440,7 @@ pub fn blocks(report: &Report) -> Vec<Block> {
         }
         out.push(b);
     }
+    out.extend(timeline_blocks(&report.timeline));
     if let Some(r) = &report.reconciliation {
         out.extend(reconciliation_blocks(r));
     }
@@ -530,6 +531,108 @@ fn reconciliation_blocks(r: &crate::report::Reconciliation) -> Vec<Block> {
     } else {
         let mut b = Block::new("Logs vs CloudWatch metrics", vec![]);
         b.note = Some(r.notes.join("\n  "));
+        out.push(b);
+    }
+    out
+}
+
+/// Characters of a sparkline.
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// Widest sparkline, characters.
+const SPARK_WIDTH: usize = 40;
+
+/// Merges adjacent values so at most [`SPARK_WIDTH`] remain; `merge` combines a group.
+fn squeeze<T: Copy>(values: &[T], merge: impl Fn(&[T]) -> T) -> (Vec<T>, usize) {
+    let per = values.len().div_ceil(SPARK_WIDTH).max(1);
+    (values.chunks(per).map(merge).collect(), per)
+}
+
+/// A unicode sparkline of `values` scaled to their maximum; missing values are blank.
+pub fn sparkline(values: &[Option<f64>]) -> String {
+    let max = values.iter().flatten().copied().fold(0.0, f64::max);
+    values
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(_) if max <= 0.0 => SPARK[0],
+            Some(v) => SPARK[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize],
+        })
+        .collect()
+}
+
+fn timeline_blocks(t: &crate::report::Timeline) -> Vec<Block> {
+    let mut out = Vec::new();
+    if !t.routes.is_empty() && t.bins.len() > 1 {
+        let mut per = 1;
+        let mut b = Block::new(
+            "Routes over time",
+            vec![
+                "route",
+                "requests",
+                "peak/bin",
+                "p99 latency",
+                "worst p99 ms",
+            ],
+        );
+        for r in &t.routes {
+            let counts: Vec<Option<f64>> = r.requests.iter().map(|n| Some(*n as f64)).collect();
+            let (counts, p) = squeeze(&counts, |g| Some(g.iter().flatten().sum()));
+            per = p;
+            let (p99, _) = squeeze(&r.latency_p99_ms, |g| {
+                g.iter().flatten().copied().reduce(f64::max)
+            });
+            let peak = r.requests.iter().max().copied().unwrap_or(0);
+            let worst = r.latency_p99_ms.iter().flatten().copied().reduce(f64::max);
+            b.row(vec![
+                opt(&r.route),
+                sparkline(&counts),
+                peak.to_string(),
+                sparkline(&p99),
+                ms(worst.map(|v| v.round())),
+            ]);
+        }
+        let first = t.bins.first().map_or("", |x| x.start.as_str());
+        let last = t.bins.last().map_or("", |x| x.start.as_str());
+        b.note = Some(format!(
+            "{first} → {last}, one character = {} (peak/bin per {})",
+            duration_text(t.bin_seconds * per as i64),
+            duration_text(t.bin_seconds)
+        ));
+        out.push(b);
+    }
+    if !t.latency_histogram.is_empty() {
+        let total: u64 = t.latency_histogram.iter().map(|h| h.count).sum();
+        let max = t
+            .latency_histogram
+            .iter()
+            .map(|h| h.count)
+            .max()
+            .unwrap_or(0);
+        let mut b = Block::new(
+            "Latency distribution",
+            vec!["up to ms", "requests", "%", ""],
+        );
+        b.note = Some("requests with a logged response latency".into());
+        let mut previous: Option<f64> = None;
+        for h in &t.latency_histogram {
+            let label = match (previous, h.up_to_ms) {
+                (_, Some(up)) => format!("≤ {}", ms(Some(up))),
+                (Some(p), None) => format!("> {}", ms(Some(p))),
+                (None, None) => "all".into(),
+            };
+            previous = h.up_to_ms;
+            let width = if max == 0 {
+                0
+            } else {
+                (h.count * 30).div_ceil(max) as usize
+            };
+            b.row(vec![
+                label,
+                h.count.to_string(),
+                pct(h.count, total),
+                "█".repeat(if h.count == 0 { 0 } else { width.max(1) }),
+            ]);
+        }
         out.push(b);
     }
     out

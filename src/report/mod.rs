@@ -1,6 +1,8 @@
 //! The report model and its renderers (one file per output format behind one trait).
 //! Knows nothing of analysis.
 
+pub mod charts;
+pub mod figures;
 pub mod layout;
 pub mod model;
 pub mod render;

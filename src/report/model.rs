@@ -30,10 +30,96 @@ pub struct Report {
     /// What execution logs add (present only when some were given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub execution: Option<ExecutionSummary>,
+    /// Requests, statuses, latencies and cache over time, per-route series and the latency
+    /// histogram (for charts and sparklines).
+    pub timeline: Timeline,
     /// Logs against CloudWatch metrics for the same stages and period (present only when
     /// metric files were given with the logs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconciliation: Option<Reconciliation>,
+}
+
+/// The report over time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Timeline {
+    /// Bin width, seconds (`--bin`, or chosen so the range has at most 120 bins).
+    pub bin_seconds: i64,
+    /// Every bin from the first request's to the last one's, empty ones included.
+    pub bins: Vec<TimeBin>,
+    /// The busiest routes, one value per bin.
+    pub routes: Vec<RouteTimeline>,
+    /// Routes with 429s, one count per bin (the throttling heatmap).
+    pub throttled_by_route: Vec<RouteThrottled>,
+    /// Response latency distribution over all requests.
+    pub latency_histogram: Vec<HistogramBucket>,
+}
+
+/// One time bin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TimeBin {
+    /// Bin start, RFC 3339.
+    pub start: String,
+    /// Requests.
+    pub requests: u64,
+    /// 2xx.
+    #[serde(rename = "2xx")]
+    pub c2xx: u64,
+    /// 3xx.
+    #[serde(rename = "3xx")]
+    pub c3xx: u64,
+    /// 4xx.
+    #[serde(rename = "4xx")]
+    pub c4xx: u64,
+    /// 5xx.
+    #[serde(rename = "5xx")]
+    pub c5xx: u64,
+    /// 429s.
+    pub throttled: u64,
+    /// Response latency percentiles, ms.
+    pub latency_p50_ms: Option<f64>,
+    /// 95th percentile.
+    pub latency_p95_ms: Option<f64>,
+    /// 99th percentile.
+    pub latency_p99_ms: Option<f64>,
+    /// Integration latency median, ms.
+    pub integration_latency_p50_ms: Option<f64>,
+    /// Integration latency 99th percentile, ms.
+    pub integration_latency_p99_ms: Option<f64>,
+    /// Overhead (latency − integration latency) median, ms.
+    pub overhead_p50_ms: Option<f64>,
+    /// Cache hits inferred from the access logs (routes showing the cached-GET pattern).
+    pub cache_hits: u64,
+    /// Cache misses, likewise.
+    pub cache_misses: u64,
+}
+
+/// One route over time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteTimeline {
+    /// Route.
+    pub route: Option<String>,
+    /// Requests per bin.
+    pub requests: Vec<u64>,
+    /// p99 response latency per bin, ms (null for empty bins).
+    pub latency_p99_ms: Vec<Option<f64>>,
+}
+
+/// 429s of one route over time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteThrottled {
+    /// Route.
+    pub route: Option<String>,
+    /// 429s per bin.
+    pub throttled: Vec<u64>,
+}
+
+/// One histogram bucket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistogramBucket {
+    /// Upper bound (inclusive), ms; null for the last, open bucket.
+    pub up_to_ms: Option<f64>,
+    /// Requests.
+    pub count: u64,
 }
 
 /// Access logs against CloudWatch metrics.

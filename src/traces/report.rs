@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::report::charts::{colors, Chart, ChartKind, ChartSeries};
 use crate::report::layout::{ms, Block, Tone};
 use crate::report::{Document, Stats};
 
@@ -155,6 +156,82 @@ fn route_tone(r: &TraceRoute) -> Tone {
 impl Document for TracesReport {
     fn title(&self) -> &'static str {
         "gwstat traces"
+    }
+
+    fn subtitle(&self) -> String {
+        format!(
+            "{} traces, {} summaries",
+            self.inputs.traces, self.inputs.summaries
+        )
+    }
+
+    fn charts(&self) -> Vec<Chart> {
+        if self.routes.is_empty() {
+            return Vec::new();
+        }
+        let labels: Vec<String> = self.routes.iter().map(|r| r.route.clone()).collect();
+        let mean = |f: &dyn Fn(&TraceRoute) -> &Stats| -> Vec<Option<f64>> {
+            self.routes.iter().map(|r| f(r).mean).collect()
+        };
+        vec![
+            Chart {
+                title: "Where the time goes per route (mean ms)".into(),
+                kind: ChartKind::Bars,
+                unit: "ms",
+                labels: labels.clone(),
+                series: vec![
+                    ChartSeries::new(
+                        "gateway overhead",
+                        colors::PURPLE,
+                        mean(&|r| &r.gateway_overhead_ms),
+                    ),
+                    ChartSeries::new(
+                        "invoke overhead",
+                        colors::GREY,
+                        mean(&|r| &r.invoke_overhead_ms),
+                    ),
+                    ChartSeries::new(
+                        "init (cold)",
+                        colors::ORANGE,
+                        mean(&|r| &r.initialization_ms),
+                    ),
+                    ChartSeries::new("handler", colors::BLUE, mean(&|r| &r.invocation_ms)),
+                    ChartSeries::new("integration", colors::GREEN, mean(&|r| &r.integration_ms)),
+                ],
+                note: Some(
+                    "gateway overhead = API Gateway segment − integration subsegment".into(),
+                ),
+                log_scale: true,
+            },
+            Chart {
+                title: "Faults, errors and throttles per route".into(),
+                kind: ChartKind::Bars,
+                unit: "traces",
+                labels,
+                series: vec![
+                    ChartSeries::new(
+                        "fault (5xx)",
+                        colors::BAD,
+                        self.routes.iter().map(|r| Some(r.faults as f64)).collect(),
+                    ),
+                    ChartSeries::new(
+                        "error (4xx)",
+                        colors::WARN,
+                        self.routes.iter().map(|r| Some(r.errors as f64)).collect(),
+                    ),
+                    ChartSeries::new(
+                        "throttle (429)",
+                        colors::PURPLE,
+                        self.routes
+                            .iter()
+                            .map(|r| Some(r.throttles as f64))
+                            .collect(),
+                    ),
+                ],
+                note: None,
+                log_scale: false,
+            },
+        ]
     }
 
     fn blocks(&self) -> Vec<Block> {

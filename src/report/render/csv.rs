@@ -221,6 +221,31 @@ impl Renderer for CsvRenderer {
         rows.opt("cache", "", "", "hits", ca.hits)?;
         rows.opt("cache", "", "", "misses", ca.misses)?;
         rows.opt("cache", "", "", "hit_ratio", ca.hit_ratio)?;
+        let tl = &report.timeline;
+        for b in &tl.bins {
+            for (metric, value) in [
+                ("requests", Some(b.requests as f64)),
+                ("2xx", Some(b.c2xx as f64)),
+                ("3xx", Some(b.c3xx as f64)),
+                ("4xx", Some(b.c4xx as f64)),
+                ("5xx", Some(b.c5xx as f64)),
+                ("throttled", Some(b.throttled as f64)),
+                ("latency_p50_ms", b.latency_p50_ms),
+                ("latency_p95_ms", b.latency_p95_ms),
+                ("latency_p99_ms", b.latency_p99_ms),
+                ("integration_latency_p50_ms", b.integration_latency_p50_ms),
+                ("integration_latency_p99_ms", b.integration_latency_p99_ms),
+                ("overhead_p50_ms", b.overhead_p50_ms),
+                ("cache_hits", Some(b.cache_hits as f64)),
+                ("cache_misses", Some(b.cache_misses as f64)),
+            ] {
+                rows.opt("timeline", &b.start, "", metric, value)?;
+            }
+        }
+        for h in &tl.latency_histogram {
+            let key = h.up_to_ms.map_or("inf".to_string(), |v| v.to_string());
+            rows.add("latency_histogram", &key, "", "count", h.count)?;
+        }
         if let Some(r) = &report.reconciliation {
             for s in &r.stages {
                 let stage = name(&s.stage);

@@ -1,6 +1,7 @@
 //! Output formats, each implementing [`Renderer`] for the same [`Report`].
 
 mod csv;
+pub mod html;
 mod json;
 mod markdown;
 mod table;
@@ -22,6 +23,8 @@ pub enum OutputFormat {
     Csv,
     /// Markdown tables.
     Markdown,
+    /// One self-contained HTML file with charts (use with --output).
+    Html,
 }
 
 /// How to draw.
@@ -48,6 +51,7 @@ pub fn renderer(format: OutputFormat, options: RenderOptions) -> Box<dyn Rendere
         OutputFormat::Json => Box::new(json::JsonRenderer),
         OutputFormat::Csv => Box::new(csv::CsvRenderer),
         OutputFormat::Markdown => Box::new(markdown::MarkdownRenderer),
+        OutputFormat::Html => Box::new(html::HtmlRenderer),
     }
 }
 
@@ -60,6 +64,23 @@ pub trait Document: serde::Serialize {
     fn blocks(&self) -> Vec<Block>;
     /// Long-form CSV rows: `section,key,group,metric,value`.
     fn csv_rows(&self) -> Vec<[String; 5]>;
+    /// One line under the HTML title.
+    fn subtitle(&self) -> String {
+        String::new()
+    }
+    /// Charts for the HTML page.
+    fn charts(&self) -> Vec<crate::report::charts::Chart> {
+        Vec::new()
+    }
+}
+
+/// Writes titled blocks as terminal tables.
+pub fn write_table_blocks(
+    blocks: &[Block],
+    options: RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    table::TableRenderer { options }.write_blocks(blocks, out)
 }
 
 /// Renders a [`Document`] in one format.
@@ -72,6 +93,13 @@ pub fn render_document<D: Document>(
     match format {
         OutputFormat::Table => table::TableRenderer { options }.write_blocks(&doc.blocks(), out),
         OutputFormat::Markdown => markdown::write_blocks(doc.title(), &doc.blocks(), out),
+        OutputFormat::Html => html::write_page(
+            doc.title(),
+            &doc.subtitle(),
+            &doc.charts(),
+            &doc.blocks(),
+            out,
+        ),
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, doc)?;
             writeln!(out)
