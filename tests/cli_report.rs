@@ -467,3 +467,68 @@ fn directories_are_read_recursively() {
     let report = json_report(&[dir.path().to_str().unwrap()]);
     assert_eq!(report["summary"]["requests"], 10);
 }
+
+#[test]
+fn compare_shows_regressions_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let yesterday = dir.path().join("yesterday.log");
+    gwstat()
+        .args([
+            "generate",
+            "--format",
+            "rest-json",
+            "--seed",
+            "7",
+            "--start",
+            "2026-11-23T10:00Z",
+            "--output",
+        ])
+        .arg(&yesterday)
+        .assert()
+        .success();
+    let report = json_report(&[
+        "sample-logs/rest-api-json-custom.log",
+        "--compare",
+        yesterday.to_str().unwrap(),
+        "--top",
+        "0",
+    ]);
+    let c = &report["comparison"];
+    assert_eq!(c["baseline_requests"].as_u64(), Some(7763));
+    let routes = c["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 9);
+    let scores: Vec<f64> = routes
+        .iter()
+        .map(|r| r["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    // Each route's numbers are the two periods' own: the requests now add up to this report.
+    let now: u64 = routes
+        .iter()
+        .map(|r| r["requests_now"].as_u64().unwrap())
+        .sum();
+    assert_eq!(now, report["summary"]["requests"].as_u64().unwrap());
+    let before: u64 = routes
+        .iter()
+        .map(|r| r["requests_before"].as_u64().unwrap())
+        .sum();
+    assert_eq!(before, 7763);
+    // A score is p99 growth + 10 × error-rate growth.
+    let r = &routes[0];
+    let p99 = r["p99_change"].as_f64().unwrap().max(0.0);
+    let errors =
+        (r["error_rate_now"].as_f64().unwrap() - r["error_rate_before"].as_f64().unwrap()).max(0.0);
+    assert!((r["score"].as_f64().unwrap() - (p99 + 10.0 * errors)).abs() < 1e-9);
+    // A time filter applies to the main inputs only.
+    let filtered = json_report(&[
+        "sample-logs/rest-api-json-custom.log",
+        "--since",
+        "2026-11-24T10:30Z",
+        "--compare",
+        yesterday.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        filtered["comparison"]["baseline_requests"].as_u64(),
+        Some(7763)
+    );
+}

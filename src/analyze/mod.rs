@@ -2,6 +2,7 @@
 //! table (polars lazy queries) and options to a section struct. Knows nothing of rendering.
 
 pub mod cache;
+pub mod compare;
 pub mod errors;
 pub mod execution;
 pub mod latency;
@@ -60,6 +61,7 @@ pub fn build_report(
         timeouts,
         cache: cache::cache(table, options)?,
         execution: None,
+        comparison: None,
         timeline: timeline::timeline(table, options.bin_seconds)?,
         reconciliation: None,
     })

@@ -16,6 +16,7 @@ use clap::Args;
 use super::inputs::InputArgs;
 use super::metrics::read_metric_inputs;
 use super::Outcome;
+use crate::analyze::compare::{compare, route_profiles};
 use crate::analyze::reconcile::{cache_from_metrics, reconcile};
 use crate::analyze::{build_report, AnalyzeOptions};
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
@@ -88,6 +89,12 @@ pub struct ReportArgs {
     /// 120 bins over the range.
     #[arg(long, value_name = "DURATION")]
     pub bin: Option<String>,
+
+    /// Compare with a baseline period: these inputs (file, directory, glob; repeatable) are
+    /// read the same way and shown per route against the main inputs, biggest regressions
+    /// first. Time filters apply to the main inputs only.
+    #[arg(long, value_name = "INPUT")]
+    pub compare: Vec<String>,
 
     /// Exit with status 2 if any line could not be decoded.
     #[arg(long)]
@@ -261,7 +268,47 @@ fn analyze(
         report.cache = cache;
     }
     report.reconciliation = reconciliation;
+    if !args.compare.is_empty() {
+        report.comparison = Some(compare_with_baseline(&table, filter, args)?);
+    }
     Ok(report)
+}
+
+/// Reads the `--compare` inputs with the same decoding and non-time filters and compares
+/// them per route with `table`.
+fn compare_with_baseline(
+    table: &RequestTable,
+    filter: &RequestFilter,
+    args: &ReportArgs,
+) -> Result<crate::report::Comparison> {
+    let inputs = crate::source::expand(&args.compare)?;
+    let ingested = ingest(
+        &inputs,
+        &IngestOptions {
+            decode: args.input.decode_options()?,
+            quiet: args.input.quiet,
+            keep_request_ids: false,
+        },
+    )
+    .context("reading the --compare inputs")?;
+    let baseline_filter = RequestFilter {
+        since: None,
+        until: None,
+        ..filter.clone()
+    };
+    let mask = baseline_filter.mask(&ingested.columns)?;
+    let baseline = RequestTable::build(ingested.columns, mask.as_deref())
+        .context("building the baseline table")?;
+    let before = route_profiles(&baseline).context("analysing the baseline")?;
+    let now = route_profiles(table).context("analysing requests")?;
+    let summary = crate::analyze::summary::summary(&baseline).context("analysing the baseline")?;
+    Ok(compare(
+        &now,
+        &before,
+        &summary,
+        inputs.iter().map(|i| i.name()).collect(),
+        args.top,
+    ))
 }
 
 fn request_filter(args: &ReportArgs) -> Result<RequestFilter> {

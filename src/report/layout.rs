@@ -440,6 +440,9 @@ pub fn blocks(report: &Report) -> Vec<Block> {
         }
         out.push(b);
     }
+    if let Some(c) = &report.comparison {
+        out.push(comparison_block(c));
+    }
     out.extend(timeline_blocks(&report.timeline));
     if let Some(r) = &report.reconciliation {
         out.extend(reconciliation_blocks(r));
@@ -636,4 +639,69 @@ fn timeline_blocks(t: &crate::report::Timeline) -> Vec<Block> {
         out.push(b);
     }
     out
+}
+
+fn change_text(change: Option<f64>) -> String {
+    change.map_or("new".into(), |c| format!("{:+.1}%", c * 100.0))
+}
+
+fn rate_text(rate: Option<f64>) -> String {
+    rate.map_or("-".into(), |r| format!("{:.2}%", r * 100.0))
+}
+
+fn comparison_block(c: &crate::report::Comparison) -> Block {
+    let mut b = Block::new(
+        format!(
+            "Compared with the baseline ({} requests, {} → {}), biggest regressions first",
+            c.baseline_requests,
+            opt(&c.baseline_start),
+            opt(&c.baseline_end)
+        ),
+        vec![
+            "route",
+            "requests before → now",
+            "change",
+            "error rate before → now",
+            "p99 ms before → now",
+            "p99 change",
+        ],
+    );
+    for r in &c.routes {
+        let tone = if r.score >= 0.5 {
+            Tone::Bad
+        } else if r.score > 0.0 {
+            Tone::Warn
+        } else {
+            Tone::Normal
+        };
+        b.toned_row(
+            vec![
+                opt(&r.route),
+                format!("{} → {}", r.requests_before, r.requests_now),
+                if r.requests_now == 0 {
+                    "gone".into()
+                } else {
+                    change_text(r.requests_change)
+                },
+                format!(
+                    "{} → {}",
+                    rate_text(r.error_rate_before),
+                    rate_text(r.error_rate_now)
+                ),
+                format!(
+                    "{} → {}",
+                    ms(r.p99_before_ms.map(|v| (v * 100.0).round() / 100.0)),
+                    ms(r.p99_now_ms.map(|v| (v * 100.0).round() / 100.0))
+                ),
+                r.p99_change
+                    .map_or("-".into(), |c| format!("{:+.1}%", c * 100.0)),
+            ],
+            tone,
+        );
+    }
+    b.note = Some(format!(
+        "baseline: {}; regression score = p99 growth + 10 × error-rate growth",
+        c.baseline_inputs.join(", ")
+    ));
+    b
 }

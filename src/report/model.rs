@@ -33,10 +33,58 @@ pub struct Report {
     /// Requests, statuses, latencies and cache over time, per-route series and the latency
     /// histogram (for charts and sparklines).
     pub timeline: Timeline,
+    /// This period against a baseline (`--compare`), biggest regressions first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
     /// Logs against CloudWatch metrics for the same stages and period (present only when
     /// metric files were given with the logs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconciliation: Option<Reconciliation>,
+}
+
+/// This report's requests against a baseline's (`--compare`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The baseline's inputs.
+    pub baseline_inputs: Vec<String>,
+    /// Baseline requests (after the same filters).
+    pub baseline_requests: u64,
+    /// Baseline time range.
+    pub baseline_start: Option<String>,
+    /// Baseline time range end.
+    pub baseline_end: Option<String>,
+    /// Per route, biggest regression first (`score`); routes in only one period included.
+    pub routes: Vec<RouteChange>,
+}
+
+/// One route, baseline → now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteChange {
+    /// Route.
+    pub route: Option<String>,
+    /// Requests in the baseline.
+    pub requests_before: u64,
+    /// Requests now.
+    pub requests_now: u64,
+    /// (now − before) / before; null when the route is new.
+    pub requests_change: Option<f64>,
+    /// (4xx + 5xx) / requests in the baseline.
+    pub error_rate_before: Option<f64>,
+    /// (4xx + 5xx) / requests now.
+    pub error_rate_now: Option<f64>,
+    /// 5xx / requests in the baseline.
+    pub server_error_rate_before: Option<f64>,
+    /// 5xx / requests now.
+    pub server_error_rate_now: Option<f64>,
+    /// p99 response latency in the baseline, ms.
+    pub p99_before_ms: Option<f64>,
+    /// p99 response latency now, ms.
+    pub p99_now_ms: Option<f64>,
+    /// (now − before) / before of the p99.
+    pub p99_change: Option<f64>,
+    /// Regression score: p99 growth (as a fraction, ≥ 0) + 10 × error-rate growth (in
+    /// fractions of requests, ≥ 0). 0 = no regression.
+    pub score: f64,
 }
 
 /// The report over time.

@@ -221,6 +221,24 @@ impl Renderer for CsvRenderer {
         rows.opt("cache", "", "", "hits", ca.hits)?;
         rows.opt("cache", "", "", "misses", ca.misses)?;
         rows.opt("cache", "", "", "hit_ratio", ca.hit_ratio)?;
+        if let Some(c) = &report.comparison {
+            for r in &c.routes {
+                let key = name(&r.route);
+                rows.add("comparison", key, "", "requests_before", r.requests_before)?;
+                rows.add("comparison", key, "", "requests_now", r.requests_now)?;
+                rows.opt(
+                    "comparison",
+                    key,
+                    "",
+                    "error_rate_before",
+                    r.error_rate_before,
+                )?;
+                rows.opt("comparison", key, "", "error_rate_now", r.error_rate_now)?;
+                rows.opt("comparison", key, "", "p99_before_ms", r.p99_before_ms)?;
+                rows.opt("comparison", key, "", "p99_now_ms", r.p99_now_ms)?;
+                rows.add("comparison", key, "", "score", r.score)?;
+            }
+        }
         let tl = &report.timeline;
         for b in &tl.bins {
             for (metric, value) in [
