@@ -67,6 +67,12 @@ impl TimeBound {
     }
 }
 
+/// Whether a route glob matches a route, against `METHOD /path` or `/path` alone.
+pub fn route_matches(pattern: &glob::Pattern, route: &str) -> bool {
+    let path = route.split_once(' ').map_or(route, |(_, path)| path);
+    pattern.matches(route) || pattern.matches(path)
+}
+
 /// A positive duration such as `90s`, `5m`, `1h`, `2d`, in ms (`None` if not one).
 pub fn parse_duration_ms(text: &str) -> Option<i64> {
     let text = text.trim();
@@ -280,12 +286,7 @@ impl RequestFilter {
             self.stages.is_empty() || self.stages.iter().any(|s| s == name)
         });
         let route_ok = allowed(&columns.route, |name| {
-            let path = name.split_once(' ').map_or(name, |(_, path)| path);
-            self.routes.is_empty()
-                || self
-                    .routes
-                    .iter()
-                    .any(|p| p.matches(name) || p.matches(path))
+            self.routes.is_empty() || self.routes.iter().any(|p| route_matches(p, name))
         });
         let method_ok = allowed(&columns.method, |name| {
             self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(name))

@@ -30,6 +30,7 @@ pub fn latency(table: &RequestTable) -> PolarsResult<Latency> {
                 stage: name_of(&table.dictionaries.stage, stages[i]),
                 count: counts[i],
                 stats: read_latency(&frame, i)?,
+                slo: None,
             })
         })
         .collect::<PolarsResult<Vec<_>>>()?;

@@ -1,6 +1,7 @@
 //! Command-line definitions: one file per subcommand holding its clap arguments and `run`.
 
 pub mod completions;
+pub mod config;
 pub mod explain;
 pub mod gateway;
 pub mod generate;
@@ -11,6 +12,7 @@ pub mod output;
 pub mod replay;
 pub mod report;
 pub mod serve;
+pub mod settings;
 pub mod traces;
 
 use std::process::ExitCode;
@@ -30,6 +32,11 @@ pub enum Outcome {
 #[derive(Debug, Parser)]
 #[command(name = "gwstat", version, about, long_about = None)]
 pub struct Cli {
+    /// Settings file (gwstat.toml); default: GWSTAT_CONFIG, ./gwstat.toml, then
+    /// $XDG_CONFIG_HOME/gwstat/gwstat.toml.
+    #[arg(long = "config", value_name = "FILE", global = false)]
+    pub settings: Option<std::path::PathBuf>,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -56,10 +63,93 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Tell one request's story from its access and execution logs.
     Explain(explain::ExplainArgs),
+    /// Show the settings in force (gwstat.toml) and where each came from.
+    Config(config::ConfigArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Print the man page (or write all pages with --dir).
     Man(completions::ManArgs),
+}
+
+/// Parses the process's arguments, applies gwstat.toml defaults to flags not given, and runs
+/// the command.
+pub fn main() -> ExitCode {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    if let Err(error) = apply_settings(&mut cli, &matches) {
+        eprintln!("gwstat: error: {error:#}");
+        return ExitCode::from(1);
+    }
+    run(cli)
+}
+
+/// Fills flags the user did not give from the settings file.
+fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    if matches!(
+        cli.command,
+        Command::Config(_) | Command::Completions(_) | Command::Man(_)
+    ) {
+        return Ok(());
+    }
+    let loaded = settings::load(cli.settings.as_deref())?;
+    let s = &loaded.settings;
+    let Some((_, sub)) = matches.subcommand() else {
+        return Ok(());
+    };
+    let gateway = || {
+        s.gateway
+            .config
+            .as_ref()
+            .map(|p| vec![p.display().to_string()])
+            .unwrap_or_default()
+    };
+    match &mut cli.command {
+        Command::Report(args) => {
+            s.apply_input(&mut args.input, sub);
+            settings::fill(&mut args.top, &s.report.top, sub, "top");
+            settings::fill(&mut args.format, &s.report.format, sub, "format");
+            settings::fill(
+                &mut args.integration_timeout_ms,
+                &s.report.integration_timeout_ms,
+                sub,
+                "integration_timeout_ms",
+            );
+            settings::fill(&mut args.color, &s.report.color, sub, "color");
+            if args.bin.is_none() {
+                args.bin = s.report.bin.clone();
+            }
+            *args.settings = s.clone();
+        }
+        Command::Metrics(args) => {
+            settings::fill(&mut args.out.top, &s.report.top, sub, "top");
+            if args.bin.is_none() {
+                args.bin = s.report.bin.clone();
+            }
+        }
+        Command::Traces(args) => settings::fill(&mut args.out.top, &s.report.top, sub, "top"),
+        Command::Explain(args) => s.apply_input(&mut args.input, sub),
+        Command::Replay(args) => {
+            s.apply_input(&mut args.input, sub);
+            if args.configs.is_empty() && args.target.is_none() {
+                args.configs = gateway();
+            }
+        }
+        Command::Limits(args) => {
+            let limits::LimitsCommand::Suggest(args) = &mut args.command;
+            let sub = sub.subcommand().map_or(sub, |(_, m)| m);
+            s.apply_input(&mut args.input, sub);
+            if args.configs.is_empty() {
+                args.configs = gateway();
+            }
+        }
+        Command::Serve(args) if args.configs.is_empty() => args.configs = gateway(),
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Runs the parsed command line and returns the process exit code
@@ -75,6 +165,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Traces(args) => traces::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Config(args) => config::run(args, cli.settings.as_deref()),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
     };

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::gateway::load_config;
 use super::inputs::InputArgs;
+use super::output::write_output;
 use super::Outcome;
 use crate::gateway::aws_import::{import, AwsSources};
 use crate::gateway::GatewayConfig;
@@ -204,12 +205,8 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         top: args.top,
     };
 
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(io::stdout().lock()),
-    };
+    // Rendered in memory, then written at once (atomically to a file; a closed pipe is fine).
+    let mut out: Vec<u8> = Vec::new();
     if let Some(sweep) = &args.sweep {
         let sweep = parse_sweep(sweep)?;
         let mut rows = Vec::new();
@@ -257,10 +254,7 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         }
         write_report(&mut out, args.format, &report)?;
     }
-    match out.flush() {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        other => other?,
-    }
+    write_output(args.output.as_deref(), |w| w.write_all(&out))?;
     Ok(Outcome::Ok)
 }
 
@@ -319,12 +313,8 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
         .build()
         .context("starting the async runtime")?;
     let report = runtime.block_on(http::http_replay(&requests, &options));
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(io::stdout().lock()),
-    };
+    // Rendered in memory, then written at once (atomically to a file; a closed pipe is fine).
+    let mut out: Vec<u8> = Vec::new();
     match args.format {
         ReplayFormat::Html => bail!("--format html is not available with --target"),
         ReplayFormat::Json => {
@@ -367,7 +357,7 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
             )?;
         }
     }
-    out.flush()?;
+    write_output(args.output.as_deref(), |w| w.write_all(&out))?;
     Ok(Outcome::Ok)
 }
 

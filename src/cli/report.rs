@@ -26,7 +26,7 @@ use crate::metrics::analyze::{build_metrics_report, MetricsOptions};
 use crate::metrics::naming::Queries;
 use crate::metrics::report::MetricsReport;
 use crate::model::RequestTable;
-use crate::report::{renderer, InputFile, Inputs, OutputFormat, RenderOptions, Report};
+use crate::report::{renderer, InputFile, Inputs, OutputFormat, RenderOptions, Report, SloCheck};
 use crate::source::Input;
 use crate::traces::load::trace_shape;
 
@@ -103,10 +103,15 @@ pub struct ReportArgs {
     /// Colour in table output: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Settings from gwstat.toml (route aliases and groups, SLOs), filled in by the CLI.
+    #[arg(skip)]
+    pub settings: Box<super::settings::Settings>,
 }
 
 /// `--color`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ColorChoice {
     /// On a terminal, unless NO_COLOR is set.
     Auto,
@@ -222,6 +227,7 @@ fn analyze(
             args.top,
         )
     });
+    args.settings.apply_routes(&mut ingested.columns);
     let mask = filter.mask(&ingested.columns)?;
     let reconciliation = metrics.map(|m| reconcile(&ingested.columns, mask.as_deref(), m));
     let table = RequestTable::build(ingested.columns, mask.as_deref())
@@ -268,6 +274,16 @@ fn analyze(
         report.cache = cache;
     }
     report.reconciliation = reconciliation;
+    for route in &mut report.latency.by_route {
+        let slo = route
+            .route
+            .as_deref()
+            .and_then(|r| args.settings.slo_for(r));
+        route.slo = slo.map(|slo| SloCheck {
+            p99_ms: slo.p99_ms,
+            breached: route.stats.latency_ms.p99.is_some_and(|p| p > slo.p99_ms),
+        });
+    }
     if !args.compare.is_empty() {
         report.comparison = Some(compare_with_baseline(&table, filter, args)?);
     }
@@ -282,7 +298,7 @@ fn compare_with_baseline(
     args: &ReportArgs,
 ) -> Result<crate::report::Comparison> {
     let inputs = crate::source::expand(&args.compare)?;
-    let ingested = ingest(
+    let mut ingested = ingest(
         &inputs,
         &IngestOptions {
             decode: args.input.decode_options()?,
@@ -291,6 +307,7 @@ fn compare_with_baseline(
         },
     )
     .context("reading the --compare inputs")?;
+    args.settings.apply_routes(&mut ingested.columns);
     let baseline_filter = RequestFilter {
         since: None,
         until: None,

@@ -26,7 +26,8 @@ pub use template::{Template, TemplateError};
 use xml::XmlDecoder;
 
 /// Which access-log family to expect (`--input-format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum InputFormat {
     /// Detect per file from its first lines.
     #[default]

@@ -61,6 +61,27 @@ impl CodedColumn {
         self.code(row).map(|c| self.dictionary.name(c))
     }
 
+    /// Renames values: `rename` returns the new name of a value, or `None` to keep it. Values
+    /// renamed alike become one value.
+    pub fn rename(&mut self, rename: impl Fn(&str) -> Option<String>) {
+        let mut dictionary = Dictionary::default();
+        let remap: Vec<u32> = self
+            .dictionary
+            .names
+            .iter()
+            .map(|name| match rename(name) {
+                Some(new) => dictionary.code(&new),
+                None => dictionary.code(name),
+            })
+            .collect();
+        for code in &mut self.codes {
+            if *code != NO_CODE {
+                *code = remap[*code as usize];
+            }
+        }
+        self.dictionary = dictionary;
+    }
+
     fn push(&mut self, value: Option<&str>) {
         let code = value.map_or(NO_CODE, |v| self.dictionary.code(v));
         self.codes.push(code);
@@ -205,6 +226,21 @@ mod tests {
             route: Some(Cow::Borrowed(route)),
             ..Request::default()
         }
+    }
+
+    #[test]
+    fn renaming_merges_values() {
+        let mut c = CodedColumn::default();
+        for v in [Some("GET /a/1"), None, Some("GET /a/2"), Some("GET /b")] {
+            c.push(v);
+        }
+        c.rename(|name| name.starts_with("GET /a/").then(|| "GET /a/*".to_string()));
+        let names: Vec<Option<&str>> = (0..4).map(|i| c.name(i)).collect();
+        assert_eq!(
+            names,
+            [Some("GET /a/*"), None, Some("GET /a/*"), Some("GET /b")]
+        );
+        assert_eq!(c.dictionary.names().len(), 2);
     }
 
     #[test]

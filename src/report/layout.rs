@@ -193,29 +193,53 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             ],
         );
         let mut hidden = 0;
+        let mut breaches = Vec::new();
         for r in &report.latency.by_route {
             let s = &r.stats;
             if s.latency_ms.count + s.integration_latency_ms.count == 0 {
                 hidden += 1;
                 continue;
             }
-            by_route.row(vec![
-                opt(&r.route),
-                opt(&r.stage),
-                r.count.to_string(),
-                ms(r.stats.latency_ms.p50),
-                ms(r.stats.latency_ms.p95),
-                ms(r.stats.latency_ms.p99),
-                ms(r.stats.integration_latency_ms.p50),
-                ms(r.stats.integration_latency_ms.p99),
-                ms(r.stats.overhead_ms.p50),
-                ms(r.stats.overhead_ms.p99),
-            ]);
+            let tone = match &r.slo {
+                Some(slo) if slo.breached => {
+                    breaches.push(format!(
+                        "{} ({}) p99 {} ms > {} ms",
+                        opt(&r.route),
+                        opt(&r.stage),
+                        ms(s.latency_ms.p99.map(|v| (v * 100.0).round() / 100.0)),
+                        ms(Some(slo.p99_ms))
+                    ));
+                    Tone::Bad
+                }
+                _ => Tone::Normal,
+            };
+            by_route.toned_row(
+                vec![
+                    opt(&r.route),
+                    opt(&r.stage),
+                    r.count.to_string(),
+                    ms(r.stats.latency_ms.p50),
+                    ms(r.stats.latency_ms.p95),
+                    ms(r.stats.latency_ms.p99),
+                    ms(r.stats.integration_latency_ms.p50),
+                    ms(r.stats.integration_latency_ms.p99),
+                    ms(r.stats.overhead_ms.p50),
+                    ms(r.stats.overhead_ms.p99),
+                ],
+                tone,
+            );
+        }
+        let mut notes = Vec::new();
+        if !breaches.is_empty() {
+            notes.push(format!("SLO breached: {}", breaches.join("; ")));
         }
         if hidden > 0 {
-            by_route.note = Some(format!(
+            notes.push(format!(
                 "{hidden} route(s) without logged latencies not shown (see --format json)"
             ));
+        }
+        if !notes.is_empty() {
+            by_route.note = Some(notes.join("\n  "));
         }
         out.push(by_route);
     }

@@ -418,6 +418,18 @@ pub struct RouteLatency {
     /// Statistics.
     #[serde(flatten)]
     pub stats: LatencyStats,
+    /// The route's latency objective from gwstat.toml `[slo]`, when one applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloCheck>,
+}
+
+/// A route's p99 against its objective.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloCheck {
+    /// Objective: p99 response latency at or under this, ms.
+    pub p99_ms: f64,
+    /// Whether the route's p99 is over it.
+    pub breached: bool,
 }
 
 /// Latency section.

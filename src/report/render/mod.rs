@@ -12,7 +12,8 @@ use super::layout::Block;
 use super::model::Report;
 
 /// `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum OutputFormat {
     /// Tables for a terminal.
     #[default]
