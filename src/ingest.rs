@@ -58,7 +58,8 @@ pub struct SkipLog {
 }
 
 impl SkipLog {
-    fn add(&mut self, reason: SkipReason, place: impl FnOnce() -> String) {
+    /// Counts one skipped line, keeping its place among the first samples.
+    pub fn add(&mut self, reason: SkipReason, place: impl FnOnce() -> String) {
         let entry = self.by_reason.entry(reason).or_default();
         entry.count += 1;
         if entry.samples.len() < SAMPLES_PER_REASON {

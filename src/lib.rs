@@ -8,6 +8,7 @@ pub mod cli;
 pub mod decode;
 pub mod facts;
 pub mod filter;
+pub mod follow;
 pub mod gateway;
 pub mod generate;
 pub mod ingest;

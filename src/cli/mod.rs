@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod config;
 pub mod explain;
+pub mod follow;
 pub mod gateway;
 pub mod generate;
 pub mod inputs;

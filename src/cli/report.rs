@@ -96,6 +96,34 @@ pub struct ReportArgs {
     #[arg(long, value_name = "INPUT")]
     pub compare: Vec<String>,
 
+    /// Follow the (single) input as it grows — a file (rotation and truncation handled) or
+    /// `-` — and refresh the report every --interval over the last --window of requests.
+    /// Ctrl-C ends with a final report. JSON output is one report per line (NDJSON).
+    #[arg(long)]
+    pub follow: bool,
+
+    /// With --follow: the sliding window, by request time.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        requires = "follow"
+    )]
+    pub window: String,
+
+    /// With --follow: how often the report is refreshed.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2s",
+        requires = "follow"
+    )]
+    pub interval: String,
+
+    /// With --follow: stop after this long (a final report is written).
+    #[arg(long, value_name = "DURATION", requires = "follow")]
+    pub stop_after: Option<String>,
+
     /// Exit with status 2 if any line could not be decoded.
     #[arg(long)]
     pub strict: bool,
@@ -125,6 +153,9 @@ pub enum ColorChoice {
 pub fn run(args: ReportArgs) -> Result<Outcome> {
     let decode = args.input.decode_options()?;
     let filter = request_filter(&args)?;
+    if args.follow {
+        return super::follow::run(&args, &filter);
+    }
     let given = args.input.inputs()?;
     // Metric files (and their query files) go to the reconciliation; X-Ray files are for
     // `gwstat traces`; the rest are logs.
@@ -212,7 +243,8 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn analyze(
+/// Ingested requests to the report: filters, settings, sections, reconciliation, comparison.
+pub(super) fn analyze(
     mut ingested: Ingested,
     filter: &RequestFilter,
     args: &ReportArgs,

@@ -1,0 +1,219 @@
+//! `gwstat report --follow FILE|-`: a live report over a sliding window, refreshed every
+//! interval as lines arrive; survives log rotation and truncation; Ctrl-C (or `--stop-after`)
+//! ends it with a final report.
+
+use std::io::{self, BufRead, IsTerminal};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use super::output::write_output;
+use super::report::{analyze, ReportArgs};
+use super::Outcome;
+use crate::filter::{parse_duration_ms, RequestFilter};
+use crate::follow::{Tailer, Window};
+use crate::report::{renderer, OutputFormat, RenderOptions};
+use crate::source::Input;
+
+/// How often the file is looked at.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Sets the returned flag on Ctrl-C (SIGINT), from a small signal thread.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
+            set.store(true, Ordering::SeqCst);
+        }
+    });
+    flag
+}
+
+/// Lines from stdin, read on a thread; the channel closes at end of input.
+fn stdin_lines() -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = io::stdin().lock();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    while matches!(line.last(), Some(b'\n' | b'\r')) {
+                        line.pop();
+                    }
+                    if !line.is_empty() && tx.send(line.clone()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+fn duration(flag: &str, text: &str) -> Result<Duration> {
+    match parse_duration_ms(text) {
+        Some(ms) => Ok(Duration::from_millis(ms as u64)),
+        None => bail!("{flag} {text}: expected a duration such as 500ms, 2s, 5m or 1h"),
+    }
+}
+
+/// Runs the follow loop for `gwstat report --follow`.
+pub fn run(args: &ReportArgs, filter: &RequestFilter) -> Result<Outcome> {
+    // The file need not exist yet: it is followed from when it appears.
+    let input = match args.input.inputs.as_slice() {
+        [one] if one == "-" => Input::Stdin,
+        [one] => Input::File(one.into()),
+        [] if !io::stdin().is_terminal() => Input::Stdin,
+        _ => bail!("--follow takes exactly one input: a file or - (stdin)"),
+    };
+    let input = &input;
+    let window = duration("--window", &args.window)?;
+    let interval = duration("--interval", &args.interval)?;
+    let stop_after = args
+        .stop_after
+        .as_deref()
+        .map(|t| duration("--stop-after", t))
+        .transpose()?;
+    let name = input.name();
+    let mut window_store = Window::new(
+        &name,
+        window.as_millis() as i64,
+        args.input.decode_options()?,
+    );
+    let interrupted = interrupt_flag();
+    let started = Instant::now();
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let mut tailer = match input {
+        Input::File(path) => Some(Tailer::new(path)),
+        Input::Stdin => None,
+    };
+    let stdin = tailer.is_none().then(stdin_lines);
+    let mut next_render = Instant::now() + interval;
+    let mut ended = false;
+    let mut renders = 0u64;
+    if !args.input.quiet {
+        eprintln!(
+            "gwstat: following {name} (window {}, refresh every {}; Ctrl-C for a final report)",
+            args.window, args.interval
+        );
+    }
+    loop {
+        let mut lines = Vec::new();
+        match (&mut tailer, &stdin) {
+            (Some(t), _) => {
+                let polled = t
+                    .poll(&mut lines)
+                    .with_context(|| format!("reading {name}"))?;
+                if !args.input.quiet && (polled.rotated || polled.truncated) {
+                    eprintln!(
+                        "gwstat: {name} was {}; following the new content",
+                        if polled.rotated {
+                            "rotated"
+                        } else {
+                            "truncated"
+                        }
+                    );
+                }
+            }
+            (None, Some(rx)) => loop {
+                match rx.try_recv() {
+                    Ok(line) => lines.push(line),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        ended = true;
+                        break;
+                    }
+                }
+            },
+            (None, None) => unreachable!("a tailer or stdin"),
+        }
+        window_store
+            .push(lines, false)
+            .with_context(|| format!("detecting the format of {name}"))?;
+        let stop = interrupted.load(Ordering::SeqCst)
+            || ended
+            || stop_after.is_some_and(|d| started.elapsed() >= d);
+        if stop || Instant::now() >= next_render {
+            if let Some(t) = &mut tailer {
+                if stop {
+                    let mut rest = Vec::new();
+                    t.poll(&mut rest)?;
+                    t.flush_partial(&mut rest);
+                    window_store.push(rest, true)?;
+                }
+            }
+            window_store.push(Vec::new(), true)?;
+            if !window_store.is_empty() {
+                render(args, filter, &window_store, stop, to_terminal)?;
+                renders += 1;
+            } else if stop && !args.input.quiet {
+                eprintln!("gwstat: no requests in the window");
+            }
+            next_render = Instant::now() + interval;
+        }
+        if stop {
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+    if !args.input.quiet {
+        eprintln!("gwstat: stopped following {name} after {renders} report(s)");
+    }
+    Ok(Outcome::Ok)
+}
+
+fn render(
+    args: &ReportArgs,
+    filter: &RequestFilter,
+    window: &Window,
+    last: bool,
+    to_terminal: bool,
+) -> Result<()> {
+    let snapshot = window.snapshot();
+    let name = snapshot.inputs[0].name.clone();
+    let report = analyze(snapshot, filter, args, None)?;
+    let heading = format!(
+        "gwstat report --follow {name}: last {} of requests, {} in the window{}",
+        args.window,
+        report.summary.requests,
+        if last { " (final)" } else { "" }
+    );
+    let options = RenderOptions {
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        terminal: to_terminal,
+        width: None,
+    };
+    if let Some(path) = &args.output {
+        // A file always holds the latest report, replaced atomically.
+        return write_output(Some(path), |out| {
+            renderer(args.format, options).render(&report, out)
+        });
+    }
+    write_output(None, |out| match args.format {
+        OutputFormat::Json => {
+            // NDJSON: one report per line.
+            serde_json::to_writer(&mut *out, &report)?;
+            writeln!(out)
+        }
+        OutputFormat::Table if to_terminal && !last => {
+            write!(out, "\x1b[2J\x1b[H{heading}\n\n")?;
+            renderer(args.format, options).render(&report, out)
+        }
+        _ => {
+            writeln!(out, "{heading}\n")?;
+            renderer(args.format, options).render(&report, out)
+        }
+    })
+}
