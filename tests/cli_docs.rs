@@ -64,8 +64,26 @@ fn every_subcommand_help_shows_an_example() {
         "explain",
         "completions",
         "man",
+        "metrics",
+        "traces",
+        "config",
     ] {
         let out = gwstat().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            help.contains("Examples:") && help.contains(&format!("  gwstat {sub} ")),
+            "gwstat {sub} --help has no example:\n{help}"
+        );
+        // And a page with real output under docs/commands/.
+        let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("docs/commands/{sub}.md"));
+        let text = std::fs::read_to_string(&page)
+            .unwrap_or_else(|_| panic!("{} missing: run scripts/docs.sh", page.display()));
+        assert!(
+            text.contains(&format!("$ gwstat {sub}")),
+            "{}",
+            page.display()
+        );
     }
 }

@@ -19,6 +19,9 @@ use super::{Cli, Outcome};
 
 /// Arguments of `gwstat completions`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  gwstat completions bash > ~/.local/share/bash-completion/completions/gwstat
+  gwstat completions zsh > ~/.zfunc/_gwstat")]
 pub struct CompletionsArgs {
     /// The shell: bash, zsh, fish, elvish or powershell.
     #[arg(value_enum)]
@@ -27,6 +30,9 @@ pub struct CompletionsArgs {
 
 /// Arguments of `gwstat man`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  gwstat man | man -l -
+  gwstat man --dir ~/.local/share/man/man1")]
 pub struct ManArgs {
     /// Write gwstat.1 and one gwstat-SUBCOMMAND.1 per subcommand into DIR instead of
     /// printing gwstat.1.

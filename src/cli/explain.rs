@@ -20,6 +20,9 @@ use crate::model::RequestColumns;
 
 /// Arguments of `gwstat explain`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  gwstat explain b7d6ce71-1f56-41b9-8568-52a20d247f58 sample-logs/
+  gwstat explain REQUEST_ID access.log execution-logs/")]
 pub struct ExplainArgs {
     /// The request ID (`$context.requestId`).
     pub request_id: String,

@@ -18,6 +18,9 @@ use crate::gateway::{GatewayConfig, Level, Pipeline};
 
 /// Arguments of `gwstat gateway`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  gwstat gateway check sample-logs/gateway.toml
+  gwstat gateway import --stage get-stage.json --usage-plans plans.json -o gateway.toml")]
 pub struct GatewayArgs {
     /// What to do.
     #[command(subcommand)]

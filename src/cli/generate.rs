@@ -22,6 +22,9 @@ use crate::generate::{
 
 /// Arguments of `gwstat generate`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  gwstat generate --out-dir sample-logs/
+  gwstat generate --format rest-json --requests 2000000 --seconds 86400 -o big.log")]
 pub struct GenerateArgs {
     /// Write one file per sample format into this directory.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["output", "format"])]

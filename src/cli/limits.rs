@@ -21,6 +21,9 @@ use crate::replay::{order, Recorded};
 
 /// Arguments of `gwstat limits`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  gwstat limits suggest sample-logs/rest-api-json-custom.log
+  gwstat limits suggest access.log --config gateway.toml --percentile 99.9")]
 pub struct LimitsArgs {
     /// What to do.
     #[command(subcommand)]

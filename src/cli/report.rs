@@ -32,7 +32,14 @@ use crate::traces::load::trace_shape;
 
 /// Arguments of `gwstat report`.
 #[derive(Debug, Args)]
-#[command(after_help = "Exit codes: 0 ok, 1 error, 2 skipped lines with --strict.")]
+#[command(after_help = "Examples:
+  gwstat report sample-logs/
+  gwstat report access.log --stage prod --status 5xx --since -1h
+  gwstat report today/ --compare yesterday/
+  gwstat report --follow access.log --window 5m
+  gwstat report logs/ --format html -o report.html
+
+Exit codes: 0 ok, 1 error, 2 skipped lines with --strict.")]
 pub struct ReportArgs {
     /// Inputs and how to decode them.
     #[command(flatten)]

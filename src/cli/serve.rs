@@ -22,11 +22,12 @@ use crate::serve::{serve, ServeOptions};
 /// Arguments of `gwstat serve`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  gwstat serve --config sample-logs/gateway.toml --upstream http://127.0.0.1:9000 --access-log access.log\n  curl -H 'x-api-key: k7dq2mx9pa' http://127.0.0.1:8080/prod/products"
+    after_help = "Examples:\n  gwstat serve --config sample-logs/gateway.toml --upstream http://127.0.0.1:9000 --access-log access.log\n  curl -H 'x-api-key: k7dq2mx9pa' http://127.0.0.1:8080/prod/products"
 )]
 pub struct ServeArgs {
-    /// Gateway configuration (gateway.toml or AWS CLI JSON, as for replay).
-    #[arg(long = "config", value_name = "FILE", required = true)]
+    /// Gateway configuration (gateway.toml or AWS CLI JSON, as for replay); default: the
+    /// `[gateway] config` of gwstat.toml.
+    #[arg(long = "config", value_name = "FILE")]
     pub configs: Vec<String>,
 
     /// Backend to forward admitted requests to (http://host:port[/prefix]).
@@ -57,6 +58,9 @@ pub struct ServeArgs {
 
 /// Runs `gwstat serve`.
 pub fn run(args: ServeArgs) -> Result<Outcome> {
+    if args.configs.is_empty() {
+        anyhow::bail!("give --config (a gateway.toml or AWS CLI JSON), or set [gateway] config in gwstat.toml");
+    }
     let config = load_gateway(&args.configs)?;
     if !args.upstream.starts_with("http://") {
         bail!("--upstream must be an http:// URL (TLS upstreams are not supported)");
