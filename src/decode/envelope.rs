@@ -33,6 +33,16 @@ pub enum Envelope {
 }
 
 impl Envelope {
+    /// Every envelope kind (for fuzzing and tests).
+    pub const ALL: [Envelope; 6] = [
+        Envelope::None,
+        Envelope::Json,
+        Envelope::TimestampedLines,
+        Envelope::TailDetailed,
+        Envelope::Base64Payloads,
+        Envelope::InsightsCsv,
+    ];
+
     /// The name shown in reports (`inputs.files[].format` is `<envelope>/<format>`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,0 +1,86 @@
+//! Random stage limits and request sequences through the gateway core. Invariant: in any
+//! window [t_i, t_j] the requests admitted never exceed burst + rate × (t_j − t_i) (+1 for the
+//! request at t_i), whatever else (keys, methods, cache) the requests do.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use gwstat::gateway::{Backend, GatewayConfig, GatewayRequest, Pipeline};
+use libfuzzer_sys::fuzz_target;
+
+#[derive(Debug, Arbitrary)]
+struct Step {
+    /// Microseconds since the previous request.
+    gap_us: u32,
+    route: u8,
+    with_key: bool,
+    latency_ms: u16,
+}
+
+#[derive(Debug, Arbitrary)]
+struct Input {
+    rate: u16,
+    burst: u16,
+    method_rate: Option<u16>,
+    steps: Vec<Step>,
+}
+
+const ROUTES: [(&str, &str); 3] = [("GET", "/a"), ("POST", "/a"), ("GET", "/b")];
+
+fuzz_target!(|input: Input| {
+    let rate = f64::from(input.rate % 2000) + 0.5;
+    let burst = u32::from(input.burst % 2000) + 1;
+    let mut toml = format!(
+        "[[stages]]\nname = \"prod\"\nthrottle = {{ rate = {rate}, burst = {burst} }}\n"
+    );
+    if let Some(m) = input.method_rate {
+        toml.push_str(&format!(
+            "[stages.methods.\"/a/GET\"]\nthrottle = {{ rate = {}, burst = {} }}\n",
+            f64::from(m % 500) + 0.5,
+            u32::from(m % 300) + 1
+        ));
+    }
+    let Ok(config) = GatewayConfig::from_toml(&toml) else {
+        return;
+    };
+    if config.validate().is_err() {
+        return;
+    }
+    let mut pipeline = Pipeline::new(config);
+    let mut now: u64 = 1_795_514_400_000_000_000;
+    let mut admitted: Vec<u64> = Vec::new();
+    for step in input.steps.iter().take(600) {
+        now += u64::from(step.gap_us) * 1000;
+        let (method, resource) = ROUTES[usize::from(step.route) % ROUTES.len()];
+        let request = GatewayRequest {
+            stage: "prod",
+            method,
+            resource,
+            api_key: step.with_key.then_some("k"),
+            cache_key: "",
+            cache_control_max_age_0: false,
+            may_invalidate_cache: false,
+            payload_bytes: 0,
+            overhead_ms: Some(5),
+            backend: Backend::Response {
+                status: 200,
+                latency_ms: u64::from(step.latency_ms),
+                bytes: 10,
+            },
+        };
+        let outcome = pipeline.handle(&request, now);
+        if outcome.status != 429 {
+            admitted.push(now);
+        }
+    }
+    for i in 0..admitted.len() {
+        for j in i..admitted.len() {
+            let window_s = (admitted[j] - admitted[i]) as f64 / 1e9;
+            let allowed = f64::from(burst) + rate * window_s + 1.0;
+            let count = (j - i + 1) as f64;
+            assert!(
+                count <= allowed,
+                "{count} admitted in {window_s} s with rate {rate}, burst {burst}"
+            );
+        }
+    }
+});
