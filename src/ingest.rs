@@ -39,6 +39,16 @@ pub enum IngestError {
     /// An input's format is unknown.
     #[error(transparent)]
     Detect(#[from] DetectError),
+    /// An input breaks off before one whole line could be read.
+    #[error("{name}: truncated or unreadable after {bytes} bytes ({reason}); no complete line before it")]
+    Truncated {
+        /// The input's name.
+        name: String,
+        /// Bytes read (decompressed) before the error.
+        bytes: usize,
+        /// The read error.
+        reason: String,
+    },
 }
 
 /// Lines skipped for one reason.
@@ -176,6 +186,10 @@ fn ingest_one(
         .take(ENVELOPE_HEAD_BYTES as u64)
         .read_to_end(&mut head)
         .err();
+    if head.starts_with(b"\xef\xbb\xbf") {
+        // A UTF-8 byte order mark (Windows tools) is not part of the first line.
+        head.drain(..3);
+    }
     if let Some(kind) = not_a_log(&head) {
         // Metrics and traces kept beside the logs (as in sample-logs/) are read by their
         // own commands; listed, not decoded as log lines.
@@ -205,12 +219,22 @@ fn ingest_one(
     if envelope != Envelope::None || execution_lines {
         return ingest_envelope(&name, envelope, head, reader, head_error, options, result);
     }
-    if head_error.is_some() {
+    if let Some(error) = &head_error {
+        if !head.contains(&b'\n') {
+            return Err(IngestError::Truncated {
+                name,
+                bytes: head.len(),
+                reason: error.to_string(),
+            });
+        }
         let line = memchr::memchr_iter(b'\n', &head).count() + 1;
         result
             .skipped
             .add(SkipReason::TruncatedInput, || format!("{name}:{line}"));
-        // What was read before the error is still decoded; nothing after it.
+        // The complete lines read before the error are still decoded; the cut line is the
+        // truncation itself, counted once above.
+        let complete = head.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        head.truncate(complete);
         reader = Box::new(std::io::empty());
     }
     let reader = std::io::Cursor::new(head).chain(reader);

@@ -56,6 +56,16 @@ pub struct DecodeOptions {
 /// A format cannot be chosen for an input.
 #[derive(Debug, Error)]
 pub enum DetectError {
+    /// The input is not text (NUL bytes or mostly invalid UTF-8).
+    #[error(
+        "{file}: binary data, not a text log ({detail}); if it is compressed, only gzip is read"
+    )]
+    Binary {
+        /// The input's name.
+        file: String,
+        /// What gave it away.
+        detail: String,
+    },
     /// No candidate decodes the sample.
     #[error("{file}: unknown log format; tried {tried} on the first {lines} lines and none fits (first line: {first_line:?}). Use --input-format or --access-format.")]
     Unknown {
@@ -159,6 +169,10 @@ pub fn detect_timed(
         Some((fits, format, decoder)) if fits * 2 >= sample.len() => {
             Ok(Detected { decoder, format })
         }
+        _ if looks_binary(sample) => Err(DetectError::Binary {
+            file: file.to_string(),
+            detail: binary_detail(sample),
+        }),
         _ => Err(DetectError::Unknown {
             file: file.to_string(),
             tried: candidates
@@ -169,6 +183,25 @@ pub fn detect_timed(
             lines: sample.len(),
             first_line: shorten(&String::from_utf8_lossy(sample[0].0), 120),
         }),
+    }
+}
+
+/// Whether sample lines look like binary data: NUL bytes, or most lines not UTF-8.
+fn looks_binary(sample: &[(&[u8], Option<i64>)]) -> bool {
+    let nul = sample.iter().any(|(l, _)| l.contains(&0));
+    let invalid = sample
+        .iter()
+        .filter(|(l, _)| std::str::from_utf8(l).is_err())
+        .count();
+    nul || invalid * 2 > sample.len()
+}
+
+fn binary_detail(sample: &[(&[u8], Option<i64>)]) -> String {
+    let bytes: usize = sample.iter().map(|(l, _)| l.len()).sum();
+    if sample.iter().any(|(l, _)| l.contains(&0)) {
+        format!("NUL bytes in the first {bytes} bytes")
+    } else {
+        format!("invalid UTF-8 in most of the first {} lines", sample.len())
     }
 }
 

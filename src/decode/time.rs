@@ -6,6 +6,8 @@ use chrono::{DateTime, NaiveDate};
 /// Epoch values below this are taken as seconds, above as milliseconds (1e11 s is the year
 /// 5138, 1e11 ms is 1973).
 const SECONDS_EPOCH_LIMIT: f64 = 1e11;
+/// 2200-01-01T00:00:00Z in epoch ms: later "request times" are rejected as corrupt.
+const MAX_EPOCH_MS: f64 = 7_258_118_400_000.0;
 
 const MONTHS: [&[u8; 3]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
@@ -59,7 +61,8 @@ pub fn parse_epoch(s: &str) -> Option<i64> {
     } else {
         value
     };
-    Some(ms.round() as i64)
+    // Beyond year 2200 is a corrupt value, not a request time (and would saturate an i64).
+    (ms <= MAX_EPOCH_MS).then(|| ms.round() as i64)
 }
 
 /// Parses any timestamp shape an access log may carry: CLF, epoch, or RFC 3339.
@@ -104,6 +107,8 @@ mod tests {
         assert_eq!(parse_epoch("1795575364112"), Some(1_795_575_364_112));
         assert_eq!(parse_epoch("1795575364"), Some(1_795_575_364_000));
         assert_eq!(parse_epoch("abc"), None);
+        assert_eq!(parse_epoch("99999999999999999999999"), None);
+        assert_eq!(parse_epoch("7258118400001"), None);
     }
 
     #[test]

@@ -68,7 +68,10 @@ impl<R: Read> ChunkReader<R> {
             Ok(n) => self.pending.truncate(start + n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => self.pending.truncate(start),
             Err(e) => {
-                self.pending.truncate(start);
+                // The line cut by the error is the truncation itself (reported once by the
+                // caller at its line number), not a line to decode.
+                let complete = memrchr(b'\n', &self.pending[..start]).map_or(0, |i| i + 1);
+                self.pending.truncate(complete);
                 self.eof = true;
                 self.error = Some(e);
             }

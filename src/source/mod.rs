@@ -78,7 +78,7 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>, SourceError> {
         }
         let path = Path::new(arg);
         if path.is_dir() {
-            walk(path, &mut inputs)?;
+            walk(path, &mut inputs, &mut Vec::new())?;
         } else if path.exists() {
             inputs.push(Input::File(path.to_path_buf()));
         } else {
@@ -93,7 +93,7 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>, SourceError> {
             }
             for path in found {
                 if path.is_dir() {
-                    walk(&path, &mut inputs)?;
+                    walk(&path, &mut inputs, &mut Vec::new())?;
                 } else {
                     inputs.push(Input::File(path));
                 }
@@ -103,11 +103,24 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>, SourceError> {
     Ok(inputs)
 }
 
-fn walk(dir: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError> {
+/// Walks a directory. Entries that cannot be read (dangling symlinks, unreadable
+/// subdirectories) and symlink loops are skipped with a warning on stderr, never silently.
+fn walk(dir: &Path, inputs: &mut Vec<Input>, seen: &mut Vec<PathBuf>) -> Result<(), SourceError> {
     let io_error = |source| SourceError::Io {
         name: dir.display().to_string(),
         source,
     };
+    if let Ok(real) = dir.canonicalize() {
+        if seen.contains(&real) {
+            eprintln!(
+                "gwstat: warning: {}: symlink loop (already read as {}); skipped",
+                dir.display(),
+                real.display()
+            );
+            return Ok(());
+        }
+        seen.push(real);
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io_error)?
         .filter_map(Result::ok)
@@ -125,9 +138,20 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError> {
             .and_then(|e| e.to_str())
             .is_some_and(|e| NOT_LOGS.contains(&e));
         if path.is_dir() {
-            walk(&path, inputs)?;
-        } else if path.is_file() && !not_log {
-            inputs.push(Input::File(path));
+            if let Err(e) = walk(&path, inputs, seen) {
+                eprintln!("gwstat: warning: {e}; skipped");
+            }
+        } else if path.is_file() {
+            if not_log {
+                continue;
+            }
+            match std::fs::File::open(&path) {
+                Ok(_) => inputs.push(Input::File(path)),
+                Err(e) => eprintln!("gwstat: warning: {}: {e}; skipped", path.display()),
+            }
+        } else if let Err(e) = std::fs::metadata(&path) {
+            // A dangling symlink, or a path that cannot be looked at.
+            eprintln!("gwstat: warning: {}: {e}; skipped", path.display());
         }
     }
     Ok(())

@@ -1,0 +1,266 @@
+//! The bad-input corpus (tests/bad-input/, plus files made here that cannot be committed):
+//! every class gets a clear message naming file:line and reason, correct counts, and the
+//! other lines still processed. Nothing crashes.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn gwstat() -> Command {
+    let mut cmd = Command::cargo_bin("gwstat").unwrap();
+    cmd.current_dir(root());
+    cmd
+}
+
+fn report(path: &str) -> Value {
+    let out = gwstat()
+        .args(["report", path, "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Requests decoded, and `reason → [file:line]` of the skipped lines.
+fn outcome(path: &str) -> (u64, Vec<(String, Vec<String>)>) {
+    let r = report(path);
+    let samples = r["inputs"]["skipped_samples"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    (r["summary"]["requests"].as_u64().unwrap(), samples)
+}
+
+fn places(path: &str, lines: &[u32]) -> Vec<String> {
+    lines.iter().map(|l| format!("{path}:{l}")).collect()
+}
+
+#[test]
+fn truncated_gzip_keeps_the_lines_before_the_cut() {
+    let f = "tests/bad-input/truncated.log.gz";
+    let (requests, skipped) = outcome(f);
+    assert_eq!(requests, 193);
+    assert_eq!(
+        skipped,
+        [(
+            "truncated or unreadable input".to_string(),
+            places(f, &[194])
+        )]
+    );
+    // --strict turns it into exit 2.
+    gwstat()
+        .args(["report", f, "-q", "--strict"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn gzip_with_trailing_garbage() {
+    let f = "tests/bad-input/trailing-garbage.log.gz";
+    assert_eq!(
+        outcome(f),
+        (
+            5,
+            vec![("truncated or unreadable input".into(), places(f, &[6]))]
+        )
+    );
+}
+
+#[test]
+fn a_gzip_cut_inside_its_first_line_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.log.gz");
+    let bytes = std::fs::read(root().join("tests/bad-input/truncated.log.gz")).unwrap();
+    std::fs::write(&path, &bytes[..200]).unwrap();
+    gwstat()
+        .arg("report")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cut.log.gz: truncated or unreadable after",
+        ))
+        .stderr(predicate::str::contains("no complete line before it"));
+}
+
+#[test]
+fn invalid_utf8_line() {
+    let f = "tests/bad-input/invalid-utf8.log";
+    assert_eq!(
+        outcome(f),
+        (4, vec![("invalid UTF-8".into(), places(f, &[3]))])
+    );
+}
+
+#[test]
+fn a_10_mb_line_is_skipped_not_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.log");
+    let good = std::fs::read_to_string(root().join("tests/bad-input/crlf.log")).unwrap();
+    let good: Vec<&str> = good.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let huge = format!("{{\"padding\":\"{}\"}}", "x".repeat(10 << 20));
+    std::fs::write(
+        &path,
+        format!("{}\n{}\n{}\n", good[0], huge, good[1..].join("\n")),
+    )
+    .unwrap();
+    let name = path.display().to_string();
+    let (requests, skipped) = outcome(&name);
+    assert_eq!(requests, 5);
+    assert_eq!(
+        skipped,
+        [("line too long".to_string(), places(&name, &[2]))]
+    );
+}
+
+#[test]
+fn empty_file_gives_an_empty_report() {
+    let r = report("tests/bad-input/empty.log");
+    assert_eq!(r["summary"]["requests"], 0);
+    assert_eq!(r["inputs"]["skipped"], 0);
+    assert_eq!(r["inputs"]["files"][0]["records"], 0);
+}
+
+#[test]
+fn byte_order_mark_and_crlf_are_transparent() {
+    assert_eq!(outcome("tests/bad-input/bom.log"), (5, vec![]));
+    assert_eq!(outcome("tests/bad-input/crlf.log"), (5, vec![]));
+}
+
+#[test]
+fn mixed_formats_keep_the_majority_format() {
+    let f = "tests/bad-input/mixed-formats.log";
+    assert_eq!(
+        outcome(f),
+        (
+            5,
+            vec![("does not match the format".into(), places(f, &[4, 5]))]
+        )
+    );
+}
+
+#[test]
+fn duplicate_json_keys_take_the_first_value() {
+    let r = report("tests/bad-input/duplicate-keys.log");
+    // Line 1 says "status":"200" and later "status":"503": the first counts (as in the
+    // serde fallback path), documented in docs/report-schema.md.
+    assert_eq!(r["summary"]["status_classes"]["2xx"], 5);
+    assert_eq!(r["summary"]["status_classes"]["5xx"], 0);
+}
+
+#[test]
+fn wrong_types_overflows_and_impossible_dates_are_named() {
+    let f = "tests/bad-input/wrong-types.log";
+    assert_eq!(
+        outcome(f),
+        (
+            3,
+            vec![
+                ("invalid latency".into(), places(f, &[3])),
+                ("invalid status".into(), places(f, &[2]))
+            ]
+        )
+    );
+    let f = "tests/bad-input/number-overflow.log";
+    assert_eq!(
+        outcome(f),
+        (
+            3,
+            vec![
+                ("invalid latency".into(), places(f, &[3])),
+                ("invalid request time".into(), places(f, &[2]))
+            ]
+        )
+    );
+    let f = "tests/bad-input/dates-out-of-range.log";
+    assert_eq!(
+        outcome(f),
+        (3, vec![("invalid request time".into(), places(f, &[2, 3]))])
+    );
+}
+
+#[test]
+fn binary_junk_is_called_binary() {
+    gwstat()
+        .args(["report", "tests/bad-input/binary-junk.bin"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "binary-junk.bin: binary data, not a text log (NUL bytes",
+        ));
+}
+
+fn symlink(target: &Path, link: &Path) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[test]
+fn unreadable_entries_and_symlink_loops_are_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(root().join("tests/bad-input/crlf.log"), logs.join("a.log")).unwrap();
+    symlink(Path::new("/nonexistent/gwstat"), &logs.join("dangling.log"));
+    symlink(&logs, &logs.join("loop"));
+    let locked = logs.join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::copy(
+        root().join("tests/bad-input/crlf.log"),
+        locked.join("b.log"),
+    )
+    .unwrap();
+    let root_user = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !root_user {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let out = gwstat()
+        .args(["report", "--format", "json"])
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dangling.log: No such file or directory"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("symlink loop"), "{stderr}");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = if root_user { 10 } else { 5 };
+    if !root_user {
+        assert!(stderr.contains("locked"), "{stderr}");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    assert_eq!(r["summary"]["requests"], expected);
+}
