@@ -264,3 +264,44 @@ fn unreadable_entries_and_symlink_loops_are_skipped_with_a_warning() {
     }
     assert_eq!(r["summary"]["requests"], expected);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_and_leaves_no_half_report() {
+    use std::io::Write;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("report.json");
+    // Reading a pipe that stays open: the report is still being made when Ctrl-C comes.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gwstat"))
+        .args(["report", "-", "--format", "json", "-o"])
+        .arg(&output)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let line = std::fs::read_to_string(root().join("tests/bad-input/crlf.log")).unwrap();
+    stdin.write_all(line.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "gwstat did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(stdin);
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // Neither the report nor a temporary file is left.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

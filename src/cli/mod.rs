@@ -85,6 +85,17 @@ pub fn main() -> ExitCode {
         eprintln!("gwstat: error: {error:#}");
         return ExitCode::from(1);
     }
+    // Commands that handle Ctrl-C themselves: follow mode (final report), serve (graceful
+    // stop), HTTP replay.
+    let own_handler = match &cli.command {
+        Command::Report(args) => args.follow,
+        Command::Serve(_) => true,
+        Command::Replay(args) => args.target.is_some(),
+        _ => false,
+    };
+    if !own_handler {
+        output::exit_cleanly_on_interrupt();
+    }
     run(cli)
 }
 

@@ -87,6 +87,31 @@ pub fn write_output(
     }
 }
 
+/// Temporary files being written, removed if the process is interrupted.
+static IN_PROGRESS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Stops the process cleanly on Ctrl-C (SIGINT): removes half-written temporary files, says
+/// so on stderr and exits with 130. Output files are never left half written.
+pub fn exit_cleanly_on_interrupt() {
+    std::thread::spawn(|| {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
+            if let Ok(files) = IN_PROGRESS.lock() {
+                for file in files.iter() {
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            eprintln!("gwstat: interrupted; no output file was written");
+            std::process::exit(130);
+        }
+    });
+}
+
 fn temporary_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
@@ -101,6 +126,9 @@ pub fn write_file_atomically(
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
     let temporary = temporary_path(path);
+    if let Ok(mut files) = IN_PROGRESS.lock() {
+        files.push(temporary.clone());
+    }
     let result = (|| -> Result<()> {
         let file = File::create(&temporary)
             .with_context(|| format!("cannot create {}", path.display()))?;
@@ -114,6 +142,9 @@ pub fn write_file_atomically(
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
+    }
+    if let Ok(mut files) = IN_PROGRESS.lock() {
+        files.retain(|f| f != &temporary);
     }
     result
 }
