@@ -14,6 +14,7 @@ pub mod generate;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
+pub mod redact;
 pub mod replay;
 pub mod report;
 pub mod serve;

@@ -30,6 +30,10 @@ pub struct ExplainArgs {
     /// Inputs and how to decode them (access logs and execution logs, any envelope).
     #[command(flatten)]
     pub input: InputArgs,
+
+    /// Mask client IPs, API keys and user identities (docs: README, Secrets).
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// The access-log facts of one request.
@@ -170,6 +174,11 @@ pub fn run(args: ExplainArgs) -> Result<Outcome> {
                     .map_or(String::new(), |m| format!(" \"{m}\"")),
             )?;
             if let Some(key) = &a.api_key {
+                let key = if args.redact {
+                    crate::redact::api_key(key)
+                } else {
+                    key.clone()
+                };
                 writeln!(out, "  api key: {key}")?;
             }
         }
@@ -183,6 +192,11 @@ pub fn run(args: ExplainArgs) -> Result<Outcome> {
                 let offset = match (time, first) {
                     (Some(t), Some(f)) => format!("+{} ms", t - f),
                     _ => "      ".to_string(),
+                };
+                let message = if args.redact {
+                    crate::redact::text(message)
+                } else {
+                    message.clone()
                 };
                 writeln!(out, "    {offset:>9}  {message}")?;
             }

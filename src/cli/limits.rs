@@ -64,6 +64,10 @@ pub struct SuggestArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = super::replay::ReplayFormat::Table)]
     pub format: super::replay::ReplayFormat,
+
+    /// Mask API key ids in the output (stable pseudonyms such as key-3f9a1c).
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// Runs `gwstat limits`.
@@ -86,7 +90,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
         },
     )?;
     let requests = order(Recorded::from_columns(&ingested.columns));
-    let suggestions = suggest(
+    let mut suggestions = suggest(
         &requests,
         &config,
         &SuggestOptions {
@@ -95,6 +99,11 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
             top: args.top,
         },
     );
+    if args.redact {
+        for s in suggestions.iter_mut().filter(|s| s.scope == "api_key") {
+            s.name = crate::redact::api_key(&s.name);
+        }
+    }
     let mut out = io::stdout().lock();
     match args.format {
         super::replay::ReplayFormat::Html => {

@@ -105,6 +105,10 @@ pub struct ReplayArgs {
     /// Longest list (0 = all).
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub top: usize,
+
+    /// Mask API key ids in the output (stable pseudonyms such as key-3f9a1c).
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// `gwstat replay --format`.
@@ -252,6 +256,10 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         if let Some(mut w) = verdicts {
             w.flush().context("writing verdicts")?;
         }
+        let mut report = report;
+        if args.redact {
+            crate::redact::replay(&mut report);
+        }
         write_report(&mut out, args.format, &report)?;
     }
     write_output(args.output.as_deref(), |w| w.write_all(&out))?;
@@ -286,7 +294,13 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
         .map(|h| {
             h.split_once(':')
                 .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-                .with_context(|| format!("--header {h:?}: expected NAME: VALUE"))
+                // The value may be a secret (authorization, x-api-key): never echoed.
+                .with_context(|| {
+                    format!(
+                        "--header: expected NAME: VALUE, got {} characters without ':'",
+                        h.chars().count()
+                    )
+                })
         })
         .collect::<Result<Vec<_>>>()?;
     let ingested = ingest(

@@ -131,6 +131,11 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DURATION", requires = "follow")]
     pub stop_after: Option<String>,
 
+    /// Mask API key ids (stable pseudonyms such as key-3f9a1c), client IPs and user
+    /// identities in every output format, to share a report outside the team.
+    #[arg(long)]
+    pub redact: bool,
+
     /// Exit with status 2 if any line could not be decoded.
     #[arg(long)]
     pub strict: bool,
@@ -325,6 +330,9 @@ pub(super) fn analyze(
     }
     if !args.compare.is_empty() {
         report.comparison = Some(compare_with_baseline(&table, filter, args)?);
+    }
+    if args.redact {
+        crate::redact::report(&mut report);
     }
     Ok(report)
 }
