@@ -81,6 +81,18 @@ $ gwstat report access.log
 ```
 MD
 
+page fetch "CloudWatch Logs to files" "Reads log groups with FilterLogEvents (parallel time slices, every nextToken) and saves one filter-log-events JSON file per slice; --resume continues an interrupted fetch. It needs AWS (or an emulator), so this page shows the commands only:"
+cat >> "$out/fetch.md" <<'MD'
+
+```text
+$ gwstat fetch --log-group API-Gateway-Access-Logs_k1k7gu3ct7/prod --since -1h -o incident/
+gwstat: read 7777 events in 8 pages from 1 log group(s)
+gwstat: wrote 8 file(s) to incident/; read them with gwstat report incident/
+$ gwstat fetch --log-group API-Gateway-Access-Logs_k1k7gu3ct7/prod -o incident/ --resume
+$ gwstat report incident/
+```
+MD
+
 page completions "shell completions" "Completion scripts for bash, zsh, fish, elvish and PowerShell."
 run completions completions bash
 sed -i '/^\$ gwstat completions bash/,/^```$/{//!{21,$d}}' "$out/completions.md" 2>/dev/null || true

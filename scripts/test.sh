@@ -19,4 +19,20 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# moto's server (a local AWS emulator) for tests/aws_moto.rs, in its own virtualenv.
+moto_venv="${CARGO_TARGET_DIR:-target}/moto-venv"
+if [ ! -x "$moto_venv/bin/moto_server" ]; then
+  echo "scripts/test.sh: installing moto[server] into $moto_venv" >&2
+  if ! python3 -m venv "$moto_venv" 2>/dev/null; then
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$moto_venv"
+  fi
+  "$moto_venv/bin/pip" install -q 'moto[server]>=5.2,<6'
+fi
+export GWSTAT_MOTO_SERVER="$PWD/$moto_venv/bin/moto_server"
+case "${CARGO_TARGET_DIR:-}" in /*) export GWSTAT_MOTO_SERVER="$moto_venv/bin/moto_server" ;; esac
+
 cargo test --locked "$@"

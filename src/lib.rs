@@ -4,6 +4,7 @@
 //! → [`analyze`] (sections) → [`report`] (model and renderers). [`cli`] wires them together.
 
 pub mod analyze;
+pub mod aws;
 pub mod cli;
 pub mod decode;
 pub mod facts;

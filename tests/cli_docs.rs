@@ -67,6 +67,7 @@ fn every_subcommand_help_shows_an_example() {
         "metrics",
         "traces",
         "config",
+        "fetch",
     ] {
         let out = gwstat().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub}");

@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod config;
 pub mod explain;
+pub mod fetch;
 pub mod follow;
 pub mod gateway;
 pub mod generate;
@@ -47,7 +48,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Report on access logs: latency, errors, throttling, timeouts, cache.
-    Report(report::ReportArgs),
+    Report(Box<report::ReportArgs>),
     /// Write deterministic, realistic sample access logs.
     Generate(generate::GenerateArgs),
     /// Check a gateway.toml or import one from AWS CLI output.
@@ -56,6 +57,8 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Suggest throttle limits from recorded traffic, proven by replay.
     Limits(limits::LimitsArgs),
+    /// Save CloudWatch Logs as files the offline commands read (resumable).
+    Fetch(fetch::FetchArgs),
     /// Report on CloudWatch metric files (get-metric-data, get-metric-statistics, CSV).
     Metrics(metrics::MetricsArgs),
     /// Report on X-Ray traces: gateway vs Lambda time per route, cold starts, downstream calls.
@@ -168,11 +171,12 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<(
 /// (0 ok, 1 error, 2 strict violation).
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Report(args) => report::run(args),
+        Command::Report(args) => report::run(*args),
         Command::Generate(args) => generate::run(args),
         Command::Gateway(args) => gateway::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Limits(args) => limits::run(args),
+        Command::Fetch(args) => fetch::run(args),
         Command::Metrics(args) => metrics::run(args),
         Command::Traces(args) => traces::run(args),
         Command::Serve(args) => serve::run(args),

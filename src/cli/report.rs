@@ -45,6 +45,10 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// Read CloudWatch Logs instead of files (--since/--until then count from now).
+    #[command(flatten)]
+    pub aws: super::fetch::LogGroupArgs,
+
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -168,7 +172,12 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     if args.follow {
         return super::follow::run(&args, &filter);
     }
-    let given = args.input.inputs()?;
+    let mut filter = filter;
+    let fetched = FetchedDir::new(&args, &mut filter)?;
+    let given = match &fetched {
+        Some(dir) => crate::source::expand(&[dir.0.display().to_string()])?,
+        None => args.input.inputs()?,
+    };
     // Metric files (and their query files) go to the reconciliation; X-Ray files are for
     // `gwstat traces`; the rest are logs.
     let mut queries = Queries::default();
@@ -335,6 +344,43 @@ pub(super) fn analyze(
         crate::redact::report(&mut report);
     }
     Ok(report)
+}
+
+/// A temporary directory holding what `--log-group` read, removed when dropped.
+struct FetchedDir(std::path::PathBuf);
+
+impl FetchedDir {
+    /// Reads the log groups (if any) for the report's time range, which then becomes an
+    /// absolute filter.
+    fn new(args: &ReportArgs, filter: &mut RequestFilter) -> Result<Option<FetchedDir>> {
+        if args.aws.log_groups.is_empty() {
+            return Ok(None);
+        }
+        if !args.input.inputs.is_empty() {
+            anyhow::bail!("give --log-group or input files, not both");
+        }
+        let range = super::fetch::aws_range(
+            args.since.as_deref().unwrap_or("-1h"),
+            args.until.as_deref(),
+            super::fetch::now_ms(),
+        )?;
+        filter.since = Some(TimeBound::At(range.0));
+        filter.until = Some(TimeBound::At(range.1));
+        let dir = std::env::temp_dir().join(format!(
+            "gwstat-logs-{}-{}",
+            std::process::id(),
+            super::fetch::now_ms()
+        ));
+        let guard = FetchedDir(dir);
+        super::fetch::fetch_logs(&args.aws, range, &guard.0, false, args.input.quiet)?;
+        Ok(Some(guard))
+    }
+}
+
+impl Drop for FetchedDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Reads the `--compare` inputs with the same decoding and non-time filters and compares
