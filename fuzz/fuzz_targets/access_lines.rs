@@ -25,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    for name in [PresetName::RestClf, PresetName::RestJson, PresetName::HttpCsv] {
+    for name in [
+        PresetName::RestClf,
+        PresetName::RestJson,
+        PresetName::HttpCsv,
+    ] {
         let template = Template::parse(preset(name)).expect("presets parse");
         for line in &lines {
             let _ = template.decode(line);

@@ -12,5 +12,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = classify(line);
         executions.add(line, Some(i as i64 * 7));
     }
-    let _ = executions.by_request.values().map(|e| e.unclassified).sum::<u64>();
+    let _ = executions
+        .by_request
+        .values()
+        .map(|e| e.unclassified)
+        .sum::<u64>();
 });

@@ -26,5 +26,11 @@ fuzz_target!(|data: &[u8]| {
             });
         }
     }
-    let _ = build_metrics_report(sources, &MetricsOptions { bin_seconds: None, top: 5 });
+    let _ = build_metrics_report(
+        sources,
+        &MetricsOptions {
+            bin_seconds: None,
+            top: 5,
+        },
+    );
 });
