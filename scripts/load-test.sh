@@ -15,7 +15,8 @@ if ! command -v wrk >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --quiet --locked
+# The binary `cargo test` builds (same features as scripts/test.sh: no second build in CI).
+cargo test --locked --no-run --quiet 2>/dev/null || cargo test --locked --no-run
 bin=${CARGO_TARGET_DIR:-target}/debug/gwstat
 work=$(mktemp -d)
 pids=()
