@@ -20,21 +20,11 @@ use crate::source::Input;
 /// How often the file is looked at.
 const POLL: Duration = Duration::from_millis(200);
 
-/// Sets the returned flag on Ctrl-C (SIGINT), from a small signal thread.
+/// Sets the returned flag on Ctrl-C (SIGINT).
 fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let set = flag.clone();
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
-            set.store(true, Ordering::SeqCst);
-        }
-    });
+    super::output::on_interrupt(move || set.store(true, Ordering::SeqCst));
     flag
 }
 

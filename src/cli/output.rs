@@ -90,10 +90,9 @@ pub fn write_output(
 /// Temporary files being written, removed if the process is interrupted.
 static IN_PROGRESS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
-/// Stops the process cleanly on Ctrl-C (SIGINT): removes half-written temporary files, says
-/// so on stderr and exits with 130. Output files are never left half written.
-pub fn exit_cleanly_on_interrupt() {
-    std::thread::spawn(|| {
+/// Runs `then` once, on a signal thread, when Ctrl-C (SIGINT) arrives.
+pub fn on_interrupt(then: impl FnOnce() + Send + 'static) {
+    std::thread::spawn(move || {
         let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -101,14 +100,22 @@ pub fn exit_cleanly_on_interrupt() {
             return;
         };
         if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
-            if let Ok(files) = IN_PROGRESS.lock() {
-                for file in files.iter() {
-                    let _ = std::fs::remove_file(file);
-                }
-            }
-            eprintln!("gwstat: interrupted; no output file was written");
-            std::process::exit(130);
+            then();
         }
+    });
+}
+
+/// Stops the process cleanly on Ctrl-C (SIGINT): removes half-written temporary files, says
+/// so on stderr and exits with 130. Output files are never left half written.
+pub fn exit_cleanly_on_interrupt() {
+    on_interrupt(|| {
+        if let Ok(files) = IN_PROGRESS.lock() {
+            for file in files.iter() {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+        eprintln!("gwstat: interrupted; no output file was written");
+        std::process::exit(130);
     });
 }
 
