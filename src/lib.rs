@@ -13,6 +13,7 @@ pub mod follow;
 pub mod gateway;
 pub mod generate;
 pub mod ingest;
+pub mod insights;
 pub mod metrics;
 pub mod model;
 pub mod redact;

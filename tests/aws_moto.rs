@@ -49,10 +49,34 @@ impl Drop for Moto {
     }
 }
 
+/// moto 5.2 answers GetTraceSummaries with `"Users": {}` where AWS (and the SDK) have a
+/// list; the emulator is patched here, not the client.
+const MOTO_LAUNCHER: &str = r#"
+import sys
+from moto.xray import models
+_summary = models.SegmentCollection.summary
+def summary(self, *args, **kwargs):
+    result = _summary(self, *args, **kwargs)
+    for s in result["TraceSummaries"]:
+        s["Users"] = []
+    return result
+models.SegmentCollection.summary = summary
+from moto.server import main
+sys.exit(main(sys.argv[1:]))
+"#;
+
 fn start_moto() -> Moto {
     let port = free_port();
-    let child = Process::new(moto_server())
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    let python = moto_server().with_file_name("python");
+    let child = Process::new(python)
+        .args([
+            "-c",
+            MOTO_LAUNCHER,
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -405,4 +429,276 @@ fn throttling_errors_drops_and_delays_lose_nothing() {
     // Three slices plus at least the three failed attempts.
     assert!(counter.load(Ordering::SeqCst) >= 6, "{counter:?}");
     assert_eq!(essence(&from_aws), essence(&from_file));
+}
+
+fn cloudwatch(url: &str) -> aws_sdk_cloudwatch::Client {
+    let creds =
+        aws_sdk_cloudwatch::config::Credentials::new("testing", "testing", None, None, "test");
+    let config = aws_sdk_cloudwatch::Config::builder()
+        .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
+        .credentials_provider(creds)
+        .endpoint_url(url)
+        .build();
+    aws_sdk_cloudwatch::Client::from_conf(config)
+}
+
+/// Puts 30 minutes of API Gateway metrics for shop-api/prod, stage-wide and for GET /pets;
+/// returns the first minute (epoch s) and the totals put: (requests, 4xx, latency sum).
+async fn put_metrics(url: &str) -> (i64, f64, f64, f64) {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StatisticSet};
+    let c = cloudwatch(url);
+    let now = chrono::Utc::now().timestamp();
+    let first = (now - 2 * 3600) / 60 * 60;
+    let dims = |detailed: bool| {
+        let mut d = vec![
+            Dimension::builder()
+                .name("ApiName")
+                .value("shop-api")
+                .build(),
+            Dimension::builder().name("Stage").value("prod").build(),
+        ];
+        if detailed {
+            d.push(Dimension::builder().name("Resource").value("/pets").build());
+            d.push(Dimension::builder().name("Method").value("GET").build());
+        }
+        d
+    };
+    let (mut requests, mut e4, mut latency_sum) = (0.0, 0.0, 0.0);
+    for minute in 0..30 {
+        let t = DateTime::from_secs(first + minute * 60);
+        let count = 100.0 + minute as f64;
+        let errors = (minute % 4) as f64;
+        let lat_sum = count * (40.0 + minute as f64);
+        requests += count;
+        e4 += errors;
+        latency_sum += lat_sum;
+        let mut data = Vec::new();
+        for detailed in [false, true] {
+            let share = if detailed { 0.5 } else { 1.0 };
+            let datum = |name: &str, value: f64| {
+                MetricDatum::builder()
+                    .metric_name(name)
+                    .set_dimensions(Some(dims(detailed)))
+                    .timestamp(t)
+                    .value(value)
+                    .build()
+            };
+            data.push(datum("Count", count * share));
+            data.push(datum("4XXError", errors * share));
+            data.push(datum("5XXError", 0.0));
+            for (name, sum) in [("Latency", lat_sum), ("IntegrationLatency", lat_sum * 0.8)] {
+                data.push(
+                    MetricDatum::builder()
+                        .metric_name(name)
+                        .set_dimensions(Some(dims(detailed)))
+                        .timestamp(t)
+                        .statistic_values(
+                            StatisticSet::builder()
+                                .sample_count(count * share)
+                                .sum(sum * share)
+                                .minimum(1.0)
+                                .maximum(900.0)
+                                .build(),
+                        )
+                        .build(),
+                );
+            }
+        }
+        c.put_metric_data()
+            .namespace("AWS/ApiGateway")
+            .set_metric_data(Some(data))
+            .send()
+            .await
+            .unwrap();
+    }
+    (first, requests, e4, latency_sum)
+}
+
+#[test]
+fn metrics_from_cloudwatch_equal_the_saved_files() {
+    let moto = start_moto();
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (first, requests, e4, latency_sum) = runtime.block_on(put_metrics(&moto.url));
+    let since = chrono::DateTime::from_timestamp(first - 60, 0)
+        .unwrap()
+        .to_rfc3339();
+    let saved = dir.path().join("metrics");
+    let mut cmd = gwstat();
+    aws_env(&mut cmd, dir.path());
+    cmd.args([
+        "metrics",
+        "--api-name",
+        "shop-api",
+        "--stage",
+        "prod",
+        "--detailed",
+        "--since",
+        &since,
+        "--until",
+        "+40m",
+        "--period",
+        "60",
+        // moto answers percentile statistics with a 500 (a known emulator gap).
+        "--statistics",
+        "Average,Maximum",
+        "--endpoint-url",
+        &moto.url,
+        "--save",
+    ])
+    .arg(&saved);
+    let from_aws = report_json(&mut cmd);
+    let from_files = report_json(gwstat().arg("metrics").arg(&saved));
+    assert_eq!(from_aws["groups"], from_files["groups"]);
+    let groups = from_aws["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    let stage = groups.iter().find(|g| g["route"].is_null()).unwrap();
+    assert_eq!(stage["totals"]["requests"].as_f64(), Some(requests));
+    assert_eq!(stage["totals"]["errors_4xx"].as_f64(), Some(e4));
+    let mean = stage["totals"]["latency_ms"]["Average"].as_f64().unwrap();
+    assert!((mean - latency_sum / requests).abs() < 1e-6, "{mean}");
+    let route = groups.iter().find(|g| g["route"] == "GET /pets").unwrap();
+    assert_eq!(route["totals"]["requests"].as_f64(), Some(requests / 2.0));
+    assert_eq!(stage["bins"].as_array().unwrap().len(), 30);
+}
+
+fn xray(url: &str) -> aws_sdk_xray::Client {
+    let creds = aws_sdk_xray::config::Credentials::new("testing", "testing", None, None, "test");
+    let config = aws_sdk_xray::Config::builder()
+        .behavior_version(aws_sdk_xray::config::BehaviorVersion::latest())
+        .region(aws_sdk_xray::config::Region::new("us-east-1"))
+        .credentials_provider(creds)
+        .endpoint_url(url)
+        .build();
+    aws_sdk_xray::Client::from_conf(config)
+}
+
+#[test]
+fn traces_from_xray_equal_the_saved_files() {
+    let moto = start_moto();
+    let dir = tempfile::tempdir().unwrap();
+    // The sample traces, moved to an hour ago, put segment by segment.
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/traces/batch-get-traces.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut documents: Vec<Value> = Vec::new();
+    for trace in sample["Traces"].as_array().unwrap().iter().take(40) {
+        for seg in trace["Segments"].as_array().unwrap() {
+            documents.push(serde_json::from_str(seg["Document"].as_str().unwrap()).unwrap());
+        }
+    }
+    let earliest = documents
+        .iter()
+        .filter_map(|d| d["start_time"].as_f64())
+        .fold(f64::MAX, f64::min);
+    let shift = (chrono::Utc::now().timestamp() - 3600) as f64 - earliest;
+    fn shift_times(v: &mut Value, by: f64) {
+        if let Value::Object(map) = v {
+            for (k, x) in map.iter_mut() {
+                if k == "start_time" || k == "end_time" {
+                    if let Some(t) = x.as_f64() {
+                        *x = serde_json::json!(t + by);
+                    }
+                } else {
+                    shift_times(x, by);
+                }
+            }
+        } else if let Value::Array(list) = v {
+            for x in list {
+                shift_times(x, by);
+            }
+        }
+    }
+    for d in &mut documents {
+        shift_times(d, shift);
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let c = xray(&moto.url);
+        for batch in documents.chunks(25) {
+            c.put_trace_segments()
+                .set_trace_segment_documents(Some(batch.iter().map(|d| d.to_string()).collect()))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let saved = dir.path().join("traces");
+    let mut cmd = gwstat();
+    aws_env(&mut cmd, dir.path());
+    cmd.args([
+        "traces",
+        "--since",
+        "-3h",
+        "--endpoint-url",
+        &moto.url,
+        "--save",
+    ])
+    .arg(&saved);
+    let from_aws = report_json(&mut cmd);
+    let from_files = report_json(gwstat().arg("traces").arg(&saved));
+    assert_eq!(from_aws["routes"], from_files["routes"]);
+    assert_eq!(from_aws["totals"], from_files["totals"]);
+    // Every trace put came back whole: as many traces as the sample's first 40.
+    assert_eq!(
+        from_aws["totals"]["traces"].as_u64(),
+        Some(40),
+        "{}",
+        from_aws["totals"]
+    );
+}
+
+#[test]
+fn insights_dry_run_finds_the_log_groups_keys() {
+    let moto = start_moto();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, lines, start) = recent_log(dir.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(put_lines(&moto.url, "insights-group", &lines));
+    let since = chrono::DateTime::from_timestamp_millis(start - 60_000)
+        .unwrap()
+        .to_rfc3339();
+    let mut cmd = gwstat();
+    aws_env(&mut cmd, dir.path());
+    let out = cmd
+        .args([
+            "report",
+            "--engine",
+            "insights",
+            "--dry-run",
+            "--log-group",
+            "insights-group",
+            "--since",
+            &since,
+            "--until",
+            "+30m",
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("keys found in 50 sampled events"), "{text}");
+    let counts = text
+        .lines()
+        .find(|l| l.starts_with("stats count(*) as requests by bin(15s)"))
+        .unwrap_or_else(|| panic!("{text}"));
+    for key in ["`httpMethod`", "`resourcePath`", "`status`"] {
+        assert!(counts.contains(key), "{counts}");
+    }
+    assert!(
+        text.contains("# cache-hits (split into shorter ranges"),
+        "{text}"
+    );
 }

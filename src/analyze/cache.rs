@@ -43,8 +43,7 @@ pub fn cache(table: &RequestTable, options: &AnalyzeOptions) -> PolarsResult<Cac
     let stages = code_column(&frame, col::STAGE)?;
     let hits = u64_column(&frame, "hits")?;
     let misses = u64_column(&frame, "misses")?;
-    let mut by_route: Vec<RouteCache> = (0..frame.height())
-        .filter(|i| hits[*i] > 0 && misses[*i] > 0)
+    let by_route: Vec<RouteCache> = (0..frame.height())
         .map(|i| RouteCache {
             route: name_of(&table.dictionaries.route, routes[i]),
             stage: name_of(&table.dictionaries.stage, stages[i]),
@@ -53,18 +52,28 @@ pub fn cache(table: &RequestTable, options: &AnalyzeOptions) -> PolarsResult<Cac
             hit_ratio: ratio(hits[i], misses[i]),
         })
         .collect();
+    Ok(cache_from_routes(by_route, options.top))
+}
+
+/// The cache section from per route × stage hit and miss counts: only the route × stages
+/// that show both kinds count (the cache is per stage).
+pub fn cache_from_routes(by_route: Vec<RouteCache>, top: usize) -> Cache {
+    let mut by_route: Vec<RouteCache> = by_route
+        .into_iter()
+        .filter(|r| r.hits > 0 && r.misses > 0)
+        .collect();
     if by_route.is_empty() {
-        return Ok(no_pattern());
+        return no_pattern();
     }
     let hits: u64 = by_route.iter().map(|r| r.hits).sum();
     let misses: u64 = by_route.iter().map(|r| r.misses).sum();
-    sort_top(&mut by_route, options.top, |r| {
+    sort_top(&mut by_route, top, |r| {
         (
             r.hits,
             format!("{}\u{0}{}", sort_name(&r.route), sort_name(&r.stage)),
         )
     });
-    Ok(Cache {
+    Cache {
         source: "inferred".into(),
         hits: Some(hits),
         misses: Some(misses),
@@ -75,7 +84,7 @@ pub fn cache(table: &RequestTable, options: &AnalyzeOptions) -> PolarsResult<Cac
                look like hits)"
             .into(),
         by_route,
-    })
+    }
 }
 
 fn no_pattern() -> Cache {
@@ -92,7 +101,8 @@ fn no_pattern() -> Cache {
     }
 }
 
-fn ratio(hits: u64, misses: u64) -> Option<f64> {
+/// Hits over hits and misses.
+pub fn ratio(hits: u64, misses: u64) -> Option<f64> {
     let total = hits + misses;
     (total > 0).then(|| hits as f64 / total as f64)
 }

@@ -10,7 +10,7 @@ use crate::report::{Latency, NearTimeoutRoute, RouteTimeouts, Timeouts};
 /// A 504 counts as a timeout when its integration latency is at least this share of the
 /// timeout (logged integration latency on a timeout is the timeout plus a few ms; the 1 %
 /// slack tolerates clock granularity).
-const REACHED_SHARE: f64 = 0.99;
+pub const REACHED_SHARE: f64 = 0.99;
 /// A route is "near the timeout" when its p99 integration latency is within 10 % of it.
 const NEAR_SHARE: f64 = 0.9;
 
@@ -52,7 +52,19 @@ pub fn timeouts(
         (r.count, sort_name(&r.route))
     });
 
-    let mut near_timeout_routes: Vec<NearTimeoutRoute> = latency
+    let near_timeout_routes = near_timeout_routes(latency, options);
+    Ok(Timeouts {
+        timeout_ms: options.timeout_ms,
+        count,
+        by_route,
+        near_timeout_routes,
+    })
+}
+
+/// Routes whose p99 integration latency is near the timeout, from the full latency section.
+pub fn near_timeout_routes(latency: &Latency, options: &AnalyzeOptions) -> Vec<NearTimeoutRoute> {
+    let timeout = options.timeout_ms as f64;
+    let mut near: Vec<NearTimeoutRoute> = latency
         .by_route
         .iter()
         .filter_map(|r| {
@@ -65,13 +77,6 @@ pub fn timeouts(
             })
         })
         .collect();
-    sort_top(&mut near_timeout_routes, options.top, |r| {
-        (r.count, sort_name(&r.route))
-    });
-    Ok(Timeouts {
-        timeout_ms: options.timeout_ms,
-        count,
-        by_route,
-        near_timeout_routes,
-    })
+    sort_top(&mut near, options.top, |r| (r.count, sort_name(&r.route)));
+    near
 }

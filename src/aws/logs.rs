@@ -5,13 +5,14 @@
 //! finished ones and neither loses nor repeats an event.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_cloudwatchlogs::Client;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+use super::Progress;
 
 /// What to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,17 +73,6 @@ impl LogQuery {
     }
 }
 
-/// Counts for the progress bar.
-#[derive(Debug, Default)]
-pub struct Progress {
-    /// Events read.
-    pub events: AtomicU64,
-    /// Pages read.
-    pub pages: AtomicU64,
-    /// Slices finished.
-    pub slices: AtomicU64,
-}
-
 /// Reads one slice, following every nextToken, and returns its events as a
 /// filter-log-events JSON document.
 pub async fn read_slice(
@@ -111,7 +101,6 @@ pub async fn read_slice(
                 aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e)
             )
         })?;
-        progress.pages.fetch_add(1, Ordering::Relaxed);
         for e in page.events() {
             // An event id appears once, even if a retried page repeats it.
             if let Some(id) = e.event_id() {
@@ -127,11 +116,9 @@ pub async fn read_slice(
                 "eventId": e.event_id(),
             }));
         }
-        progress
-            .events
-            .fetch_add(page.events().len() as u64, Ordering::Relaxed);
+        progress.page(page.events().len());
     }
-    progress.slices.fetch_add(1, Ordering::Relaxed);
+    progress.part_done();
     Ok(json!({ "events": events, "searchedLogStreams": [] }))
 }
 

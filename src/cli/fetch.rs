@@ -1,25 +1,25 @@
-//! `gwstat fetch`: save what AWS holds (CloudWatch Logs) as files the offline commands read,
-//! so an incident's data can be kept and re-analysed; `--resume` continues an interrupted
-//! fetch. The same reader serves `gwstat report --log-group`.
+//! `gwstat fetch`: save what AWS holds (CloudWatch Logs, CloudWatch metrics, X-Ray traces)
+//! as files the offline commands read, so an incident's data can be kept and re-analysed;
+//! `--resume` continues an interrupted log fetch. The same readers serve
+//! `gwstat report --log-group`, `gwstat metrics --api-name` and `gwstat traces --since`.
 //!
 //! ```text
-//! gwstat fetch --log-group API-Gateway-Access-Logs_abc/prod --since -1h -o incident/
+//! gwstat fetch --log-group API-Gateway-Access-Logs_abc/prod --api-name shop-api --stage prod \
+//!     --traces --since -1h -o incident/
 //! gwstat report incident/
 //! ```
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
+use super::metrics::{read_cloudwatch, MetricSelection};
+use super::traces::{read_xray, TraceSelection};
 use super::Outcome;
-use crate::aws::logs::{fetch_to_dir, LogQuery, Progress};
-use crate::aws::{sdk_config, AwsArgs};
+use crate::aws::logs::{fetch_to_dir, LogQuery};
+use crate::aws::{run_with_progress, AwsArgs, Document, Progress};
 use crate::filter::TimeBound;
 
 /// Which log groups to read, and how.
@@ -53,11 +53,26 @@ pub struct LogGroupArgs {
   gwstat fetch --log-group API-Gateway-Execution-Logs_k1k7gu3ct7/prod --since 2026-11-24T10:00Z \\
       --until +2h -o incident/exec/ --profile prod-readonly --region eu-west-1
   gwstat fetch --log-group … -o incident/ --resume      # after an interruption
-  gwstat report incident/")]
+  gwstat fetch --log-group API-Gateway-Access-Logs_k1k7gu3ct7/prod --api-name shop-api \
+      --stage prod --detailed --traces --since -2h -o incident/
+  gwstat report incident/                 # logs, reconciled with incident/metrics/
+  gwstat traces incident/traces/ incident/")]
 pub struct FetchArgs {
-    /// What to read.
+    /// Which log groups to read (and the AWS connection).
     #[command(flatten)]
     pub source: LogGroupArgs,
+
+    /// Which API's CloudWatch metrics to read (written to DIR/metrics/).
+    #[command(flatten)]
+    pub metrics: MetricSelection,
+
+    /// Also read X-Ray traces of the range (written to DIR/traces/).
+    #[arg(long)]
+    pub traces: bool,
+
+    /// Which traces.
+    #[command(flatten)]
+    pub trace_select: TraceSelection,
 
     /// Start: RFC 3339, or relative to now (-1h).
     #[arg(
@@ -72,11 +87,13 @@ pub struct FetchArgs {
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
 
-    /// Directory to write (one JSON file per slice, as `aws logs filter-log-events` writes).
+    /// Directory to write: logs as one JSON file per slice (as `aws logs filter-log-events`
+    /// writes), metrics and traces in metrics/ and traces/ (as the AWS CLI writes).
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
 
-    /// Continue a fetch into DIR: finished slices are kept, the rest read again.
+    /// Continue a fetch into DIR: finished log slices are kept, the rest read again (metrics
+    /// and traces are read again whole).
     #[arg(long)]
     pub resume: bool,
 
@@ -121,57 +138,28 @@ pub fn fetch_logs(
         end_ms: range.1,
         slices: source.slices.max(1),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     let progress = Arc::new(Progress::default());
-    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    });
     let total = query.slices().len();
-    let ticker = bar.clone().map(|bar| {
-        let progress = progress.clone();
-        std::thread::spawn(move || {
-            while !bar.is_finished() {
-                bar.set_message(format!(
-                    "reading CloudWatch Logs: {} events, {} pages, {}/{total} slices",
-                    progress.events.load(Ordering::Relaxed),
-                    progress.pages.load(Ordering::Relaxed),
-                    progress.slices.load(Ordering::Relaxed)
-                ));
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        })
-    });
-    let result = runtime.block_on(async {
-        let config = sdk_config(&source.aws).await?;
-        let client = aws_sdk_cloudwatchlogs::Client::new(&config);
-        fetch_to_dir(
-            &client,
-            &query,
-            dir,
-            resume,
-            source.parallel,
-            progress.clone(),
-        )
-        .await
-    });
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    if let Some(t) = ticker {
-        let _ = t.join();
-    }
-    let (_, files) = result?;
+    let shared = progress.clone();
+    let (_, files) = run_with_progress(
+        &source.aws,
+        quiet,
+        progress.clone(),
+        move |events, pages, slices| {
+            format!(
+                "reading CloudWatch Logs: {events} events, {pages} pages, {slices}/{total} slices"
+            )
+        },
+        |config| async move {
+            let client = aws_sdk_cloudwatchlogs::Client::new(&config);
+            fetch_to_dir(&client, &query, dir, resume, source.parallel, shared).await
+        },
+    )?;
     if !quiet {
         eprintln!(
             "gwstat: read {} events in {} pages from {} log group(s)",
-            progress.events.load(Ordering::Relaxed),
-            progress.pages.load(Ordering::Relaxed),
+            progress.counts().0,
+            progress.counts().1,
             source.log_groups.len()
         );
     }
@@ -186,7 +174,38 @@ pub fn now_ms() -> i64 {
 /// Runs `gwstat fetch`.
 pub fn run(args: FetchArgs) -> Result<Outcome> {
     let range = aws_range(&args.since, args.until.as_deref(), now_ms())?;
-    let files = fetch_logs(&args.source, range, &args.output, args.resume, args.quiet)?;
+    let metrics = args.metrics.request(range)?;
+    if args.source.log_groups.is_empty() && metrics.is_none() && !args.traces {
+        bail!("nothing to fetch: give --log-group, --api-name/--api-id with --stage, or --traces");
+    }
+    let mut files = Vec::new();
+    if !args.source.log_groups.is_empty() {
+        files.extend(fetch_logs(
+            &args.source,
+            range,
+            &args.output,
+            args.resume,
+            args.quiet,
+        )?);
+    }
+    if let Some(request) = metrics {
+        let documents = read_cloudwatch(request, &args.source.aws, args.quiet)?;
+        files.extend(Document::write_all(
+            &documents,
+            &args.output.join("metrics"),
+        )?);
+    }
+    if args.traces {
+        let documents = read_xray(
+            args.trace_select.request(range),
+            &args.source.aws,
+            args.quiet,
+        )?;
+        files.extend(Document::write_all(
+            &documents,
+            &args.output.join("traces"),
+        )?);
+    }
     if !args.quiet {
         eprintln!(
             "gwstat: wrote {} file(s) to {}; read them with gwstat report {}",

@@ -3,11 +3,13 @@
 pub mod completions;
 pub mod config;
 pub mod explain;
+pub mod export;
 pub mod fetch;
 pub mod follow;
 pub mod gateway;
 pub mod generate;
 pub mod inputs;
+pub mod insights;
 pub mod limits;
 pub mod metrics;
 pub mod output;
@@ -57,8 +59,10 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Suggest throttle limits from recorded traffic, proven by replay.
     Limits(limits::LimitsArgs),
-    /// Save CloudWatch Logs as files the offline commands read (resumable).
+    /// Save CloudWatch Logs, metrics and X-Ray traces as files the offline commands read.
     Fetch(fetch::FetchArgs),
+    /// Write the request table as Parquet (for Athena, Spark, DuckDB).
+    Export(export::ExportArgs),
     /// Report on CloudWatch metric files (get-metric-data, get-metric-statistics, CSV).
     Metrics(metrics::MetricsArgs),
     /// Report on X-Ray traces: gateway vs Lambda time per route, cold starts, downstream calls.
@@ -147,6 +151,7 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<(
         }
         Command::Traces(args) => settings::fill(&mut args.out.top, &s.report.top, sub, "top"),
         Command::Explain(args) => s.apply_input(&mut args.input, sub),
+        Command::Export(args) => s.apply_input(&mut args.input, sub),
         Command::Replay(args) => {
             s.apply_input(&mut args.input, sub);
             if args.configs.is_empty() && args.target.is_none() {
@@ -177,6 +182,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Limits(args) => limits::run(args),
         Command::Fetch(args) => fetch::run(args),
+        Command::Export(args) => export::run(args),
         Command::Metrics(args) => metrics::run(args),
         Command::Traces(args) => traces::run(args),
         Command::Serve(args) => serve::run(args),

@@ -131,6 +131,21 @@ pub struct ReportArgs {
     )]
     pub interval: String,
 
+    /// Where the aggregations run: `local` reads the events (files or --log-group);
+    /// `insights` runs them inside CloudWatch Logs Insights over the --log-group(s) and
+    /// reads back only the aggregates, for volumes beyond one machine.
+    #[arg(long, value_enum, default_value_t = Engine::Local)]
+    pub engine: Engine,
+
+    /// With --engine insights: print the Logs Insights queries and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// With --engine insights: most queries running at once (the account's Logs Insights
+    /// concurrency limit is shared with other users of it).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub insights_concurrency: usize,
+
     /// With --follow: stop after this long (a final report is written).
     #[arg(long, value_name = "DURATION", requires = "follow")]
     pub stop_after: Option<String>,
@@ -165,10 +180,25 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Where the report's aggregations run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// Here: every event is read and aggregated by gwstat.
+    Local,
+    /// Inside CloudWatch Logs Insights (StartQuery/GetQueryResults).
+    Insights,
+}
+
 /// Runs `gwstat report`.
 pub fn run(args: ReportArgs) -> Result<Outcome> {
     let decode = args.input.decode_options()?;
     let filter = request_filter(&args)?;
+    if args.engine == Engine::Insights {
+        return super::insights::run(&args, &decode);
+    }
+    if args.dry_run {
+        anyhow::bail!("--dry-run goes with --engine insights");
+    }
     if args.follow {
         return super::follow::run(&args, &filter);
     }
@@ -217,6 +247,23 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     }
     let report = analyze(ingested, &filter, &args, metrics.as_ref())?;
 
+    write_report(&report, &args)?;
+
+    let skipped = report.inputs.skipped;
+    if skipped > 0 && !args.input.quiet && args.format != OutputFormat::Table {
+        eprintln!("gwstat: {skipped} line(s) could not be decoded (see inputs.skipped_by_reason)");
+    }
+    if args.strict && skipped > 0 {
+        if !args.input.quiet {
+            eprintln!("gwstat: --strict: {skipped} line(s) skipped");
+        }
+        return Ok(Outcome::StrictViolation);
+    }
+    Ok(Outcome::Ok)
+}
+
+/// Renders the report in the chosen format to --output or stdout.
+pub(super) fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = !no_color
@@ -238,30 +285,20 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             let file =
                 File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = BufWriter::new(file);
-            render.render(&report, &mut out)?;
+            render.render(report, &mut out)?;
             out.flush()
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         None => {
             let mut out = io::stdout().lock();
-            match render.render(&report, &mut out).and_then(|()| out.flush()) {
+            match render.render(report, &mut out).and_then(|()| out.flush()) {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
                 other => other?,
             }
         }
     }
 
-    let skipped = report.inputs.skipped;
-    if skipped > 0 && !args.input.quiet && args.format != OutputFormat::Table {
-        eprintln!("gwstat: {skipped} line(s) could not be decoded (see inputs.skipped_by_reason)");
-    }
-    if args.strict && skipped > 0 {
-        if !args.input.quiet {
-            eprintln!("gwstat: --strict: {skipped} line(s) skipped");
-        }
-        return Ok(Outcome::StrictViolation);
-    }
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 /// Ingested requests to the report: filters, settings, sections, reconciliation, comparison.
