@@ -81,15 +81,36 @@ $ gwstat report access.log
 ```
 MD
 
-page fetch "CloudWatch Logs to files" "Reads log groups with FilterLogEvents (parallel time slices, every nextToken) and saves one filter-log-events JSON file per slice; --resume continues an interrupted fetch. It needs AWS (or an emulator), so this page shows the commands only:"
+page fetch "AWS to files" "Reads CloudWatch Logs (FilterLogEvents in parallel time slices, every nextToken), CloudWatch metrics (GetMetricData, batched and paginated; ListMetrics for --detailed) and X-Ray (GetTraceSummaries, BatchGetTraces) and saves them as the AWS CLI writes them, so every offline command reads them; --resume continues an interrupted log fetch. It needs AWS (or an emulator), so this page shows the commands only:"
 cat >> "$out/fetch.md" <<'MD'
 
 ```text
-$ gwstat fetch --log-group API-Gateway-Access-Logs_k1k7gu3ct7/prod --since -1h -o incident/
+$ gwstat fetch --log-group API-Gateway-Access-Logs_k1k7gu3ct7/prod --api-name shop-api \
+      --stage prod --detailed --traces --since -1h -o incident/
 gwstat: read 7777 events in 8 pages from 1 log group(s)
-gwstat: wrote 8 file(s) to incident/; read them with gwstat report incident/
+gwstat: wrote 12 file(s) to incident/; read them with gwstat report incident/
+$ ls incident/ incident/metrics incident/traces
+incident/:
+group0-1795514400000-1795514850000.json  …  metrics  traces
+incident/metrics:
+get-metric-data-0.json  queries-0.json
+incident/traces:
+batch-get-traces.json  trace-summaries.json
 $ gwstat fetch --log-group API-Gateway-Access-Logs_k1k7gu3ct7/prod -o incident/ --resume
-$ gwstat report incident/
+$ gwstat report incident/                # logs, reconciled with incident/metrics/
+$ gwstat metrics incident/metrics/
+$ gwstat traces incident/traces/ incident/
+```
+MD
+
+page export "the request table as Parquet" "Every decoded request, one row each, with names instead of dictionary codes, for Athena, Spark, DuckDB or polars. Columns: time_ms, second, stage, method, route, status, latency_ms, integration_latency_ms, overhead_ms, api_key, error_type, error_message."
+run export export sample-logs/rest-api-json-custom.log -o requests.parquet
+cat >> "$out/export.md" <<'MD'
+
+Then, for example:
+
+```text
+$ duckdb -c "select route, count(*), quantile_cont(latency_ms, 0.99) from 'requests.parquet' group by 1 order by 2 desc limit 3"
 ```
 MD
 

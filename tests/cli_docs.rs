@@ -68,6 +68,7 @@ fn every_subcommand_help_shows_an_example() {
         "traces",
         "config",
         "fetch",
+        "export",
     ] {
         let out = gwstat().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub}");

@@ -30,6 +30,9 @@ const THROTTLED_ROUTES: usize = 12;
 /// Every query's rows.
 pub type Results = BTreeMap<QueryKind, Vec<Row>>;
 
+/// Cache hits and misses per (route, stage).
+type CacheCounts = BTreeMap<(Option<String>, Option<String>), (u64, u64)>;
+
 #[derive(Debug, Default, Clone)]
 struct RouteCounts {
     requests: u64,
@@ -325,6 +328,10 @@ pub fn assemble(
         (r.throttled, sort_name(&r.route))
     });
     let mut api_keys: BTreeMap<Option<String>, (u64, u64)> = BTreeMap::new();
+    if !results.contains_key(&QueryKind::ApiKeys) {
+        // No key is logged: every request is keyless, as in the local engine.
+        api_keys.insert(None, (requests, throttled));
+    }
     for row in rows(QueryKind::ApiKeys) {
         let key = row
             .key(keys, Field::ApiKeyId)
@@ -369,7 +376,7 @@ pub fn assemble(
     };
 
     // Cache: per route × stage, and per bin for the route × stages that show both kinds.
-    let mut cache_rows: BTreeMap<(Option<String>, Option<String>), (u64, u64)> = BTreeMap::new();
+    let mut cache_rows = CacheCounts::new();
     for (kind, hit) in [
         (QueryKind::CacheHits, true),
         (QueryKind::CacheMisses, false),
@@ -438,7 +445,7 @@ fn timeline(
     mut counts: BTreeMap<i64, TimeBin>,
     routes: &BTreeMap<Option<String>, RouteCounts>,
     route_throttled_bins: BTreeMap<Option<String>, BTreeMap<i64, u64>>,
-    cache_rows: &BTreeMap<(Option<String>, Option<String>), (u64, u64)>,
+    cache_rows: &CacheCounts,
 ) -> Timeline {
     let bin = bin.max(1);
     let (Some(first), Some(last)) = (first, last) else {
