@@ -1,32 +1,101 @@
 #!/usr/bin/env bash
-# Whole-process benchmark: generate an N-line REST JSON access log (default 2,000,000) and
-# time `gwstat report --format json` on it next to `cat file > /dev/null`, with peak RSS.
-# Usage: scripts/bench.sh [LINES] [DIR]
+# Whole-process benchmark against DuckDB on the same question (issue 9):
+#   per-route count and p50/p95/p99 of latency and integration latency, status classes, and
+#   the top seconds by 429s — `gwstat report --format json` answers all of it and more.
+# Generates the workload with gwstat's own deterministic generator (LINES REST JSON lines,
+# default 2,000,000; the same requests as CLF; and the JSON as .gz), installs DuckDB from
+# PyPI into a local venv if missing, then runs gwstat and DuckDB alternately (a warm-up, then
+# PAIRS pairs, default 3) and prints each pair's times and gwstat/DuckDB ratio, the median
+# times, peak RSS (/usr/bin/time), and the `cat` and `zcat` floors.
+# Usage: scripts/bench.sh [LINES] [DIR] [PAIRS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-2000000}
 dir=${2:-target/bench}
+pairs=${3:-3}
 mkdir -p "$dir"
-log="$dir/rest-$lines.log"
+target=${CARGO_TARGET_DIR:-target}
 cargo build --release --locked --quiet
-bin=target/release/gwstat
-[ -n "${CARGO_TARGET_DIR:-}" ] && bin="$CARGO_TARGET_DIR/release/gwstat"
-if [ ! -f "$log" ]; then
+bin="$target/release/gwstat"
+
+json="$dir/rest-$lines.log"
+clf="$dir/rest-clf-$lines.log"
+gz="$json.gz"
+if [ ! -f "$json" ]; then
   # The throttling burst adds requests on top of the baseline; cut to exactly LINES.
   "$bin" generate --format rest-json --requests "$lines" --seconds 86400 --no-malformed \
-    | head -n "$lines" > "$log"
+    | head -n "$lines" > "$json"
 fi
-bytes=$(stat -c %s "$log")
-count=$(wc -l < "$log")
-measure() {
-  /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" > /dev/null
-  read -r secs kb < "$dir/time.txt"
-  awk -v s="$secs" -v kb="$kb" -v b="$bytes" -v n="$count" -v what="$(basename "$1")" 'BEGIN {
-    if (s == 0) s = 0.001;
-    printf "%-8s %7.2f s  %8.1f MB/s  %10.0f lines/s  peak RSS %7.1f MB\n",
-      what, s, b / s / 1e6, n / s, kb / 1024 }'
+if [ ! -f "$clf" ]; then
+  "$bin" generate --format rest-clf --requests "$lines" --seconds 86400 --no-malformed \
+    | head -n "$lines" > "$clf"
+fi
+[ -f "$gz" ] || gzip -1 -c "$json" > "$gz"
+
+venv="$target/duckdb-venv"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import duckdb' 2>/dev/null; then
+  echo "scripts/bench.sh: installing duckdb into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q duckdb
+fi
+duck_sql="$dir/duckdb-query.sql"
+cat > "$duck_sql" <<SQL
+SET threads TO $(nproc);
+CREATE TEMP TABLE t AS SELECT
+  httpMethod || ' ' || resourcePath AS route,
+  TRY_CAST(status AS INTEGER) AS status,
+  TRY_CAST(responseLatency AS DOUBLE) AS latency,
+  TRY_CAST(integrationLatency AS DOUBLE) AS integration,
+  TRY_CAST(requestTimeEpoch AS BIGINT) // 1000 AS second
+FROM read_ndjson('$json', columns = {httpMethod: 'VARCHAR', resourcePath: 'VARCHAR',
+  status: 'VARCHAR', responseLatency: 'VARCHAR', integrationLatency: 'VARCHAR',
+  requestTimeEpoch: 'VARCHAR'});
+SELECT route, count(*), quantile_cont(latency, [0.5, 0.95, 0.99]),
+  quantile_cont(integration, [0.5, 0.95, 0.99]) FROM t GROUP BY route;
+SELECT status // 100 AS class, count(*) FROM t GROUP BY class;
+SELECT second, count(*) AS n FROM t WHERE status = 429 GROUP BY second ORDER BY n DESC LIMIT 20;
+SQL
+cat > "$dir/duckdb-run.py" <<'PY'
+import sys, duckdb
+con = duckdb.connect()
+for statement in open(sys.argv[1]).read().split(";"):
+    if statement.strip():
+        con.execute(statement).fetchall()
+PY
+
+# run NAME CMD...: runs once, prints "seconds peak_MiB".
+run() {
+  /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" > /dev/null 2> "$dir/stderr.txt" || {
+    cat "$dir/stderr.txt" >&2; exit 1; }
+  awk '{ printf "%.3f %.1f\n", $1, $2 / 1024 }' "$dir/time.txt"
 }
-echo "input: $log, $count lines, $(( bytes / 1000000 )) MB, $(nproc) cores"
-cat "$log" > /dev/null  # warm the page cache
-measure cat "$log"
-measure "$bin" report "$log" --format json --quiet
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+bytes=$(stat -c %s "$json")
+echo "input: $json, $lines lines, $(( bytes / 1000000 )) MB; $(nproc) cores; $("$venv/bin/python" -c 'import duckdb; print("duckdb", duckdb.__version__)')"
+cat "$json" "$clf" "$gz" > /dev/null   # warm the page cache
+read -r cat_s _ < <(run cat "$json")
+read -r zcat_s _ < <(run zcat "$gz")
+printf 'floors: cat %.2f s (%.0f MB/s), zcat %.2f s\n' "$cat_s" "$(calc "$bytes / $cat_s / 1000000")" "$zcat_s"
+
+gw() { run "$bin" report "$1" --format json --quiet; }
+duck() { run "$venv/bin/python" "$dir/duckdb-run.py" "$duck_sql"; }
+gw "$json" > /dev/null; duck > /dev/null   # warm-up
+: > "$dir/gw.txt"; : > "$dir/duck.txt"
+printf '%-6s %10s %10s %8s %12s %12s\n' pair gwstat duckdb ratio "gw RSS" "duck RSS"
+for i in $(seq 1 "$pairs"); do
+  read -r g gm < <(gw "$json")
+  read -r d dm < <(duck)
+  echo "$g $gm" >> "$dir/gw.txt"; echo "$d $dm" >> "$dir/duck.txt"
+  printf '%-6s %9.2fs %9.2fs %8.2f %9.0f MiB %9.0f MiB\n' "$i" "$g" "$d" "$(calc "$g / $d")" "$gm" "$dm"
+done
+gmed=$(cut -d' ' -f1 "$dir/gw.txt" | median); dmed=$(cut -d' ' -f1 "$dir/duck.txt" | median)
+gpeak=$(cut -d' ' -f2 "$dir/gw.txt" | sort -n | tail -1); dpeak=$(cut -d' ' -f2 "$dir/duck.txt" | sort -n | tail -1)
+printf 'median: gwstat %.2f s (%.0f MB/s, %.0f lines/s, peak %.0f MiB), duckdb %.2f s (peak %.0f MiB), ratio %.2f\n' \
+  "$gmed" "$(calc "$bytes / $gmed / 1000000")" "$(calc "$lines / $gmed")" "$gpeak" \
+  "$dmed" "$dpeak" "$(calc "$gmed / $dmed")"
+read -r c cm < <(gw "$clf")
+printf 'gwstat on CLF: %.2f s, peak %.0f MiB\n' "$c" "$cm"
+read -r z zm < <(gw "$gz")
+printf 'gwstat on .gz: %.2f s, peak %.0f MiB; %.2f× the zcat floor\n' "$z" "$zm" "$(calc "$z / $zcat_s")"
