@@ -257,13 +257,25 @@ fn ingest_one(
     let skipped_before = result.skipped.total();
 
     let batch_size = rayon::current_num_threads().max(1) * 2;
+    // Reading (and decompressing) runs on its own thread, a batch ahead of the decoding, so a
+    // .gz costs about its decompression time rather than decompression plus decoding.
+    let (sender, receiver) = std::sync::mpsc::sync_channel(batch_size);
+    let reader_thread = std::thread::spawn(move || {
+        while let Some(chunk) = chunks.next_chunk() {
+            if sender.send(chunk).is_err() {
+                break;
+            }
+        }
+        let error = chunks.take_error().is_some();
+        (error, chunks.next_line())
+    });
     let mut pending = first;
     loop {
         let mut batch: Vec<_> = pending.take().into_iter().collect();
         while batch.len() < batch_size {
-            match chunks.next_chunk() {
-                Some(chunk) => batch.push(chunk),
-                None => break,
+            match receiver.recv() {
+                Ok(chunk) => batch.push(chunk),
+                Err(_) => break,
             }
         }
         if batch.is_empty() {
@@ -280,13 +292,16 @@ fn ingest_one(
                 )
             })
             .collect();
+        drop(batch);
         for (columns, skipped) in decoded {
             result.columns.append(columns);
             result.skipped.merge(skipped);
         }
     }
-    if chunks.take_error().is_some() {
-        let line = chunks.next_line();
+    let (read_error, line) = reader_thread
+        .join()
+        .expect("the reader thread does not panic");
+    if read_error {
         result
             .skipped
             .add(SkipReason::TruncatedInput, || format!("{name}:{line}"));

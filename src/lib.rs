@@ -4,7 +4,9 @@
 //! → [`analyze`] (sections) → [`report`] (model and renderers). [`cli`] wires them together.
 
 pub mod analyze;
+#[cfg(feature = "cli")]
 pub mod aws;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod decode;
 pub mod facts;
