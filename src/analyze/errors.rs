@@ -7,7 +7,6 @@ use polars::prelude::*;
 
 use super::routes::RouteTotals;
 use super::stats::{code_column, sort_top, u64_column};
-use super::summary::status_counts;
 use super::{sort_name, AnalyzeOptions};
 use crate::facts::{gateway_response_type, status_meaning};
 use crate::model::{col, RequestTable};
@@ -17,12 +16,13 @@ use crate::report::{Errors, MessageCount, ResponseTypeCount, RouteErrors, Status
 pub fn errors(
     table: &RequestTable,
     routes: &[RouteTotals],
+    statuses: &[(Option<u32>, u64)],
     options: &AnalyzeOptions,
 ) -> PolarsResult<Errors> {
     let top = options.top;
-    let mut by_status: Vec<StatusCount> = status_counts(table)?
-        .into_iter()
-        .filter_map(|(status, count)| {
+    let mut by_status: Vec<StatusCount> = statuses
+        .iter()
+        .filter_map(|&(status, count)| {
             let status = u16::try_from(status?).ok()?;
             (status >= 400).then(|| StatusCount {
                 status,

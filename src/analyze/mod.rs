@@ -48,16 +48,18 @@ pub fn build_report(
     options: &AnalyzeOptions,
 ) -> PolarsResult<Report> {
     let routes = routes::route_totals(table)?;
+    let statuses = summary::status_counts(table)?;
+    let seconds = summary::per_second(table)?;
     let mut latency = latency::latency(table)?;
     let timeouts = timeouts::timeouts(table, &latency, options)?;
     latency::truncate(&mut latency, options.top);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         inputs,
-        summary: summary::summary(table)?,
+        summary: summary::summary_from(table, &statuses, &seconds)?,
         latency,
-        errors: errors::errors(table, &routes, options)?,
-        throttling: throttling::throttling(table, &routes, options)?,
+        errors: errors::errors(table, &routes, &statuses, options)?,
+        throttling: throttling::throttling(table, &routes, &seconds, options)?,
         timeouts,
         cache: cache::cache(table, options)?,
         execution: None,

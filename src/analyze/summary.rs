@@ -43,9 +43,19 @@ pub fn per_second(table: &RequestTable) -> PolarsResult<Vec<(i64, u64, u64)>> {
 
 /// The summary section.
 pub fn summary(table: &RequestTable) -> PolarsResult<Summary> {
+    summary_from(table, &status_counts(table)?, &per_second(table)?)
+}
+
+/// The summary from the status counts and per-second counts already computed (one pass each
+/// for the whole report).
+pub fn summary_from(
+    table: &RequestTable,
+    statuses: &[(Option<u32>, u64)],
+    seconds: &[(i64, u64, u64)],
+) -> PolarsResult<Summary> {
     let requests = table.len() as u64;
     let mut classes = StatusClasses::default();
-    for (status, count) in status_counts(table)? {
+    for &(status, count) in statuses {
         let slot = match status.map(|s| s / 100) {
             Some(1) => &mut classes.c1xx,
             Some(2) => &mut classes.c2xx,
@@ -72,7 +82,7 @@ pub fn summary(table: &RequestTable) -> PolarsResult<Summary> {
         (Some(f), Some(l)) => Some((l.div_euclid(1000) - f.div_euclid(1000) + 1) as u64),
         _ => None,
     };
-    let peak = per_second(table)?.first().map(|(second, count, _)| Peak {
+    let peak = seconds.first().map(|(second, count, _)| Peak {
         value: *count,
         at: rfc3339(second * 1000),
     });

@@ -5,7 +5,6 @@ use polars::prelude::*;
 
 use super::routes::RouteTotals;
 use super::stats::{code_column, count_where, sort_top, u64_column};
-use super::summary::per_second;
 use super::{name_of, sort_name, AnalyzeOptions};
 use crate::filter::rfc3339;
 use crate::model::{col, RequestTable};
@@ -15,6 +14,7 @@ use crate::report::{KeyThrottling, RouteThrottling, SecondCount, ThrottleKinds, 
 pub fn throttling(
     table: &RequestTable,
     routes: &[RouteTotals],
+    seconds: &[(i64, u64, u64)],
     options: &AnalyzeOptions,
 ) -> PolarsResult<Throttling> {
     let top = options.top;
@@ -55,9 +55,10 @@ pub fn throttling(
         (k.throttled, sort_name(&k.api_key))
     });
 
-    let mut top_seconds: Vec<SecondCount> = per_second(table)?
-        .into_iter()
-        .map(|(second, requests, throttled)| SecondCount {
+    let mut top_seconds: Vec<SecondCount> = seconds
+        .iter()
+        .take(if top > 0 { top } else { usize::MAX })
+        .map(|&(second, requests, throttled)| SecondCount {
             second: rfc3339(second * 1000),
             requests,
             throttled,

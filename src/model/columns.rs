@@ -11,17 +11,27 @@ use super::request::Request;
 pub struct Dictionary {
     codes: HashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
+    /// The last code returned: consecutive lines often repeat a value (stage, method), and
+    /// comparing with it is cheaper than hashing.
+    last: u32,
 }
 
 impl Dictionary {
     /// The code of `name`, adding it if new.
     pub fn code(&mut self, name: &str) -> u32 {
+        if let Some(last) = self.names.get(self.last as usize) {
+            if **last == *name {
+                return self.last;
+            }
+        }
         if let Some(code) = self.codes.get(name) {
+            self.last = *code;
             return *code;
         }
         let code = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct values");
         self.names.push(name.into());
         self.codes.insert(name.into(), code);
+        self.last = code;
         code
     }
 
