@@ -253,6 +253,13 @@ fn ingest_one(
         })
         .unwrap_or_default();
     let detected = detect(&name, &sample, &options.decode)?;
+    if let (Some(size), Some(chunk)) = (input.size(), first.as_ref()) {
+        // Rows ≈ file size / mean line length of the first chunk (+1 %). A compressed file
+        // underestimates, and the columns then grow as usual.
+        let lines = memchr::memchr_iter(b'\n', &chunk.data).count().max(1);
+        let estimate = (size as f64 / (chunk.data.len() as f64 / lines as f64) * 1.01) as usize;
+        result.columns.reserve(estimate.min(1 << 32));
+    }
     let records_before = result.columns.len();
     let skipped_before = result.skipped.total();
 

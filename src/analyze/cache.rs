@@ -7,7 +7,7 @@
 
 use polars::prelude::*;
 
-use super::stats::{code_column, count_where, sort_top, status_between, u64_column};
+use super::stats::{code_column, count_where, pair_key, sort_top, status_between, u64_column};
 use super::{name_of, sort_name, AnalyzeOptions};
 use crate::model::{col, RequestTable};
 use crate::report::{Cache, RouteCache};
@@ -36,8 +36,13 @@ pub fn cache(table: &RequestTable, options: &AnalyzeOptions) -> PolarsResult<Cac
     let miss = get_2xx.and(integration.gt(lit(0.0)));
     let frame = table
         .lazy()
-        .group_by([col(col::ROUTE), col(col::STAGE)])
-        .agg([count_where(hit, "hits"), count_where(miss, "misses")])
+        .group_by([pair_key(col(col::ROUTE), col(col::STAGE))])
+        .agg([
+            col(col::ROUTE).first(),
+            col(col::STAGE).first(),
+            count_where(hit, "hits"),
+            count_where(miss, "misses"),
+        ])
         .collect()?;
     let routes = code_column(&frame, col::ROUTE)?;
     let stages = code_column(&frame, col::STAGE)?;

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::stats::{code_column, latency_exprs, read_latency, sort_top, u64_column};
+use super::stats::{code_column, latency_exprs, pair_key, read_latency, sort_top, u64_column};
 use super::{name_of, sort_name};
 use crate::model::{col, RequestTable};
 use crate::report::{Latency, RouteLatency};
@@ -13,11 +13,15 @@ pub fn latency(table: &RequestTable) -> PolarsResult<Latency> {
     let overall_frame = table.lazy().select(latency_exprs()).collect()?;
     let overall = read_latency(&overall_frame, 0)?;
 
-    let mut aggs = vec![len().cast(DataType::UInt64).alias("requests")];
+    let mut aggs = vec![
+        col(col::ROUTE).first(),
+        col(col::STAGE).first(),
+        len().cast(DataType::UInt64).alias("requests"),
+    ];
     aggs.extend(latency_exprs());
     let frame = table
         .lazy()
-        .group_by([col(col::ROUTE), col(col::STAGE)])
+        .group_by([pair_key(col(col::ROUTE), col(col::STAGE))])
         .agg(aggs)
         .collect()?;
     let routes = code_column(&frame, col::ROUTE)?;

@@ -108,6 +108,15 @@ pub fn status_between(low: u32, high: u32) -> Expr {
         .and(col(col::STATUS).lt_eq(lit(high)))
 }
 
+/// One integer key for grouping by two columns: polars groups one integer key much faster,
+/// and with less memory, than two columns (which it row-encodes). Each part is a code or a
+/// non-negative integer below 2^32 (a bin start in epoch seconds); null becomes u32::MAX.
+/// Aggregate `first()` of each part to read them back.
+pub fn pair_key(a: Expr, b: Expr) -> Expr {
+    let part = |e: Expr| e.cast(DataType::UInt64).fill_null(lit(u64::from(u32::MAX)));
+    (part(a) * lit(1u64 << 32) + part(b)).alias("pair_key")
+}
+
 /// Sorts by count descending, then by name, and keeps `top` (0 = all).
 pub fn sort_top<T>(items: &mut Vec<T>, top: usize, key: impl Fn(&T) -> (u64, String)) {
     items.sort_by(|a, b| {

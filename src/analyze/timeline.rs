@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::name_of;
-use super::stats::{code_column, count_where, f64_column, i64_column, status_between, u64_column};
+use super::stats::{
+    code_column, count_where, f64_column, i64_column, pair_key, status_between, u64_column,
+};
 use crate::filter::rfc3339;
 use crate::model::{col, RequestTable};
 use crate::report::{HistogramBucket, RouteThrottled, RouteTimeline, TimeBin, Timeline};
@@ -86,8 +88,10 @@ pub fn timeline(table: &RequestTable, bin_seconds: Option<i64>) -> PolarsResult<
     // cache section).
     let pattern = table
         .lazy()
-        .group_by([col(col::ROUTE), col(col::STAGE)])
+        .group_by([pair_key(col(col::ROUTE), col(col::STAGE))])
         .agg([
+            col(col::ROUTE).first(),
+            col(col::STAGE).first(),
             count_where(hit.clone(), "hits"),
             count_where(miss.clone(), "misses"),
         ])
@@ -233,8 +237,10 @@ fn route_series(
         .lazy()
         .filter(route_filter(&top))
         .with_column(bin_expr(bin).alias("bin"))
-        .group_by([col(col::ROUTE), col("bin")])
+        .group_by([pair_key(col(col::ROUTE), col("bin"))])
         .agg([
+            col(col::ROUTE).first(),
+            col("bin").first(),
             len().cast(DataType::UInt64).alias("requests"),
             col(col::LATENCY)
                 .quantile(lit(0.99), QuantileMethod::Linear)
@@ -279,8 +285,12 @@ fn throttle_series(
         .lazy()
         .filter(throttled.and(route_filter(&top)))
         .with_column(bin_expr(bin).alias("bin"))
-        .group_by([col(col::ROUTE), col("bin")])
-        .agg([len().cast(DataType::UInt64).alias("n")])
+        .group_by([pair_key(col(col::ROUTE), col("bin"))])
+        .agg([
+            col(col::ROUTE).first(),
+            col("bin").first(),
+            len().cast(DataType::UInt64).alias("n"),
+        ])
         .collect()?;
     let routes = code_column(&frame, col::ROUTE)?;
     let starts = i64_column(&frame, "bin")?;

@@ -207,6 +207,25 @@ impl RequestColumns {
         }
     }
 
+    /// Makes room for `additional` more rows in every column (avoids the slack and copies of
+    /// doubling growth when the row count can be estimated).
+    pub fn reserve(&mut self, additional: usize) {
+        self.time_ms.reserve(additional);
+        self.status.reserve(additional);
+        self.latency_ms.reserve(additional);
+        self.integration_latency_ms.reserve(additional);
+        for coded in [
+            &mut self.method,
+            &mut self.route,
+            &mut self.stage,
+            &mut self.api_key,
+            &mut self.error_type,
+            &mut self.error_message,
+        ] {
+            coded.codes.reserve(additional);
+        }
+    }
+
     /// Appends another builder's rows after this one's.
     pub fn append(&mut self, other: RequestColumns) {
         self.time_ms.extend(other.time_ms);

@@ -2,6 +2,7 @@
 //! codes (`UInt32`) with their dictionaries kept beside it.
 
 use polars::prelude::*;
+use polars_arrow::bitmap::Bitmap;
 
 use super::columns::{Dictionary, RequestColumns};
 
@@ -78,12 +79,11 @@ impl RequestTable {
             error_message,
             ..
         } = columns;
-        let floats = |name: &str, values: &[f64]| -> Column {
-            Float64Chunked::from_iter_options(
-                name.into(),
-                values.iter().map(|v| (!v.is_nan()).then_some(*v)),
-            )
-            .into_column()
+        // Vectors move into the arrays (no copy); NaN (float) and u32::MAX (code) mark
+        // missing values, which become the validity mask.
+        let floats = |name: &str, values: Vec<f64>| -> Column {
+            let valid: Bitmap = values.iter().map(|v| !v.is_nan()).collect();
+            Float64Chunked::from_vec_validity(name.into(), values, Some(valid)).into_column()
         };
         let overhead: Vec<f64> = latency_ms
             .iter()
@@ -102,11 +102,10 @@ impl RequestTable {
                 status.into_iter().map(|s| (s != 0).then_some(u32::from(s))),
             )
             .into_column(),
-            floats(col::LATENCY, &latency_ms),
-            floats(col::INTEGRATION_LATENCY, &integration_latency_ms),
-            floats(col::OVERHEAD, &overhead),
+            floats(col::LATENCY, latency_ms),
+            floats(col::INTEGRATION_LATENCY, integration_latency_ms),
+            floats(col::OVERHEAD, overhead),
         ];
-        drop((latency_ms, integration_latency_ms, overhead));
         let mut dictionaries = Dictionaries::default();
         for (name, column, slot) in [
             (col::METHOD, method, &mut dictionaries.method),
@@ -120,15 +119,10 @@ impl RequestTable {
                 &mut dictionaries.error_message,
             ),
         ] {
+            let valid: Bitmap = column.codes.iter().map(|c| *c != u32::MAX).collect();
             frame_columns.push(
-                UInt32Chunked::from_iter_options(
-                    name.into(),
-                    column
-                        .codes
-                        .into_iter()
-                        .map(|c| (c != u32::MAX).then_some(c)),
-                )
-                .into_column(),
+                UInt32Chunked::from_vec_validity(name.into(), column.codes, Some(valid))
+                    .into_column(),
             );
             *slot = column.dictionary;
         }
