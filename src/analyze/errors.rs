@@ -20,20 +20,7 @@ pub fn errors(
     options: &AnalyzeOptions,
 ) -> PolarsResult<Errors> {
     let top = options.top;
-    let mut by_status: Vec<StatusCount> = statuses
-        .iter()
-        .filter_map(|&(status, count)| {
-            let status = u16::try_from(status?).ok()?;
-            (status >= 400).then(|| StatusCount {
-                status,
-                count,
-                meaning: status_meaning(status).to_string(),
-            })
-        })
-        .collect();
-    sort_top(&mut by_status, top, |s| {
-        (s.count, format!("{:03}", s.status))
-    });
+    let by_status = by_status(statuses, top);
 
     let mut by_route: Vec<RouteErrors> = routes
         .iter()
@@ -54,6 +41,23 @@ pub fn errors(
         by_response_type: by_response_type(table, top)?,
         by_message: by_message(table, top)?,
     })
+}
+
+/// 4xx and 5xx statuses with what API Gateway means by them, most first.
+pub fn by_status(statuses: &[(Option<u32>, u64)], top: usize) -> Vec<StatusCount> {
+    let mut list: Vec<StatusCount> = statuses
+        .iter()
+        .filter_map(|&(status, count)| {
+            let status = u16::try_from(status?).ok()?;
+            (status >= 400).then(|| StatusCount {
+                status,
+                count,
+                meaning: status_meaning(status).to_string(),
+            })
+        })
+        .collect();
+    sort_top(&mut list, top, |s| (s.count, format!("{:03}", s.status)));
+    list
 }
 
 fn by_response_type(table: &RequestTable, top: usize) -> PolarsResult<Vec<ResponseTypeCount>> {

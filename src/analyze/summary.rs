@@ -41,6 +41,23 @@ pub fn per_second(table: &RequestTable) -> PolarsResult<Vec<(i64, u64, u64)>> {
         .collect())
 }
 
+/// Requests per status class from per-status counts.
+pub fn status_classes(statuses: &[(Option<u32>, u64)]) -> StatusClasses {
+    let mut classes = StatusClasses::default();
+    for &(status, count) in statuses {
+        let slot = match status.map(|s| s / 100) {
+            Some(1) => &mut classes.c1xx,
+            Some(2) => &mut classes.c2xx,
+            Some(3) => &mut classes.c3xx,
+            Some(4) => &mut classes.c4xx,
+            Some(5) => &mut classes.c5xx,
+            _ => &mut classes.unknown,
+        };
+        *slot += count;
+    }
+    classes
+}
+
 /// The summary section.
 pub fn summary(table: &RequestTable) -> PolarsResult<Summary> {
     summary_from(table, &status_counts(table)?, &per_second(table)?)
@@ -54,18 +71,7 @@ pub fn summary_from(
     seconds: &[(i64, u64, u64)],
 ) -> PolarsResult<Summary> {
     let requests = table.len() as u64;
-    let mut classes = StatusClasses::default();
-    for &(status, count) in statuses {
-        let slot = match status.map(|s| s / 100) {
-            Some(1) => &mut classes.c1xx,
-            Some(2) => &mut classes.c2xx,
-            Some(3) => &mut classes.c3xx,
-            Some(4) => &mut classes.c4xx,
-            Some(5) => &mut classes.c5xx,
-            _ => &mut classes.unknown,
-        };
-        *slot += count;
-    }
+    let classes = status_classes(statuses);
     let rate = |n: u64| (requests > 0).then(|| n as f64 / requests as f64);
     let bounds = table
         .lazy()

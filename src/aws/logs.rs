@@ -12,7 +12,7 @@ use aws_sdk_cloudwatchlogs::Client;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::Progress;
+use super::{describe_error, Progress};
 
 /// What to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,13 +94,8 @@ pub async fn read_slice(
     let mut events = Vec::new();
     let mut seen = std::collections::HashSet::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            anyhow::anyhow!(
-                "FilterLogEvents on {} failed: {}",
-                slice.log_group,
-                aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e)
-            )
-        })?;
+        let page = page
+            .map_err(|e| describe_error(&format!("FilterLogEvents on {}", slice.log_group), e))?;
         for e in page.events() {
             // An event id appears once, even if a retried page repeats it.
             if let Some(id) = e.event_id() {

@@ -190,14 +190,10 @@ impl Document {
     }
 }
 
-/// An AWS SDK error with its whole cause chain, as one line.
+/// An AWS SDK error with its whole cause chain, as one line (the SDK's own formatter).
 pub fn describe_error(operation: &str, e: impl std::error::Error) -> anyhow::Error {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    anyhow::anyhow!("{operation} failed: {text}")
+    anyhow::anyhow!(
+        "{operation} failed: {}",
+        aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e)
+    )
 }

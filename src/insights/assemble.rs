@@ -9,17 +9,19 @@ use super::keys::Keys;
 use super::queries::{Measure, QueryKind};
 use super::results::Row;
 use crate::analyze::cache::{cache_from_routes, ratio};
+use crate::analyze::errors::by_status;
 use crate::analyze::stats::sort_top;
+use crate::analyze::summary::status_classes;
 use crate::analyze::timeouts::near_timeout_routes;
 use crate::analyze::{sort_name, AnalyzeOptions};
 use crate::decode::fields::Field;
-use crate::facts::{gateway_response_type, status_meaning};
+use crate::facts::gateway_response_type;
 use crate::filter::rfc3339;
 use crate::report::{
     Cache, ErrorRate, Errors, Inputs, KeyThrottling, Latency, LatencyStats, MessageCount, Peak,
     Report, ResponseTypeCount, RouteCache, RouteErrors, RouteLatency, RouteThrottled,
-    RouteThrottling, RouteTimeline, RouteTimeouts, SecondCount, Stats, StatusClasses, StatusCount,
-    Summary, ThrottleKinds, Throttling, TimeBin, Timeline, Timeouts, SCHEMA_VERSION,
+    RouteThrottling, RouteTimeline, RouteTimeouts, SecondCount, Stats, Summary, ThrottleKinds,
+    Throttling, TimeBin, Timeline, Timeouts, SCHEMA_VERSION,
 };
 
 /// Routes with their own timeline series (as the local engine).
@@ -101,18 +103,11 @@ pub fn assemble(
     let requests: u64 = statuses.values().sum();
 
     // Summary.
-    let mut classes = StatusClasses::default();
-    for (status, n) in &statuses {
-        let slot = match status.map(|s| s / 100) {
-            Some(1) => &mut classes.c1xx,
-            Some(2) => &mut classes.c2xx,
-            Some(3) => &mut classes.c3xx,
-            Some(4) => &mut classes.c4xx,
-            Some(5) => &mut classes.c5xx,
-            _ => &mut classes.unknown,
-        };
-        *slot += n;
-    }
+    let status_list: Vec<(Option<u32>, u64)> = statuses
+        .iter()
+        .map(|(s, n)| (s.map(u32::from), *n))
+        .collect();
+    let classes = status_classes(&status_list);
     let bounds = rows(QueryKind::Bounds).first();
     let first = bounds.and_then(|r| r.time_ms("first"));
     let last = bounds.and_then(|r| r.time_ms("last"));
@@ -231,20 +226,7 @@ pub fn assemble(
     crate::analyze::latency::truncate(&mut latency, top);
 
     // Errors.
-    let mut by_status: Vec<StatusCount> = statuses
-        .iter()
-        .filter_map(|(status, count)| {
-            let status = (*status)?;
-            (status >= 400).then(|| StatusCount {
-                status,
-                count: *count,
-                meaning: status_meaning(status).to_string(),
-            })
-        })
-        .collect();
-    sort_top(&mut by_status, top, |s| {
-        (s.count, format!("{:03}", s.status))
-    });
+    let by_status = by_status(&status_list, top);
     let mut error_routes: Vec<RouteErrors> = routes
         .iter()
         .filter(|(_, r)| r.c4xx + r.c5xx > 0)
