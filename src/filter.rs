@@ -1,10 +1,11 @@
 //! Request filters (`--since/--until/--stage/--route/--method/--status/--api-key`): parsed
-//! from their command-line text, applied to decoded columns as a row mask.
+//! from their command-line text, applied to decoded columns as a row mask or to one request
+//! at a time (the streaming aggregation).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use thiserror::Error;
 
-use crate::model::{CodedColumn, RequestColumns};
+use crate::model::{CodedColumn, Request, RequestColumns};
 
 /// A filter argument that cannot be understood.
 #[derive(Debug, Error, PartialEq)]
@@ -282,18 +283,10 @@ impl RequestFilter {
         let first = columns.time_ms.iter().copied().min().unwrap_or(0);
         let last = columns.time_ms.iter().copied().max().unwrap_or(0);
         let window = self.window(first, last)?;
-        let stage_ok = allowed(&columns.stage, |name| {
-            self.stages.is_empty() || self.stages.iter().any(|s| s == name)
-        });
-        let route_ok = allowed(&columns.route, |name| {
-            self.routes.is_empty() || self.routes.iter().any(|p| route_matches(p, name))
-        });
-        let method_ok = allowed(&columns.method, |name| {
-            self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(name))
-        });
-        let key_ok = allowed(&columns.api_key, |name| {
-            self.api_keys.is_empty() || self.api_keys.iter().any(|k| k == name)
-        });
+        let stage_ok = allowed(&columns.stage, |name| self.stage_ok(name));
+        let route_ok = allowed(&columns.route, |name| self.route_ok(name));
+        let method_ok = allowed(&columns.method, |name| self.method_ok(name));
+        let key_ok = allowed(&columns.api_key, |name| self.key_ok(name));
         let mask = (0..columns.len())
             .map(|row| {
                 let t = columns.time_ms[row];
@@ -314,6 +307,60 @@ impl RequestFilter {
             })
             .collect();
         Ok(Some(mask))
+    }
+}
+
+impl RequestFilter {
+    /// The window when it does not depend on the data (no relative bound standing alone).
+    pub fn fixed_window(&self) -> Option<Result<Window, FilterError>> {
+        use TimeBound::Relative;
+        match (self.since, self.until) {
+            (Some(Relative(_)), None) | (None, Some(Relative(_))) => None,
+            _ => Some(self.window(0, 0)),
+        }
+    }
+
+    /// Whether one request passes, with the same rules as [`mask`](Self::mask).
+    pub fn keeps(&self, window: &Window, request: &Request<'_>) -> bool {
+        let t = request.time_ms;
+        let field = |value: Option<&str>, any: bool, ok: &dyn Fn(&str) -> bool| match value {
+            Some(v) => ok(v),
+            None => any,
+        };
+        window.since.is_none_or(|s| t >= s)
+            && window.until.is_none_or(|u| t < u)
+            && field(request.stage.as_deref(), self.stages.is_empty(), &|v| {
+                self.stage_ok(v)
+            })
+            && field(request.route.as_deref(), self.routes.is_empty(), &|v| {
+                self.route_ok(v)
+            })
+            && field(request.method.as_deref(), self.methods.is_empty(), &|v| {
+                self.method_ok(v)
+            })
+            && field(request.api_key.as_deref(), self.api_keys.is_empty(), &|v| {
+                self.key_ok(v)
+            })
+            && self
+                .status
+                .as_ref()
+                .is_none_or(|f| f.matches(request.status.map(u32::from)))
+    }
+
+    fn stage_ok(&self, name: &str) -> bool {
+        self.stages.is_empty() || self.stages.iter().any(|s| s == name)
+    }
+
+    fn route_ok(&self, name: &str) -> bool {
+        self.routes.is_empty() || self.routes.iter().any(|p| route_matches(p, name))
+    }
+
+    fn method_ok(&self, name: &str) -> bool {
+        self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(name))
+    }
+
+    fn key_ok(&self, name: &str) -> bool {
+        self.api_keys.is_empty() || self.api_keys.iter().any(|k| k == name)
     }
 }
 

@@ -1,7 +1,8 @@
-//! Reads inputs into request columns: for each input, detect its format from the first
-//! lines, then decode line-aligned chunks in parallel (rayon), each straight into its own
-//! column builder, and append the builders in input order. Lines that do not decode are
-//! counted per reason with `file:line` samples.
+//! Reads inputs into a request sink — the request table's column builders or the streaming
+//! aggregates: for each input, detect its format from the first lines, then decode
+//! line-aligned chunks in parallel (rayon), each straight into its own sink, and append the
+//! sinks in input order. Lines that do not decode are counted per reason with `file:line`
+//! samples.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -16,7 +17,7 @@ use std::io::Read;
 use crate::decode::envelope::{self, Envelope};
 use crate::decode::execution::{looks_like_execution_line, Executions};
 use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, SkipReason};
-use crate::model::RequestColumns;
+use crate::model::{Request, RequestColumns};
 use crate::source::{self, ChunkReader, Input, SourceError};
 
 /// Chunk size for parallel decoding.
@@ -105,11 +106,47 @@ pub struct InputSummary {
     pub skipped: u64,
 }
 
+/// Where decoded requests go.
+pub trait RequestSink: Send + Sync + Sized {
+    /// An empty sink with the same settings, for one chunk.
+    fn fresh(&self) -> Self;
+    /// Adds one request.
+    fn push(&mut self, request: &Request<'_>);
+    /// Appends a chunk's sink (chunks come in input order).
+    fn append(&mut self, other: Self);
+    /// Requests pushed so far.
+    fn requests(&self) -> usize;
+    /// Makes room for about `additional` more requests.
+    fn reserve(&mut self, _additional: usize) {}
+}
+
+impl RequestSink for RequestColumns {
+    fn fresh(&self) -> Self {
+        RequestColumns::new(self.keep_request_ids)
+    }
+
+    fn push(&mut self, request: &Request<'_>) {
+        RequestColumns::push(self, request);
+    }
+
+    fn append(&mut self, other: Self) {
+        RequestColumns::append(self, other);
+    }
+
+    fn requests(&self) -> usize {
+        self.len()
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        RequestColumns::reserve(self, additional);
+    }
+}
+
 /// Everything read from the inputs.
 #[derive(Debug, Default)]
-pub struct Ingested {
+pub struct Ingested<S = RequestColumns> {
     /// Decoded requests.
-    pub columns: RequestColumns,
+    pub columns: S,
     /// Skipped lines.
     pub skipped: SkipLog,
     /// Per-input summaries, in input order.
@@ -129,12 +166,27 @@ pub struct IngestOptions {
     pub keep_request_ids: bool,
 }
 
-/// Reads and decodes every input.
+/// Reads and decodes every input into request columns.
 pub fn ingest(inputs: &[Input], options: &IngestOptions) -> Result<Ingested, IngestError> {
+    ingest_into(
+        inputs,
+        options,
+        RequestColumns::new(options.keep_request_ids),
+    )
+}
+
+/// Reads and decodes every input into `sink`.
+pub fn ingest_into<S: RequestSink>(
+    inputs: &[Input],
+    options: &IngestOptions,
+    sink: S,
+) -> Result<Ingested<S>, IngestError> {
     let progress = progress_bar(inputs, options.quiet);
     let mut result = Ingested {
-        columns: RequestColumns::new(options.keep_request_ids),
-        ..Ingested::default()
+        columns: sink,
+        skipped: SkipLog::default(),
+        inputs: Vec::new(),
+        executions: Executions::default(),
     };
     for input in inputs {
         let bar = progress.clone();
@@ -174,11 +226,11 @@ fn progress_bar(inputs: &[Input], quiet: bool) -> Option<ProgressBar> {
 /// Bytes looked at to recognise a CloudWatch envelope.
 const ENVELOPE_HEAD_BYTES: usize = 64 * 1024;
 
-fn ingest_one(
+fn ingest_one<S: RequestSink>(
     input: &Input,
     mut reader: Box<dyn std::io::Read + Send>,
     options: &IngestOptions,
-    result: &mut Ingested,
+    result: &mut Ingested<S>,
 ) -> Result<InputSummary, IngestError> {
     let name = input.name();
     let mut head = Vec::with_capacity(ENVELOPE_HEAD_BYTES);
@@ -260,7 +312,7 @@ fn ingest_one(
         let estimate = (size as f64 / (chunk.data.len() as f64 / lines as f64) * 1.01) as usize;
         result.columns.reserve(estimate.min(1 << 32));
     }
-    let records_before = result.columns.len();
+    let records_before = result.columns.requests();
     let skipped_before = result.skipped.total();
 
     let batch_size = rayon::current_num_threads().max(1) * 2;
@@ -288,16 +340,10 @@ fn ingest_one(
         if batch.is_empty() {
             break;
         }
-        let decoded: Vec<(RequestColumns, SkipLog)> = batch
+        let template = &result.columns;
+        let decoded: Vec<(S, SkipLog)> = batch
             .par_iter()
-            .map(|chunk| {
-                decode_chunk(
-                    chunk,
-                    detected.decoder.clone(),
-                    &name,
-                    options.keep_request_ids,
-                )
-            })
+            .map(|chunk| decode_chunk(chunk, detected.decoder.clone(), &name, template.fresh()))
             .collect();
         drop(batch);
         for (columns, skipped) in decoded {
@@ -316,20 +362,20 @@ fn ingest_one(
     Ok(InputSummary {
         name,
         format: detected.format,
-        records: (result.columns.len() - records_before) as u64,
+        records: (result.columns.requests() - records_before) as u64,
         skipped: result.skipped.total() - skipped_before,
     })
 }
 
 /// Reads a whole file in a CloudWatch envelope, then decodes its messages in parallel.
-fn ingest_envelope(
+fn ingest_envelope<S: RequestSink>(
     name: &str,
     envelope: Envelope,
     mut data: Vec<u8>,
     mut reader: Box<dyn std::io::Read + Send>,
     head_error: Option<std::io::Error>,
     options: &IngestOptions,
-    result: &mut Ingested,
+    result: &mut Ingested<S>,
 ) -> Result<InputSummary, IngestError> {
     let read_error = match head_error {
         Some(e) => Some(e),
@@ -355,7 +401,7 @@ fn ingest_envelope(
         envelope::unwrap(envelope, &data)
     };
     drop(data);
-    let records_before = result.columns.len();
+    let records_before = result.columns.requests();
     let skipped_before = result.skipped.total();
     for (place, _) in &unwrapped.broken {
         result
@@ -398,12 +444,13 @@ fn ingest_envelope(
         });
     }
     let detected = detect_timed(name, &sample, &options.decode)?;
-    let decoded: Vec<(RequestColumns, SkipLog)> = unwrapped
+    let template = &result.columns;
+    let decoded: Vec<(S, SkipLog)> = unwrapped
         .events
         .par_chunks(4096)
         .map(|events| {
             let mut decoder = detected.decoder.clone();
-            let mut columns = RequestColumns::new(options.keep_request_ids);
+            let mut columns = template.fresh();
             let mut skipped = SkipLog::default();
             for event in events {
                 let line = trim_line(event.message.as_bytes());
@@ -425,7 +472,7 @@ fn ingest_envelope(
     Ok(InputSummary {
         name: name.to_string(),
         format: format!("{}/{}", envelope.as_str(), detected.format),
-        records: (result.columns.len() - records_before) as u64,
+        records: (result.columns.requests() - records_before) as u64,
         skipped: result.skipped.total() - skipped_before,
     })
 }
@@ -449,13 +496,12 @@ fn trim_line(line: &[u8]) -> &[u8] {
     line
 }
 
-fn decode_chunk(
+fn decode_chunk<S: RequestSink>(
     chunk: &crate::source::Chunk,
     mut decoder: Decoder,
     name: &str,
-    keep_request_ids: bool,
-) -> (RequestColumns, SkipLog) {
-    let mut columns = RequestColumns::new(keep_request_ids);
+    mut columns: S,
+) -> (S, SkipLog) {
     let mut skipped = SkipLog::default();
     for line in &chunk.overlong {
         skipped.add(SkipReason::LineTooLong, || format!("{name}:{line}"));

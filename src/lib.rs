@@ -3,6 +3,7 @@
 //! Data flows one way: [`source`] (bytes) → [`decode`] (requests) → [`model`] (request table)
 //! → [`analyze`] (sections) → [`report`] (model and renderers). [`cli`] wires them together.
 
+pub mod aggregate;
 pub mod analyze;
 #[cfg(feature = "cli")]
 pub mod aws;

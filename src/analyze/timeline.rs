@@ -24,15 +24,59 @@ const BUCKETS: [f64; 14] = [
     30000.0,
 ];
 
+/// Round bin widths, seconds; beyond the last, whole days.
+const WIDTHS: [i64; 15] = [
+    1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 10800, 21600, 43200, 86400,
+];
+const DAY: i64 = 86_400;
+
 /// The smallest round bin width giving at most [`MAX_BINS`] bins over `seconds`.
 pub fn auto_bin_seconds(seconds: i64) -> i64 {
-    const WIDTHS: [i64; 15] = [
-        1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 10800, 21600, 43200, 86400,
-    ];
     WIDTHS
         .into_iter()
         .find(|w| (seconds + w - 1) / w <= MAX_BINS)
-        .unwrap_or_else(|| ((seconds + MAX_BINS - 1) / MAX_BINS).max(1))
+        .unwrap_or_else(|| {
+            let days = (seconds + DAY * MAX_BINS - 1) / (DAY * MAX_BINS);
+            days.max(1) * DAY
+        })
+}
+
+/// The largest width that divides every width [`auto_bin_seconds`] can give for `seconds`
+/// or any longer range: data kept in bins this wide can be regrouped exactly into the final
+/// timeline's bins once the whole range is known (the streaming aggregation).
+pub fn bin_granularity(seconds: i64) -> i64 {
+    let width = auto_bin_seconds(seconds);
+    let gcd = |mut a: i64, mut b: i64| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    WIDTHS.into_iter().filter(|w| *w >= width).fold(DAY, gcd)
+}
+
+/// Latency histogram buckets from the count of values in each of [`BUCKETS`] (and the open
+/// bucket above), without the empty buckets at both ends.
+pub(crate) fn latency_buckets(counts: &[u64]) -> Vec<HistogramBucket> {
+    let mut out: Vec<HistogramBucket> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, count)| HistogramBucket {
+            up_to_ms: BUCKETS.get(i).copied(),
+            count: *count,
+        })
+        .collect();
+    while out.last().is_some_and(|b| b.count == 0) {
+        out.pop();
+    }
+    let lead = out.iter().take_while(|b| b.count == 0).count();
+    out.drain(..lead);
+    out
+}
+
+/// The bucket of a latency in [`latency_buckets`]' counts.
+pub(crate) fn latency_bucket(ms: f64) -> usize {
+    BUCKETS.partition_point(|up| *up < ms)
 }
 
 fn bin_expr(bin: i64) -> Expr {
@@ -328,27 +372,11 @@ fn histogram(table: &RequestTable) -> PolarsResult<Vec<HistogramBucket>> {
         "over",
     ));
     let frame = table.lazy().select(aggs).collect()?;
-    let mut out: Vec<HistogramBucket> = BUCKETS
-        .iter()
-        .enumerate()
-        .map(|(i, up)| -> PolarsResult<HistogramBucket> {
-            Ok(HistogramBucket {
-                up_to_ms: Some(*up),
-                count: u64_column(&frame, &format!("b{i}"))?[0],
-            })
-        })
-        .collect::<PolarsResult<_>>()?;
-    out.push(HistogramBucket {
-        up_to_ms: None,
-        count: u64_column(&frame, "over")?[0],
-    });
-    // Drop empty buckets at both ends.
-    while out.last().is_some_and(|b| b.count == 0) {
-        out.pop();
-    }
-    let lead = out.iter().take_while(|b| b.count == 0).count();
-    out.drain(..lead);
-    Ok(out)
+    let mut counts = (0..BUCKETS.len())
+        .map(|i| Ok(u64_column(&frame, &format!("b{i}"))?[0]))
+        .collect::<PolarsResult<Vec<u64>>>()?;
+    counts.push(u64_column(&frame, "over")?[0]);
+    Ok(latency_buckets(&counts))
 }
 
 #[cfg(test)]
@@ -363,6 +391,25 @@ mod tests {
         assert_eq!(auto_bin_seconds(7200), 60);
         assert_eq!(auto_bin_seconds(7201), 300);
         assert_eq!(auto_bin_seconds(86400), 900);
-        assert_eq!(auto_bin_seconds(86400 * 365), 86400 * 365 / 120);
+        assert_eq!(auto_bin_seconds(86400 * 365), 86400 * 4);
+    }
+
+    #[test]
+    fn granularity_divides_every_later_width() {
+        for seconds in [1, 60, 121, 600, 1200, 1201, 3600, 7201, 86400, 86400 * 400] {
+            let g = bin_granularity(seconds);
+            for later in [
+                seconds,
+                seconds * 2,
+                seconds * 7,
+                seconds * 100,
+                seconds * 1000,
+            ] {
+                assert_eq!(auto_bin_seconds(later) % g, 0, "{seconds} → {later}");
+            }
+            assert_eq!(auto_bin_seconds(seconds) % g, 0);
+        }
+        assert_eq!(bin_granularity(86400), 900);
+        assert_eq!(bin_granularity(600), 5);
     }
 }

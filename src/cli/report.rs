@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -16,12 +17,15 @@ use clap::Args;
 use super::inputs::InputArgs;
 use super::metrics::read_metric_inputs;
 use super::Outcome;
+use crate::aggregate::{Accumulator, AggregateOptions};
 use crate::analyze::compare::{compare, route_profiles};
 use crate::analyze::reconcile::{cache_from_metrics, reconcile};
 use crate::analyze::{build_report, AnalyzeOptions};
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
 use crate::filter::{RequestFilter, StatusFilter, TimeBound};
-use crate::ingest::{ingest, IngestOptions, Ingested};
+use crate::ingest::{
+    ingest, ingest_into, IngestOptions, Ingested, InputSummary, RequestSink, SkipLog,
+};
 use crate::metrics::analyze::{build_metrics_report, MetricsOptions};
 use crate::metrics::naming::Queries;
 use crate::metrics::report::MetricsReport;
@@ -131,10 +135,13 @@ pub struct ReportArgs {
     )]
     pub interval: String,
 
-    /// Where the aggregations run: `local` reads the events (files or --log-group);
+    /// Where the aggregations run: `auto` (default) streams when it can, else builds the
+    /// table; `stream` folds the aggregates while reading, in one pass and bounded memory
+    /// (any input size); `table` builds the whole request table first (polars);
     /// `insights` runs them inside CloudWatch Logs Insights over the --log-group(s) and
-    /// reads back only the aggregates, for volumes beyond one machine.
-    #[arg(long, value_enum, default_value_t = Engine::Local)]
+    /// reads back only the aggregates. All give the same report (Insights: its own
+    /// percentiles).
+    #[arg(long, value_enum, default_value_t = Engine::Auto)]
     pub engine: Engine,
 
     /// With --engine insights: print the Logs Insights queries and run nothing.
@@ -183,8 +190,14 @@ pub enum ColorChoice {
 /// Where the report's aggregations run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
-    /// Here: every event is read and aggregated by gwstat.
-    Local,
+    /// Here, streaming when the options allow it (else the table).
+    #[value(alias = "local")]
+    Auto,
+    /// Here, aggregated while reading: one pass, memory bounded by the data's cardinality.
+    Stream,
+    /// Here, through the whole request table (needed by --compare, metrics reconciliation,
+    /// execution logs and a lone relative --since/--until).
+    Table,
     /// Inside CloudWatch Logs Insights (StartQuery/GetQueryResults).
     Insights,
 }
@@ -239,6 +252,16 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         quiet: args.input.quiet,
         keep_request_ids: false,
     };
+    let report = match stream_blocker(&args, &filter, metrics.is_some()) {
+        Some(reason) if args.engine == Engine::Stream => {
+            anyhow::bail!("--engine stream cannot {reason}; use --engine table (or auto)")
+        }
+        None if args.engine != Engine::Table => stream(&inputs, &options, &filter, &args)?,
+        _ => None,
+    };
+    if let Some(report) = report {
+        return finish(&report, &args);
+    }
     let mut ingested = ingest(&inputs, &options)?;
     if !ingested.executions.by_request.is_empty() && !ingested.columns.is_empty() {
         // Joining needs the access logs' request IDs, kept only when asked for.
@@ -246,8 +269,75 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         ingested = ingest(&inputs, &options)?;
     }
     let report = analyze(ingested, &filter, &args, metrics.as_ref())?;
+    finish(&report, &args)
+}
 
-    write_report(&report, &args)?;
+/// Why the streaming engine cannot make this report, if it cannot.
+fn stream_blocker(
+    args: &ReportArgs,
+    filter: &RequestFilter,
+    metrics: bool,
+) -> Option<&'static str> {
+    if !args.compare.is_empty() {
+        Some("compare with a baseline (--compare)")
+    } else if metrics {
+        Some("reconcile with CloudWatch metrics")
+    } else if filter.fixed_window().is_none() {
+        Some("resolve a lone relative --since/--until (it depends on the data's range)")
+    } else {
+        None
+    }
+}
+
+/// The report by the streaming engine; `None` when the inputs hold execution logs (their
+/// join needs the table), unless the engine was asked for by name (then an error).
+fn stream(
+    inputs: &[Input],
+    options: &IngestOptions,
+    filter: &RequestFilter,
+    args: &ReportArgs,
+) -> Result<Option<Report>> {
+    let window = match filter.fixed_window() {
+        Some(window) => window?,
+        None => unreachable!("checked by stream_blocker"),
+    };
+    let aggregate = AggregateOptions {
+        filter: filter.clone(),
+        window,
+        timeout_ms: args.integration_timeout_ms,
+        bin_seconds: super::metrics::bin_seconds(args.bin.as_deref())?,
+    };
+    let ingested = ingest_into(inputs, options, Accumulator::new(Arc::new(aggregate)))?;
+    if !ingested.executions.by_request.is_empty() {
+        if args.engine == Engine::Stream {
+            anyhow::bail!(
+                "--engine stream cannot join execution logs with access logs; use --engine \
+                 table (or auto)"
+            );
+        }
+        return Ok(None);
+    }
+    let mut acc = ingested.columns;
+    if let Some(rename) = args.settings.route_renamer() {
+        let mut renamed = acc.fresh();
+        renamed.merge(acc, Some(&rename));
+        acc = renamed;
+    }
+    let inputs = inputs_of(
+        ingested.inputs,
+        &ingested.skipped,
+        acc.records,
+        acc.records - acc.kept,
+    );
+    let options = analyze_options(args)?;
+    let mut report = crate::aggregate::report(acc, inputs, &options);
+    check_slos(&mut report, args);
+    Ok(Some(report))
+}
+
+/// Writes the report; the exit outcome from its skipped lines.
+fn finish(report: &Report, args: &ReportArgs) -> Result<Outcome> {
+    write_report(report, args)?;
 
     let skipped = report.inputs.skipped;
     if skipped > 0 && !args.input.quiet && args.format != OutputFormat::Table {
@@ -322,37 +412,13 @@ pub(super) fn analyze(
     let reconciliation = metrics.map(|m| reconcile(&ingested.columns, mask.as_deref(), m));
     let table = RequestTable::build(ingested.columns, mask.as_deref())
         .context("building the request table")?;
-    let skipped = &ingested.skipped;
-    let inputs = Inputs {
-        files: ingested
-            .inputs
-            .into_iter()
-            .map(|i| InputFile {
-                name: i.name,
-                format: i.format,
-                records: i.records,
-                skipped: i.skipped,
-            })
-            .collect(),
+    let inputs = inputs_of(
+        ingested.inputs,
+        &ingested.skipped,
         records,
-        filtered_out: records - table.len() as u64,
-        skipped: skipped.total(),
-        skipped_by_reason: skipped
-            .by_reason
-            .iter()
-            .map(|(reason, c)| (reason.to_string(), c.count))
-            .collect(),
-        skipped_samples: skipped
-            .by_reason
-            .iter()
-            .map(|(reason, c)| (reason.to_string(), c.samples.clone()))
-            .collect(),
-    };
-    let options = AnalyzeOptions {
-        top: args.top,
-        timeout_ms: args.integration_timeout_ms,
-        bin_seconds: super::metrics::bin_seconds(args.bin.as_deref())?,
-    };
+        records - table.len() as u64,
+    );
+    let options = analyze_options(args)?;
     let mut report = build_report(&table, inputs, &options).context("analysing requests")?;
     report.execution = execution;
     if let Some(cache) =
@@ -364,6 +430,57 @@ pub(super) fn analyze(
         report.cache = cache;
     }
     report.reconciliation = reconciliation;
+    if !args.compare.is_empty() {
+        report.comparison = Some(compare_with_baseline(&table, filter, args)?);
+    }
+    check_slos(&mut report, args);
+    Ok(report)
+}
+
+/// The analysis options from the flags.
+fn analyze_options(args: &ReportArgs) -> Result<AnalyzeOptions> {
+    Ok(AnalyzeOptions {
+        top: args.top,
+        timeout_ms: args.integration_timeout_ms,
+        bin_seconds: super::metrics::bin_seconds(args.bin.as_deref())?,
+    })
+}
+
+/// The report's `inputs` section.
+fn inputs_of(
+    files: Vec<InputSummary>,
+    skipped: &SkipLog,
+    records: u64,
+    filtered_out: u64,
+) -> Inputs {
+    Inputs {
+        files: files
+            .into_iter()
+            .map(|i| InputFile {
+                name: i.name,
+                format: i.format,
+                records: i.records,
+                skipped: i.skipped,
+            })
+            .collect(),
+        records,
+        filtered_out,
+        skipped: skipped.total(),
+        skipped_by_reason: skipped
+            .by_reason
+            .iter()
+            .map(|(reason, c)| (reason.to_string(), c.count))
+            .collect(),
+        skipped_samples: skipped
+            .by_reason
+            .iter()
+            .map(|(reason, c)| (reason.to_string(), c.samples.clone()))
+            .collect(),
+    }
+}
+
+/// Route SLOs from the settings, checked against each route's p99; then `--redact`.
+fn check_slos(report: &mut Report, args: &ReportArgs) {
     for route in &mut report.latency.by_route {
         let slo = route
             .route
@@ -374,13 +491,9 @@ pub(super) fn analyze(
             breached: route.stats.latency_ms.p99.is_some_and(|p| p > slo.p99_ms),
         });
     }
-    if !args.compare.is_empty() {
-        report.comparison = Some(compare_with_baseline(&table, filter, args)?);
-    }
     if args.redact {
-        crate::redact::report(&mut report);
+        crate::redact::report(report);
     }
-    Ok(report)
 }
 
 /// A temporary directory holding what `--log-group` read, removed when dropped.

@@ -237,11 +237,19 @@ impl Settings {
 
     /// Applies `[routes]`: aliases first, then groups (most specific matching glob).
     pub fn apply_routes(&self, columns: &mut RequestColumns) {
+        if let Some(rename) = self.route_renamer() {
+            columns.route.rename(rename);
+        }
+    }
+
+    /// The new name of a route under the aliases and groups (`None`: unchanged); `None`
+    /// when there are no aliases or groups.
+    pub fn route_renamer(&self) -> Option<impl Fn(&str) -> Option<String> + '_> {
         if self.routes.aliases.is_empty() && self.routes.groups.is_empty() {
-            return;
+            return None;
         }
         let groups = by_specificity(&self.routes.groups);
-        columns.route.rename(|route| {
+        Some(move |route: &str| {
             let aliased = self.routes.aliases.get(route);
             let name = aliased.map_or(route, |a| a.as_str());
             groups
@@ -249,7 +257,7 @@ impl Settings {
                 .find(|(p, _)| route_matches(p, name))
                 .map(|(_, group)| (*group).clone())
                 .or_else(|| aliased.cloned())
-        });
+        })
     }
 
     /// The latency objective of a route: the most specific `[slo]` glob matching it.

@@ -75,6 +75,15 @@ impl Keys {
         Ok(keys)
     }
 
+    /// The given keys.
+    pub fn named(pairs: &[(Field, &str)]) -> Keys {
+        let mut keys = Keys::default();
+        for (field, key) in pairs {
+            keys.set(*field, key);
+        }
+        keys
+    }
+
     fn set(&mut self, field: Field, key: &str) {
         self.keys.insert(field as usize, key.to_string());
     }

@@ -1,0 +1,320 @@
+//! The report's aggregates, folded one request at a time: counts by time bin, route, stage
+//! and status; requests and 429s per second; exact latency histograms per route × stage,
+//! per bin and per bin × route; API keys, gateway response types, messages, timeouts and the
+//! cache pattern. Each decode chunk fills its own accumulator and the chunks' accumulators
+//! are merged, so memory follows the data's cardinality (routes, stages, statuses, seconds
+//! spanned, distinct latencies), never the number of requests.
+
+use std::sync::Arc;
+
+use super::histogram::Histogram;
+use crate::analyze::timeline::bin_granularity;
+use crate::analyze::timeouts::REACHED_SHARE;
+use crate::filter::{RequestFilter, Window};
+use crate::model::{Dictionary, Request};
+use crate::FastMap;
+
+/// Marks a missing value among dictionary codes.
+pub const NONE: u32 = u32::MAX;
+
+/// A new name for a route (`None`: keep it).
+pub type Rename<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// What the accumulators need to know, shared by all of them.
+#[derive(Debug, Clone, Default)]
+pub struct AggregateOptions {
+    /// Requests to keep (relative bounds already resolved into `window`).
+    pub filter: RequestFilter,
+    /// The filter's time window.
+    pub window: Window,
+    /// Integration timeout, ms (the timeouts rule).
+    pub timeout_ms: u64,
+    /// A fixed timeline bin width, seconds (`None`: chosen from the range at the end).
+    pub bin_seconds: Option<i64>,
+}
+
+/// The aggregates of one time bin × route × stage.
+#[derive(Debug, Clone, Default)]
+pub struct Group {
+    /// Requests by status (0: no status logged), in order of first appearance.
+    pub statuses: Vec<(u16, u64)>,
+    /// Response latency.
+    pub latency: Histogram,
+    /// Integration latency.
+    pub integration: Histogram,
+    /// Latency − integration latency, where both are logged.
+    pub overhead: Histogram,
+    /// GET 2xx answered without integration latency (inferred cache hits).
+    pub hits: u64,
+    /// GET 2xx with integration latency (inferred cache misses).
+    pub misses: u64,
+}
+
+impl Group {
+    fn count_status(&mut self, status: u16, n: u64) {
+        match self.statuses.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, count)) => *count += n,
+            None => self.statuses.push((status, n)),
+        }
+    }
+
+    fn merge(&mut self, other: &Group) {
+        for (status, n) in &other.statuses {
+            self.count_status(*status, *n);
+        }
+        self.latency.merge(&other.latency);
+        self.integration.merge(&other.integration);
+        self.overhead.merge(&other.overhead);
+        self.hits += other.hits;
+        self.misses += other.misses;
+    }
+
+    /// Requests in the group.
+    pub fn requests(&self) -> u64 {
+        self.statuses.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// The dictionaries behind the codes.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Routes.
+    pub routes: Dictionary,
+    /// Stages.
+    pub stages: Dictionary,
+    /// API keys.
+    pub api_keys: Dictionary,
+    /// Gateway response types.
+    pub types: Dictionary,
+    /// Gateway error messages.
+    pub messages: Dictionary,
+}
+
+/// The aggregates of some requests.
+#[derive(Debug, Clone, Default)]
+pub struct Accumulator {
+    options: Arc<AggregateOptions>,
+    /// Requests seen (before filtering).
+    pub records: u64,
+    /// Requests kept by the filter.
+    pub kept: u64,
+    /// Earliest and latest kept request time, epoch ms.
+    pub bounds: Option<(i64, i64)>,
+    /// Width of the bins the groups are keyed by, seconds; it grows with the range, and
+    /// every width the timeline may finally use is a multiple of it.
+    pub granularity: i64,
+    /// Dictionaries.
+    pub names: Names,
+    /// Per (bin start in epoch seconds, route, stage).
+    pub groups: FastMap<(i64, u32, u32), Group>,
+    /// Requests and 429s per epoch second.
+    pub seconds: FastMap<i64, [u64; 2]>,
+    /// Requests per (API key, status).
+    pub api_keys: FastMap<(u32, u16), u64>,
+    /// Requests per (gateway response type, status).
+    pub types: FastMap<(u32, u16), u64>,
+    /// Requests per gateway error message.
+    pub messages: FastMap<u32, u64>,
+    /// 504s that reached the integration timeout, per route.
+    pub timeouts: FastMap<u32, u64>,
+}
+
+impl Accumulator {
+    /// An empty accumulator.
+    pub fn new(options: Arc<AggregateOptions>) -> Self {
+        Accumulator {
+            granularity: options.bin_seconds.unwrap_or(1).max(1),
+            options,
+            ..Accumulator::default()
+        }
+    }
+
+    /// The options it was made with.
+    pub fn options(&self) -> &AggregateOptions {
+        &self.options
+    }
+
+    /// Adds one request (if the filter keeps it).
+    pub fn push(&mut self, request: &Request<'_>) {
+        self.records += 1;
+        let options = &*self.options;
+        if options.filter.is_active() && !options.filter.keeps(&options.window, request) {
+            return;
+        }
+        let timeout_reached = options.timeout_ms as f64 * REACHED_SHARE;
+        self.kept += 1;
+        let t = request.time_ms;
+        match &mut self.bounds {
+            Some((first, last)) if *first <= t && t <= *last => {}
+            Some((first, last)) => {
+                *first = (*first).min(t);
+                *last = (*last).max(t);
+                self.fit_granularity();
+            }
+            None => self.bounds = Some((t, t)),
+        }
+        let second = t.div_euclid(1000);
+        let status = request.status.unwrap_or(0);
+        let per_second = self.seconds.entry(second).or_default();
+        per_second[0] += 1;
+        if status == 429 {
+            per_second[1] += 1;
+        }
+        let route = code(&mut self.names.routes, request.route.as_deref());
+        let stage = code(&mut self.names.stages, request.stage.as_deref());
+        let bin = second.div_euclid(self.granularity) * self.granularity;
+        let group = self.groups.entry((bin, route, stage)).or_default();
+        group.count_status(status, 1);
+        if let Some(latency) = request.latency_ms {
+            group.latency.add(latency);
+        }
+        if let Some(integration) = request.integration_latency_ms {
+            group.integration.add(integration);
+            if let Some(latency) = request.latency_ms {
+                group.overhead.add(latency - integration);
+            }
+        }
+        let get_2xx = (200..=299).contains(&status)
+            && request
+                .method
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case("GET"));
+        if get_2xx {
+            match request.integration_latency_ms {
+                Some(i) if i > 0.0 => group.misses += 1,
+                Some(i) if i == 0.0 && request.latency_ms.is_some() => group.hits += 1,
+                None if request.latency_ms.is_some() => group.hits += 1,
+                _ => {}
+            }
+        }
+        let key = code(&mut self.names.api_keys, request.api_key.as_deref());
+        *self.api_keys.entry((key, status)).or_default() += 1;
+        if let Some(kind) = request.error_type.as_deref() {
+            let kind = self.names.types.code(kind);
+            *self.types.entry((kind, status)).or_default() += 1;
+        }
+        if let Some(message) = request.error_message.as_deref() {
+            let message = self.names.messages.code(message);
+            *self.messages.entry(message).or_default() += 1;
+        }
+        if status == 504 {
+            let reached = request
+                .integration_latency_ms
+                .is_some_and(|i| i >= timeout_reached)
+                || request.error_type.as_deref() == Some("INTEGRATION_TIMEOUT");
+            if reached {
+                *self.timeouts.entry(route).or_default() += 1;
+            }
+        }
+    }
+
+    /// Adds everything `other` counted; `rename` may rename (and so join) its routes.
+    pub fn merge(&mut self, other: Accumulator, rename: Option<Rename<'_>>) {
+        self.records += other.records;
+        self.kept += other.kept;
+        let routes: Vec<u32> = other
+            .names
+            .routes
+            .names()
+            .iter()
+            .map(|name| match rename.and_then(|r| r(name)) {
+                Some(new) => self.names.routes.code(&new),
+                None => self.names.routes.code(name),
+            })
+            .collect();
+        let stages = remap(&mut self.names.stages, &other.names.stages);
+        let keys = remap(&mut self.names.api_keys, &other.names.api_keys);
+        let types = remap(&mut self.names.types, &other.names.types);
+        let messages = remap(&mut self.names.messages, &other.names.messages);
+        let at = |codes: &[u32], c: u32| if c == NONE { NONE } else { codes[c as usize] };
+        if let Some((first, last)) = other.bounds {
+            self.bounds = Some(match self.bounds {
+                Some((f, l)) => (f.min(first), l.max(last)),
+                None => (first, last),
+            });
+        }
+        self.fit_granularity();
+        self.granularity = self.granularity.max(other.granularity);
+        let g = self.granularity;
+        for ((bin, route, stage), group) in other.groups {
+            let key = (
+                bin.div_euclid(g) * g,
+                at(&routes, route),
+                at(&stages, stage),
+            );
+            match self.groups.get_mut(&key) {
+                Some(mine) => mine.merge(&group),
+                None => {
+                    self.groups.insert(key, group);
+                }
+            }
+        }
+        // Our own groups may be keyed by a finer granularity than the merged one.
+        self.coarsen();
+        for (second, [n, t]) in other.seconds {
+            let mine = self.seconds.entry(second).or_default();
+            mine[0] += n;
+            mine[1] += t;
+        }
+        for ((key, status), n) in other.api_keys {
+            *self.api_keys.entry((at(&keys, key), status)).or_default() += n;
+        }
+        for ((kind, status), n) in other.types {
+            *self.types.entry((at(&types, kind), status)).or_default() += n;
+        }
+        for (message, n) in other.messages {
+            *self.messages.entry(at(&messages, message)).or_default() += n;
+        }
+        for (route, n) in other.timeouts {
+            *self.timeouts.entry(at(&routes, route)).or_default() += n;
+        }
+    }
+
+    /// Regroups the bins by a coarser width (a multiple of the current one).
+    pub fn regroup(&mut self, width: i64) {
+        self.granularity = width.max(1);
+        self.coarsen();
+    }
+
+    /// Raises the granularity as the range grows (unless the bin width is fixed).
+    fn fit_granularity(&mut self) {
+        if self.options.bin_seconds.is_some() {
+            return;
+        }
+        if let Some((first, last)) = self.bounds {
+            let range = last.div_euclid(1000) - first.div_euclid(1000) + 1;
+            let g = bin_granularity(range);
+            if g > self.granularity {
+                self.granularity = g;
+                self.coarsen();
+            }
+        }
+    }
+
+    /// Re-keys groups not aligned to the current granularity.
+    fn coarsen(&mut self) {
+        let g = self.granularity;
+        if self.groups.keys().all(|(bin, _, _)| bin.rem_euclid(g) == 0) {
+            return;
+        }
+        let old = std::mem::take(&mut self.groups);
+        for ((bin, route, stage), group) in old {
+            let key = (bin.div_euclid(g) * g, route, stage);
+            match self.groups.get_mut(&key) {
+                Some(mine) => mine.merge(&group),
+                None => {
+                    self.groups.insert(key, group);
+                }
+            }
+        }
+    }
+}
+
+fn code(dictionary: &mut Dictionary, name: Option<&str>) -> u32 {
+    name.map_or(NONE, |n| dictionary.code(n))
+}
+
+/// The codes in `into` of every name of `from`.
+fn remap(into: &mut Dictionary, from: &Dictionary) -> Vec<u32> {
+    from.names().iter().map(|n| into.code(n)).collect()
+}

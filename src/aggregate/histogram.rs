@@ -1,0 +1,221 @@
+//! An exact counting histogram of one measure: how many times each value occurred. Latencies
+//! are whole milliseconds as API Gateway logs them, so the distinct values are few (at most
+//! the timeout in ms) however many requests there are, and percentiles computed from the
+//! counts are exactly those of the sorted values — linear interpolation between the closest
+//! ranks, as polars, numpy and DuckDB's `quantile_cont` compute them.
+
+use crate::report::Stats;
+use crate::FastMap;
+
+/// Whole milliseconds below this are counted in an array; everything else (larger, negative
+/// or fractional values) in a map keyed by the value's bits.
+const DENSE_LIMIT: usize = 1024;
+
+/// Counts of the values of one measure.
+#[derive(Debug, Clone, Default)]
+pub struct Histogram {
+    dense: Vec<u32>,
+    other: FastMap<u64, u64>,
+    count: u64,
+}
+
+impl Histogram {
+    /// Counts one value (finite; NaN is never passed).
+    #[inline]
+    pub fn add(&mut self, value: f64) {
+        self.add_n(value, 1);
+    }
+
+    /// Counts `n` occurrences of a value.
+    pub fn add_n(&mut self, value: f64, n: u64) {
+        self.count += n;
+        let whole = value as usize;
+        if whole < DENSE_LIMIT && whole as f64 == value {
+            if whole >= self.dense.len() {
+                let len = (whole + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
+                self.dense.resize(len, 0);
+            }
+            let slot = &mut self.dense[whole];
+            match u32::try_from(u64::from(*slot) + n) {
+                Ok(sum) => *slot = sum,
+                Err(_) => *self.other.entry((whole as f64).to_bits()).or_default() += n,
+            }
+        } else {
+            // -0.0 is 0.0 (caught above); other values keep their exact bits.
+            *self.other.entry(value.to_bits()).or_default() += n;
+        }
+    }
+
+    /// Adds every count of `other`.
+    pub fn merge(&mut self, other: &Histogram) {
+        if other.count == 0 {
+            return;
+        }
+        if self.dense.len() < other.dense.len() {
+            self.dense.resize(other.dense.len(), 0);
+        }
+        for (value, n) in other.dense.iter().enumerate() {
+            if *n > 0 {
+                let slot = &mut self.dense[value];
+                match slot.checked_add(*n) {
+                    Some(sum) => *slot = sum,
+                    None => {
+                        *self.other.entry((value as f64).to_bits()).or_default() += u64::from(*n)
+                    }
+                }
+            }
+        }
+        for (bits, n) in &other.other {
+            *self.other.entry(*bits).or_default() += n;
+        }
+        self.count += other.count;
+    }
+
+    /// Values counted.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// `(value, count)` pairs in ascending value order, each value once.
+    pub fn sorted(&self) -> Vec<(f64, u64)> {
+        let mut out: Vec<(f64, u64)> = self
+            .dense
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(v, n)| (v as f64, u64::from(*n)))
+            .chain(self.other.iter().map(|(b, n)| (f64::from_bits(*b), *n)))
+            .collect();
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
+        out
+    }
+
+    /// Count, min, max, mean and p50/p90/p95/p99; `missing` as in [`quantiles`](Self::quantiles).
+    pub fn stats(&self, missing: u64) -> Stats {
+        let sorted = self.sorted();
+        let [p50, p90, p95, p99] = quantiles(&sorted, [0.5, 0.9, 0.95, 0.99], missing);
+        let sum: f64 = sorted.iter().map(|(v, n)| v * *n as f64).sum();
+        Stats {
+            count: self.count,
+            min: sorted.first().map(|(v, _)| *v),
+            max: sorted.last().map(|(v, _)| *v),
+            mean: (self.count > 0).then(|| sum / self.count as f64),
+            p50,
+            p90,
+            p95,
+            p99,
+        }
+    }
+
+    /// Percentiles (fractions in 0..=1) of the counted values. `missing` is how many rows
+    /// of the group had no value: polars ranks them first and offsets the fractional rank
+    /// by their count, which rounds the interpolation weight slightly differently; doing
+    /// the same keeps both engines' reports equal to the last bit.
+    pub fn quantiles<const N: usize>(&self, ps: [f64; N], missing: u64) -> [Option<f64>; N] {
+        quantiles(&self.sorted(), ps, missing)
+    }
+}
+
+/// Percentiles of sorted `(value, count)` pairs: the value at fractional rank `p·(n−1)`,
+/// interpolated linearly between its two neighbouring ranks (ranks offset by `missing`).
+fn quantiles<const N: usize>(
+    sorted: &[(f64, u64)],
+    ps: [f64; N],
+    missing: u64,
+) -> [Option<f64>; N] {
+    let mut ends = Vec::with_capacity(sorted.len());
+    let mut total = 0u64;
+    for (_, n) in sorted {
+        total += n;
+        ends.push(total);
+    }
+    // The value of 0-based rank `r`: the first pair whose cumulative count exceeds it.
+    let at = |rank: u64| sorted[ends.partition_point(|end| *end <= rank)].0;
+    ps.map(|p| {
+        if total == 0 {
+            return None;
+        }
+        let position = (total - 1) as f64 * p + missing as f64;
+        let low = (position as u64).clamp(missing, missing + total - 1);
+        let high = (position.ceil() as u64).clamp(missing, missing + total - 1);
+        let lower = at(low - missing);
+        if high == low {
+            return Some(lower);
+        }
+        let upper = at(high - missing);
+        Some(if lower == upper {
+            lower
+        } else {
+            (position - low as f64) * (upper - lower) + lower
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn percentiles_interpolate_between_ranks() {
+        let mut h = Histogram::default();
+        for v in [1.0, 2.0, 3.0, 4.0, 10.0] {
+            h.add(v);
+        }
+        let s = h.stats(0);
+        assert_eq!(s.count, 5);
+        assert_eq!((s.min, s.max, s.mean), (Some(1.0), Some(10.0), Some(4.0)));
+        assert_eq!(s.p50, Some(3.0));
+        // rank 0.9·4 = 3.6: 4 + 0.6·(10 − 4)
+        assert!((s.p90.unwrap() - 7.6).abs() < 1e-12);
+        assert_eq!(Histogram::default().stats(0), Stats::default());
+    }
+
+    #[test]
+    fn large_fractional_and_negative_values_are_exact() {
+        let mut h = Histogram::default();
+        for v in [29_010.0, 0.5, -3.0, 0.0, -0.0, 29_010.0] {
+            h.add(v);
+        }
+        assert_eq!(
+            h.sorted(),
+            vec![(-3.0, 1), (0.0, 2), (0.5, 1), (29_010.0, 2)]
+        );
+    }
+
+    proptest! {
+        /// Statistics from the counts equal those of the sorted values, whatever the merge
+        /// order of the parts.
+        #[test]
+        fn equals_sorting_the_values(
+            values in prop::collection::vec(
+                prop_oneof![0u32..3000u32, 0u32..50u32].prop_map(f64::from), 1..400),
+            fractional in prop::collection::vec(-50.0f64..50.0, 0..20),
+            split in 0usize..400,
+        ) {
+            let all: Vec<f64> = values.iter().chain(&fractional).copied().collect();
+            let split = split.min(all.len());
+            let (mut a, mut b) = (Histogram::default(), Histogram::default());
+            all[..split].iter().for_each(|v| a.add(*v));
+            all[split..].iter().for_each(|v| b.add(*v));
+            b.merge(&a);
+            let expected = Stats::of(&all);
+            let got = b.stats(0);
+            prop_assert_eq!(got.count, expected.count);
+            prop_assert_eq!((got.min, got.max), (expected.min, expected.max));
+            for (g, e) in [(got.p50, expected.p50), (got.p90, expected.p90),
+                           (got.p95, expected.p95), (got.p99, expected.p99),
+                           (got.mean, expected.mean)] {
+                let (g, e) = (g.unwrap(), e.unwrap());
+                prop_assert!((g - e).abs() <= 1e-9 * e.abs().max(1.0), "{} vs {}", g, e);
+            }
+        }
+    }
+}
