@@ -18,7 +18,8 @@ use crate::decode::envelope::{self, Envelope};
 use crate::decode::execution::{looks_like_execution_line, Executions};
 use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, SkipReason};
 use crate::model::{Request, RequestColumns};
-use crate::source::{self, ChunkReader, Input, SourceError};
+use crate::source::{self, Chunk, ChunkReader, Input, SourceError};
+use std::sync::mpsc::Receiver;
 
 /// Chunk size for parallel decoding.
 const CHUNK_BYTES: usize = 4 << 20;
@@ -87,6 +88,28 @@ impl SkipLog {
         }
     }
 
+    /// The logs of parts of one input decoded in any order, as one: counts summed, and the
+    /// samples with the lowest line numbers kept (as reading in order would keep them).
+    fn by_line(logs: Vec<SkipLog>) -> SkipLog {
+        let mut out = SkipLog::default();
+        for log in logs {
+            for (reason, count) in log.by_reason {
+                let entry = out.by_reason.entry(reason).or_default();
+                entry.count += count.count;
+                entry.samples.extend(count.samples);
+            }
+        }
+        let line = |place: &String| {
+            let number = place.rsplit(':').next().and_then(|n| n.parse::<u64>().ok());
+            number.unwrap_or(u64::MAX)
+        };
+        for count in out.by_reason.values_mut() {
+            count.samples.sort_by_key(line);
+            count.samples.truncate(SAMPLES_PER_REASON);
+        }
+        out
+    }
+
     /// Total skipped lines.
     pub fn total(&self) -> u64 {
         self.by_reason.values().map(|c| c.count).sum()
@@ -118,6 +141,9 @@ pub trait RequestSink: Send + Sync + Sized {
     fn requests(&self) -> usize;
     /// Makes room for about `additional` more requests.
     fn reserve(&mut self, _additional: usize) {}
+    /// Whether requests must arrive in input order; sinks that fold them in any order are
+    /// filled by independent workers.
+    const ORDERED: bool = true;
 }
 
 impl RequestSink for RequestColumns {
@@ -328,28 +354,17 @@ fn ingest_one<S: RequestSink>(
         let error = chunks.take_error().is_some();
         (error, chunks.next_line())
     });
-    let mut pending = first;
-    loop {
-        let mut batch: Vec<_> = pending.take().into_iter().collect();
-        while batch.len() < batch_size {
-            match receiver.recv() {
-                Ok(chunk) => batch.push(chunk),
-                Err(_) => break,
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
-        let template = &result.columns;
-        let decoded: Vec<(S, SkipLog)> = batch
-            .par_iter()
-            .map(|chunk| decode_chunk(chunk, detected.decoder.clone(), &name, template.fresh()))
-            .collect();
-        drop(batch);
-        for (columns, skipped) in decoded {
-            result.columns.append(columns);
-            result.skipped.merge(skipped);
-        }
+    if S::ORDERED {
+        decode_in_batches(
+            first,
+            &receiver,
+            batch_size,
+            &detected.decoder,
+            &name,
+            result,
+        );
+    } else {
+        decode_by_workers(first, receiver, &detected.decoder, &name, result);
     }
     let (read_error, line) = reader_thread
         .join()
@@ -365,6 +380,95 @@ fn ingest_one<S: RequestSink>(
         records: (result.columns.requests() - records_before) as u64,
         skipped: result.skipped.total() - skipped_before,
     })
+}
+
+/// Decodes chunks in batches, in parallel within a batch, appending the batch's sinks in
+/// input order.
+fn decode_in_batches<S: RequestSink>(
+    first: Option<Chunk>,
+    receiver: &Receiver<Chunk>,
+    batch_size: usize,
+    decoder: &Decoder,
+    name: &str,
+    result: &mut Ingested<S>,
+) {
+    let mut pending = first;
+    loop {
+        let mut batch: Vec<_> = pending.take().into_iter().collect();
+        while batch.len() < batch_size {
+            match receiver.recv() {
+                Ok(chunk) => batch.push(chunk),
+                Err(_) => break,
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let template = &result.columns;
+        let decoded: Vec<(S, SkipLog)> = batch
+            .par_iter()
+            .map(|chunk| {
+                let mut sink = template.fresh();
+                let mut skipped = SkipLog::default();
+                decode_chunk(chunk, &mut decoder.clone(), name, &mut sink, &mut skipped);
+                (sink, skipped)
+            })
+            .collect();
+        drop(batch);
+        for (columns, skipped) in decoded {
+            result.columns.append(columns);
+            result.skipped.merge(skipped);
+        }
+    }
+}
+
+/// Decodes chunks on one thread per core, each taking the next chunk as it is free and
+/// folding it into its own sink; the sinks are joined at the end. For sinks that do not
+/// care about order: no batch waits for its slowest chunk and nothing is merged per chunk.
+fn decode_by_workers<S: RequestSink>(
+    first: Option<Chunk>,
+    receiver: Receiver<Chunk>,
+    decoder: &Decoder,
+    name: &str,
+    result: &mut Ingested<S>,
+) {
+    let receiver = std::sync::Mutex::new(receiver);
+    let first = std::sync::Mutex::new(first);
+    let template = &result.columns;
+    let workers = rayon::current_num_threads().max(1);
+    let done: Vec<(S, SkipLog)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut sink = template.fresh();
+                    let mut skipped = SkipLog::default();
+                    let mut decoder = decoder.clone();
+                    loop {
+                        let taken = first.lock().map(|mut f| f.take()).unwrap_or(None);
+                        let chunk = match taken {
+                            Some(chunk) => chunk,
+                            None => match receiver.lock().map(|r| r.recv()) {
+                                Ok(Ok(chunk)) => chunk,
+                                _ => break,
+                            },
+                        };
+                        decode_chunk(&chunk, &mut decoder, name, &mut sink, &mut skipped);
+                    }
+                    (sink, skipped)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("decode workers do not panic"))
+            .collect()
+    });
+    let mut skipped = Vec::new();
+    for (sink, log) in done {
+        result.columns.append(sink);
+        skipped.push(log);
+    }
+    result.skipped.merge(SkipLog::by_line(skipped));
 }
 
 /// Reads a whole file in a CloudWatch envelope, then decodes its messages in parallel.
@@ -496,13 +600,14 @@ fn trim_line(line: &[u8]) -> &[u8] {
     line
 }
 
+/// Decodes one chunk's lines into `columns`, counting the lines skipped.
 fn decode_chunk<S: RequestSink>(
-    chunk: &crate::source::Chunk,
-    mut decoder: Decoder,
+    chunk: &Chunk,
+    decoder: &mut Decoder,
     name: &str,
-    mut columns: S,
-) -> (S, SkipLog) {
-    let mut skipped = SkipLog::default();
+    columns: &mut S,
+    skipped: &mut SkipLog,
+) {
     for line in &chunk.overlong {
         skipped.add(SkipReason::LineTooLong, || format!("{name}:{line}"));
     }
@@ -511,7 +616,7 @@ fn decode_chunk<S: RequestSink>(
         data = &data[..data.len() - 1];
     }
     if data.is_empty() {
-        return (columns, skipped);
+        return;
     }
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
@@ -532,5 +637,4 @@ fn decode_chunk<S: RequestSink>(
             Err(reason) => skipped.add(reason, place),
         }
     }
-    (columns, skipped)
 }

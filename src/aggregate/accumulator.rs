@@ -103,6 +103,8 @@ pub struct Accumulator {
     /// Width of the bins the groups are keyed by, seconds; it grows with the range, and
     /// every width the timeline may finally use is a multiple of it.
     pub granularity: i64,
+    /// The range (seconds) the granularity was last fitted to.
+    fitted_range: i64,
     /// Dictionaries.
     pub names: Names,
     /// Per (bin start in epoch seconds, route, stage).
@@ -276,13 +278,19 @@ impl Accumulator {
         self.coarsen();
     }
 
-    /// Raises the granularity as the range grows (unless the bin width is fixed).
+    /// Raises the granularity as the range grows (unless the bin width is fixed). A finer
+    /// granularity than the range allows is still exact, so it is refitted only when the
+    /// range has doubled since the last fit.
     fn fit_granularity(&mut self) {
         if self.options.bin_seconds.is_some() {
             return;
         }
         if let Some((first, last)) = self.bounds {
             let range = last.div_euclid(1000) - first.div_euclid(1000) + 1;
+            if range < self.fitted_range.saturating_mul(2) {
+                return;
+            }
+            self.fitted_range = range;
             let g = bin_granularity(range);
             if g > self.granularity {
                 self.granularity = g;

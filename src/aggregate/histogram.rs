@@ -11,9 +11,15 @@ use crate::FastMap;
 /// or fractional values) in a map keyed by the value's bits.
 const DENSE_LIMIT: usize = 1024;
 
+/// Values held as a list before they are counted: a histogram that sees few values (a
+/// decode chunk's, per group) stays a short list, so merging it costs its values, not a
+/// scan of its counts.
+const PENDING_LIMIT: usize = 128;
+
 /// Counts of the values of one measure.
 #[derive(Debug, Clone, Default)]
 pub struct Histogram {
+    pending: Vec<f64>,
     dense: Vec<u32>,
     other: FastMap<u64, u64>,
     count: u64,
@@ -23,6 +29,15 @@ impl Histogram {
     /// Counts one value (finite; NaN is never passed).
     #[inline]
     pub fn add(&mut self, value: f64) {
+        if self.count == 0 && self.pending.len() < PENDING_LIMIT {
+            self.pending.push(value);
+            return;
+        }
+        if !self.pending.is_empty() {
+            for v in std::mem::take(&mut self.pending) {
+                self.add_n(v, 1);
+            }
+        }
         self.add_n(value, 1);
     }
 
@@ -48,6 +63,9 @@ impl Histogram {
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Histogram) {
+        for v in &other.pending {
+            self.add(*v);
+        }
         if other.count == 0 {
             return;
         }
@@ -73,7 +91,7 @@ impl Histogram {
 
     /// Values counted.
     pub fn count(&self) -> u64 {
-        self.count
+        self.count + self.pending.len() as u64
     }
 
     /// `(value, count)` pairs in ascending value order, each value once.
@@ -85,6 +103,11 @@ impl Histogram {
             .filter(|(_, n)| **n > 0)
             .map(|(v, n)| (v as f64, u64::from(*n)))
             .chain(self.other.iter().map(|(b, n)| (f64::from_bits(*b), *n)))
+            .chain(
+                self.pending
+                    .iter()
+                    .map(|v| (if *v == 0.0 { 0.0 } else { *v }, 1)),
+            )
             .collect();
         out.sort_by(|a, b| a.0.total_cmp(&b.0));
         out.dedup_by(|later, kept| {
@@ -103,10 +126,10 @@ impl Histogram {
         let [p50, p90, p95, p99] = quantiles(&sorted, [0.5, 0.9, 0.95, 0.99], missing);
         let sum: f64 = sorted.iter().map(|(v, n)| v * *n as f64).sum();
         Stats {
-            count: self.count,
+            count: self.count(),
             min: sorted.first().map(|(v, _)| *v),
             max: sorted.last().map(|(v, _)| *v),
-            mean: (self.count > 0).then(|| sum / self.count as f64),
+            mean: (self.count() > 0).then(|| sum / self.count() as f64),
             p50,
             p90,
             p95,

@@ -20,6 +20,8 @@ use crate::model::Request;
 use crate::report::{Inputs, Report};
 
 impl RequestSink for Accumulator {
+    const ORDERED: bool = false;
+
     fn fresh(&self) -> Self {
         Accumulator::new(std::sync::Arc::new(self.options().clone()))
     }

@@ -189,6 +189,15 @@ impl KeyMap {
         field
     }
 
+    /// The key found at `position` in the previous line and what it means: the likely key
+    /// there now, to compare with instead of searching for the key's end.
+    #[inline]
+    pub fn expected_at(&self, position: usize) -> Option<(&str, Option<Field>)> {
+        self.order
+            .get(position)
+            .map(|(key, field)| (&**key, *field))
+    }
+
     fn resolve_uncached(&self, key: &str) -> Option<Field> {
         if let Some(field) = self.overrides.get(key) {
             return Some(*field);

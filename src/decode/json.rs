@@ -15,22 +15,37 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 
 use super::fields::KeyMap;
 use super::record::{RawRecord, SkipReason};
+use super::select::Selector;
 
 /// Decodes JSON access-log lines.
 #[derive(Debug, Clone, Default)]
 pub struct JsonDecoder {
     keys: KeyMap,
+    /// The key-selective decoder, built from the first line read in full (`Some(None)`:
+    /// that line's shape does not allow it).
+    selector: Option<Option<Selector>>,
 }
 
 impl JsonDecoder {
     /// A decoder mapping keys through `keys`.
     pub fn new(keys: KeyMap) -> Self {
-        JsonDecoder { keys }
+        JsonDecoder {
+            keys,
+            selector: None,
+        }
     }
 
     /// Decodes one line (without its newline).
     pub fn decode<'a>(&mut self, line: &'a [u8]) -> Result<RawRecord<'a>, SkipReason> {
+        if let Some(Some(selector)) = &self.selector {
+            if let Some(record) = selector.decode(line) {
+                return Ok(record);
+            }
+        }
         if let Some(record) = fast_flat_object(line, &mut self.keys) {
+            if self.selector.is_none() {
+                self.selector = Some(Selector::from_line(line, &mut self.keys));
+            }
             return Ok(record);
         }
         let mut record = RawRecord::default();
@@ -58,9 +73,21 @@ fn fast_flat_object<'a>(line: &'a [u8], keys: &mut KeyMap) -> Option<RawRecord<'
     let text = std::str::from_utf8(line).ok()?;
     let mut record = RawRecord::default();
     let start = skip_ws(text.as_bytes(), 0);
-    let mut position = 0;
-    let end = fast_object(text, start, None, keys, &mut record, 0, &mut position)?;
+    let mut scan = Scan {
+        position: 0,
+        // Control characters are invalid inside strings; most lines have none at all, and
+        // then no value needs checking.
+        check_controls: has_control(line),
+    };
+    let end = fast_object(text, start, None, keys, &mut record, 0, &mut scan)?;
     (skip_ws(text.as_bytes(), end) == text.len()).then_some(record)
+}
+
+/// Whether any byte is below 0x20, in blocks the compiler vectorizes.
+pub(super) fn has_control(bytes: &[u8]) -> bool {
+    bytes
+        .chunks(64)
+        .any(|block| block.iter().fold(false, |any, b| any | (*b < 0x20)))
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -68,6 +95,14 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The state of one line's scan.
+struct Scan {
+    /// Values seen so far (the key map's position).
+    position: usize,
+    /// Whether string values must be checked for control characters.
+    check_controls: bool,
 }
 
 /// Parses the object at `i` (which must be `{`) into `record`, keys prefixed by `prefix`
@@ -80,7 +115,7 @@ fn fast_object<'a>(
     keys: &mut KeyMap,
     record: &mut RawRecord<'a>,
     depth: u8,
-    position: &mut usize,
+    scan: &mut Scan,
 ) -> Option<usize> {
     let b = text.as_bytes();
     if b.get(i) != Some(&b'{') || depth > 4 {
@@ -94,7 +129,21 @@ fn fast_object<'a>(
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        let key_end = i + 1 + memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
+        // The key of the previous line at this position, when it is the key here too (it
+        // has no quote or backslash, so it ends where the expected key ends).
+        let expected = match (prefix, keys.expected_at(scan.position)) {
+            (None, Some((key, field)))
+                if b[i + 1..].starts_with(key.as_bytes())
+                    && b.get(i + 1 + key.len()) == Some(&b'"') =>
+            {
+                Some((i + 1 + key.len(), field))
+            }
+            _ => None,
+        };
+        let key_end = match expected {
+            Some((end, _)) => end,
+            None => i + 1 + memchr::memchr2(b'"', b'\\', &b[i + 1..])?,
+        };
         if b[key_end] != b'"' {
             return None;
         }
@@ -115,14 +164,14 @@ fn fast_object<'a>(
                     return None;
                 }
                 let v = &text[i + 1..end];
-                if v.bytes().any(|c| c < 0x20) {
+                if scan.check_controls && v.bytes().any(|c| c < 0x20) {
                     return None;
                 }
                 i = end + 1;
                 Some(v)
             }
             b'{' => {
-                i = fast_object(text, i, Some(&full_key), keys, record, depth + 1, position)?;
+                i = fast_object(text, i, Some(&full_key), keys, record, depth + 1, scan)?;
                 None
             }
             b'[' => return None,
@@ -151,10 +200,14 @@ fn fast_object<'a>(
             }
         };
         if let Some(v) = value {
-            if let Some(field) = keys.resolve_at(*position, &full_key) {
+            let field = match expected {
+                Some((_, field)) => field,
+                None => keys.resolve_at(scan.position, &full_key),
+            };
+            if let Some(field) = field {
                 record.set(field, Cow::Borrowed(v));
             }
-            *position += 1;
+            scan.position += 1;
         }
         i = skip_ws(b, i);
         match b.get(i)? {

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod json;
 pub mod presets;
 pub mod record;
+pub mod select;
 pub mod template;
 pub mod time;
 pub mod xml;

@@ -66,7 +66,25 @@ pub struct RawRecord<'a> {
 /// Whether a logged value means "no value": API Gateway writes `-` for missing values,
 /// `(none)` for an unmatched base path; empty and `null` text come from user templates.
 pub fn is_missing(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if plain(bytes.first()) && plain(bytes.last()) {
+        // Nothing to trim (the common case): compare as is.
+        return matches!(value, "-" | "(none)" | "null");
+    }
     matches!(value.trim(), "-" | "" | "(none)" | "null")
+}
+
+/// Parses a decimal number as `str::parse::<f64>` does (surrounding whitespace allowed),
+/// with a fast path for plain integers such as the latencies and epochs of access logs.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if (1..=15).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+        // At most 15 digits: exact as an integer and as an f64.
+        let n = text.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+        return Some(n as f64);
+    }
+    text.parse().ok()
 }
 
 impl<'a> RawRecord<'a> {
@@ -164,8 +182,8 @@ fn parse_status(s: &str) -> Option<u16> {
 fn parse_latency(value: Option<&str>) -> Result<Option<f64>, SkipReason> {
     match value {
         None => Ok(None),
-        Some(s) => match s.trim().parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+        Some(s) => match parse_number(s) {
+            Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
             _ => Err(SkipReason::InvalidLatency),
         },
     }
@@ -251,6 +269,36 @@ mod tests {
         ])
         .into_request();
         assert_eq!(bad_status.unwrap_err(), SkipReason::InvalidStatus);
+    }
+
+    #[test]
+    fn numbers_parse_like_str_parse() {
+        for text in [
+            "0",
+            "007",
+            "129",
+            " 42 ",
+            "1.5",
+            "1e3",
+            "+5",
+            "999999999999999",
+            "1234567890123456789",
+            "",
+            "-",
+            "x1",
+        ] {
+            assert_eq!(
+                parse_number(text),
+                text.trim().parse::<f64>().ok(),
+                "{text:?}"
+            );
+        }
+        for text in ["-", " - ", "", "(none)", "null", " null"] {
+            assert!(is_missing(text), "{text:?}");
+        }
+        for text in ["0", "--", "nul", "(none"] {
+            assert!(!is_missing(text), "{text:?}");
+        }
     }
 
     #[test]

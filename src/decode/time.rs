@@ -52,7 +52,7 @@ pub fn parse_clf_time(s: &str) -> Option<i64> {
 /// Parses an epoch timestamp in milliseconds (or seconds, for small values) into epoch
 /// milliseconds.
 pub fn parse_epoch(s: &str) -> Option<i64> {
-    let value: f64 = s.trim().parse().ok()?;
+    let value = super::record::parse_number(s)?;
     if !value.is_finite() || value < 0.0 {
         return None;
     }

