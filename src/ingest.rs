@@ -322,7 +322,7 @@ fn ingest_one<S: RequestSink>(
         .as_ref()
         .map(|chunk| {
             chunk
-                .data
+                .data()
                 .split(|b| *b == b'\n')
                 .map(trim_line)
                 .filter(|line| !line.is_empty() && line.len() <= MAX_LINE_BYTES)
@@ -330,12 +330,15 @@ fn ingest_one<S: RequestSink>(
                 .collect()
         })
         .unwrap_or_default();
-    let detected = detect(&name, &sample, &options.decode)?;
+    let mut detected = detect(&name, &sample, &options.decode)?;
+    if !options.keep_request_ids {
+        detected.decoder.skip_ids();
+    }
     if let (Some(size), Some(chunk)) = (input.size(), first.as_ref()) {
         // Rows ≈ file size / mean line length of the first chunk (+1 %). A compressed file
         // underestimates, and the columns then grow as usual.
-        let lines = memchr::memchr_iter(b'\n', &chunk.data).count().max(1);
-        let estimate = (size as f64 / (chunk.data.len() as f64 / lines as f64) * 1.01) as usize;
+        let lines = memchr::memchr_iter(b'\n', chunk.data()).count().max(1);
+        let estimate = (size as f64 / (chunk.data().len() as f64 / lines as f64) * 1.01) as usize;
         result.columns.reserve(estimate.min(1 << 32));
     }
     let records_before = result.columns.requests();
@@ -611,7 +614,7 @@ fn decode_chunk<S: RequestSink>(
     for line in &chunk.overlong {
         skipped.add(SkipReason::LineTooLong, || format!("{name}:{line}"));
     }
-    let mut data: &[u8] = &chunk.data;
+    let mut data: &[u8] = chunk.data();
     if data.ends_with(b"\n") {
         data = &data[..data.len() - 1];
     }

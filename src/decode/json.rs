@@ -24,6 +24,8 @@ pub struct JsonDecoder {
     /// The key-selective decoder, built from the first line read in full (`Some(None)`:
     /// that line's shape does not allow it).
     selector: Option<Option<Selector>>,
+    /// Whether request and trace IDs are read (else the key-selective path skips them).
+    skip_ids: bool,
 }
 
 impl JsonDecoder {
@@ -32,7 +34,13 @@ impl JsonDecoder {
         JsonDecoder {
             keys,
             selector: None,
+            skip_ids: false,
         }
+    }
+
+    /// Leaves out request and trace IDs where that is faster (they may still be read).
+    pub fn skip_ids(&mut self) {
+        self.skip_ids = true;
     }
 
     /// Decodes one line (without its newline).
@@ -44,7 +52,7 @@ impl JsonDecoder {
         }
         if let Some(record) = fast_flat_object(line, &mut self.keys) {
             if self.selector.is_none() {
-                self.selector = Some(Selector::from_line(line, &mut self.keys));
+                self.selector = Some(Selector::from_line(line, &mut self.keys, !self.skip_ids));
             }
             return Ok(record);
         }

@@ -93,6 +93,14 @@ pub enum Decoder {
 }
 
 impl Decoder {
+    /// Leaves out request and trace IDs where that is faster: for callers that do not keep
+    /// them (they may still be filled).
+    pub fn skip_ids(&mut self) {
+        if let Decoder::Json(d) = self {
+            d.skip_ids();
+        }
+    }
+
     /// Decodes one line (without its newline) into a request.
     pub fn decode<'a>(&mut self, line: &'a [u8]) -> Result<Request<'a>, SkipReason> {
         self.decode_with_time(line, None)

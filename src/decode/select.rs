@@ -22,15 +22,18 @@ use super::record::RawRecord;
 pub struct Selector {
     /// Each wanted key as `"key":`, with its field, in line order.
     keys: Vec<(Field, Finder<'static>)>,
+    /// Whether the lines have a `requestTimeEpoch` (and `requestTime` is not read).
+    epoch: bool,
 }
 
 impl Selector {
     /// The selector for lines shaped like `line`, or `None` when the line is not a flat
     /// object of strings and numbers, or names a field twice.
-    pub fn from_line(line: &[u8], keys: &mut KeyMap) -> Option<Selector> {
+    /// `ids`: whether the request and trace IDs are wanted too.
+    pub fn from_line(line: &[u8], keys: &mut KeyMap, ids: bool) -> Option<Selector> {
         let names = flat_keys(line)?;
         let mut taken = [false; Field::ALL.len()];
-        let mut out = Vec::new();
+        let mut found = Vec::new();
         for name in names {
             let Some(field) = keys.resolve(name) else {
                 continue;
@@ -38,10 +41,24 @@ impl Selector {
             if std::mem::replace(&mut taken[field as usize], true) {
                 return None;
             }
-            let needle = format!("\"{name}\":").into_bytes();
-            out.push((field, Finder::new(&needle).into_owned()));
+            found.push((field, name));
         }
-        (!out.is_empty()).then_some(Selector { keys: out })
+        let epoch = taken[Field::RequestTimeEpoch as usize];
+        let keys: Vec<(Field, Finder<'static>)> = found
+            .into_iter()
+            .filter(|(field, _)| match field {
+                Field::RequestId | Field::XrayTraceId => ids,
+                // The epoch wins over the CLF time; lines without one are left to the full
+                // decoder (see `decode`).
+                Field::RequestTime => !epoch,
+                _ => true,
+            })
+            .map(|(field, name)| {
+                let needle = format!("\"{name}\":").into_bytes();
+                (field, Finder::new(&needle).into_owned())
+            })
+            .collect();
+        (!keys.is_empty()).then_some(Selector { keys, epoch })
     }
 
     /// The wanted values of one line (without its newline), when the line is safe to read
@@ -58,11 +75,20 @@ impl Selector {
         let mut record = RawRecord::default();
         let mut position = 1;
         for (field, finder) in &self.keys {
-            let at = position + finder.find(&line[position..])?;
+            let needle = finder.needle();
+            // Keys the report reads often follow each other: look right after the comma
+            // before searching.
+            let adjacent = line[position] == b','
+                && line.get(position + 1..position + 1 + needle.len()) == Some(needle);
+            let at = if adjacent {
+                position + 1
+            } else {
+                position + finder.find(&line[position..])?
+            };
             if !matches!(line[at - 1], b'{' | b',') {
                 return None;
             }
-            let start = at + finder.needle().len();
+            let start = at + needle.len();
             let (value, end) = match *line.get(start)? {
                 b'"' => {
                     let end = start + 1 + memchr::memchr(b'"', &line[start + 1..])?;
@@ -84,6 +110,10 @@ impl Selector {
             }
             record.set(*field, Cow::Borrowed(value));
             position = end;
+        }
+        if self.epoch && record.get(Field::RequestTimeEpoch).is_none() {
+            // No epoch on this line: the full decoder falls back to `requestTime`.
+            return None;
         }
         Some(record)
     }
@@ -135,7 +165,7 @@ mod tests {
     const LINE: &str = r#"{"requestId":"a1","requestTimeEpoch":"1795514400089","httpMethod":"GET","resourcePath":"/pets/{id}","path":"/prod/pets/1","status":"200","responseLatency":"12","integrationLatency":"-","error.message":"-","stage":"prod"}"#;
 
     fn selector() -> Selector {
-        Selector::from_line(LINE.as_bytes(), &mut KeyMap::default()).unwrap()
+        Selector::from_line(LINE.as_bytes(), &mut KeyMap::default(), true).unwrap()
     }
 
     #[test]
@@ -169,10 +199,11 @@ mod tests {
         ] {
             assert!(s.decode(line.as_bytes()).is_none(), "{line}");
         }
-        assert!(Selector::from_line(br#"{"a":{"b":"c"}}"#, &mut KeyMap::default()).is_none());
+        assert!(Selector::from_line(br#"{"a":{"b":"c"}}"#, &mut KeyMap::default(), true).is_none());
         assert!(Selector::from_line(
             br#"{"status":"1","statusCode":"2"}"#,
-            &mut KeyMap::default()
+            &mut KeyMap::default(),
+            true
         )
         .is_none());
     }
@@ -188,13 +219,15 @@ mod tests {
                     (0u32..100000).prop_map(|n| n.to_string()),
                     Just("null".to_string()),
                     Just("0123".to_string()),
+                    Just("\"24/Nov/2026:10:00:00 +0000\"".to_string()),
                 ],
-                10,
+                11,
             ),
-            drop in 0usize..12,
+            drop in 0usize..13,
         ) {
             let names = ["requestId", "requestTimeEpoch", "httpMethod", "resourcePath", "path",
-                "status", "responseLatency", "integrationLatency", "error.message", "stage"];
+                "status", "responseLatency", "integrationLatency", "error.message", "stage",
+                "requestTime"];
             let pairs: Vec<String> = names
                 .iter()
                 .zip(&values)
@@ -203,12 +236,20 @@ mod tests {
                 .map(|(_, (k, v))| format!("\"{k}\":{v}"))
                 .collect();
             let line = format!("{{{}}}", pairs.join(","));
-            if let Some(record) = selector().decode(line.as_bytes()) {
-                let full = JsonDecoder::new(KeyMap::default()).decode(line.as_bytes());
-                prop_assert!(full.is_ok(), "{}", line);
-                let full = full.unwrap();
-                for field in Field::ALL {
-                    prop_assert_eq!(record.get(field), full.get(field), "{:?} in {}", field, line);
+            let template = format!("{{{}}}", names.map(|k| format!("\"{k}\":\"1\"")).join(","));
+            for ids in [true, false] {
+                let selector =
+                    Selector::from_line(template.as_bytes(), &mut KeyMap::default(), ids).unwrap();
+                if let Some(record) = selector.decode(line.as_bytes()) {
+                    let full = JsonDecoder::new(KeyMap::default()).decode(line.as_bytes());
+                    prop_assert!(full.is_ok(), "{}", line);
+                    let mut full = full.unwrap().into_request();
+                    if !ids {
+                        if let Ok(r) = &mut full {
+                            r.request_id = None;
+                        }
+                    }
+                    prop_assert_eq!(record.into_request(), full, "{}", line);
                 }
             }
         }
