@@ -109,8 +109,10 @@ pub struct Accumulator {
     pub names: Names,
     /// Per (bin start in epoch seconds, route, stage).
     pub groups: FastMap<(i64, u32, u32), Group>,
-    /// Requests and 429s per epoch second.
+    /// Requests and 429s per epoch second (see [`finish`](Self::finish)).
     pub seconds: FastMap<i64, [u64; 2]>,
+    /// The second being counted, not yet in `seconds`.
+    current: (i64, [u64; 2]),
     /// Requests per (API key, status).
     pub api_keys: FastMap<(u32, u16), u64>,
     /// Requests per (gateway response type, status).
@@ -157,10 +159,13 @@ impl Accumulator {
         }
         let second = t.div_euclid(1000);
         let status = request.status.unwrap_or(0);
-        let per_second = self.seconds.entry(second).or_default();
-        per_second[0] += 1;
+        if self.current.0 != second {
+            self.flush_second();
+            self.current.0 = second;
+        }
+        self.current.1[0] += 1;
         if status == 429 {
-            per_second[1] += 1;
+            self.current.1[1] += 1;
         }
         let route = code(&mut self.names.routes, request.route.as_deref());
         let stage = code(&mut self.names.stages, request.stage.as_deref());
@@ -211,7 +216,9 @@ impl Accumulator {
     }
 
     /// Adds everything `other` counted; `rename` may rename (and so join) its routes.
-    pub fn merge(&mut self, other: Accumulator, rename: Option<Rename<'_>>) {
+    pub fn merge(&mut self, mut other: Accumulator, rename: Option<Rename<'_>>) {
+        self.flush_second();
+        other.flush_second();
         self.records += other.records;
         self.kept += other.kept;
         let routes: Vec<u32> = other
@@ -272,8 +279,21 @@ impl Accumulator {
         }
     }
 
-    /// Regroups the bins by a coarser width (a multiple of the current one).
-    pub fn regroup(&mut self, width: i64) {
+    /// Moves the counts of the current second into the map (lines come mostly in time
+    /// order, so most requests only touch the current second's counts).
+    fn flush_second(&mut self) {
+        let (second, counts) = std::mem::take(&mut self.current);
+        if counts != [0, 0] {
+            let entry = self.seconds.entry(second).or_default();
+            entry[0] += counts[0];
+            entry[1] += counts[1];
+        }
+    }
+
+    /// Regroups the bins by a coarser width (a multiple of the current one), and completes
+    /// the per-second counts: call before reading the fields.
+    pub fn finish(&mut self, width: i64) {
+        self.flush_second();
         self.granularity = width.max(1);
         self.coarsen();
     }

@@ -48,7 +48,7 @@ pub fn report(mut acc: Accumulator, inputs: Inputs, options: &AnalyzeOptions) ->
         }
         (None, None) => 60,
     };
-    acc.regroup(width);
+    acc.finish(width);
     let results = rows::results(&acc, options.top);
     let mut report =
         crate::insights::assemble::assemble(&results, &rows::keys(), inputs, width, options);

@@ -92,7 +92,7 @@ fn fast_flat_object<'a>(line: &'a [u8], keys: &mut KeyMap) -> Option<RawRecord<'
 }
 
 /// Whether any byte is below 0x20, in blocks the compiler vectorizes.
-pub(super) fn has_control(bytes: &[u8]) -> bool {
+fn has_control(bytes: &[u8]) -> bool {
     bytes
         .chunks(64)
         .any(|block| block.iter().fold(false, |any, b| any | (*b < 0x20)))

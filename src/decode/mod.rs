@@ -113,6 +113,24 @@ impl Decoder {
         line: &'a [u8],
         fallback_ms: Option<i64>,
     ) -> Result<Request<'a>, SkipReason> {
+        self.raw(line, fallback_ms)?.into_request()
+    }
+
+    /// Decodes one line, building a REST route in `scratch` rather than a new string: for
+    /// loops that are done with each request before decoding the next line.
+    pub fn decode_in<'a>(
+        &mut self,
+        line: &'a [u8],
+        scratch: &'a mut String,
+    ) -> Result<Request<'a>, SkipReason> {
+        self.raw(line, None)?.into_request_in(scratch)
+    }
+
+    fn raw<'a>(
+        &mut self,
+        line: &'a [u8],
+        fallback_ms: Option<i64>,
+    ) -> Result<RawRecord<'a>, SkipReason> {
         let mut raw = match self {
             Decoder::Json(d) => d.decode(line)?,
             Decoder::Xml(d) => d.decode(line)?,
@@ -126,7 +144,7 @@ impl Decoder {
                 );
             }
         }
-        raw.into_request()
+        Ok(raw)
     }
 }
 

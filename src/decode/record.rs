@@ -121,7 +121,27 @@ impl<'a> RawRecord<'a> {
     }
 
     /// Converts the text values into a typed request.
-    pub fn into_request(mut self) -> Result<Request<'a>, SkipReason> {
+    pub fn into_request(self) -> Result<Request<'a>, SkipReason> {
+        self.convert(|method, resource| Cow::Owned(format!("{method} {resource}")))
+    }
+
+    /// Converts the text values into a typed request, writing a REST route
+    /// (`METHOD resource`) into `scratch` instead of allocating it.
+    pub fn into_request_in(self, scratch: &'a mut String) -> Result<Request<'a>, SkipReason> {
+        self.convert(move |method, resource| {
+            scratch.clear();
+            scratch.push_str(method);
+            scratch.push(' ');
+            scratch.push_str(resource);
+            let route: &'a String = scratch;
+            Cow::Borrowed(route.as_str())
+        })
+    }
+
+    fn convert(
+        mut self,
+        join: impl FnOnce(&str, &str) -> Cow<'a, str>,
+    ) -> Result<Request<'a>, SkipReason> {
         let time_ms = match (
             self.get(Field::RequestTimeEpoch),
             self.get(Field::RequestTime),
@@ -149,7 +169,7 @@ impl<'a> RawRecord<'a> {
         }
         let route = match (route_key, resource, &method) {
             (Some(key), _, _) => Some(key),
-            (None, Some(resource), Some(m)) => Some(Cow::Owned(format!("{m} {resource}"))),
+            (None, Some(resource), Some(m)) => Some(join(m, &resource)),
             (None, Some(resource), None) => Some(resource),
             (None, None, _) => None,
         };

@@ -64,11 +64,7 @@ impl Selector {
     /// The wanted values of one line (without its newline), when the line is safe to read
     /// this way.
     pub fn decode<'a>(&self, line: &'a [u8]) -> Option<RawRecord<'a>> {
-        if line.first() != Some(&b'{')
-            || line.last() != Some(&b'}')
-            || memchr::memchr(b'\\', line).is_some()
-            || super::json::has_control(line)
-        {
+        if line.first() != Some(&b'{') || line.last() != Some(&b'}') || !plain(line) {
             return None;
         }
         let text = std::str::from_utf8(line).ok()?;
@@ -79,7 +75,9 @@ impl Selector {
             // Keys the report reads often follow each other: look right after the comma
             // before searching.
             let adjacent = line[position] == b','
-                && line.get(position + 1..position + 1 + needle.len()) == Some(needle);
+                && line
+                    .get(position + 1..position + 1 + needle.len())
+                    .is_some_and(|here| same(here, needle));
             let at = if adjacent {
                 position + 1
             } else {
@@ -91,7 +89,7 @@ impl Selector {
             let start = at + needle.len();
             let (value, end) = match *line.get(start)? {
                 b'"' => {
-                    let end = start + 1 + memchr::memchr(b'"', &line[start + 1..])?;
+                    let end = start + 1 + quote(&line[start + 1..])?;
                     (&text[start + 1..end], end + 1)
                 }
                 b'0'..=b'9' => {
@@ -116,6 +114,43 @@ impl Selector {
             return None;
         }
         Some(record)
+    }
+}
+
+/// Whether a line has neither a backslash nor a control character: one pass, in blocks the
+/// compiler vectorizes.
+fn plain(line: &[u8]) -> bool {
+    line.chunks(64).all(|block| {
+        !block
+            .iter()
+            .fold(false, |odd, b| odd | (*b == b'\\') | (*b < 0x20))
+    })
+}
+
+/// Whether two equally long short slices are equal, compared 8 bytes at a time inline
+/// (a call to `memcmp` costs more than the comparison for keys this short).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let word = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
+    let (mut a, mut b) = (a, b);
+    while a.len() >= 8 {
+        if word(&a[..8]) != word(&b[..8]) {
+            return false;
+        }
+        a = &a[8..];
+        b = &b[8..];
+    }
+    a == b
+}
+
+/// The offset of the first `"`: values are mostly short, so the first bytes are looked at
+/// one by one before handing over to `memchr`.
+#[inline]
+fn quote(bytes: &[u8]) -> Option<usize> {
+    let head = bytes.len().min(16);
+    match bytes[..head].iter().position(|b| *b == b'"') {
+        Some(i) => Some(i),
+        None => memchr::memchr(b'"', &bytes[head..]).map(|i| head + i),
     }
 }
 

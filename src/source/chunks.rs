@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use memchr::{memchr, memchr_iter, memrchr};
 
 /// Bytes read per call to the underlying reader.
-const READ_SIZE: usize = 1 << 20;
+const READ_SIZE: usize = 256 << 10;
 
 /// Chunk buffers handed back when their chunk is dropped, to be read into again: they are
 /// already allocated and initialized, so reading costs neither page faults nor zeroing.
