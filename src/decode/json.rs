@@ -45,11 +45,30 @@ impl JsonDecoder {
 
     /// Decodes one line (without its newline).
     pub fn decode<'a>(&mut self, line: &'a [u8]) -> Result<RawRecord<'a>, SkipReason> {
+        let mut record = RawRecord::default();
+        self.decode_into(line, &mut record)?;
+        Ok(record)
+    }
+
+    /// Decodes one line into `record` (which must be empty), without moving records around.
+    pub fn decode_into<'a>(
+        &mut self,
+        line: &'a [u8],
+        record: &mut RawRecord<'a>,
+    ) -> Result<(), SkipReason> {
         if let Some(Some(selector)) = &self.selector {
-            if let Some(record) = selector.decode(line) {
-                return Ok(record);
+            if selector.decode_into(line, record) {
+                return Ok(());
             }
+            record.clear();
         }
+        *record = self.decode_full(line)?;
+        Ok(())
+    }
+
+    /// Decodes one line without the key-selective path (which it sets up on the first
+    /// line it reads).
+    fn decode_full<'a>(&mut self, line: &'a [u8]) -> Result<RawRecord<'a>, SkipReason> {
         if let Some(record) = fast_flat_object(line, &mut self.keys) {
             if self.selector.is_none() {
                 self.selector = Some(Selector::from_line(line, &mut self.keys, !self.skip_ids));

@@ -113,7 +113,9 @@ impl Decoder {
         line: &'a [u8],
         fallback_ms: Option<i64>,
     ) -> Result<Request<'a>, SkipReason> {
-        self.raw(line, fallback_ms)?.into_request()
+        let mut raw = RawRecord::default();
+        self.raw_into(line, fallback_ms, &mut raw)?;
+        raw.into_request()
     }
 
     /// Decodes one line, building a REST route in `scratch` rather than a new string: for
@@ -123,19 +125,23 @@ impl Decoder {
         line: &'a [u8],
         scratch: &'a mut String,
     ) -> Result<Request<'a>, SkipReason> {
-        self.raw(line, None)?.into_request_in(scratch)
+        let mut raw = RawRecord::default();
+        self.raw_into(line, None, &mut raw)?;
+        raw.take_request_in(scratch)
     }
 
-    fn raw<'a>(
+    /// Decodes one line's text values into `raw` (empty), in place.
+    fn raw_into<'a>(
         &mut self,
         line: &'a [u8],
         fallback_ms: Option<i64>,
-    ) -> Result<RawRecord<'a>, SkipReason> {
-        let mut raw = match self {
-            Decoder::Json(d) => d.decode(line)?,
-            Decoder::Xml(d) => d.decode(line)?,
-            Decoder::Template(t) => t.decode(line)?,
-        };
+        raw: &mut RawRecord<'a>,
+    ) -> Result<(), SkipReason> {
+        match self {
+            Decoder::Json(d) => d.decode_into(line, raw)?,
+            Decoder::Xml(d) => *raw = d.decode(line)?,
+            Decoder::Template(t) => *raw = t.decode(line)?,
+        }
         if let Some(ms) = fallback_ms {
             if raw.get(Field::RequestTime).is_none() && raw.get(Field::RequestTimeEpoch).is_none() {
                 raw.set(
@@ -144,7 +150,7 @@ impl Decoder {
                 );
             }
         }
-        Ok(raw)
+        Ok(())
     }
 }
 

@@ -120,14 +120,19 @@ impl<'a> RawRecord<'a> {
         self.values[field as usize].take()
     }
 
+    /// Forgets every value.
+    pub fn clear(&mut self) {
+        *self = RawRecord::default();
+    }
+
     /// Converts the text values into a typed request.
-    pub fn into_request(self) -> Result<Request<'a>, SkipReason> {
+    pub fn into_request(mut self) -> Result<Request<'a>, SkipReason> {
         self.convert(|method, resource| Cow::Owned(format!("{method} {resource}")))
     }
 
-    /// Converts the text values into a typed request, writing a REST route
+    /// Takes the text values into a typed request, writing a REST route
     /// (`METHOD resource`) into `scratch` instead of allocating it.
-    pub fn into_request_in(self, scratch: &'a mut String) -> Result<Request<'a>, SkipReason> {
+    pub fn take_request_in(&mut self, scratch: &'a mut String) -> Result<Request<'a>, SkipReason> {
         self.convert(move |method, resource| {
             scratch.clear();
             scratch.push_str(method);
@@ -139,7 +144,7 @@ impl<'a> RawRecord<'a> {
     }
 
     fn convert(
-        mut self,
+        &mut self,
         join: impl FnOnce(&str, &str) -> Cow<'a, str>,
     ) -> Result<Request<'a>, SkipReason> {
         let time_ms = match (

@@ -64,11 +64,21 @@ impl Selector {
     /// The wanted values of one line (without its newline), when the line is safe to read
     /// this way.
     pub fn decode<'a>(&self, line: &'a [u8]) -> Option<RawRecord<'a>> {
+        let mut record = RawRecord::default();
+        self.decode_into(line, &mut record).then_some(record)
+    }
+
+    /// Reads the wanted values of one line into `record` (which must be empty) and says
+    /// whether the line was safe to read this way (if not, `record` holds partial values).
+    pub fn decode_into<'a>(&self, line: &'a [u8], record: &mut RawRecord<'a>) -> bool {
+        self.read(line, record).is_some()
+    }
+
+    fn read<'a>(&self, line: &'a [u8], record: &mut RawRecord<'a>) -> Option<()> {
         if line.first() != Some(&b'{') || line.last() != Some(&b'}') || !plain(line) {
             return None;
         }
         let text = std::str::from_utf8(line).ok()?;
-        let mut record = RawRecord::default();
         let mut position = 1;
         for (field, finder) in &self.keys {
             let needle = finder.needle();
@@ -113,7 +123,7 @@ impl Selector {
             // No epoch on this line: the full decoder falls back to `requestTime`.
             return None;
         }
-        Some(record)
+        Some(())
     }
 }
 
