@@ -56,7 +56,7 @@ impl JsonDecoder {
         line: &'a [u8],
         record: &mut RawRecord<'a>,
     ) -> Result<(), SkipReason> {
-        if let Some(Some(selector)) = &self.selector {
+        if let Some(Some(selector)) = &mut self.selector {
             if selector.decode_into(line, record) {
                 return Ok(());
             }
