@@ -105,6 +105,8 @@ pub struct Accumulator {
     pub granularity: i64,
     /// The range (seconds) the granularity was last fitted to.
     fitted_range: i64,
+    /// Whether the options filter requests at all.
+    filtering: bool,
     /// Dictionaries.
     pub names: Names,
     /// Per (bin start in epoch seconds, route, stage).
@@ -128,6 +130,7 @@ impl Accumulator {
     pub fn new(options: Arc<AggregateOptions>) -> Self {
         Accumulator {
             granularity: options.bin_seconds.unwrap_or(1).max(1),
+            filtering: options.filter.is_active(),
             options,
             ..Accumulator::default()
         }
@@ -142,7 +145,7 @@ impl Accumulator {
     pub fn push(&mut self, request: &Request<'_>) {
         self.records += 1;
         let options = &*self.options;
-        if options.filter.is_active() && !options.filter.keeps(&options.window, request) {
+        if self.filtering && !options.filter.keeps(&options.window, request) {
             return;
         }
         let timeout_reached = options.timeout_ms as f64 * REACHED_SHARE;

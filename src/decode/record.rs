@@ -65,20 +65,37 @@ pub struct RawRecord<'a> {
 
 /// Whether a logged value means "no value": API Gateway writes `-` for missing values,
 /// `(none)` for an unmatched base path; empty and `null` text come from user templates.
+#[inline]
 pub fn is_missing(value: &str) -> bool {
-    let bytes = value.as_bytes();
+    // By length first: most values are longer than any marker, and comparing small arrays
+    // is cheaper than a call to compare strings.
+    let bytes = trimmed(value).as_bytes();
+    match bytes.len() {
+        0 => true,
+        1 => bytes[0] == b'-',
+        4 => <[u8; 4]>::try_from(bytes).is_ok_and(|b| b == *b"null"),
+        6 => <[u8; 6]>::try_from(bytes).is_ok_and(|b| b == *b"(none)"),
+        _ => false,
+    }
+}
+
+/// `text.trim()`, without the Unicode whitespace scan when both ends are visible ASCII
+/// (the common case).
+#[inline]
+fn trimmed(text: &str) -> &str {
+    let bytes = text.as_bytes();
     let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
     if plain(bytes.first()) && plain(bytes.last()) {
-        // Nothing to trim (the common case): compare as is.
-        return matches!(value, "-" | "(none)" | "null");
+        text
+    } else {
+        text.trim()
     }
-    matches!(value.trim(), "-" | "" | "(none)" | "null")
 }
 
 /// Parses a decimal number as `str::parse::<f64>` does (surrounding whitespace allowed),
 /// with a fast path for plain integers such as the latencies and epochs of access logs.
 pub fn parse_number(text: &str) -> Option<f64> {
-    let text = text.trim();
+    let text = trimmed(text);
     if (1..=15).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
         // At most 15 digits: exact as an integer and as an f64.
         let n = text.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
@@ -90,6 +107,7 @@ pub fn parse_number(text: &str) -> Option<f64> {
 impl<'a> RawRecord<'a> {
     /// Stores a value unless it is a missing marker or the field already has a value
     /// (the first non-missing spelling of a field wins).
+    #[inline]
     pub fn set(&mut self, field: Field, value: Cow<'a, str>) {
         let slot = &mut self.values[field as usize];
         if slot.is_none() && !is_missing(&value) {
@@ -167,10 +185,13 @@ impl<'a> RawRecord<'a> {
         let mut method = self.take(Field::HttpMethod);
         if method.is_none() {
             // An HTTP API route key carries its method: `GET /pets`.
-            method = route_key
-                .as_deref()
-                .and_then(|key| key.split_once(' '))
-                .map(|(m, _)| Cow::Owned(m.to_string()));
+            method = match &route_key {
+                Some(Cow::Borrowed(key)) => key.split_once(' ').map(|(m, _)| Cow::Borrowed(m)),
+                Some(Cow::Owned(key)) => {
+                    key.split_once(' ').map(|(m, _)| Cow::Owned(m.to_string()))
+                }
+                None => None,
+            };
         }
         let route = match (route_key, resource, &method) {
             (Some(key), _, _) => Some(key),
@@ -200,7 +221,7 @@ impl<'a> RawRecord<'a> {
 }
 
 fn parse_status(s: &str) -> Option<u16> {
-    let status: u16 = s.trim().parse().ok()?;
+    let status: u16 = trimmed(s).parse().ok()?;
     (100..=599).contains(&status).then_some(status)
 }
 
