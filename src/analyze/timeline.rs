@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::name_of;
 use super::stats::{
     code_column, count_where, f64_column, i64_column, pair_key, status_between, u64_column,
 };
+use super::{name_of, sort_name};
 use crate::filter::rfc3339;
 use crate::model::{col, RequestTable};
 use crate::report::{HistogramBucket, RouteThrottled, RouteTimeline, TimeBin, Timeline};
@@ -237,20 +237,29 @@ pub fn timeline(table: &RequestTable, bin_seconds: Option<i64>) -> PolarsResult<
     })
 }
 
-/// The top route codes by a count, most first (ties by code).
+/// The top route codes by a count, most first (ties by name, missing last).
 fn top_routes(table: &RequestTable, count: Expr, n: usize) -> PolarsResult<Vec<Option<u32>>> {
     let frame = table
         .lazy()
         .group_by([col(col::ROUTE)])
         .agg([count.alias("n")])
         .filter(col("n").gt(lit(0u64)))
-        .sort_by_exprs(
-            [col("n"), col(col::ROUTE)],
-            SortMultipleOptions::default().with_order_descending_multi([true, false]),
-        )
-        .limit(n as IdxSize)
         .collect()?;
-    code_column(&frame, col::ROUTE)
+    let codes = code_column(&frame, col::ROUTE)?;
+    let counts = u64_column(&frame, "n")?;
+    let mut ranked: Vec<(Option<u32>, u64, String)> = codes
+        .into_iter()
+        .zip(counts)
+        .map(|(code, n)| {
+            (
+                code,
+                n,
+                sort_name(&name_of(&table.dictionaries.route, code)),
+            )
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(&b.2)));
+    Ok(ranked.into_iter().take(n).map(|(code, ..)| code).collect())
 }
 
 /// `route` is one of `codes` (a short list).

@@ -1,0 +1,144 @@
+//! The streaming engine (aggregates folded while reading) and the table engine (polars over
+//! the whole request table) give the same report, to the last bit, on every sample log and
+//! under every option that changes what is counted; options the stream cannot serve fall
+//! back (auto) or are refused (stream).
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn gwstat() -> Command {
+    let mut cmd = Command::cargo_bin("gwstat").unwrap();
+    // No settings from the machine (gwstat.toml in XDG_CONFIG_HOME or HOME).
+    let nowhere = root().join("target/no-config");
+    cmd.current_dir(root())
+        .env_remove("GWSTAT_CONFIG")
+        .env("XDG_CONFIG_HOME", &nowhere)
+        .env("HOME", &nowhere);
+    cmd
+}
+
+fn report(engine: &str, args: &[&str]) -> Value {
+    let output = gwstat()
+        .arg("report")
+        .args(args)
+        .args(["--format", "json", "--quiet", "--engine", engine])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "--engine {engine} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn assert_same(args: &[&str]) {
+    let table = report("table", args);
+    let stream = report("stream", args);
+    assert!(
+        table["summary"]["requests"].as_u64().unwrap() > 0,
+        "{args:?}"
+    );
+    assert!(table == stream, "{args:?}: the engines differ");
+    assert!(report("auto", args) == stream, "{args:?}: auto");
+}
+
+#[test]
+fn same_report_on_every_sample_log() {
+    for input in [
+        "sample-logs/rest-api-json-custom.log",
+        "sample-logs/http-api-json.log",
+        "sample-logs/rest-api-clf.log",
+        "sample-logs/cloudwatch",
+    ] {
+        assert_same(&[input]);
+    }
+}
+
+#[test]
+fn same_report_under_filters_bins_and_limits() {
+    let input = "sample-logs/rest-api-json-custom.log";
+    for extra in [
+        &["--bin", "5m", "--top", "0"][..],
+        &["--top", "3", "--bin", "1s"],
+        &["--stage", "prod", "--status", "4xx,!404"],
+        &["--route", "GET /orders*", "--method", "GET"],
+        &["--since", "2026-11-24T10:10:00Z", "--until", "+25m"],
+        &["--integration-timeout-ms", "5000"],
+        &["--redact"],
+    ] {
+        let mut args = vec![input];
+        args.extend_from_slice(extra);
+        assert_same(&args);
+    }
+}
+
+#[test]
+fn same_report_on_generated_logs_and_with_route_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("generated.log");
+    let out = gwstat()
+        .args(["generate", "--format", "rest-json", "--requests", "30000"])
+        .args(["--seconds", "7200", "--seed", "9"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&log, &out.stdout).unwrap();
+    assert_same(&[log.to_str().unwrap()]);
+
+    let config = dir.path().join("gwstat.toml");
+    std::fs::write(
+        &config,
+        "[routes]\naliases = { \"GET /products/{productId}\" = \"GET /products/:id\" }\n\
+         groups = { \"* /orders*\" = \"orders\" }\n",
+    )
+    .unwrap();
+    let with_config = |engine: &str| -> Value {
+        let output = gwstat()
+            .env("GWSTAT_CONFIG", &config)
+            .args(["report", log.to_str().unwrap(), "--format", "json", "-q"])
+            .args(["--engine", engine])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let stream = with_config("stream");
+    assert!(with_config("table") == stream);
+    let routes: Vec<&str> = stream["latency"]["by_route"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["route"].as_str())
+        .collect();
+    assert!(routes.contains(&"orders"), "{routes:?}");
+}
+
+#[test]
+fn what_the_stream_cannot_do_falls_back_or_is_refused() {
+    // Metrics among the inputs: auto builds the table (and reconciles); stream refuses.
+    let auto = report("auto", &["sample-logs/"]);
+    assert!(auto["reconciliation"].is_object());
+    let refused = gwstat()
+        .args(["report", "sample-logs/", "--engine", "stream", "-q"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("reconcile"));
+
+    // A lone relative bound depends on the data's range.
+    let input = "sample-logs/rest-api-json-custom.log";
+    let relative = report("auto", &[input, "--since", "-15m"]);
+    assert_eq!(relative, report("table", &[input, "--since", "-15m"]));
+    let refused = gwstat()
+        .args(["report", input, "--since", "-15m", "--engine", "stream"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("relative"));
+}
