@@ -1,4 +1,6 @@
-//! Decoder and whole-ingest throughput on generated logs (criterion).
+//! Decoder and whole-ingest throughput on generated logs (criterion): bytes per second of
+//! one core per decoder, and of a whole file into the table columns or the streaming
+//! aggregates.
 //! Run: `cargo bench --bench decode`. The whole-process benchmark is `scripts/bench.sh`.
 
 use std::hint::black_box;
@@ -6,7 +8,10 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gwstat::decode::{detect, DecodeOptions};
 use gwstat::generate::{write_log, GenerateOptions, SampleFormat};
-use gwstat::ingest::{ingest, IngestOptions};
+use std::sync::Arc;
+
+use gwstat::aggregate::{Accumulator, AggregateOptions};
+use gwstat::ingest::{ingest, ingest_into, IngestOptions};
 use gwstat::source::Input;
 
 fn sample(format: SampleFormat, requests: u64) -> Vec<u8> {
@@ -59,17 +64,21 @@ fn whole_ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest file");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(bytes.len() as u64));
-    group.bench_function("rest-json", |b| {
-        b.iter(|| {
-            ingest(
-                &inputs,
-                &IngestOptions {
-                    quiet: true,
-                    ..IngestOptions::default()
-                },
-            )
-            .unwrap()
-        })
+    let options = IngestOptions {
+        quiet: true,
+        ..IngestOptions::default()
+    };
+    group.bench_function("rest-json into the table columns", |b| {
+        b.iter(|| ingest(&inputs, &options).unwrap())
+    });
+    // The streaming engine: decoded and folded into the report's aggregates by one worker
+    // per core.
+    let aggregate = Arc::new(AggregateOptions {
+        timeout_ms: 29_000,
+        ..AggregateOptions::default()
+    });
+    group.bench_function("rest-json into the streaming aggregates", |b| {
+        b.iter(|| ingest_into(&inputs, &options, Accumulator::new(aggregate.clone())).unwrap())
     });
     group.finish();
 }

@@ -1,5 +1,6 @@
 //! The report's aggregations (criterion): the request table of 200,000 generated REST
-//! requests to every section, and the table build itself. Rows per second are the figure to
+//! requests to every section, the table build itself, and the streaming engine's
+//! aggregates to every section. Rows per second are the figure to
 //! watch; the whole-process benchmark against DuckDB is `scripts/bench.sh`.
 //! Run: `cargo bench --bench report`.
 
@@ -9,15 +10,16 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gwstat::analyze::{build_report, AnalyzeOptions};
 use gwstat::generate::{write_log, GenerateOptions, SampleFormat};
-use gwstat::ingest::{ingest, IngestOptions};
+use gwstat::aggregate::{Accumulator, AggregateOptions};
+use gwstat::ingest::{ingest, ingest_into, IngestOptions};
 use gwstat::model::RequestTable;
 use gwstat::report::Inputs;
 use gwstat::source::Input;
 
 const REQUESTS: u64 = 200_000;
 
-fn columns() -> gwstat::model::RequestColumns {
-    let dir = tempfile::tempdir().unwrap();
+/// The generated log, as a file.
+fn log_file(dir: &tempfile::TempDir) -> Input {
     let path = dir.path().join("rest.log");
     let mut bytes = Vec::new();
     write_log(
@@ -34,15 +36,31 @@ fn columns() -> gwstat::model::RequestColumns {
     )
     .unwrap();
     std::fs::write(&path, &bytes).unwrap();
-    ingest(
-        &[Input::File(path)],
-        &IngestOptions {
-            quiet: true,
-            ..IngestOptions::default()
-        },
-    )
-    .unwrap()
-    .columns
+    Input::File(path)
+}
+
+fn options() -> IngestOptions {
+    IngestOptions {
+        quiet: true,
+        ..IngestOptions::default()
+    }
+}
+
+fn columns() -> gwstat::model::RequestColumns {
+    let dir = tempfile::tempdir().unwrap();
+    ingest(&[log_file(&dir)], &options()).unwrap().columns
+}
+
+fn accumulated() -> Accumulator {
+    let dir = tempfile::tempdir().unwrap();
+    let aggregate = AggregateOptions {
+        timeout_ms: 29_000,
+        ..AggregateOptions::default()
+    };
+    let sink = Accumulator::new(std::sync::Arc::new(aggregate));
+    ingest_into(&[log_file(&dir)], &options(), sink)
+        .unwrap()
+        .columns
 }
 
 fn inputs() -> Inputs {
@@ -68,6 +86,17 @@ fn aggregations(c: &mut Criterion) {
     let table = RequestTable::build(columns, None).unwrap();
     group.bench_function("all sections", |b| {
         b.iter(|| build_report(black_box(&table), inputs(), &AnalyzeOptions::default()).unwrap())
+    });
+    // The streaming engine's end: every section from the folded aggregates.
+    let acc = accumulated();
+    group.bench_function("all sections from the streaming aggregates", |b| {
+        b.iter(|| {
+            gwstat::aggregate::report(
+                black_box(acc.clone()),
+                inputs(),
+                &AnalyzeOptions::default(),
+            )
+        })
     });
     group.finish();
 }
