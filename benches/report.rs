@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use gwstat::aggregate::{Accumulator, AggregateOptions};
 use gwstat::analyze::{build_report, AnalyzeOptions};
 use gwstat::generate::{write_log, GenerateOptions, SampleFormat};
-use gwstat::aggregate::{Accumulator, AggregateOptions};
 use gwstat::ingest::{ingest, ingest_into, IngestOptions};
 use gwstat::model::RequestTable;
 use gwstat::report::Inputs;
@@ -91,11 +91,7 @@ fn aggregations(c: &mut Criterion) {
     let acc = accumulated();
     group.bench_function("all sections from the streaming aggregates", |b| {
         b.iter(|| {
-            gwstat::aggregate::report(
-                black_box(acc.clone()),
-                inputs(),
-                &AnalyzeOptions::default(),
-            )
+            gwstat::aggregate::report(black_box(acc.clone()), inputs(), &AnalyzeOptions::default())
         })
     });
     group.finish();

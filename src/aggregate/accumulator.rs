@@ -349,3 +349,84 @@ fn code(dictionary: &mut Dictionary, name: Option<&str>) -> u32 {
 fn remap(into: &mut Dictionary, from: &Dictionary) -> Vec<u32> {
     from.names().iter().map(|n| into.code(n)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    /// `n` requests over one hour on 7 routes, 2 stages, 5 keys, whole-ms latencies.
+    fn fill(n: u64) -> Accumulator {
+        let mut acc = Accumulator::new(Arc::new(AggregateOptions {
+            timeout_ms: 29_000,
+            ..AggregateOptions::default()
+        }));
+        for i in 0..n {
+            let route = format!("GET /r{}", i % 7);
+            let latency = ((i * 7919) % 300) as f64;
+            acc.push(&Request {
+                time_ms: 1_795_514_400_000 + (i * 3_600_000 / n) as i64,
+                status: Some(if i % 10 == 0 { 429 } else { 200 }),
+                method: Some(Cow::Borrowed("GET")),
+                route: Some(Cow::Owned(route)),
+                stage: Some(Cow::Borrowed(if i % 2 == 0 { "prod" } else { "dev" })),
+                api_key: Some(Cow::Owned(format!("key{}", i % 5))),
+                latency_ms: Some(latency),
+                integration_latency_ms: Some((latency - 5.0).max(0.0)),
+                ..Request::default()
+            });
+        }
+        acc.finish(600);
+        acc
+    }
+
+    /// What the accumulator holds: groups, seconds, keyed counts and distinct latencies.
+    fn size(acc: &Accumulator) -> (usize, usize, usize, usize) {
+        let distinct = acc
+            .groups
+            .values()
+            .map(|g| g.latency.sorted().len() + g.integration.sorted().len())
+            .sum();
+        (
+            acc.groups.len(),
+            acc.seconds.len(),
+            acc.api_keys.len(),
+            distinct,
+        )
+    }
+
+    #[test]
+    fn memory_follows_cardinality_not_requests() {
+        let small = fill(60_000);
+        let large = fill(600_000);
+        assert_eq!(large.kept, 600_000);
+        let (groups, seconds, keys, distinct) = size(&large);
+        assert_eq!((groups, keys), (size(&small).0, size(&small).2));
+        assert_eq!(seconds, 3600);
+        // 6 ten-minute bins × 14 route-stages, each with at most 300 + 296 latencies: ten
+        // times the requests, the same values to count.
+        assert_eq!(groups, 6 * 14);
+        assert_eq!(distinct, size(&small).3);
+        assert!(distinct <= groups * 596, "{distinct}");
+    }
+
+    #[test]
+    fn merged_parts_equal_one_pass() {
+        let whole = fill(30_000);
+        let mut a = fill(30_000);
+        a.merge(fill(30_000), None);
+        assert_eq!(a.kept, 2 * whole.kept);
+        assert_eq!(a.groups.len(), whole.groups.len());
+        for (key, group) in &whole.groups {
+            let merged = &a.groups[key];
+            assert_eq!(merged.requests(), 2 * group.requests());
+            let doubled: Vec<(f64, u64)> = group
+                .latency
+                .sorted()
+                .into_iter()
+                .map(|(v, n)| (v, 2 * n))
+                .collect();
+            assert_eq!(merged.latency.sorted(), doubled);
+        }
+    }
+}
