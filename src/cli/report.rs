@@ -297,10 +297,10 @@ fn stream(
     filter: &RequestFilter,
     args: &ReportArgs,
 ) -> Result<Option<Report>> {
-    let window = match filter.fixed_window() {
-        Some(window) => window?,
-        None => unreachable!("checked by stream_blocker"),
+    let Some(window) = filter.fixed_window() else {
+        anyhow::bail!("a lone relative --since/--until needs the table engine");
     };
+    let window = window?;
     let aggregate = AggregateOptions {
         filter: filter.clone(),
         window,
