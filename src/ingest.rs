@@ -16,7 +16,9 @@ use std::io::Read;
 
 use crate::decode::envelope::{self, Envelope};
 use crate::decode::execution::{looks_like_execution_line, Executions};
-use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, SkipReason};
+use crate::decode::{
+    detect, detect_timed, DecodeOptions, Decoder, DetectError, Known, SkipReason,
+};
 use crate::model::{Request, RequestColumns};
 use crate::source::{self, Chunk, ChunkReader, Input, SourceError};
 use std::sync::mpsc::Receiver;
@@ -629,13 +631,23 @@ fn decode_chunk<S: RequestSink>(
     if data.is_empty() {
         return;
     }
+    // Checked once for the whole chunk rather than per line: valid UTF-8, and free of
+    // backslashes and control characters (what the key-selective JSON decoder needs).
+    let json = matches!(decoder, Decoder::Json(_));
+    let text = json.then(|| std::str::from_utf8(data).ok()).flatten();
+    let plain = json && crate::decode::select::plain_lines(data);
     let mut start = 0;
     let mut route = String::new();
     let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
     for (offset, end) in ends.enumerate() {
+        let line_start = start;
         let line = &data[start..end];
         start = end + 1;
         let line = trim_line(line);
+        let known = Known {
+            text: text.and_then(|t| t.get(line_start..line_start + line.len())),
+            plain,
+        };
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -644,7 +656,7 @@ fn decode_chunk<S: RequestSink>(
             skipped.add(SkipReason::LineTooLong, place);
             continue;
         }
-        match decoder.decode_in(line, &mut route) {
+        match decoder.decode_in(line, known, &mut route) {
             Ok(request) => columns.push(&request),
             Err(reason) => skipped.add(reason, place),
         }

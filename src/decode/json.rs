@@ -15,7 +15,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 
 use super::fields::KeyMap;
 use super::record::{RawRecord, SkipReason};
-use super::select::Selector;
+use super::select::{Known, Selector};
 
 /// Decodes JSON access-log lines.
 #[derive(Debug, Clone, Default)]
@@ -46,18 +46,20 @@ impl JsonDecoder {
     /// Decodes one line (without its newline).
     pub fn decode<'a>(&mut self, line: &'a [u8]) -> Result<RawRecord<'a>, SkipReason> {
         let mut record = RawRecord::default();
-        self.decode_into(line, &mut record)?;
+        self.decode_into(line, Known::default(), &mut record)?;
         Ok(record)
     }
 
-    /// Decodes one line into `record` (which must be empty), without moving records around.
+    /// Decodes one line into `record` (which must be empty), without moving records around;
+    /// `known` is what the caller already checked about the line.
     pub fn decode_into<'a>(
         &mut self,
         line: &'a [u8],
+        known: Known<'a>,
         record: &mut RawRecord<'a>,
     ) -> Result<(), SkipReason> {
         if let Some(Some(selector)) = &mut self.selector {
-            if selector.decode_into(line, record) {
+            if selector.decode_into(line, known, record) {
                 return Ok(());
             }
             record.clear();

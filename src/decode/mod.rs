@@ -23,6 +23,7 @@ pub use fields::{Field, KeyMap};
 use json::JsonDecoder;
 use presets::{preset, PresetName};
 pub use record::{RawRecord, SkipReason};
+pub use select::Known;
 pub use template::{Template, TemplateError};
 use xml::XmlDecoder;
 
@@ -114,7 +115,7 @@ impl Decoder {
         fallback_ms: Option<i64>,
     ) -> Result<Request<'a>, SkipReason> {
         let mut raw = RawRecord::default();
-        self.raw_into(line, fallback_ms, &mut raw)?;
+        self.raw_into(line, fallback_ms, Known::default(), &mut raw)?;
         raw.into_request()
     }
 
@@ -123,10 +124,11 @@ impl Decoder {
     pub fn decode_in<'a>(
         &mut self,
         line: &'a [u8],
+        known: Known<'a>,
         scratch: &'a mut String,
     ) -> Result<Request<'a>, SkipReason> {
         let mut raw = RawRecord::default();
-        self.raw_into(line, None, &mut raw)?;
+        self.raw_into(line, None, known, &mut raw)?;
         raw.take_request_in(scratch)
     }
 
@@ -135,10 +137,11 @@ impl Decoder {
         &mut self,
         line: &'a [u8],
         fallback_ms: Option<i64>,
+        known: Known<'a>,
         raw: &mut RawRecord<'a>,
     ) -> Result<(), SkipReason> {
         match self {
-            Decoder::Json(d) => d.decode_into(line, raw)?,
+            Decoder::Json(d) => d.decode_into(line, known, raw)?,
             Decoder::Xml(d) => *raw = d.decode(line)?,
             Decoder::Template(t) => *raw = t.decode(line)?,
         }

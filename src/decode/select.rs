@@ -74,20 +74,37 @@ impl Selector {
     /// this way.
     pub fn decode<'a>(&mut self, line: &'a [u8]) -> Option<RawRecord<'a>> {
         let mut record = RawRecord::default();
-        self.decode_into(line, &mut record).then_some(record)
+        self.decode_into(line, Known::default(), &mut record)
+            .then_some(record)
     }
 
     /// Reads the wanted values of one line into `record` (which must be empty) and says
     /// whether the line was safe to read this way (if not, `record` holds partial values).
-    pub fn decode_into<'a>(&mut self, line: &'a [u8], record: &mut RawRecord<'a>) -> bool {
-        self.read(line, record).is_some()
+    pub fn decode_into<'a>(
+        &mut self,
+        line: &'a [u8],
+        known: Known<'a>,
+        record: &mut RawRecord<'a>,
+    ) -> bool {
+        self.read(line, known, record).is_some()
     }
 
-    fn read<'a>(&mut self, line: &'a [u8], record: &mut RawRecord<'a>) -> Option<()> {
-        if line.first() != Some(&b'{') || line.last() != Some(&b'}') || !plain(line) {
+    fn read<'a>(
+        &mut self,
+        line: &'a [u8],
+        known: Known<'a>,
+        record: &mut RawRecord<'a>,
+    ) -> Option<()> {
+        if line.first() != Some(&b'{') || line.last() != Some(&b'}') {
             return None;
         }
-        let text = std::str::from_utf8(line).ok()?;
+        if !known.plain && !plain(line) {
+            return None;
+        }
+        let text = match known.text {
+            Some(text) => text,
+            None => std::str::from_utf8(line).ok()?,
+        };
         let mut position = 1;
         for ((field, finder), gap) in self.keys.iter().zip(self.gaps.iter_mut()) {
             let needle = finder.needle();
@@ -137,6 +154,15 @@ impl Selector {
     }
 }
 
+/// What the caller already knows about a line from checking many lines at once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known<'a> {
+    /// The line as text, when already validated as UTF-8.
+    pub text: Option<&'a str>,
+    /// Whether it is known to hold neither a backslash nor a control character.
+    pub plain: bool,
+}
+
 /// Whether a line has neither a backslash nor a control character: one pass, in blocks the
 /// compiler vectorizes.
 fn plain(line: &[u8]) -> bool {
@@ -147,20 +173,34 @@ fn plain(line: &[u8]) -> bool {
     })
 }
 
+/// Whether lines (separated by `\n`) have neither a backslash nor any other control
+/// character: [`Known::plain`] for every line of a chunk, in one pass.
+pub fn plain_lines(lines: &[u8]) -> bool {
+    lines.chunks(64).all(|block| {
+        !block.iter().fold(false, |odd, b| {
+            odd | (*b == b'\\') | ((*b < 0x20) & (*b != b'\n'))
+        })
+    })
+}
+
 /// Whether two equally long short slices are equal, compared 8 bytes at a time inline
 /// (a call to `memcmp` costs more than the comparison for keys this short).
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
     let word = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
-    let (mut a, mut b) = (a, b);
-    while a.len() >= 8 {
-        if word(&a[..8]) != word(&b[..8]) {
+    let n = a.len();
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let mut i = 0;
+    while i + 8 <= n {
+        if word(&a[i..i + 8]) != word(&b[i..i + 8]) {
             return false;
         }
-        a = &a[8..];
-        b = &b[8..];
+        i += 8;
     }
-    a == b
+    // The last (overlapping) word covers the tail.
+    word(&a[n - 8..]) == word(&b[n - 8..])
 }
 
 /// The offset of the first `"`: values are mostly short, so the first bytes are looked at
