@@ -16,9 +16,7 @@ use std::io::Read;
 
 use crate::decode::envelope::{self, Envelope};
 use crate::decode::execution::{looks_like_execution_line, Executions};
-use crate::decode::{
-    detect, detect_timed, DecodeOptions, Decoder, DetectError, Known, SkipReason,
-};
+use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, Known, SkipReason};
 use crate::model::{Request, RequestColumns};
 use crate::source::{self, Chunk, ChunkReader, Input, SourceError};
 use std::sync::mpsc::Receiver;

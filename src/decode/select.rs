@@ -203,15 +203,24 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     word(&a[n - 8..]) == word(&b[n - 8..])
 }
 
-/// The offset of the first `"`: values are mostly short, so the first bytes are looked at
-/// one by one before handing over to `memchr`.
+/// The offset of the first `"`: values are mostly short, so the first 32 bytes are looked
+/// at 8 at a time in a word (no branch per byte) before handing over to `memchr`.
 #[inline]
 fn quote(bytes: &[u8]) -> Option<usize> {
-    let head = bytes.len().min(16);
-    match bytes[..head].iter().position(|b| *b == b'"') {
-        Some(i) => Some(i),
-        None => memchr::memchr(b'"', &bytes[head..]).map(|i| head + i),
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i + 8 <= bytes.len() && i < 32 {
+        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        let x = word ^ (ONES * u64::from(b'"'));
+        // The lowest flagged byte is the first zero byte of `x`, i.e. the first quote.
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
     }
+    memchr::memchr(b'"', &bytes[i..]).map(|j| i + j)
 }
 
 /// The keys of a flat JSON object whose values are strings or plain numbers (no escapes),
@@ -261,6 +270,28 @@ mod tests {
 
     fn selector() -> Selector {
         Selector::from_line(LINE.as_bytes(), &mut KeyMap::default(), true).unwrap()
+    }
+
+    #[test]
+    fn finds_the_first_quote() {
+        for text in [
+            "",
+            "\"",
+            "a\"",
+            "abcdefg\"",
+            "abcdefgh\"x\"",
+            &"x".repeat(40),
+            &format!("{}\"", "y".repeat(45)),
+        ] {
+            assert_eq!(quote(text.as_bytes()), text.find('"'), "{text:?}");
+        }
+        for text in ["ééé\"", "\u{a2}\u{a2}\u{a2}\u{a2}\"", "\u{22a2}\""] {
+            assert_eq!(quote(text.as_bytes()), text.find('"'), "{text:?}");
+        }
+        for n in 0..50 {
+            let text = format!("{}\"é\"", "\u{7f}".repeat(n));
+            assert_eq!(quote(text.as_bytes()), Some(n));
+        }
     }
 
     #[test]

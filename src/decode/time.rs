@@ -52,6 +52,20 @@ pub fn parse_clf_time(s: &str) -> Option<i64> {
 /// Parses an epoch timestamp in milliseconds (or seconds, for small values) into epoch
 /// milliseconds.
 pub fn parse_epoch(s: &str) -> Option<i64> {
+    let digits = s.as_bytes();
+    if (1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
+        // Whole numbers (what API Gateway logs) without a round trip through f64: the same
+        // result, as such numbers are exact in both.
+        let n = digits
+            .iter()
+            .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+        let ms = if (n as f64) < SECONDS_EPOCH_LIMIT {
+            n * 1000
+        } else {
+            n
+        };
+        return (ms as f64 <= MAX_EPOCH_MS).then_some(ms);
+    }
     let value = super::record::parse_number(s)?;
     if !value.is_finite() || value < 0.0 {
         return None;
@@ -82,6 +96,29 @@ pub fn parse_any_time(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_epochs_parse_as_through_f64() {
+        for text in [
+            "0",
+            "1",
+            "99999999999",
+            "100000000000",
+            "1795514400089",
+            "7258118400000",
+            "7258118400001",
+            "999999999999999",
+        ] {
+            let value: f64 = text.parse().unwrap();
+            let ms = if value < SECONDS_EPOCH_LIMIT {
+                value * 1000.0
+            } else {
+                value
+            };
+            let expected = (ms <= MAX_EPOCH_MS).then(|| ms.round() as i64);
+            assert_eq!(parse_epoch(text), expected, "{text}");
+        }
+    }
 
     #[test]
     fn clf_time_with_offsets() {
