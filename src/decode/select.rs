@@ -105,19 +105,21 @@ impl Selector {
             Some(text) => text,
             None => std::str::from_utf8(line).ok()?,
         };
-        let mut position = 1;
+        let mut position: usize = 1;
         for ((field, finder), gap) in self.keys.iter().zip(self.gaps.iter_mut()) {
             let needle = finder.needle();
             // Look where the key was on the last line (right after the comma, for keys that
             // follow each other) before searching.
-            let guess = position + *gap;
-            let here = line
-                .get(guess..guess + needle.len())
-                .is_some_and(|here| same(here, needle));
-            let at = if here {
-                guess
-            } else {
-                position + finder.find(&line[position..])?
+            // Skipped values often differ by a character or two in length from line to
+            // line (a 3- or 4-digit size, `-` or `200`), so the neighbours are tried too.
+            let found = [0, 1, -1, 2, -2].into_iter().find_map(|shift: isize| {
+                let guess = position.checked_add_signed(*gap as isize + shift)?;
+                let at = line.get(guess..guess + needle.len())?;
+                (guess > position && same(at, needle)).then_some(guess)
+            });
+            let at = match found {
+                Some(at) => at,
+                None => position + finder.find(&line[position..])?,
             };
             *gap = at - position;
             if !matches!(line[at - 1], b'{' | b',') {
