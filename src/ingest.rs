@@ -25,7 +25,7 @@ use std::sync::mpsc::Receiver;
 const CHUNK_BYTES: usize = 4 << 20;
 /// Chunk size for workers folding into their own sink: small enough that the chunks in
 /// flight stay in the CPU cache between being read and being decoded.
-const WORKER_CHUNK_BYTES: usize = 1 << 20;
+const WORKER_CHUNK_BYTES: usize = 512 << 10;
 /// Longest line decoded; longer ones are skipped as "line too long".
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// Lines sampled to detect a file's format.
@@ -352,20 +352,21 @@ fn ingest_one<S: RequestSink>(
     let records_before = result.columns.requests();
     let skipped_before = result.skipped.total();
 
-    let batch_size = rayon::current_num_threads().max(1) * 2;
-    // Reading (and decompressing) runs on its own thread, a batch ahead of the decoding, so a
-    // .gz costs about its decompression time rather than decompression plus decoding.
-    let (sender, receiver) = std::sync::mpsc::sync_channel(batch_size);
-    let reader_thread = std::thread::spawn(move || {
-        while let Some(chunk) = chunks.next_chunk() {
-            if sender.send(chunk).is_err() {
-                break;
+    let (read_error, line) = if S::ORDERED {
+        let batch_size = rayon::current_num_threads().max(1) * 2;
+        // Reading (and decompressing) runs on its own thread, a batch ahead of the
+        // decoding, so a .gz costs about its decompression time rather than decompression
+        // plus decoding.
+        let (sender, receiver) = std::sync::mpsc::sync_channel(batch_size);
+        let reader_thread = std::thread::spawn(move || {
+            while let Some(chunk) = chunks.next_chunk() {
+                if sender.send(chunk).is_err() {
+                    break;
+                }
             }
-        }
-        let error = chunks.take_error().is_some();
-        (error, chunks.next_line())
-    });
-    if S::ORDERED {
+            let error = chunks.take_error().is_some();
+            (error, chunks.next_line())
+        });
         decode_in_batches(
             first,
             &receiver,
@@ -374,12 +375,13 @@ fn ingest_one<S: RequestSink>(
             &name,
             result,
         );
+        reader_thread
+            .join()
+            .expect("the reader thread does not panic")
     } else {
-        decode_by_workers(first, receiver, &detected.decoder, &name, result);
-    }
-    let (read_error, line) = reader_thread
-        .join()
-        .expect("the reader thread does not panic");
+        decode_by_workers(first, &mut chunks, &detected.decoder, &name, result);
+        (chunks.take_error().is_some(), chunks.next_line())
+    };
     if read_error {
         result
             .skipped
@@ -433,17 +435,19 @@ fn decode_in_batches<S: RequestSink>(
     }
 }
 
-/// Decodes chunks on one thread per core, each taking the next chunk as it is free and
-/// folding it into its own sink; the sinks are joined at the end. For sinks that do not
-/// care about order: no batch waits for its slowest chunk and nothing is merged per chunk.
-fn decode_by_workers<S: RequestSink>(
+/// Decodes chunks on one thread per core, each reading (or decompressing) the next chunk
+/// itself when it is free — so the chunk is still in that core's cache when it is decoded,
+/// and one core decompresses a .gz while the other decodes — and folding it into its own
+/// sink; the sinks are joined at the end. For sinks that do not care about order: no batch
+/// waits for its slowest chunk and nothing is merged per chunk.
+fn decode_by_workers<S: RequestSink, R: Read + Send>(
     first: Option<Chunk>,
-    receiver: Receiver<Chunk>,
+    chunks: &mut ChunkReader<R>,
     decoder: &Decoder,
     name: &str,
     result: &mut Ingested<S>,
 ) {
-    let receiver = std::sync::Mutex::new(receiver);
+    let chunks = std::sync::Mutex::new(chunks);
     let first = std::sync::Mutex::new(first);
     let template = &result.columns;
     let workers = rayon::current_num_threads().max(1);
@@ -458,8 +462,8 @@ fn decode_by_workers<S: RequestSink>(
                         let taken = first.lock().map(|mut f| f.take()).unwrap_or(None);
                         let chunk = match taken {
                             Some(chunk) => chunk,
-                            None => match receiver.lock().map(|r| r.recv()) {
-                                Ok(Ok(chunk)) => chunk,
+                            None => match chunks.lock().map(|mut c| c.next_chunk()) {
+                                Ok(Some(chunk)) => chunk,
                                 _ => break,
                             },
                         };
