@@ -151,7 +151,12 @@ pub fn queries(keys: &Keys, options: &QueryOptions) -> Vec<Query> {
         QueryKind::BusiestSeconds,
         format!(
             "stats count(*) as requests by bin(1s) | sort requests desc | limit {}",
-            options.top.clamp(1, MAX_ROWS)
+            // --top 0 means every second, as locally (up to the row cap).
+            if options.top == 0 {
+                MAX_ROWS
+            } else {
+                options.top.min(MAX_ROWS)
+            }
         ),
         false,
     );
@@ -337,5 +342,18 @@ mod tests {
             .iter()
             .all(|q| !matches!(q.kind, QueryKind::CacheHits | QueryKind::Timeouts)));
         assert!(q[0].text.contains("by bin(300s), `routeKey`, `status`"));
+        let all = queries(
+            &keys,
+            &QueryOptions {
+                bin_seconds: 300,
+                top: 0,
+                timeout_ms: 30_000,
+            },
+        );
+        let busiest = all
+            .iter()
+            .find(|q| q.kind == QueryKind::BusiestSeconds)
+            .unwrap();
+        assert!(busiest.text.ends_with("limit 10000"), "{}", busiest.text);
     }
 }
