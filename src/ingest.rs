@@ -646,10 +646,6 @@ fn decode_chunk<S: RequestSink>(
         let line = &data[start..end];
         start = end + 1;
         let line = trim_line(line);
-        let known = Known {
-            text: text.and_then(|t| t.get(line_start..line_start + line.len())),
-            plain,
-        };
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -658,6 +654,10 @@ fn decode_chunk<S: RequestSink>(
             skipped.add(SkipReason::LineTooLong, place);
             continue;
         }
+        let known = Known {
+            text: text.and_then(|t| t.get(line_start..line_start + line.len())),
+            plain,
+        };
         match decoder.decode_in(line, known, &mut route) {
             Ok(request) => columns.push(&request),
             Err(reason) => skipped.add(reason, place),

@@ -15,7 +15,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 
 use super::fields::KeyMap;
 use super::record::{RawRecord, SkipReason};
-use super::select::{Known, Selector};
+use super::select::{any_byte, Known, Selector};
 
 /// Decodes JSON access-log lines.
 #[derive(Debug, Clone, Default)]
@@ -106,17 +106,10 @@ fn fast_flat_object<'a>(line: &'a [u8], keys: &mut KeyMap) -> Option<RawRecord<'
         position: 0,
         // Control characters are invalid inside strings; most lines have none at all, and
         // then no value needs checking.
-        check_controls: has_control(line),
+        check_controls: any_byte(line, |b| b < 0x20),
     };
     let end = fast_object(text, start, None, keys, &mut record, 0, &mut scan)?;
     (skip_ws(text.as_bytes(), end) == text.len()).then_some(record)
-}
-
-/// Whether any byte is below 0x20, in blocks the compiler vectorizes.
-fn has_control(bytes: &[u8]) -> bool {
-    bytes
-        .chunks(64)
-        .any(|block| block.iter().fold(false, |any, b| any | (*b < 0x20)))
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {

@@ -96,12 +96,18 @@ fn trimmed(text: &str) -> &str {
 /// with a fast path for plain integers such as the latencies and epochs of access logs.
 pub fn parse_number(text: &str) -> Option<f64> {
     let text = trimmed(text);
-    if (1..=15).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
-        // At most 15 digits: exact as an integer and as an f64.
-        let n = text.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
-        return Some(n as f64);
+    match whole_number(text) {
+        Some(n) => Some(n as f64),
+        None => text.parse().ok(),
     }
-    text.parse().ok()
+}
+
+/// The value of 1 to 15 decimal digits (nothing else, not even spaces): exact both as an
+/// integer and as an f64, so callers may skip float parsing.
+pub fn whole_number(text: &str) -> Option<u64> {
+    let digits = text.as_bytes();
+    ((1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit))
+        .then(|| digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 impl<'a> RawRecord<'a> {

@@ -1,7 +1,8 @@
 //! Key-selective decoding of flat JSON access-log lines: the keys the report uses are looked
 //! for one after another with precompiled substring searches (SIMD, via `memchr::memmem`),
 //! in the order the log's first line had them, and everything between them is skipped
-//! without being parsed. About three times faster than walking every key.
+//! without being parsed. Measured on generated REST lines: ~4 GB/s per core for the bare
+//! search, against 0.7–0.8 GB/s for a typed serde_json or sonic-rs parse of the same fields.
 //!
 //! It only answers for lines where skipping is provably safe — no backslash anywhere (so
 //! every `"` is a string delimiter and a key pattern can't occur inside a value), no control
@@ -109,9 +110,9 @@ impl Selector {
         for ((field, finder), gap) in self.keys.iter().zip(self.gaps.iter_mut()) {
             let needle = finder.needle();
             // Look where the key was on the last line (right after the comma, for keys that
-            // follow each other) before searching.
-            // Skipped values often differ by a character or two in length from line to
-            // line (a 3- or 4-digit size, `-` or `200`), so the neighbours are tried too.
+            // follow each other) before searching; skipped values often differ by a
+            // character or two in length from line to line (a 3- or 4-digit size, `-` or
+            // `200`), so the neighbours are tried too.
             let found = [0, 1, -1, 2, -2].into_iter().find_map(|shift: isize| {
                 let guess = position.checked_add_signed(*gap as isize + shift)?;
                 let at = line.get(guess..guess + needle.len())?;
@@ -165,25 +166,24 @@ pub struct Known<'a> {
     pub plain: bool,
 }
 
-/// Whether a line has neither a backslash nor a control character: one pass, in blocks the
-/// compiler vectorizes.
+/// Whether any byte is `hit`: one pass, in blocks the compiler vectorizes (the reduction and
+/// branch after each block cost more than the compares, hence large blocks).
+#[inline]
+pub(super) fn any_byte(bytes: &[u8], hit: impl Fn(u8) -> bool) -> bool {
+    bytes
+        .chunks(512)
+        .any(|block| block.iter().fold(false, |any, b| any | hit(*b)))
+}
+
+/// Whether a line has neither a backslash nor a control character.
 fn plain(line: &[u8]) -> bool {
-    line.chunks(64).all(|block| {
-        !block
-            .iter()
-            .fold(false, |odd, b| odd | (*b == b'\\') | (*b < 0x20))
-    })
+    !any_byte(line, |b| b == b'\\' || b < 0x20)
 }
 
 /// Whether lines (separated by `\n`) have neither a backslash nor any other control
 /// character: [`Known::plain`] for every line of a chunk, in one pass.
 pub fn plain_lines(lines: &[u8]) -> bool {
-    // Large blocks: the reduction and branch after each block cost more than the compares.
-    lines.chunks(512).all(|block| {
-        !block.iter().fold(false, |odd, b| {
-            odd | (*b == b'\\') | ((*b < 0x20) & (*b != b'\n'))
-        })
-    })
+    !any_byte(lines, |b| b == b'\\' || (b < 0x20 && b != b'\n'))
 }
 
 /// Whether two equally long short slices are equal, compared 8 bytes at a time inline

@@ -52,13 +52,10 @@ pub fn parse_clf_time(s: &str) -> Option<i64> {
 /// Parses an epoch timestamp in milliseconds (or seconds, for small values) into epoch
 /// milliseconds.
 pub fn parse_epoch(s: &str) -> Option<i64> {
-    let digits = s.as_bytes();
-    if (1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
+    if let Some(n) = super::record::whole_number(s) {
         // Whole numbers (what API Gateway logs) without a round trip through f64: the same
         // result, as such numbers are exact in both.
-        let n = digits
-            .iter()
-            .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+        let n = n as i64;
         let ms = if (n as f64) < SECONDS_EPOCH_LIMIT {
             n * 1000
         } else {
