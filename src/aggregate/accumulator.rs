@@ -224,20 +224,11 @@ impl Accumulator {
         other.flush_second();
         self.records += other.records;
         self.kept += other.kept;
-        let routes: Vec<u32> = other
-            .names
-            .routes
-            .names()
-            .iter()
-            .map(|name| match rename.and_then(|r| r(name)) {
-                Some(new) => self.names.routes.code(&new),
-                None => self.names.routes.code(name),
-            })
-            .collect();
-        let stages = remap(&mut self.names.stages, &other.names.stages);
-        let keys = remap(&mut self.names.api_keys, &other.names.api_keys);
-        let types = remap(&mut self.names.types, &other.names.types);
-        let messages = remap(&mut self.names.messages, &other.names.messages);
+        let routes = remap(&mut self.names.routes, &other.names.routes, rename);
+        let stages = remap(&mut self.names.stages, &other.names.stages, None);
+        let keys = remap(&mut self.names.api_keys, &other.names.api_keys, None);
+        let types = remap(&mut self.names.types, &other.names.types, None);
+        let messages = remap(&mut self.names.messages, &other.names.messages, None);
         let at = |codes: &[u32], c: u32| if c == NONE { NONE } else { codes[c as usize] };
         if let Some((first, last)) = other.bounds {
             self.bounds = Some(match self.bounds {
@@ -254,19 +245,12 @@ impl Accumulator {
                 at(&routes, route),
                 at(&stages, stage),
             );
-            match self.groups.get_mut(&key) {
-                Some(mine) => mine.merge(&group),
-                None => {
-                    self.groups.insert(key, group);
-                }
-            }
+            add_group(&mut self.groups, key, group);
         }
         // Our own groups may be keyed by a finer granularity than the merged one.
         self.coarsen();
-        for (second, [n, t]) in other.seconds {
-            let mine = self.seconds.entry(second).or_default();
-            mine[0] += n;
-            mine[1] += t;
+        for (second, counts) in other.seconds {
+            add_second(&mut self.seconds, second, counts);
         }
         for ((key, status), n) in other.api_keys {
             *self.api_keys.entry((at(&keys, key), status)).or_default() += n;
@@ -287,9 +271,7 @@ impl Accumulator {
     fn flush_second(&mut self) {
         let (second, counts) = std::mem::take(&mut self.current);
         if counts != [0, 0] {
-            let entry = self.seconds.entry(second).or_default();
-            entry[0] += counts[0];
-            entry[1] += counts[1];
+            add_second(&mut self.seconds, second, counts);
         }
     }
 
@@ -330,13 +312,11 @@ impl Accumulator {
         }
         let old = std::mem::take(&mut self.groups);
         for ((bin, route, stage), group) in old {
-            let key = (bin.div_euclid(g) * g, route, stage);
-            match self.groups.get_mut(&key) {
-                Some(mine) => mine.merge(&group),
-                None => {
-                    self.groups.insert(key, group);
-                }
-            }
+            add_group(
+                &mut self.groups,
+                (bin.div_euclid(g) * g, route, stage),
+                group,
+            );
         }
     }
 }
@@ -345,9 +325,32 @@ fn code(dictionary: &mut Dictionary, name: Option<&str>) -> u32 {
     name.map_or(NONE, |n| dictionary.code(n))
 }
 
-/// The codes in `into` of every name of `from`.
-fn remap(into: &mut Dictionary, from: &Dictionary) -> Vec<u32> {
-    from.names().iter().map(|n| into.code(n)).collect()
+/// The codes in `into` of every name of `from`, renamed by `rename` where it gives a name.
+fn remap(into: &mut Dictionary, from: &Dictionary, rename: Option<Rename<'_>>) -> Vec<u32> {
+    from.names()
+        .iter()
+        .map(|name| match rename.and_then(|r| r(name)) {
+            Some(new) => into.code(&new),
+            None => into.code(name),
+        })
+        .collect()
+}
+
+/// Adds a group's aggregates under `key`.
+fn add_group(groups: &mut FastMap<(i64, u32, u32), Group>, key: (i64, u32, u32), group: Group) {
+    match groups.get_mut(&key) {
+        Some(mine) => mine.merge(&group),
+        None => {
+            groups.insert(key, group);
+        }
+    }
+}
+
+/// Adds one second's requests and 429s.
+fn add_second(seconds: &mut FastMap<i64, [u64; 2]>, second: i64, [requests, throttled]: [u64; 2]) {
+    let entry = seconds.entry(second).or_default();
+    entry[0] += requests;
+    entry[1] += throttled;
 }
 
 #[cfg(test)]

@@ -56,18 +56,9 @@ impl RowBuilder {
         }
     }
 
-    fn stats(mut self, histogram: &Histogram, rows: u64) -> Self {
-        let s = histogram.stats(rows - histogram.count());
-        self = self.number("n", s.count);
-        for (key, value) in [
-            ("min", s.min),
-            ("max", s.max),
-            ("mean", s.mean),
-            ("p50", s.p50),
-            ("p90", s.p90),
-            ("p95", s.p95),
-            ("p99", s.p99),
-        ] {
+    /// The values that are present.
+    fn numbers(mut self, values: &[(&str, Option<f64>)]) -> Self {
+        for (key, value) in values {
             if let Some(v) = value {
                 self = self.number(key, v);
             }
@@ -75,16 +66,46 @@ impl RowBuilder {
         self
     }
 
+    fn stats(self, latencies: &Latencies, measure: Measure) -> Self {
+        let histogram = latencies.measure(measure);
+        let s = histogram.stats(latencies.missing(histogram));
+        self.number("n", s.count).numbers(&s.named())
+    }
+
     fn row(self) -> Row {
         Row(self.0)
     }
 }
 
-fn measure(group: &Group, m: Measure) -> &Histogram {
-    match m {
-        Measure::Latency => &group.latency,
-        Measure::Integration => &group.integration,
-        Measure::Overhead => &group.overhead,
+/// The latency histograms of one or more groups, and the requests they came from.
+#[derive(Default)]
+struct Latencies {
+    latency: Histogram,
+    integration: Histogram,
+    overhead: Histogram,
+    requests: u64,
+}
+
+impl Latencies {
+    fn add(&mut self, group: &Group) {
+        self.latency.merge(&group.latency);
+        self.integration.merge(&group.integration);
+        self.overhead.merge(&group.overhead);
+        self.requests += group.requests();
+    }
+
+    fn measure(&self, m: Measure) -> &Histogram {
+        match m {
+            Measure::Latency => &self.latency,
+            Measure::Integration => &self.integration,
+            Measure::Overhead => &self.overhead,
+        }
+    }
+
+    /// Requests without a value of the measure (polars ranks them first; see
+    /// [`Histogram::quantiles`]).
+    fn missing(&self, histogram: &Histogram) -> u64 {
+        self.requests - histogram.count()
     }
 }
 
@@ -102,10 +123,11 @@ pub fn results(acc: &Accumulator, top: usize) -> Results {
         results.entry(kind).or_default().push(row.row());
     };
 
-    let mut by_route_stage: FastMap<(u32, u32), Group> = FastMap::default();
-    let mut by_bin: BTreeMap<i64, Group> = BTreeMap::new();
+    let mut by_route_stage: FastMap<(u32, u32), Latencies> = FastMap::default();
+    let mut by_bin: BTreeMap<i64, Latencies> = BTreeMap::new();
+    // Per bin and route only the response latency is reported (its p99).
     let mut by_bin_route: FastMap<(i64, u32), (Histogram, u64)> = FastMap::default();
-    let mut overall = Group::default();
+    let mut overall = Latencies::default();
     for ((bin, r, s), group) in &acc.groups {
         for (status, n) in &group.statuses {
             let row = RowBuilder::default()
@@ -129,61 +151,52 @@ pub fn results(acc: &Accumulator, top: usize) -> Results {
                 push(kind, row);
             }
         }
-        by_route_stage
-            .entry((*r, *s))
-            .or_default()
-            .merge_latencies(group);
-        by_bin.entry(*bin).or_default().merge_latencies(group);
+        by_route_stage.entry((*r, *s)).or_default().add(group);
+        by_bin.entry(*bin).or_default().add(group);
         let bin_route = by_bin_route.entry((*bin, *r)).or_default();
         bin_route.0.merge(&group.latency);
         bin_route.1 += group.requests();
-        overall.merge_latencies(group);
+        overall.add(group);
     }
-    for ((r, s), group) in &by_route_stage {
+    for ((r, s), latencies) in &by_route_stage {
         for m in MEASURES {
-            let histogram = measure(group, m);
-            if histogram.count() > 0 {
+            if latencies.measure(m).count() > 0 {
                 let row = RowBuilder::default()
                     .text("route", route(*r).as_deref())
                     .text("stage", stage(*s).as_deref())
-                    .stats(histogram, group.requests());
+                    .stats(latencies, m);
                 push(QueryKind::RouteStats(m), row);
             }
         }
     }
     for m in MEASURES {
-        let histogram = measure(&overall, m);
-        if histogram.count() > 0 {
+        if overall.measure(m).count() > 0 {
             push(
                 QueryKind::OverallStats(m),
-                RowBuilder::default().stats(histogram, acc.kept),
+                RowBuilder::default().stats(&overall, m),
             );
         }
     }
-    for (bin, group) in &by_bin {
-        let missing = |h: &Histogram| group.requests() - h.count();
-        let [l50, l95, l99] = group
+    for (bin, l) in &by_bin {
+        let [l50, l95, l99] = l
             .latency
-            .quantiles([0.5, 0.95, 0.99], missing(&group.latency));
-        let [i50, i99] = group
+            .quantiles([0.5, 0.95, 0.99], l.missing(&l.latency));
+        let [i50, i99] = l
             .integration
-            .quantiles([0.5, 0.99], missing(&group.integration));
-        let [o50] = group.overhead.quantiles([0.5], missing(&group.overhead));
+            .quantiles([0.5, 0.99], l.missing(&l.integration));
+        let [o50] = l.overhead.quantiles([0.5], l.missing(&l.overhead));
         for (m, values) in [
             (
                 Measure::Latency,
-                vec![("p50", l50), ("p95", l95), ("p99", l99)],
+                &[("p50", l50), ("p95", l95), ("p99", l99)][..],
             ),
-            (Measure::Integration, vec![("p50", i50), ("p99", i99)]),
-            (Measure::Overhead, vec![("p50", o50)]),
+            (Measure::Integration, &[("p50", i50), ("p99", i99)]),
+            (Measure::Overhead, &[("p50", o50)]),
         ] {
-            let mut row = RowBuilder::default().bin(*bin);
-            for (key, value) in values.into_iter() {
-                if let Some(v) = value {
-                    row = row.number(key, v);
-                }
-            }
-            push(QueryKind::BinStats(m), row);
+            push(
+                QueryKind::BinStats(m),
+                RowBuilder::default().bin(*bin).numbers(values),
+            );
         }
     }
     for ((bin, r), (histogram, rows)) in &by_bin_route {
@@ -226,19 +239,29 @@ pub fn results(acc: &Accumulator, top: usize) -> Results {
             );
         }
     }
-    for ((key, status), n) in &acc.api_keys {
-        let row = RowBuilder::default()
-            .text("apiKey", name(&names.api_keys, *key).as_deref())
-            .status(*status)
-            .number("requests", n);
-        push(QueryKind::ApiKeys, row);
-    }
-    for ((kind, status), n) in &acc.types {
-        let row = RowBuilder::default()
-            .text("responseType", name(&names.types, *kind).as_deref())
-            .status(*status)
-            .number("n", n);
-        push(QueryKind::ResponseTypes, row);
+    for (kind, key, count, dictionary, counts) in [
+        (
+            QueryKind::ApiKeys,
+            "apiKey",
+            "requests",
+            &names.api_keys,
+            &acc.api_keys,
+        ),
+        (
+            QueryKind::ResponseTypes,
+            "responseType",
+            "n",
+            &names.types,
+            &acc.types,
+        ),
+    ] {
+        for ((code, status), n) in counts {
+            let row = RowBuilder::default()
+                .text(key, name(dictionary, *code).as_deref())
+                .status(*status)
+                .number(count, n);
+            push(kind, row);
+        }
     }
     for (message, n) in &acc.messages {
         let row = RowBuilder::default()
@@ -253,17 +276,4 @@ pub fn results(acc: &Accumulator, top: usize) -> Results {
         push(QueryKind::Timeouts, row);
     }
     results
-}
-
-impl Group {
-    /// Adds the latency histograms of `other`, and its requests as one count.
-    fn merge_latencies(&mut self, other: &Group) {
-        match self.statuses.first_mut() {
-            Some((_, n)) => *n += other.requests(),
-            None => self.statuses.push((0, other.requests())),
-        }
-        self.latency.merge(&other.latency);
-        self.integration.merge(&other.integration);
-        self.overhead.merge(&other.overhead);
-    }
 }

@@ -368,6 +368,19 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The statistics other than the count, by their report names.
+    pub fn named(&self) -> [(&'static str, Option<f64>); 7] {
+        [
+            ("min", self.min),
+            ("max", self.max),
+            ("mean", self.mean),
+            ("p50", self.p50),
+            ("p90", self.p90),
+            ("p95", self.p95),
+            ("p99", self.p99),
+        ]
+    }
+
     /// Exact statistics of `values` (NaN excluded), percentiles by linear interpolation as in
     /// the polars-computed report sections.
     pub fn of(values: &[f64]) -> Stats {

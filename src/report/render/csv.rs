@@ -41,15 +41,7 @@ impl<W: Write> Rows<W> {
 
     fn stats(&mut self, key: &str, stage: &str, measure: &str, s: &Stats) -> io::Result<()> {
         self.add("latency", key, stage, &format!("{measure}.count"), s.count)?;
-        for (name, value) in [
-            ("min", s.min),
-            ("max", s.max),
-            ("mean", s.mean),
-            ("p50", s.p50),
-            ("p90", s.p90),
-            ("p95", s.p95),
-            ("p99", s.p99),
-        ] {
+        for (name, value) in s.named() {
             self.opt("latency", key, stage, &format!("{measure}.{name}"), value)?;
         }
         Ok(())
