@@ -22,7 +22,7 @@ use crate::analyze::compare::{compare, route_profiles};
 use crate::analyze::reconcile::{cache_from_metrics, reconcile};
 use crate::analyze::{build_report, AnalyzeOptions};
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
-use crate::filter::{RequestFilter, StatusFilter, TimeBound};
+use crate::filter::{RequestFilter, StatusFilter, TimeBound, Window};
 use crate::ingest::{
     ingest, ingest_into, IngestOptions, Ingested, InputSummary, RequestSink, SkipLog,
 };
@@ -252,18 +252,26 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         quiet: args.input.quiet,
         keep_request_ids: false,
     };
-    let report = match stream_blocker(&args, &filter, metrics.is_some()) {
-        Some(reason) if args.engine == Engine::Stream => {
+    let window = match stream_window(&args, &filter, metrics.is_some())? {
+        _ if args.engine == Engine::Table => None,
+        Ok(window) => Some(window),
+        Err(reason) if args.engine == Engine::Stream => {
             anyhow::bail!("--engine stream cannot {reason}; use --engine table (or auto)")
         }
-        None if args.engine != Engine::Table => stream(&inputs, &options, &filter, &args)?,
-        _ => None,
+        Err(_) => None,
     };
-    if let Some(report) = report {
-        return finish(&report, &args);
+    if let Some(window) = window {
+        match stream(&inputs, &options, &filter, window, &args)? {
+            Some(report) => return finish(&report, &args),
+            // Execution logs among the inputs: the table joins them on request IDs.
+            None => options.keep_request_ids = true,
+        }
     }
     let mut ingested = ingest(&inputs, &options)?;
-    if !ingested.executions.by_request.is_empty() && !ingested.columns.is_empty() {
+    if !ingested.executions.by_request.is_empty()
+        && !ingested.columns.is_empty()
+        && !options.keep_request_ids
+    {
         // Joining needs the access logs' request IDs, kept only when asked for.
         options.keep_request_ids = true;
         ingested = ingest(&inputs, &options)?;
@@ -272,21 +280,22 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     finish(&report, &args)
 }
 
-/// Why the streaming engine cannot make this report, if it cannot.
-fn stream_blocker(
+/// The time window the streaming engine filters by, or why it cannot make this report.
+fn stream_window(
     args: &ReportArgs,
     filter: &RequestFilter,
     metrics: bool,
-) -> Option<&'static str> {
+) -> Result<std::result::Result<Window, &'static str>> {
     if !args.compare.is_empty() {
-        Some("compare with a baseline (--compare)")
-    } else if metrics {
-        Some("reconcile with CloudWatch metrics")
-    } else if filter.fixed_window().is_none() {
-        Some("resolve a lone relative --since/--until (it depends on the data's range)")
-    } else {
-        None
+        return Ok(Err("compare with a baseline (--compare)"));
     }
+    if metrics {
+        return Ok(Err("reconcile with CloudWatch metrics"));
+    }
+    Ok(match filter.fixed_window() {
+        Some(window) => Ok(window?),
+        None => Err("resolve a lone relative --since/--until (it depends on the data's range)"),
+    })
 }
 
 /// The report by the streaming engine; `None` when the inputs hold execution logs (their
@@ -295,17 +304,15 @@ fn stream(
     inputs: &[Input],
     options: &IngestOptions,
     filter: &RequestFilter,
+    window: Window,
     args: &ReportArgs,
 ) -> Result<Option<Report>> {
-    let Some(window) = filter.fixed_window() else {
-        anyhow::bail!("a lone relative --since/--until needs the table engine");
-    };
-    let window = window?;
+    let analysis = analyze_options(args)?;
     let aggregate = AggregateOptions {
         filter: filter.clone(),
         window,
-        timeout_ms: args.integration_timeout_ms,
-        bin_seconds: super::metrics::bin_seconds(args.bin.as_deref())?,
+        timeout_ms: analysis.timeout_ms,
+        bin_seconds: analysis.bin_seconds,
     };
     let ingested = ingest_into(inputs, options, Accumulator::new(Arc::new(aggregate)))?;
     if !ingested.executions.by_request.is_empty() {
@@ -329,9 +336,8 @@ fn stream(
         acc.records,
         acc.records - acc.kept,
     );
-    let options = analyze_options(args)?;
-    let mut report = crate::aggregate::report(acc, inputs, &options);
-    check_slos(&mut report, args);
+    let mut report = crate::aggregate::report(acc, inputs, &analysis);
+    check_slos_and_redact(&mut report, args);
     Ok(Some(report))
 }
 
@@ -433,7 +439,7 @@ pub(super) fn analyze(
     if !args.compare.is_empty() {
         report.comparison = Some(compare_with_baseline(&table, filter, args)?);
     }
-    check_slos(&mut report, args);
+    check_slos_and_redact(&mut report, args);
     Ok(report)
 }
 
@@ -480,7 +486,7 @@ fn inputs_of(
 }
 
 /// Route SLOs from the settings, checked against each route's p99; then `--redact`.
-fn check_slos(report: &mut Report, args: &ReportArgs) {
+fn check_slos_and_redact(report: &mut Report, args: &ReportArgs) {
     for route in &mut report.latency.by_route {
         let slo = route
             .route
