@@ -448,19 +448,21 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
     result: &mut Ingested<S>,
 ) {
     let chunks = std::sync::Mutex::new(chunks);
-    let first = std::sync::Mutex::new(first);
+    let chunks = &chunks;
     let template = &result.columns;
     let workers = rayon::current_num_threads().max(1);
+    let mut first = first;
     let done: Vec<(S, SkipLog)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                scope.spawn(|| {
+                // The chunk read for format detection goes to the first worker.
+                let mut own = first.take();
+                scope.spawn(move || {
                     let mut sink = template.fresh();
                     let mut skipped = SkipLog::default();
                     let mut decoder = decoder.clone();
                     loop {
-                        let taken = first.lock().map(|mut f| f.take()).unwrap_or(None);
-                        let chunk = match taken {
+                        let chunk = match own.take() {
                             Some(chunk) => chunk,
                             None => match chunks.lock().map(|mut c| c.next_chunk()) {
                                 Ok(Some(chunk)) => chunk,
