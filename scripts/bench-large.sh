@@ -26,36 +26,8 @@ if [ ! -f "$json" ]; then
   "$bin" generate --format rest-json --requests "$lines" --seconds 86400 --no-malformed \
     | head -n "$lines" > "$json"
 fi
-venv="$target/duckdb-venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import duckdb' 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q duckdb
-fi
-# The same query as scripts/bench.sh.
-duck_sql="$dir/duckdb-query-$lines.sql"
-cat > "$duck_sql" <<SQL
-SET threads TO $(nproc);
-CREATE TEMP TABLE t AS SELECT
-  httpMethod || ' ' || resourcePath AS route,
-  TRY_CAST(status AS INTEGER) AS status,
-  TRY_CAST(responseLatency AS DOUBLE) AS latency,
-  TRY_CAST(integrationLatency AS DOUBLE) AS integration,
-  TRY_CAST(requestTimeEpoch AS BIGINT) // 1000 AS second
-FROM read_ndjson('$json', columns = {httpMethod: 'VARCHAR', resourcePath: 'VARCHAR',
-  status: 'VARCHAR', responseLatency: 'VARCHAR', integrationLatency: 'VARCHAR',
-  requestTimeEpoch: 'VARCHAR'});
-SELECT route, count(*), quantile_cont(latency, [0.5, 0.95, 0.99]),
-  quantile_cont(integration, [0.5, 0.95, 0.99]) FROM t GROUP BY route;
-SELECT status // 100 AS class, count(*) FROM t GROUP BY class;
-SELECT second, count(*) AS n FROM t WHERE status = 429 GROUP BY second ORDER BY n DESC LIMIT 20;
-SQL
-cat > "$dir/duckdb-run.py" <<'PY'
-import sys, duckdb
-con = duckdb.connect()
-for statement in open(sys.argv[1]).read().split(";"):
-    if statement.strip():
-        con.execute(statement).fetchall()
-PY
+. scripts/duckdb.sh
+duckdb_setup "$target" "$dir" "$json"
 
 bytes=$(stat -c %s "$json")
 echo "input: $json, $lines lines, $(( bytes / 1000000 )) MB; $(nproc) cores; cap $(( cap / 1024 )) MiB"
@@ -68,7 +40,7 @@ fi
 /usr/bin/time -f "%e %M" -o "$dir/large-gw.txt" \
   "${limit[@]}" "$bin" report "$json" --format json --quiet > "$dir/large-report.json"
 read -r g gm < "$dir/large-gw.txt"
-/usr/bin/time -f "%e %M" -o "$dir/large-duck.txt" "$venv/bin/python" "$dir/duckdb-run.py" "$duck_sql"
+/usr/bin/time -f "%e %M" -o "$dir/large-duck.txt" "$duck_python" "$dir/duckdb-run.py" "$duck_sql"
 read -r d dm < "$dir/large-duck.txt"
 requests=$(python3 -c "import json,sys; print(json.load(open('$dir/large-report.json'))['summary']['requests'])")
 awk -v g="$g" -v gm="$gm" -v d="$d" -v dm="$dm" -v b="$bytes" -v n="$requests" 'BEGIN {

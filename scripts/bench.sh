@@ -32,36 +32,8 @@ if [ ! -f "$clf" ]; then
 fi
 [ -f "$gz" ] || gzip -1 -c "$json" > "$gz"
 
-venv="$target/duckdb-venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import duckdb' 2>/dev/null; then
-  echo "scripts/bench.sh: installing duckdb into $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q duckdb
-fi
-duck_sql="$dir/duckdb-query.sql"
-cat > "$duck_sql" <<SQL
-SET threads TO $(nproc);
-CREATE TEMP TABLE t AS SELECT
-  httpMethod || ' ' || resourcePath AS route,
-  TRY_CAST(status AS INTEGER) AS status,
-  TRY_CAST(responseLatency AS DOUBLE) AS latency,
-  TRY_CAST(integrationLatency AS DOUBLE) AS integration,
-  TRY_CAST(requestTimeEpoch AS BIGINT) // 1000 AS second
-FROM read_ndjson('$json', columns = {httpMethod: 'VARCHAR', resourcePath: 'VARCHAR',
-  status: 'VARCHAR', responseLatency: 'VARCHAR', integrationLatency: 'VARCHAR',
-  requestTimeEpoch: 'VARCHAR'});
-SELECT route, count(*), quantile_cont(latency, [0.5, 0.95, 0.99]),
-  quantile_cont(integration, [0.5, 0.95, 0.99]) FROM t GROUP BY route;
-SELECT status // 100 AS class, count(*) FROM t GROUP BY class;
-SELECT second, count(*) AS n FROM t WHERE status = 429 GROUP BY second ORDER BY n DESC LIMIT 20;
-SQL
-cat > "$dir/duckdb-run.py" <<'PY'
-import sys, duckdb
-con = duckdb.connect()
-for statement in open(sys.argv[1]).read().split(";"):
-    if statement.strip():
-        con.execute(statement).fetchall()
-PY
+. scripts/duckdb.sh
+duckdb_setup "$target" "$dir" "$json"
 
 # run NAME CMD...: runs once, prints "seconds peak_MiB".
 run() {
@@ -73,14 +45,14 @@ calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 bytes=$(stat -c %s "$json")
-echo "input: $json, $lines lines, $(( bytes / 1000000 )) MB; $(nproc) cores; $("$venv/bin/python" -c 'import duckdb; print("duckdb", duckdb.__version__)')"
+echo "input: $json, $lines lines, $(( bytes / 1000000 )) MB; $(nproc) cores; $("$duck_python" -c 'import duckdb; print("duckdb", duckdb.__version__)')"
 cat "$json" "$clf" "$gz" > /dev/null   # warm the page cache
 read -r cat_s _ < <(run cat "$json")
 read -r zcat_s _ < <(run zcat "$gz")
 printf 'floors: cat %.2f s (%.0f MB/s), zcat %.2f s\n' "$cat_s" "$(calc "$bytes / $cat_s / 1000000")" "$zcat_s"
 
 gw() { run "$bin" report "$1" --format json --quiet; }
-duck() { run "$venv/bin/python" "$dir/duckdb-run.py" "$duck_sql"; }
+duck() { run "$duck_python" "$dir/duckdb-run.py" "$duck_sql"; }
 gw "$json" > /dev/null; duck > /dev/null   # warm-up
 : > "$dir/gw.txt"; : > "$dir/duck.txt"
 printf '%-6s %10s %10s %8s %12s %12s\n' pair gwstat duckdb ratio "gw RSS" "duck RSS"
