@@ -53,12 +53,10 @@ pub fn report(mut acc: Accumulator, inputs: Inputs, options: &AnalyzeOptions) ->
     let mut report =
         crate::insights::assemble::assemble(&results, &rows::keys(), inputs, width, options);
     let mut buckets = vec![0u64; latency_bucket(f64::INFINITY) + 1];
-    let mut latency = histogram::Histogram::default();
     for group in acc.groups.values() {
-        latency.merge(&group.latency);
-    }
-    for (value, n) in latency.sorted() {
-        buckets[latency_bucket(value)] += n;
+        for (value, n) in group.latency.sorted() {
+            buckets[latency_bucket(value)] += n;
+        }
     }
     if acc.bounds.is_some() {
         report.timeline.latency_histogram = latency_buckets(&buckets);
