@@ -10,7 +10,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-# Headless Chromium loads the HTML report in tests/html_report.rs (Debian package).
+# Headless Chromium loads the HTML report in tests/it/html_report.rs (Debian package).
 if ! command -v chromium >/dev/null 2>&1; then
   echo "scripts/test.sh: installing chromium (headless browser for the HTML report test)" >&2
   SUDO=""
@@ -19,7 +19,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-# moto's server (a local AWS emulator) for tests/aws_moto.rs, in its own virtualenv.
+# moto's server (a local AWS emulator) for tests/it/aws_moto.rs, in its own virtualenv.
 moto_venv="${CARGO_TARGET_DIR:-target}/moto-venv"
 if [ ! -x "$moto_venv/bin/moto_server" ]; then
   echo "scripts/test.sh: installing moto[server] into $moto_venv" >&2

@@ -1,20 +1,12 @@
 //! Secrets: API keys, Authorization headers and client IPs never leak through `--redact`
 //! outputs or gwstat's own messages.
 
-use assert_cmd::Command;
-
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::common::gwstat;
 
 /// The API key ids of the sample gateway.toml.
 fn key_ids() -> Vec<String> {
-    let toml = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/gateway.toml"),
-    )
-    .unwrap();
+    let toml =
+        std::fs::read_to_string(crate::common::root().join("sample-logs/gateway.toml")).unwrap();
     toml.lines()
         .filter(|l| {
             l.trim_start().starts_with("id = ") && !l.contains("standard") && !l.contains("partner")
@@ -67,11 +59,9 @@ fn redacted_reports_name_no_key_in_any_format() {
 
 #[test]
 fn redacted_explain_masks_ips_and_keys() {
-    let log = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("sample-logs/rest-api-json-custom.log"),
-    )
-    .unwrap();
+    let log =
+        std::fs::read_to_string(crate::common::root().join("sample-logs/rest-api-json-custom.log"))
+            .unwrap();
     let line = log
         .lines()
         .find(|l| {

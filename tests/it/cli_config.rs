@@ -1,13 +1,15 @@
 //! gwstat.toml: where it is found, what wins, what it changes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+use crate::common::json_of;
+
 fn sample(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::common::root()
         .join("sample-logs")
         .join(name)
         .display()
@@ -113,24 +115,15 @@ config = "{}"
         ),
     )
     .unwrap();
-    let out = gwstat(cwd.path(), xdg.path())
-        .args([
-            "report",
-            &sample("rest-api-json-custom.log"),
-            "--format",
-            "json",
-            "-q",
-            "--top",
-            "0",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = json_of(gwstat(cwd.path(), xdg.path()).args([
+        "report",
+        &sample("rest-api-json-custom.log"),
+        "--format",
+        "json",
+        "-q",
+        "--top",
+        "0",
+    ]));
     let routes = v["latency"]["by_route"].as_array().unwrap();
     let names: Vec<&str> = routes.iter().filter_map(|r| r["route"].as_str()).collect();
     assert!(names.contains(&"GET /products/:id"), "{names:?}");

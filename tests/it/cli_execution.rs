@@ -1,14 +1,9 @@
 //! Execution logs: stitched, joined with access logs, explained.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::common::{gwstat, json_of};
 
 fn fixture(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let access = dir.join("access.log");
@@ -63,18 +58,12 @@ fn fixture(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
 fn report_joins_execution_logs_and_breaks_down_causes() {
     let dir = tempfile::tempdir().unwrap();
     let (access, exec) = fixture(dir.path());
-    let out = gwstat()
-        .args(["report", "--format", "json", "-q"])
-        .arg(&access)
-        .arg(&exec)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let r: Value = json_of(
+        gwstat()
+            .args(["report", "--format", "json", "-q"])
+            .arg(&access)
+            .arg(&exec),
     );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     let x = &r["execution"];
     assert_eq!(x["requests"], 4);
     assert_eq!(x["joined"], 3);
@@ -137,11 +126,9 @@ type Pick = dyn Fn(&Value) -> bool;
 
 /// The first sample request matching `pick`.
 fn sample_id(pick: impl Fn(&Value) -> bool) -> String {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("sample-logs/rest-api-json-custom.log"),
-    )
-    .unwrap();
+    let text =
+        std::fs::read_to_string(crate::common::root().join("sample-logs/rest-api-json-custom.log"))
+            .unwrap();
     text.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|v| pick(v))

@@ -1,35 +1,20 @@
 //! `gwstat report` as a user runs it: the binary on real and sample logs.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    cmd.current_dir(root()).env_remove("NO_COLOR");
-    cmd
-}
+use crate::common::{gwstat, json_of, root};
 
 fn json_report(args: &[&str]) -> Value {
-    let output = gwstat()
-        .arg("report")
-        .args(args)
-        .args(["--format", "json", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "gwstat failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    json_of(
+        gwstat()
+            .arg("report")
+            .args(args)
+            .args(["--format", "json", "--quiet"]),
+    )
 }
 
 fn real(name: &str) -> String {
@@ -118,7 +103,7 @@ fn sample_logs_report_every_section() {
     );
     assert!(report["timeouts"]["count"].as_u64().unwrap() > 0);
     // CacheHitCount/CacheMissCount in sample-logs/metrics/ win over what the execution logs
-    // say (tests/cli_execution.rs covers those without metrics).
+    // say (tests/it/cli_execution.rs covers those without metrics).
     assert_eq!(report["cache"]["source"], "metrics");
     // The metrics count the 429s AWS left out of the logs: flagged, in the burst.
     let prod = &report["reconciliation"]["stages"][0];

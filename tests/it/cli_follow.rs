@@ -2,15 +2,15 @@
 //! follows; the reports see every line. Bounded in time; loopback-free (files only).
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::common::interrupt;
+
 fn sample_lines(n: usize) -> Vec<String> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs/rest-api-json-custom.log");
+    let path = crate::common::root().join("sample-logs/rest-api-json-custom.log");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -125,18 +125,7 @@ fn window_slides_and_ctrl_c_gives_a_final_report() {
         - chrono::DateTime::parse_from_rfc3339(&start).unwrap();
     assert!(span.num_seconds() <= 31, "{start} → {end}");
     // Ctrl-C: a final report, exit 0.
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "gwstat did not stop on SIGINT");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = interrupt(&mut child);
     assert!(status.success(), "{status}");
     let mut rest = Vec::new();
     std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();

@@ -6,18 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    cmd.current_dir(root());
-    cmd
-}
+use crate::common::{gwstat, root};
 
 fn html_report(dir: &Path, args: &[&str]) -> String {
     let path = dir.join("report.html");

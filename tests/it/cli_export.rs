@@ -1,11 +1,8 @@
 //! `gwstat export`: the request table as Parquet, read back with polars' own reader.
 
-use assert_cmd::Command;
 use polars::prelude::*;
 
-fn gwstat() -> Command {
-    Command::cargo_bin("gwstat").unwrap()
-}
+use crate::common::gwstat;
 
 #[test]
 fn parquet_holds_every_request_with_names() {

@@ -1,28 +1,17 @@
 //! `gwstat replay` as a user runs it.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::common::{gwstat, json_of};
 
 fn json(args: &[&str]) -> Value {
-    let out = gwstat()
-        .arg("replay")
-        .args(args)
-        .args(["--format", "json", "-q"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_of(
+        gwstat()
+            .arg("replay")
+            .args(args)
+            .args(["--format", "json", "-q"]),
+    )
 }
 
 const SAMPLE: &str = "sample-logs/rest-api-json-custom.log";
@@ -170,18 +159,9 @@ fn bad_settings_and_retries() {
 
 #[test]
 fn limits_suggest_proves_its_suggestions_by_replay() {
-    let out = gwstat()
-        .args([
-            "limits", "suggest", SAMPLE, "--format", "json", "-q", "--top", "3",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = json_of(gwstat().args([
+        "limits", "suggest", SAMPLE, "--format", "json", "-q", "--top", "3",
+    ]));
     let suggestions = report["suggestions"].as_array().unwrap();
     let prod = suggestions
         .iter()

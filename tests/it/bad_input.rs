@@ -2,33 +2,15 @@
 //! every class gets a clear message naming file:line and reason, correct counts, and the
 //! other lines still processed. Nothing crashes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    cmd.current_dir(root());
-    cmd
-}
+use crate::common::{gwstat, interrupt, json_of, root};
 
 fn report(path: &str) -> Value {
-    let out = gwstat()
-        .args(["report", path, "--format", "json", "-q"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{path}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_of(gwstat().args(["report", path, "--format", "json", "-q"]))
 }
 
 /// Requests decoded, and `reason → [file:line]` of the skipped lines.
@@ -269,7 +251,7 @@ fn unreadable_entries_and_symlink_loops_are_skipped_with_a_warning() {
 fn ctrl_c_stops_cleanly_and_leaves_no_half_report() {
     use std::io::Write;
     use std::process::Stdio;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("report.json");
     // Reading a pipe that stays open: the report is still being made when Ctrl-C comes.
@@ -285,18 +267,7 @@ fn ctrl_c_stops_cleanly_and_leaves_no_half_report() {
     let line = std::fs::read_to_string(root().join("tests/bad-input/crlf.log")).unwrap();
     stdin.write_all(line.as_bytes()).unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "gwstat did not stop on SIGINT");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = interrupt(&mut child);
     drop(stdin);
     assert_eq!(status.code(), Some(130));
     let mut stderr = String::new();

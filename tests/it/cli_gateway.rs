@@ -1,14 +1,9 @@
 //! `gwstat gateway` and `gwstat generate --gateway` as a user runs them.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::common::gwstat;
 
 #[test]
 fn check_validates_and_shows_levels() {

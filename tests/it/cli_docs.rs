@@ -1,14 +1,9 @@
 //! Completions and man pages come from the clap definitions; the checked-in pages under
 //! docs/man/ must match what the binary generates (regenerate with `gwstat man --dir docs/man`).
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::common::gwstat;
 
 #[test]
 fn completions_for_every_shell() {
@@ -34,7 +29,7 @@ fn checked_in_man_pages_are_up_to_date() {
         .arg(dir.path())
         .assert()
         .success();
-    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/man");
+    let docs = crate::common::root().join("docs/man");
     let mut generated: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -78,8 +73,7 @@ fn every_subcommand_help_shows_an_example() {
             "gwstat {sub} --help has no example:\n{help}"
         );
         // And a page with real output under docs/commands/.
-        let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("docs/commands/{sub}.md"));
+        let page = crate::common::root().join(format!("docs/commands/{sub}.md"));
         let text = std::fs::read_to_string(&page)
             .unwrap_or_else(|_| panic!("{} missing: run scripts/docs.sh", page.display()));
         assert!(

@@ -2,15 +2,10 @@
 
 use std::io::Write;
 
-use assert_cmd::Command;
 use base64::Engine;
 use serde_json::{json, Value};
 
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::common::{gwstat, json_of};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -19,17 +14,11 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn report(path: &std::path::Path) -> Value {
-    let out = gwstat()
-        .args(["report", "--format", "json", "-q", "--strict", "--top", "0"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_of(
+        gwstat()
+            .args(["report", "--format", "json", "-q", "--strict", "--top", "0"])
+            .arg(path),
+    )
 }
 
 fn epoch_of(line: &str) -> i64 {

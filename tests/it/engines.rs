@@ -3,39 +3,17 @@
 //! under every option that changes what is counted; options the stream cannot serve fall
 //! back (auto) or are refused (stream).
 
-use std::path::PathBuf;
-
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn gwstat() -> Command {
-    let mut cmd = Command::cargo_bin("gwstat").unwrap();
-    // No settings from the machine (gwstat.toml in XDG_CONFIG_HOME or HOME).
-    let nowhere = root().join("target/no-config");
-    cmd.current_dir(root())
-        .env_remove("GWSTAT_CONFIG")
-        .env("XDG_CONFIG_HOME", &nowhere)
-        .env("HOME", &nowhere);
-    cmd
-}
+use crate::common::{gwstat, json_of};
 
 fn report(engine: &str, args: &[&str]) -> Value {
-    let output = gwstat()
-        .arg("report")
-        .args(args)
-        .args(["--format", "json", "--quiet", "--engine", engine])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "--engine {engine} {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    json_of(
+        gwstat()
+            .arg("report")
+            .args(args)
+            .args(["--format", "json", "--quiet", "--engine", engine]),
+    )
 }
 
 fn assert_same(args: &[&str]) {

@@ -13,13 +13,15 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::common::{gwstat, json_of};
+
 fn moto_server() -> PathBuf {
     if let Some(path) = std::env::var_os("GWSTAT_MOTO_SERVER") {
         return PathBuf::from(path);
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+        .unwrap_or_else(|| crate::common::root().join("target"));
     let path = target.join("moto-venv/bin/moto_server");
     assert!(
         path.exists(),
@@ -161,10 +163,6 @@ async fn put_lines(url: &str, group: &str, lines: &[String]) {
     }
 }
 
-fn gwstat() -> Command {
-    Command::cargo_bin("gwstat").unwrap()
-}
-
 /// A generated access log from two hours ago (inside CloudWatch's retention checks).
 fn recent_log(dir: &Path) -> (PathBuf, Vec<String>, i64) {
     let start = chrono::Utc::now().timestamp_millis() - 2 * 3_600_000;
@@ -210,13 +208,7 @@ fn essence(report: &Value) -> Value {
 }
 
 fn report_json(cmd: &mut Command) -> Value {
-    let out = cmd.args(["--format", "json", "-q"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "gwstat failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_of(cmd.args(["--format", "json", "-q"]))
 }
 
 fn log_group_report(endpoint: &str, group: &str, start: i64, home: &Path, slices: &str) -> Value {
@@ -582,7 +574,7 @@ fn traces_from_xray_equal_the_saved_files() {
     // The sample traces, moved to an hour ago, put segment by segment.
     let sample: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/traces/batch-get-traces.json"),
+            crate::common::root().join("sample-logs/traces/batch-get-traces.json"),
         )
         .unwrap(),
     )

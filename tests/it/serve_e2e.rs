@@ -11,6 +11,8 @@ use assert_cmd::cargo::cargo_bin;
 use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::common::json_of;
+
 /// An upstream answering `200 {"ok":true}` to everything, for at most `seconds`.
 fn upstream(seconds: u64) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -95,26 +97,20 @@ fn serve_holds_the_limit_and_its_access_log_reads_back() {
     let address = first.trim().rsplit(' ').next().unwrap().to_string();
     assert!(address.starts_with("http://127.0.0.1:"), "{first}");
 
-    let out = Command::cargo_bin("gwstat")
-        .unwrap()
-        .args([
-            "replay",
-            log.to_str().unwrap(),
-            "--target",
-            &address,
-            "--format",
-            "json",
-            "-q",
-        ])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let replay: Value = json_of(
+        Command::cargo_bin("gwstat")
+            .unwrap()
+            .args([
+                "replay",
+                log.to_str().unwrap(),
+                "--target",
+                &address,
+                "--format",
+                "json",
+                "-q",
+            ])
+            .timeout(Duration::from_secs(30)),
     );
-    let replay: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(replay["sent"], 400);
     assert_eq!(replay["failed"], 0);
     let admitted = replay["returned"]["200"].as_u64().unwrap();

@@ -2,10 +2,10 @@
 //! `serde_json::Value`, sort, interpolate by hand, count with hash maps.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+use crate::common::{gwstat, json_of, root};
 
 const FILE: &str = "sample-logs/rest-api-json-custom.log";
 
@@ -32,8 +32,7 @@ fn number(v: &Value) -> Option<f64> {
 }
 
 fn naive() -> Naive {
-    let text =
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(FILE)).unwrap();
+    let text = std::fs::read_to_string(root().join(FILE)).unwrap();
     let mut n = Naive {
         requests: 0,
         statuses: HashMap::new(),
@@ -86,13 +85,7 @@ fn naive() -> Naive {
 }
 
 fn report() -> Value {
-    let output = Command::cargo_bin("gwstat")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["report", FILE, "--format", "json", "--top", "0", "--quiet"])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&output.stdout).unwrap()
+    json_of(gwstat().args(["report", FILE, "--format", "json", "--top", "0", "--quiet"]))
 }
 
 fn assert_close(actual: &Value, expected: f64, what: &str) {

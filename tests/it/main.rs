@@ -1,0 +1,28 @@
+//! The integration tests, as one test binary: every module runs the gwstat binary or the
+//! library through its public API. One binary rather than one per file, because each links
+//! polars and the AWS SDK (about 600 MB apiece in a debug build): twenty of them filled CI's
+//! disk and spent minutes linking. Run one module with `cargo test --test it cli_report::`.
+
+mod common;
+
+mod aws_moto;
+mod bad_input;
+mod bucket_properties;
+mod cli_config;
+mod cli_docs;
+mod cli_envelopes;
+mod cli_execution;
+mod cli_export;
+mod cli_follow;
+mod cli_gateway;
+mod cli_metrics;
+mod cli_replay;
+mod cli_report;
+mod cross_check;
+mod engines;
+mod gateway_rules;
+mod html_report;
+mod insights_assemble;
+mod secrets;
+mod serve_e2e;
+mod template_roundtrip;
