@@ -282,21 +282,8 @@ fn ingest_one<S: RequestSink>(
         });
     }
     let envelope = envelope::detect(&head);
-    let execution_lines = envelope == Envelope::None && {
-        let sample: Vec<&[u8]> = head
-            .split(|b| *b == b'\n')
-            .map(trim_line)
-            .filter(|l| !l.is_empty())
-            .take(SAMPLE_LINES)
-            .collect();
-        !sample.is_empty()
-            && sample
-                .iter()
-                .filter(|l| looks_like_execution_line(l))
-                .count()
-                * 2
-                >= sample.len()
-    };
+    let execution_lines =
+        envelope == Envelope::None && mostly_execution(head.split(|b| *b == b'\n'));
     if envelope != Envelope::None || execution_lines {
         return ingest_envelope(&name, envelope, head, reader, head_error, options, result);
     }
@@ -534,21 +521,7 @@ fn ingest_envelope<S: RequestSink>(
             .skipped
             .add(SkipReason::TruncatedInput, || format!("{name}:end"));
     }
-    let sample: Vec<(&[u8], Option<i64>)> = unwrapped
-        .events
-        .iter()
-        .map(|e| (trim_line(e.message.as_bytes()), e.timestamp_ms))
-        .filter(|(m, _)| !m.is_empty())
-        .take(SAMPLE_LINES)
-        .collect();
-    let is_execution_log = !sample.is_empty()
-        && sample
-            .iter()
-            .filter(|(m, _)| looks_like_execution_line(m))
-            .count()
-            * 2
-            >= sample.len();
-    if is_execution_log {
+    if mostly_execution(unwrapped.events.iter().map(|e| e.message.as_bytes())) {
         let before = result.executions.by_request.len();
         for event in &unwrapped.events {
             result.executions.add(&event.message, event.timestamp_ms);
@@ -564,6 +537,13 @@ fn ingest_envelope<S: RequestSink>(
             skipped: result.skipped.total() - skipped_before,
         });
     }
+    let sample: Vec<(&[u8], Option<i64>)> = unwrapped
+        .events
+        .iter()
+        .map(|e| (trim_line(e.message.as_bytes()), e.timestamp_ms))
+        .filter(|(m, _)| !m.is_empty())
+        .take(SAMPLE_LINES)
+        .collect();
     let detected = detect_timed(name, &sample, &options.decode)?;
     let template = &result.columns;
     let decoded: Vec<(S, SkipLog)> = unwrapped
@@ -599,6 +579,51 @@ fn ingest_envelope<S: RequestSink>(
 }
 
 /// What a file is when it is CloudWatch metrics, metric queries or X-Ray traces.
+/// Whether at least half of the first non-empty lines (or messages) are execution-log lines:
+/// an input like that is an execution log.
+fn mostly_execution<'a>(lines: impl Iterator<Item = &'a [u8]>) -> bool {
+    let (mut seen, mut execution) = (0, 0);
+    for line in lines
+        .map(trim_line)
+        .filter(|l| !l.is_empty())
+        .take(SAMPLE_LINES)
+    {
+        seen += 1;
+        execution += usize::from(looks_like_execution_line(line));
+    }
+    seen > 0 && execution * 2 >= seen
+}
+
+/// Whether any of `inputs` is an execution log, judged from its first bytes as ingesting it
+/// would judge it. Standard input is not looked at (it cannot be read twice), nor an envelope
+/// whose first bytes hold no whole event; unreadable inputs count as not, and fail later
+/// where they are read. Lets a caller choose how to read before reading everything.
+pub fn holds_execution_logs(inputs: &[Input]) -> bool {
+    inputs.iter().any(|input| {
+        if *input == Input::Stdin {
+            return false;
+        }
+        let mut head = Vec::with_capacity(ENVELOPE_HEAD_BYTES);
+        let read = source::open(input, |_| {}).map(|reader| {
+            // A read error (a truncated .gz) still leaves the bytes before it to judge.
+            let _ = reader
+                .take(ENVELOPE_HEAD_BYTES as u64)
+                .read_to_end(&mut head);
+        });
+        if read.is_err() || not_a_log(&head).is_some() {
+            return false;
+        }
+        let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
+        match envelope::detect(head) {
+            Envelope::None => mostly_execution(head.split(|b| *b == b'\n')),
+            other => {
+                let events = envelope::unwrap(other, head).events;
+                mostly_execution(events.iter().map(|e| e.message.as_bytes()))
+            }
+        }
+    })
+}
+
 fn not_a_log(head: &[u8]) -> Option<&'static str> {
     if let Some(shape) = crate::metrics::decode::sniff(head) {
         return Some(shape.as_str());
@@ -664,5 +689,47 @@ fn decode_chunk<S: RequestSink>(
             Ok(request) => columns.push(&request),
             Err(reason) => skipped.add(reason, place),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(path: &str) -> Input {
+        Input::File(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+    }
+
+    #[test]
+    fn execution_logs_are_recognised_from_their_first_bytes() {
+        let export = sample(
+            "sample-logs/execution-logs/export-task-1/072b030ba126b2f4b2374f342be9ed44/000000.gz",
+        );
+        assert!(holds_execution_logs(std::slice::from_ref(&export)));
+        let access = sample("sample-logs/rest-api-json-custom.log");
+        let envelope = sample("sample-logs/cloudwatch/filter-log-events.json");
+        assert!(!holds_execution_logs(&[access.clone(), envelope]));
+        assert!(holds_execution_logs(&[access, export]));
+
+        // Plain lines without an envelope, and a JSON envelope cut off after its first event.
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("exec.log");
+        std::fs::write(
+            &plain,
+            "(r-1) HTTP Method: GET, Resource Path: /orders\n(r-1) Method completed with status: 200\n",
+        )
+        .unwrap();
+        assert!(holds_execution_logs(&[Input::File(plain)]));
+        let cut = dir.path().join("events.json");
+        let event =
+            r#"{"timestamp":1795575364000,"message":"(r-1) Method completed with status: 200"}"#;
+        let padding = " ".repeat(ENVELOPE_HEAD_BYTES);
+        std::fs::write(&cut, format!("{{\"events\":[{event},{padding}{event}]}}")).unwrap();
+        // Its head holds no whole JSON document: not recognised, and ingest still finds it.
+        assert!(!holds_execution_logs(&[Input::File(cut.clone())]));
+
+        // Standard input and unreadable inputs are not looked at.
+        let missing = Input::File(dir.path().join("missing.log"));
+        assert!(!holds_execution_logs(&[Input::Stdin, missing]));
     }
 }

@@ -24,7 +24,8 @@ use crate::analyze::{build_report, AnalyzeOptions};
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
 use crate::filter::{RequestFilter, StatusFilter, TimeBound, Window};
 use crate::ingest::{
-    ingest, ingest_into, IngestOptions, Ingested, InputSummary, RequestSink, SkipLog,
+    holds_execution_logs, ingest, ingest_into, IngestOptions, Ingested, InputSummary, RequestSink,
+    SkipLog,
 };
 use crate::metrics::analyze::{build_metrics_report, MetricsOptions};
 use crate::metrics::naming::Queries;
@@ -247,12 +248,14 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             },
         )
     });
+    // Execution logs are joined to the access logs by request ID, which only the table keeps.
+    let execution_logs = holds_execution_logs(&inputs);
     let mut options = IngestOptions {
         decode,
         quiet: args.input.quiet,
-        keep_request_ids: false,
+        keep_request_ids: execution_logs,
     };
-    let window = match stream_window(&args, &filter, metrics.is_some())? {
+    let window = match stream_window(&args, &filter, metrics.is_some(), execution_logs)? {
         _ if args.engine == Engine::Table => None,
         Ok(window) => Some(window),
         Err(reason) if args.engine == Engine::Stream => {
@@ -263,7 +266,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     if let Some(window) = window {
         match stream(&inputs, &options, &filter, window, &args)? {
             Some(report) => return finish(&report, &args),
-            // Execution logs among the inputs: the table joins them on request IDs.
+            // Execution logs the first bytes did not show: the table joins them on request IDs.
             None => options.keep_request_ids = true,
         }
     }
@@ -285,6 +288,7 @@ fn stream_window(
     args: &ReportArgs,
     filter: &RequestFilter,
     metrics: bool,
+    execution_logs: bool,
 ) -> Result<std::result::Result<Window, &'static str>> {
     if !args.compare.is_empty() {
         return Ok(Err("compare with a baseline (--compare)"));
@@ -292,14 +296,18 @@ fn stream_window(
     if metrics {
         return Ok(Err("reconcile with CloudWatch metrics"));
     }
+    if execution_logs {
+        return Ok(Err("join execution logs with access logs"));
+    }
     Ok(match filter.fixed_window() {
         Some(window) => Ok(window?),
         None => Err("resolve a lone relative --since/--until (it depends on the data's range)"),
     })
 }
 
-/// The report by the streaming engine; `None` when the inputs hold execution logs (their
-/// join needs the table), unless the engine was asked for by name (then an error).
+/// The report by the streaming engine; `None` when the inputs hold execution logs that their
+/// first bytes did not show (their join needs the table), unless the engine was asked for by
+/// name (then an error).
 fn stream(
     inputs: &[Input],
     options: &IngestOptions,

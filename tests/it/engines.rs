@@ -119,4 +119,17 @@ fn what_the_stream_cannot_do_falls_back_or_is_refused() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&refused.stderr).contains("relative"));
+
+    // Execution logs are joined by request ID: auto builds the table, read once with the IDs;
+    // stream refuses before reading.
+    let both = [input, "sample-logs/execution-logs/"];
+    let auto = report("auto", &both);
+    assert!(auto["execution"]["joined"].as_u64().unwrap() > 0);
+    assert_eq!(auto, report("table", &both));
+    let refused = gwstat()
+        .args(["report", "--engine", "stream"])
+        .args(both)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("execution logs"));
 }
