@@ -603,14 +603,10 @@ pub fn holds_execution_logs(inputs: &[Input]) -> bool {
         if *input == Input::Stdin {
             return false;
         }
-        let mut head = Vec::with_capacity(ENVELOPE_HEAD_BYTES);
-        let read = source::open(input, |_| {}).map(|reader| {
-            // A read error (a truncated .gz) still leaves the bytes before it to judge.
-            let _ = reader
-                .take(ENVELOPE_HEAD_BYTES as u64)
-                .read_to_end(&mut head);
-        });
-        if read.is_err() || not_a_log(&head).is_some() {
+        let Ok(head) = source::head(input, ENVELOPE_HEAD_BYTES) else {
+            return false;
+        };
+        if not_a_log(&head).is_some() {
             return false;
         }
         let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);

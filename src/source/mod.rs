@@ -191,6 +191,17 @@ pub fn open(
     }
 }
 
+/// The first `bytes` bytes of an input (decompressed), to tell its kind. A read error (a
+/// truncated gzip, trailing garbage) ends the head early: the reader reports it where it
+/// happens.
+pub fn head(input: &Input, bytes: usize) -> Result<Vec<u8>, SourceError> {
+    let mut head = Vec::new();
+    let _ = open(input, |_| {})?
+        .take(bytes as u64)
+        .read_to_end(&mut head);
+    Ok(head)
+}
+
 /// Reads a whole input (decompressed) into memory: for small files such as metrics and
 /// traces that are parsed as one document.
 pub fn read_all(input: &Input) -> Result<Vec<u8>, SourceError> {

@@ -6,7 +6,10 @@ use crate::source::{read_all, Input, SourceError};
 
 /// The X-Ray shape of a file, or `None` if it is not one.
 pub fn trace_shape(input: &Input) -> Result<Option<TraceShape>, SourceError> {
-    Ok(sniff(&crate::metrics::load::head(input)?))
+    Ok(sniff(&crate::source::head(
+        input,
+        crate::metrics::load::HEAD_BYTES,
+    )?))
 }
 
 /// Reads and decodes one X-Ray file.
