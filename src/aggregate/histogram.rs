@@ -72,15 +72,24 @@ impl Histogram {
         if self.dense.len() < other.dense.len() {
             self.dense.resize(other.dense.len(), 0);
         }
-        for (value, n) in other.dense.iter().enumerate() {
-            if *n > 0 {
-                let slot = &mut self.dense[value];
+        let mine = &mut self.dense[..other.dense.len()];
+        // Both passes vectorize; the exact one only runs when some count would overflow.
+        let overflows = mine
+            .iter()
+            .zip(&other.dense)
+            .fold(false, |any, (a, b)| any | a.overflowing_add(*b).1);
+        if overflows {
+            for (value, (slot, n)) in mine.iter_mut().zip(&other.dense).enumerate() {
                 match slot.checked_add(*n) {
                     Some(sum) => *slot = sum,
                     None => {
                         *self.other.entry((value as f64).to_bits()).or_default() += u64::from(*n)
                     }
                 }
+            }
+        } else {
+            for (slot, n) in mine.iter_mut().zip(&other.dense) {
+                *slot += *n;
             }
         }
         for (bits, n) in &other.other {
@@ -199,6 +208,25 @@ mod tests {
         // rank 0.9·4 = 3.6: 4 + 0.6·(10 − 4)
         assert!((s.p90.unwrap() - 7.6).abs() < 1e-12);
         assert_eq!(Histogram::default().stats(0), Stats::default());
+    }
+
+    #[test]
+    fn counts_beyond_u32_survive_merging() {
+        let big = u64::from(u32::MAX) - 1;
+        let mut a = Histogram::default();
+        a.add_n(5.0, big);
+        a.add_n(7.0, 1);
+        let mut b = Histogram::default();
+        b.add_n(5.0, big);
+        b.add_n(9.0, 2);
+        a.merge(&b);
+        assert_eq!(a.sorted(), vec![(5.0, 2 * big), (7.0, 1), (9.0, 2)]);
+        assert_eq!(a.count(), 2 * big + 3);
+        // Without overflow, the same counts as adding one by one.
+        let mut c = Histogram::default();
+        c.add_n(7.0, 3);
+        c.merge(&b);
+        assert_eq!(c.sorted(), vec![(5.0, big), (7.0, 3), (9.0, 2)]);
     }
 
     #[test]
