@@ -27,14 +27,10 @@ fn gwstat(cwd: &Path, xdg: &Path) -> Command {
 }
 
 fn routes_shown(cmd: &mut Command) -> usize {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["latency"]["by_route"].as_array().unwrap().len()
+    json_of(cmd)["latency"]["by_route"]
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 #[test]

@@ -152,13 +152,11 @@ fn broken_envelope_parts_are_counted() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("payloads.txt");
     std::fs::write(&file, "H4sIAAAAnotbase64\n").unwrap();
-    let out = gwstat()
-        .args(["report", "--format", "json", "-q"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = json_of(
+        gwstat()
+            .args(["report", "--format", "json", "-q"])
+            .arg(&file),
+    );
     assert_eq!(
         r["inputs"]["skipped_by_reason"]["invalid CloudWatch envelope"],
         1

@@ -165,11 +165,7 @@ fn explain_works_on_sample_logs_for_each_kind_of_outcome() {
 
 #[test]
 fn sample_execution_logs_join_completely() {
-    let out = gwstat()
-        .args(["report", "sample-logs/", "--format", "json", "-q"])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = json_of(gwstat().args(["report", "sample-logs/", "--format", "json", "-q"]));
     assert_eq!(r["execution"]["join_rate"], 1.0);
     assert_eq!(r["execution"]["unclassified_lines"], 0);
 }
@@ -177,12 +173,11 @@ fn sample_execution_logs_join_completely() {
 #[test]
 fn cache_source_is_execution_logs_when_they_are_given() {
     let json = |args: &[&str]| -> Value {
-        let out = gwstat()
-            .args(["report", "--format", "json", "-q"])
-            .args(args)
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
+        json_of(
+            gwstat()
+                .args(["report", "--format", "json", "-q"])
+                .args(args),
+        )
     };
     let inferred = json(&["sample-logs/rest-api-json-custom.log"]);
     let exec = json(&[

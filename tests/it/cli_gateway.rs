@@ -3,7 +3,7 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::common::gwstat;
+use crate::common::{gwstat, json_of};
 
 #[test]
 fn check_validates_and_shows_levels() {
@@ -95,12 +95,11 @@ fn generate_sends_traffic_through_the_given_gateway() {
             .output()
             .unwrap();
         assert!(log.status.success());
-        let out = gwstat()
-            .args(["report", "-", "--format", "json", "-q"])
-            .write_stdin(log.stdout)
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
+        json_of(
+            gwstat()
+                .args(["report", "-", "--format", "json", "-q"])
+                .write_stdin(log.stdout),
+        )
     };
     let sample = report(&[]);
     assert!(sample["throttling"]["throttled"].as_u64().unwrap() > 100);

@@ -102,21 +102,17 @@ fn what_if_matches_a_hand_computed_bucket() {
     ]);
     assert_eq!(looser["totals"]["predicted_429"], 1);
 
-    let out = gwstat()
-        .args([
-            "replay",
-            l,
-            "--config",
-            c,
-            "--sweep",
-            "stage.prod.burst=1..4:1",
-            "--format",
-            "json",
-            "-q",
-        ])
-        .output()
-        .unwrap();
-    let sweep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sweep = json_of(gwstat().args([
+        "replay",
+        l,
+        "--config",
+        c,
+        "--sweep",
+        "stage.prod.burst=1..4:1",
+        "--format",
+        "json",
+        "-q",
+    ]));
     let predicted: Vec<u64> = sweep["rows"]
         .as_array()
         .unwrap()

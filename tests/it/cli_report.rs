@@ -270,12 +270,11 @@ fn stdin_globs_and_multi_member_gzip() {
     let gz = json_report(&[dir.path().join("*.gz").to_str().unwrap()]);
     assert_eq!(gz["summary"]["requests"], 100);
 
-    let output = gwstat()
-        .args(["report", "-", "--format", "json"])
-        .write_stdin(lines)
-        .output()
-        .unwrap();
-    let piped: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let piped = json_of(
+        gwstat()
+            .args(["report", "-", "--format", "json"])
+            .write_stdin(lines),
+    );
     assert_eq!(piped["summary"]["requests"], 100);
     assert_eq!(piped["inputs"]["files"][0]["name"], "<stdin>");
 }

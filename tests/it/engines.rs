@@ -78,14 +78,12 @@ fn same_report_on_generated_logs_and_with_route_settings() {
     )
     .unwrap();
     let with_config = |engine: &str| -> Value {
-        let output = gwstat()
-            .env("GWSTAT_CONFIG", &config)
-            .args(["report", log.to_str().unwrap(), "--format", "json", "-q"])
-            .args(["--engine", engine])
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        serde_json::from_slice(&output.stdout).unwrap()
+        json_of(
+            gwstat()
+                .env("GWSTAT_CONFIG", &config)
+                .args(["report", log.to_str().unwrap(), "--format", "json", "-q"])
+                .args(["--engine", engine]),
+        )
     };
     let stream = with_config("stream");
     assert!(with_config("table") == stream);

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use assert_cmd::Command;
 use gwstat::analyze::AnalyzeOptions;
 use gwstat::insights::assemble::{assemble, Results};
 use gwstat::insights::keys::Keys;
@@ -15,6 +14,8 @@ use gwstat::insights::queries::{queries, QueryOptions};
 use gwstat::insights::results::parse_recorded;
 use gwstat::report::Inputs;
 use serde_json::Value;
+
+use crate::common::{gwstat, json_of};
 
 fn dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/insights"))
@@ -62,15 +63,12 @@ fn insights_report() -> Value {
 }
 
 fn local_report() -> Value {
-    let out = Command::cargo_bin("gwstat")
-        .unwrap()
-        .arg("report")
-        .arg(dir().join("access.log"))
-        .args(["--format", "json", "--bin", "60s", "-q"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_of(
+        gwstat()
+            .arg("report")
+            .arg(dir().join("access.log"))
+            .args(["--format", "json", "--bin", "60s", "-q"]),
+    )
 }
 
 /// Drops the statistics Insights computes its own way, keeping counts, min, max and mean.
