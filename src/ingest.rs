@@ -578,7 +578,6 @@ fn ingest_envelope<S: RequestSink>(
     })
 }
 
-/// What a file is when it is CloudWatch metrics, metric queries or X-Ray traces.
 /// Whether at least half of the first non-empty lines (or messages) are execution-log lines:
 /// an input like that is an execution log.
 fn mostly_execution<'a>(lines: impl Iterator<Item = &'a [u8]>) -> bool {
@@ -620,6 +619,7 @@ pub fn holds_execution_logs(inputs: &[Input]) -> bool {
     })
 }
 
+/// What a file is when it is CloudWatch metrics, metric queries or X-Ray traces.
 fn not_a_log(head: &[u8]) -> Option<&'static str> {
     if let Some(shape) = crate::metrics::decode::sniff(head) {
         return Some(shape.as_str());

@@ -23,7 +23,7 @@ use crate::filter::parse_duration_ms;
 use crate::metrics::analyze::{build_metrics_report, MetricsOptions, MetricsSource};
 
 use crate::metrics::decode::{decode, sniff, sniff_query};
-use crate::metrics::load::{load_metrics, HEAD_BYTES};
+use crate::metrics::load::load_metrics;
 use crate::metrics::naming::Queries;
 use crate::source::{expand, Input};
 
@@ -211,7 +211,7 @@ pub fn read_metric_inputs(
             others.push(input.clone());
             continue;
         }
-        let head = crate::source::head(input, HEAD_BYTES)?;
+        let head = crate::source::head(input, crate::source::SNIFF_BYTES)?;
         if let Some(shape) = sniff(&head) {
             metric_files.push((input, shape));
         } else if sniff_query(&head) {

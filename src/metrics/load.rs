@@ -1,15 +1,13 @@
 //! Reading metric files from disk or stdin (gzip or not) and telling them apart from logs.
+
 use super::analyze::MetricsSource;
 use super::decode::{decode, sniff, MetricsError, Shape};
 use super::naming::Queries;
-use crate::source::{read_all, Input, SourceError};
-
-/// Bytes looked at to recognise a metrics (or X-Ray) file.
-pub const HEAD_BYTES: usize = 16 * 1024;
+use crate::source::{read_all, Input, SourceError, SNIFF_BYTES};
 
 /// The metrics shape of a file, or `None` if it is not a metrics file.
 pub fn metrics_shape(input: &Input) -> Result<Option<Shape>, SourceError> {
-    Ok(sniff(&crate::source::head(input, HEAD_BYTES)?))
+    Ok(sniff(&crate::source::head(input, SNIFF_BYTES)?))
 }
 
 /// Reads and decodes one metrics file of a known shape.

@@ -191,6 +191,9 @@ pub fn open(
     }
 }
 
+/// Bytes looked at to tell a metrics, metric-query or X-Ray file from a log.
+pub const SNIFF_BYTES: usize = 16 * 1024;
+
 /// The first `bytes` bytes of an input (decompressed), to tell its kind. A read error (a
 /// truncated gzip, trailing garbage) ends the head early: the reader reports it where it
 /// happens.

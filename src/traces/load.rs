@@ -8,7 +8,7 @@ use crate::source::{read_all, Input, SourceError};
 pub fn trace_shape(input: &Input) -> Result<Option<TraceShape>, SourceError> {
     Ok(sniff(&crate::source::head(
         input,
-        crate::metrics::load::HEAD_BYTES,
+        crate::source::SNIFF_BYTES,
     )?))
 }
 
