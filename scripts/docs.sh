@@ -66,6 +66,15 @@ run gateway gateway check sample-logs/gateway.toml
 
 page generate "sample logs" "Deterministic access logs, execution logs, CloudWatch deliveries, metrics and traces (docs/sample-logs.md)."
 run generate generate --format rest-json --requests 3 --seconds 10 --no-malformed
+{
+  echo
+  echo "Benchmark workloads (\`scripts/bench.sh\`): any of \`--routes\`, \`--stages\`, \`--api-keys\`,"
+  echo "\`--statuses\` (1–20, most common first) or \`--raw-paths\` writes exactly \`--requests\` lines of a"
+  echo "workload of that cardinality over \`--seconds\`, with statuses drawn from a fixed mix instead of"
+  echo "decided by the gateway core. \`--raw-paths\` writes each request's path with its ids (numbers,"
+  echo "UUIDs, 24-hex) where the resource template goes, as logs of \`\$context.path\` have."
+} >> "$out/generate.md"
+run generate generate --format rest-json --requests 3 --seconds 10 --routes 120 --stages 3 --api-keys 60 --statuses 14 --raw-paths
 
 page config "settings in force" "gwstat.toml: where it is found and what each setting is (docs/config.md)."
 run config config show

@@ -1,5 +1,5 @@
 # Sourced by scripts/bench.sh and scripts/bench-large.sh: DuckDB in a local venv and the
-# question both benchmarks ask it — per-route count and p50/p95/p99 of latency and
+# question both benchmarks ask it — per route × stage: count and p50/p95/p99 of latency and
 # integration latency, status classes, and the top seconds by 429s.
 
 # duckdb_setup TARGET DIR JSON: installs DuckDB from PyPI into TARGET/duckdb-venv if missing,
@@ -18,16 +18,16 @@ duckdb_setup() {
   cat > "$duck_sql" <<SQL
 SET threads TO $(nproc);
 CREATE TEMP TABLE t AS SELECT
-  httpMethod || ' ' || resourcePath AS route,
+  httpMethod || ' ' || resourcePath AS route, stage,
   TRY_CAST(status AS INTEGER) AS status,
   TRY_CAST(responseLatency AS DOUBLE) AS latency,
   TRY_CAST(integrationLatency AS DOUBLE) AS integration,
   TRY_CAST(requestTimeEpoch AS BIGINT) // 1000 AS second
-FROM read_ndjson('$json', columns = {httpMethod: 'VARCHAR', resourcePath: 'VARCHAR',
+FROM read_ndjson('$json', columns = {httpMethod: 'VARCHAR', resourcePath: 'VARCHAR', stage: 'VARCHAR',
   status: 'VARCHAR', responseLatency: 'VARCHAR', integrationLatency: 'VARCHAR',
   requestTimeEpoch: 'VARCHAR'});
 SELECT route, count(*), quantile_cont(latency, [0.5, 0.95, 0.99]),
-  quantile_cont(integration, [0.5, 0.95, 0.99]) FROM t GROUP BY route;
+  quantile_cont(integration, [0.5, 0.95, 0.99]) FROM t GROUP BY route, stage;
 SELECT status // 100 AS class, count(*) FROM t GROUP BY class;
 SELECT second, count(*) AS n FROM t WHERE status = 429 GROUP BY second ORDER BY n DESC LIMIT 20;
 SQL

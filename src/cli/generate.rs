@@ -15,6 +15,8 @@ use clap::Args;
 use super::gateway::load_config;
 use super::Outcome;
 use crate::filter::TimeBound;
+use crate::generate::traffic::ROUTES;
+use crate::generate::workload::{write_workload, Cardinality, WorkloadOptions, STATUS_MIX};
 use crate::generate::{
     envelopes, metrics::write_metrics, traces::write_traces, write_log, write_logs,
     GenerateOptions, SampleFormat, DEFAULT_SAMPLE_REQUESTS,
@@ -24,7 +26,10 @@ use crate::generate::{
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   gwstat generate --out-dir sample-logs/
-  gwstat generate --format rest-json --requests 2000000 --seconds 86400 -o big.log")]
+  gwstat generate --format rest-json --requests 2000000 --seconds 86400 -o big.log
+  gwstat generate --format rest-json --requests 2000000 --seconds 86400 \\
+    --routes 120 --stages 3 --api-keys 60 --statuses 14 -o realistic.log
+  gwstat generate --format rest-json --requests 1000000 --routes 60 --raw-paths -o raw.log")]
 pub struct GenerateArgs {
     /// Write one file per sample format into this directory.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["output", "format"])]
@@ -62,6 +67,47 @@ pub struct GenerateArgs {
     /// (what would these limits have done?).
     #[arg(long, value_name = "FILE")]
     pub gateway: Option<PathBuf>,
+
+    /// Benchmark workload: distinct `METHOD resource` routes (with --format). Any of the
+    /// cardinality flags writes exactly --requests lines of a workload of that shape, with
+    /// statuses drawn from a fixed mix rather than decided by a gateway.
+    #[arg(long, value_name = "N", help_heading = "Benchmark workload")]
+    pub routes: Option<usize>,
+
+    /// Benchmark workload: distinct stages.
+    #[arg(long, value_name = "N", help_heading = "Benchmark workload")]
+    pub stages: Option<usize>,
+
+    /// Benchmark workload: distinct API keys (0: none).
+    #[arg(long, value_name = "N", help_heading = "Benchmark workload")]
+    pub api_keys: Option<usize>,
+
+    /// Benchmark workload: distinct statuses, most common first (1–20).
+    #[arg(long, value_name = "N", help_heading = "Benchmark workload")]
+    pub statuses: Option<usize>,
+
+    /// Benchmark workload: write each request's path with its ids (/users/8f14e45f-…) where
+    /// the resource template goes.
+    #[arg(long, help_heading = "Benchmark workload")]
+    pub raw_paths: bool,
+}
+
+impl GenerateArgs {
+    /// The benchmark workload's cardinality, when any of its flags is given.
+    fn cardinality(&self) -> Option<Cardinality> {
+        let given = self.routes.is_some()
+            || self.stages.is_some()
+            || self.api_keys.is_some()
+            || self.statuses.is_some()
+            || self.raw_paths;
+        given.then(|| Cardinality {
+            routes: self.routes.unwrap_or(ROUTES.len()),
+            stages: self.stages.unwrap_or(2),
+            api_keys: self.api_keys.unwrap_or(5),
+            statuses: self.statuses.unwrap_or(8),
+            raw_paths: self.raw_paths,
+        })
+    }
 }
 
 /// Runs `gwstat generate`.
@@ -72,6 +118,9 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
     };
     if args.seconds == 0 {
         bail!("--seconds must be at least 1");
+    }
+    if let Some(cardinality) = args.cardinality() {
+        return write_benchmark_workload(&args, cardinality, start_ms);
     }
     let gateway = args.gateway.as_deref().map(load_config).transpose()?;
     let options = |format: SampleFormat, seed_offset: u64| GenerateOptions {
@@ -188,18 +237,59 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
         bail!("give --out-dir DIR, or --format FORMAT (with --output FILE or stdout)");
     };
     let options = options(format, 0);
-    match &args.output {
+    write_one(args.output.as_deref(), |out| {
+        write_log(&options, out).map(drop)
+    })
+}
+
+/// A benchmark workload (`--routes`, `--stages`, `--api-keys`, `--statuses`, `--raw-paths`).
+fn write_benchmark_workload(
+    args: &GenerateArgs,
+    cardinality: Cardinality,
+    start_ms: i64,
+) -> Result<Outcome> {
+    let Some(format) = args.format else {
+        bail!("a benchmark workload (--routes, --stages, --api-keys, --statuses, --raw-paths) needs --format");
+    };
+    if args.out_dir.is_some() || args.gateway.is_some() {
+        bail!("a benchmark workload is not sent through a gateway: drop --out-dir and --gateway");
+    }
+    if !(1..=STATUS_MIX.len()).contains(&cardinality.statuses) {
+        bail!("--statuses takes 1 to {}", STATUS_MIX.len());
+    }
+    if cardinality.routes == 0 || cardinality.stages == 0 {
+        bail!("--routes and --stages take at least 1");
+    }
+    let options = WorkloadOptions {
+        format,
+        requests: args.requests.unwrap_or(DEFAULT_SAMPLE_REQUESTS),
+        seconds: args.seconds,
+        start_ms,
+        seed: args.seed,
+        cardinality,
+    };
+    write_one(args.output.as_deref(), |out| {
+        write_workload(&options, out).map(drop)
+    })
+}
+
+/// Writes one log to `path`, or to stdout (a closed pipe ends quietly).
+fn write_one(
+    path: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<Outcome> {
+    match path {
         Some(path) => {
             let file =
                 File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = BufWriter::with_capacity(1 << 20, file);
-            write_log(&options, &mut out)
-                .and_then(|_| out.flush())
+            write(&mut out)
+                .and_then(|()| out.flush())
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         None => {
             let mut out = BufWriter::new(io::stdout().lock());
-            match write_log(&options, &mut out).and_then(|_| out.flush()) {
+            match write(&mut out).and_then(|()| out.flush()) {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
                 other => other.context("cannot write to stdout")?,
             }

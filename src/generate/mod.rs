@@ -7,6 +7,7 @@ pub mod execution;
 pub mod metrics;
 pub mod traces;
 pub mod traffic;
+pub mod workload;
 
 use std::io::{self, Write};
 
