@@ -11,9 +11,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use polars::prelude::{
-    DataFrame, IntoColumn, ParquetCompression, ParquetWriter, PolarsResult, StringChunked,
-};
+use polars::prelude::{DataFrame, IntoColumn, PolarsResult, StringChunked};
+use polars_io::parquet::write::{ParquetCompression, ParquetWriter};
 
 use super::inputs::InputArgs;
 use super::Outcome;

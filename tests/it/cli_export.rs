@@ -1,6 +1,7 @@
 //! `gwstat export`: the request table as Parquet, read back with polars' own reader.
 
-use polars::prelude::*;
+use polars_io::parquet::read::ParquetReader;
+use polars_io::SerReader;
 
 use crate::common::gwstat;
 
