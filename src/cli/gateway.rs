@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 
 use super::Outcome;
 use crate::gateway::aws_import::{import, AwsSources};
-use crate::gateway::config::method_key;
+use crate::gateway::config::{method_key, stage_label};
 use crate::gateway::{GatewayConfig, Level, Pipeline};
 
 /// Arguments of `gwstat gateway`.
@@ -101,10 +101,13 @@ fn check(path: &Path) -> Result<Outcome> {
         options.overhead_ms
     );
     let mut pipeline = Pipeline::new(config.clone());
-    for stage in &config.stages {
+    for api in &config.apis {
+        println!("api {} ({:?}) {}", api.id, api.kind, api.name);
+    }
+    for (index, stage) in config.stages.iter().enumerate() {
         println!(
             "stage {} ({:?}): throttle {}, cache {}",
-            stage.name,
+            stage.label(),
             stage.api,
             stage
                 .throttle
@@ -124,7 +127,11 @@ fn check(path: &Path) -> Result<Outcome> {
         let key = config
             .usage_plans
             .iter()
-            .find(|p| p.stages.contains(&stage.name))
+            .find(|p| {
+                p.api_stages
+                    .iter()
+                    .any(|s| config.stage_index(&s.api_id, &s.stage) == Some(index))
+            })
             .and_then(|p| {
                 config
                     .api_keys
@@ -139,6 +146,7 @@ fn check(path: &Path) -> Result<Outcome> {
         }
         for (resource, method) in methods {
             let request = crate::gateway::GatewayRequest {
+                api: &stage.api_id,
                 stage: &stage.name,
                 method: &method,
                 resource: &resource,
@@ -166,7 +174,11 @@ fn check(path: &Path) -> Result<Outcome> {
         println!(
             "usage plan {}: stages {}, throttle {}, quota {}",
             plan.id,
-            plan.stages.join(", "),
+            plan.api_stages
+                .iter()
+                .map(|s| stage_label(&s.api_id, &s.stage))
+                .collect::<Vec<_>>()
+                .join(", "),
             plan.throttle.map_or("none".to_string(), |t| format!(
                 "{} rps / {}",
                 t.rate, t.burst

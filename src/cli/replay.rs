@@ -24,7 +24,8 @@ use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
 use crate::replay::report::ReplayReport;
 use crate::replay::whatif::{apply, parse_sweep};
-use crate::replay::{drop_retries, http, order, replay, Recorded, ReplayOptions};
+use crate::replay::{assign_api, drop_retries, http, order, replay, Recorded, ReplayOptions};
+use crate::source::expand;
 
 /// Arguments of `gwstat replay`.
 #[derive(Debug, Args)]
@@ -41,6 +42,21 @@ pub struct ReplayArgs {
     /// Repeatable for the JSON files. Required unless --target is given.
     #[arg(long = "config", value_name = "FILE")]
     pub configs: Vec<String>,
+
+    /// The API id of the positional inputs' requests (access logs rarely carry it); needed
+    /// when several APIs of the configuration have a stage of the same name.
+    #[arg(long, value_name = "API_ID")]
+    pub api: Option<String>,
+
+    /// A log of another API of the account, replayed together with the inputs (repeatable):
+    /// every API shares the account bucket.
+    #[arg(long = "api-log", value_name = "API_ID=FILE")]
+    pub api_logs: Vec<String>,
+
+    /// Requests per second of the account's traffic that is not replayed (other APIs):
+    /// evenly spaced requests that take account tokens.
+    #[arg(long, value_name = "RPS", default_value_t = 0.0)]
+    pub account_background: f64,
 
     /// Send the requests over HTTP to this endpoint (e.g. `gwstat serve`) at their recorded
     /// pace instead of replaying them in virtual time.
@@ -191,11 +207,45 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             keep_request_ids: true,
         },
     )?;
-    let skipped = ingested.skipped.total();
+    let mut skipped = ingested.skipped.total();
+    let mut requests = Recorded::from_columns(&ingested.columns);
+    assign_api(&mut requests, args.api.as_deref().unwrap_or(""));
+    for spec in &args.api_logs {
+        let Some((api, file)) = spec.split_once('=') else {
+            bail!("--api-log {spec:?}: expected API_ID=FILE");
+        };
+        if config.api_kind(api).is_none() {
+            bail!("--api-log {spec:?}: API {api:?} is not in the configuration");
+        }
+        let other = ingest(
+            &expand(&[file.to_string()])?,
+            &IngestOptions {
+                decode: args.input.decode_options()?,
+                quiet: args.input.quiet,
+                keep_request_ids: true,
+            },
+        )?;
+        skipped += other.skipped.total();
+        let mut more = Recorded::from_columns(&other.columns);
+        assign_api(&mut more, api);
+        requests.extend(more);
+    }
     if skipped > 0 && !args.input.quiet {
         eprintln!("gwstat: {skipped} line(s) could not be decoded and are not replayed");
     }
-    let mut requests = order(Recorded::from_columns(&ingested.columns));
+    if args.api.is_none() && !args.input.quiet {
+        let shared = config.shared_stage_names();
+        if !shared.is_empty() {
+            eprintln!(
+                "gwstat: warning: several APIs have stage(s) {}; requests of the inputs whose API is not given (--api) meet none of their settings",
+                shared.join(", ")
+            );
+        }
+    }
+    if !args.account_background.is_finite() || args.account_background < 0.0 {
+        bail!("--account-background must be a rate of 0 or more");
+    }
+    let mut requests = order(requests);
     let mut dropped = 0;
     if args.drop_retries {
         (requests, dropped) = drop_retries(requests, args.retry_window_ms);
@@ -204,6 +254,7 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         }
     }
     let options = ReplayOptions {
+        account_background_rps: args.account_background,
         drop_retries: args.drop_retries,
         retry_window_ms: args.retry_window_ms,
         top: args.top,

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::bucket::{Rate, Throttle};
 use super::config::{
-    method_key, ApiKey, ApiKind, CacheConfig, ConfigError, GatewayConfig, MethodSettings, Stage,
-    UnauthorizedCacheControl, UsagePlan,
+    method_key, ApiKey, ApiKind, ApiStage, CacheConfig, ConfigError, GatewayConfig, MethodSettings,
+    Stage, UnauthorizedCacheControl, UsagePlan,
 };
 use super::quota::QuotaSettings;
 
@@ -84,6 +84,8 @@ struct AwsUsagePlan {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AwsApiStage {
+    #[serde(default)]
+    api_id: String,
     stage: String,
     #[serde(default)]
     throttle: BTreeMap<String, AwsThrottle>,
@@ -144,16 +146,10 @@ fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
     let aws: RestStage = parse("get-stage", text)?;
     let all = aws.method_settings.get("*/*");
     let mut stage = Stage {
-        name: aws.stage_name,
-        api: ApiKind::Rest,
-        integration_timeout_ms: None,
-        api_key_required: false,
         throttle: match all {
             Some(s) => throttle(s.throttling_rate_limit, s.throttling_burst_limit)?,
             None => None,
         },
-        methods: BTreeMap::new(),
-        routes: Vec::new(),
         cache: CacheConfig {
             enabled: aws.cache_cluster_enabled,
             size_gb: aws
@@ -172,6 +168,7 @@ fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
             ),
             default_caching: all.and_then(|s| s.caching_enabled).unwrap_or(true),
         },
+        ..Stage::new("", &aws.stage_name, ApiKind::Rest)
     };
     for (key, s) in &aws.method_settings {
         if key == "*/*" {
@@ -187,6 +184,7 @@ fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
             api_key_required: None,
             caching: s.caching_enabled,
             cache_ttl_seconds: s.cache_ttl_in_seconds.map(|t| t.clamp(0, 3600) as u64),
+            integration_timeout_ms: None,
         };
         stage
             .methods
@@ -213,17 +211,12 @@ fn http_stage(text: &str) -> Result<Stage, ConfigError> {
         );
     }
     Ok(Stage {
-        name: aws.stage_name,
-        api: ApiKind::Http,
-        integration_timeout_ms: None,
-        api_key_required: false,
         throttle: match &aws.default_route_settings {
             Some(s) => throttle(s.throttling_rate_limit, s.throttling_burst_limit)?,
             None => None,
         },
         methods,
-        routes: Vec::new(),
-        cache: CacheConfig::default(),
+        ..Stage::new("", &aws.stage_name, ApiKind::Http)
     })
 }
 
@@ -250,38 +243,44 @@ pub fn import(sources: &AwsSources) -> Result<GatewayConfig, ConfigError> {
     if let Some(text) = &sources.usage_plans {
         let plans: Items<AwsUsagePlan> = parse("get-usage-plans", text)?;
         for plan in plans.items {
-            let mut methods = BTreeMap::new();
-            for api_stage in &plan.api_stages {
-                for (key, t) in &api_stage.throttle {
+            let mut api_stages = Vec::new();
+            for aws in &plan.api_stages {
+                // An API that was not imported: the stage of that name in the implicit API.
+                let api_id = if config.apis.iter().any(|a| a.id == aws.api_id) {
+                    aws.api_id.clone()
+                } else {
+                    String::new()
+                };
+                let mut methods = BTreeMap::new();
+                for (key, t) in &aws.throttle {
                     if let Some(t) = throttle(t.rate_limit, t.burst_limit)? {
                         methods.insert(key.clone(), t);
                     }
                 }
-            }
-            let stages: Vec<String> = plan.api_stages.iter().map(|s| s.stage.clone()).collect();
-            for name in &stages {
-                match config.stages.iter_mut().find(|s| &s.name == name) {
+                match config
+                    .stages
+                    .iter_mut()
+                    .find(|s| s.api_id == api_id && s.name == aws.stage)
+                {
                     Some(stage) => stage.api_key_required = true,
                     None => config.stages.push(Stage {
-                        name: name.clone(),
-                        api: ApiKind::Rest,
-                        integration_timeout_ms: None,
                         api_key_required: true,
-                        throttle: None,
-                        methods: BTreeMap::new(),
-                        routes: Vec::new(),
-                        cache: CacheConfig::default(),
+                        ..Stage::new(&api_id, &aws.stage, ApiKind::Rest)
                     }),
                 }
+                api_stages.push(ApiStage {
+                    api_id,
+                    stage: aws.stage.clone(),
+                    methods,
+                });
             }
             config.usage_plans.push(UsagePlan {
                 id: plan.id,
-                stages,
+                api_stages,
                 throttle: match plan.throttle {
                     Some(t) => throttle(t.rate_limit, t.burst_limit)?,
                     None => None,
                 },
-                methods,
                 quota: plan.quota.map(|q| QuotaSettings {
                     limit: q.limit,
                     period: q.period,
@@ -377,7 +376,7 @@ mod tests {
         let plan = &config.usage_plans[0];
         assert_eq!(plan.throttle, Some(Throttle::new(Rate::per_second(10), 20)));
         assert_eq!(plan.quota.unwrap().offset, 10);
-        assert!(plan.methods.contains_key("/pets/GET"));
+        assert!(plan.api_stages[0].methods.contains_key("/pets/GET"));
         assert_eq!(config.api_keys[0].value.as_deref(), Some("secretvalue"));
         assert!(config.stages[0].api_key_required);
     }

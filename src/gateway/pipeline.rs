@@ -80,6 +80,9 @@ pub enum Backend {
 /// One request as the gateway sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GatewayRequest<'a> {
+    /// API id; empty when unknown (the stage is then looked up by name: the implicit API's,
+    /// or the only API's with a stage of that name).
+    pub api: &'a str,
     /// Stage name.
     pub stage: &'a str,
     /// HTTP method.
@@ -247,13 +250,17 @@ struct CacheUse {
     strategy: UnauthorizedCacheControl,
 }
 
+/// Which bucket: stages are API stages (an index per API id + stage name), so two APIs'
+/// `prod` stages never share one; the account bucket is shared by every API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum BucketKey {
     Account,
     StageShared(u32),
     StageMethod(u32, u32),
     Plan(u32, u32),
-    PlanMethod(u32, u32, u32),
+    /// (plan, key, API stage, route): AWS keys method throttles `/resource/METHOD` under
+    /// `apiId:stage`.
+    PlanMethod(u32, u32, u32, u32),
 }
 
 /// Values by (resource, method), looked up without allocating; methods compare
@@ -313,9 +320,9 @@ struct StageRuntime {
 }
 
 struct PlanRuntime {
-    stages: Vec<u32>,
+    /// The plan's API stages with their method throttles.
+    stages: Vec<(u32, RouteMap<Throttle>)>,
     throttle: Option<Throttle>,
-    methods: RouteMap<Throttle>,
     start_ns: Option<u64>,
 }
 
@@ -328,7 +335,7 @@ struct QuotaState {
 pub struct Pipeline {
     config: GatewayConfig,
     stages: Vec<StageRuntime>,
-    stage_index: HashMap<String, u32>,
+    stage_index: HashMap<(String, String), u32>,
     plans: Vec<PlanRuntime>,
     key_index: HashMap<String, u32>,
     key_plans: Vec<Vec<u32>>,
@@ -361,15 +368,21 @@ impl Pipeline {
             pipeline.add_stage(stage);
         }
         for plan in pipeline.config.usage_plans.clone() {
-            let stages = plan.stages.iter().map(|s| pipeline.stage_id(s)).collect();
+            let stages = plan
+                .api_stages
+                .iter()
+                .map(|s| {
+                    let methods = s
+                        .methods
+                        .iter()
+                        .filter_map(|(k, t)| Some((method_key(k)?, *t)))
+                        .collect();
+                    (pipeline.stage_id(&s.api_id, &s.stage), methods)
+                })
+                .collect();
             pipeline.plans.push(PlanRuntime {
                 stages,
                 throttle: plan.throttle,
-                methods: plan
-                    .methods
-                    .iter()
-                    .filter_map(|(k, t)| Some((method_key(k)?, *t)))
-                    .collect(),
                 start_ns: None,
             });
         }
@@ -415,7 +428,8 @@ impl Pipeline {
             .filter_map(|r| Some((method_key(r)?, ())))
             .collect();
         let capacity = (stage.cache.size_gb * 1e9) as u64;
-        self.stage_index.insert(stage.name.clone(), id);
+        self.stage_index
+            .insert((stage.api_id.clone(), stage.name.clone()), id);
         self.stages.push(StageRuntime {
             config: stage,
             methods,
@@ -425,22 +439,18 @@ impl Pipeline {
         id
     }
 
-    /// The stage's index; a stage missing from the configuration gets the defaults
-    /// (REST, account throttle only, no cache).
-    fn stage_id(&mut self, name: &str) -> u32 {
-        match self.stage_index.get(name) {
-            Some(id) => *id,
-            None => self.add_stage(Stage {
-                name: name.to_string(),
-                api: ApiKind::Rest,
-                integration_timeout_ms: None,
-                api_key_required: false,
-                throttle: None,
-                methods: Default::default(),
-                routes: Vec::new(),
-                cache: Default::default(),
-            }),
+    /// The API stage's index (see [`GatewayConfig::stage_index`] for an empty API id); a
+    /// stage missing from the configuration gets the defaults (its API's kind, account
+    /// throttle only, no cache).
+    fn stage_id(&mut self, api: &str, name: &str) -> u32 {
+        if let Some(id) = self.stage_index.get(&(api.to_string(), name.to_string())) {
+            return *id;
         }
+        if let Some(i) = self.config.stage_index(api, name) {
+            return i as u32;
+        }
+        let kind = self.config.api_kind(api).unwrap_or_default();
+        self.add_stage(Stage::new(api, name, kind))
     }
 
     fn route_id(&mut self, method: &str, resource: &str) -> u32 {
@@ -464,17 +474,17 @@ impl Pipeline {
 
     /// Resolves a request's stage, route, key, plan, buckets, quota and cache slot.
     pub fn prepare(&mut self, request: &GatewayRequest<'_>) -> PreparedRequest {
-        let stage_id = self.stage_id(request.stage);
+        let stage_id = self.stage_id(request.api, request.stage);
         let route_id = self.route_id(request.method, request.resource);
         let options = self.config.options;
         let stage = &self.stages[stage_id as usize];
         let api = stage.config.api;
         let max_timeout = match api {
-            ApiKind::Rest => u64::MAX,
+            ApiKind::Rest | ApiKind::Websocket => u64::MAX,
             ApiKind::Http => HTTP_INTEGRATION_TIMEOUT_MS,
         };
         let default_timeout = match api {
-            ApiKind::Rest => REST_INTEGRATION_TIMEOUT_MS,
+            ApiKind::Rest | ApiKind::Websocket => REST_INTEGRATION_TIMEOUT_MS,
             ApiKind::Http => HTTP_INTEGRATION_TIMEOUT_MS,
         };
         let settings = stage
@@ -489,9 +499,9 @@ impl Pipeline {
             quota: None,
             cache: None,
             api,
-            timeout_ms: stage
-                .config
+            timeout_ms: settings
                 .integration_timeout_ms
+                .or(stage.config.integration_timeout_ms)
                 .unwrap_or(default_timeout)
                 .min(max_timeout),
             overhead_ms: request.overhead_ms.unwrap_or(options.overhead_ms),
@@ -509,7 +519,7 @@ impl Pipeline {
             return prepared;
         }
 
-        let key_required = api == ApiKind::Rest
+        let key_required = api.has_api_keys()
             && settings
                 .api_key_required
                 .unwrap_or(stage.config.api_key_required);
@@ -519,7 +529,12 @@ impl Pipeline {
             let plan = key.filter(|k| self.key_enabled[*k as usize]).and_then(|k| {
                 self.key_plans[k as usize]
                     .iter()
-                    .find(|p| self.plans[**p as usize].stages.contains(&stage_id))
+                    .find(|p| {
+                        self.plans[**p as usize]
+                            .stages
+                            .iter()
+                            .any(|(s, _)| *s == stage_id)
+                    })
                     .map(|p| (*p, k))
             });
             match plan {
@@ -539,10 +554,15 @@ impl Pipeline {
         };
         if let Some((plan, key)) = plan_key {
             let p = &self.plans[plan as usize];
-            if let Some(t) = p.methods.get(request.resource, request.method) {
+            let methods = p
+                .stages
+                .iter()
+                .find(|(s, _)| *s == stage_id)
+                .map(|(_, m)| m);
+            if let Some(t) = methods.and_then(|m| m.get(request.resource, request.method)) {
                 push((
                     Level::UsagePlanMethod,
-                    BucketKey::PlanMethod(plan, key, route_id),
+                    BucketKey::PlanMethod(plan, key, stage_id, route_id),
                     *t,
                 ));
             }
@@ -657,12 +677,12 @@ impl Pipeline {
                         p.overhead_ms,
                     ));
                 }
-                for &(_, bucket) in levels {
-                    self.buckets[bucket as usize].commit(now_ns);
-                }
             }
         }
 
+        // The quota comes after every throttle level. Sequential: the tokens are already
+        // taken, a quota refusal keeps them. All-or-nothing: the quota is one more check
+        // before anything is taken, so a quota refusal takes no token.
         if let Some(q) = p.quota {
             if !self.quota_has_room(q, now_ns) {
                 return Err(Outcome::gateway(
@@ -673,6 +693,11 @@ impl Pipeline {
             }
             if self.config.options.quota_counts == QuotaCounting::Admitted {
                 self.quota_count(q);
+            }
+        }
+        if self.config.options.consumption == ConsumptionPolicy::AllOrNothing {
+            for &(_, bucket) in levels {
+                self.buckets[bucket as usize].commit(now_ns);
             }
         }
 
@@ -765,7 +790,7 @@ impl Pipeline {
 
     fn integrate(&self, p: &PreparedRequest, backend: Backend) -> Outcome {
         let timeout_error = match p.api {
-            ApiKind::Rest => responses::INTEGRATION_TIMEOUT,
+            ApiKind::Rest | ApiKind::Websocket => responses::INTEGRATION_TIMEOUT,
             ApiKind::Http => responses::HTTP_INTEGRATION_TIMEOUT,
         };
         let (error, latency) = match backend {
@@ -796,14 +821,14 @@ impl Pipeline {
             }
             Backend::FunctionError { latency_ms } => (
                 match p.api {
-                    ApiKind::Rest => responses::FUNCTION_ERROR,
+                    ApiKind::Rest | ApiKind::Websocket => responses::FUNCTION_ERROR,
                     ApiKind::Http => responses::HTTP_INTERNAL_ERROR,
                 },
                 latency_ms,
             ),
             Backend::InvokeRejected { latency_ms } => (
                 match p.api {
-                    ApiKind::Rest => responses::INVOKE_REJECTED,
+                    ApiKind::Rest | ApiKind::Websocket => responses::INVOKE_REJECTED,
                     ApiKind::Http => responses::HTTP_INTERNAL_ERROR,
                 },
                 latency_ms,
@@ -814,6 +839,15 @@ impl Pipeline {
         outcome.integration_latency_ms = Some(latency as i64);
         outcome.integration_status = Some(200);
         outcome
+    }
+
+    /// Takes one token from the account bucket at `now_ns` for a request of an API that is
+    /// not replayed (the account bucket is shared by every API of the account); `false`
+    /// when the bucket refused it.
+    pub fn take_account_token(&mut self, now_ns: u64) -> bool {
+        let account = Throttle::new(self.config.account.rate, self.config.account.burst);
+        let id = self.bucket(BucketKey::Account, account);
+        self.buckets[id as usize].try_admit(now_ns)
     }
 
     /// Whole tokens left in a level's bucket for a request, at `now_ns` (diagnostics).

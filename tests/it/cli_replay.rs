@@ -178,3 +178,89 @@ fn limits_suggest_proves_its_suggestions_by_replay() {
         .iter()
         .any(|s| s["scope"] == "api_key" && s["name"] == "burst4r8qz"));
 }
+
+/// Two REST APIs with a `prod` stage each, in an account of 1 rps with a burst of 3.
+const TWO_APIS: &str = r#"
+[account]
+rate = 1
+burst = 3
+[[apis]]
+id = "aaaa111111"
+[[apis.stages]]
+name = "prod"
+[[apis]]
+id = "bbbb222222"
+[[apis.stages]]
+name = "prod"
+"#;
+
+fn access_line(epoch_ms: u64, n: u32) -> String {
+    format!(
+        r#"{{"requestId":"r-{epoch_ms}-{n}","requestTime":"24/Nov/2026:10:00:00 +0000","requestTimeEpoch":"{epoch_ms}","httpMethod":"GET","resourcePath":"/pets","path":"/prod/pets","status":"200","protocol":"HTTP/1.1","responseLength":"10","responseLatency":"20","integrationLatency":"15","integrationStatus":"200","error.message":"-","error.responseType":"-","identity.apiKeyId":"-","stage":"prod"}}"#
+    ) + "\n"
+}
+
+#[test]
+fn several_apis_logs_share_the_account_bucket_and_background_traffic_takes_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(&config, TWO_APIS).unwrap();
+    let t0 = 1_795_514_400_000u64;
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b.log");
+    std::fs::write(&a, access_line(t0 + 10, 1) + &access_line(t0 + 10, 2)).unwrap();
+    std::fs::write(&b, access_line(t0, 1) + &access_line(t0, 2)).unwrap();
+    let (a, b, config) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        config.to_str().unwrap(),
+    );
+    let alone = json(&[a, "--config", config, "--api", "aaaa111111"]);
+    assert_eq!(alone["totals"]["predicted_429"], 0);
+    // B's two requests come first and share the account's burst of 3 with A's two.
+    let api_log = format!("bbbb222222={b}");
+    let together = json(&[
+        a,
+        "--config",
+        config,
+        "--api",
+        "aaaa111111",
+        "--api-log",
+        &api_log,
+    ]);
+    assert_eq!(together["totals"]["requests"], 4);
+    assert_eq!(together["totals"]["predicted_429"], 1);
+    // 1,000 rps of other traffic from A's first request on: 11 requests by +10 ms drain it.
+    let background = json(&[
+        a,
+        "--config",
+        config,
+        "--api",
+        "aaaa111111",
+        "--account-background",
+        "1000",
+    ]);
+    assert_eq!(background["totals"]["predicted_429"], 0);
+    // Starting with A's own first request, the background cannot pre-empt it: use B's log
+    // (10 ms earlier) as the replayed input and A's as the other API's.
+    let a_log = format!("aaaa111111={a}");
+    let drained = json(&[
+        b,
+        "--config",
+        config,
+        "--api",
+        "bbbb222222",
+        "--api-log",
+        &a_log,
+        "--account-background",
+        "1000",
+    ]);
+    assert_eq!(drained["totals"]["background_requests"], 11);
+    assert_eq!(drained["totals"]["predicted_429"], 2);
+    gwstat()
+        .args(["replay", a, "--config", config, "-q"])
+        .args(["--api-log", "zzzz=x.log"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not in the configuration"));
+}

@@ -26,6 +26,7 @@ fn ok(latency_ms: u64) -> Backend {
 
 fn get<'a>(stage: &'a str, resource: &'a str) -> GatewayRequest<'a> {
     GatewayRequest {
+        api: "",
         stage,
         method: "GET",
         resource,

@@ -20,6 +20,7 @@ mod cli_replay;
 mod cli_report;
 mod cross_check;
 mod engines;
+mod gateway_account;
 mod gateway_rules;
 mod html_report;
 mod insights_assemble;
