@@ -57,6 +57,10 @@ pub struct ImportArgs {
     /// `aws apigateway get-account` output (account throttle).
     #[arg(long, value_name = "FILE")]
     pub account: Option<PathBuf>,
+    /// `aws apigateway get-usage` output (repeatable): the requests each key has already
+    /// used, per day, seeding its quota.
+    #[arg(long, value_name = "FILE")]
+    pub usage: Vec<PathBuf>,
     /// Write the TOML here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -188,6 +192,13 @@ fn check(path: &Path) -> Result<Outcome> {
                 q.limit, q.period, q.offset
             ))
         );
+        if !plan.usage.is_empty() {
+            println!(
+                "  usage already counted for {} key(s), {} day(s)",
+                plan.usage.len(),
+                plan.usage.values().map(|d| d.len()).sum::<usize>()
+            );
+        }
     }
     println!("api keys: {}", config.api_keys.len());
     println!("{}: ok", path.display());
@@ -217,6 +228,7 @@ fn import_command(args: ImportArgs) -> Result<Outcome> {
             })
             .collect::<Result<_>>()?,
         account: args.account.as_deref().map(read).transpose()?,
+        usage: args.usage.iter().map(|p| read(p)).collect::<Result<_>>()?,
     };
     let config = import(&sources)?;
     let text = format!(

@@ -19,7 +19,7 @@ use super::gateway::load_config;
 use super::inputs::InputArgs;
 use super::output::write_output;
 use super::Outcome;
-use crate::gateway::aws_import::{import, AwsSources};
+use crate::gateway::aws_import::{apply_usage, import, AwsSources};
 use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
 use crate::replay::report::ReplayReport;
@@ -86,6 +86,11 @@ pub struct ReplayArgs {
     /// With --target: allow a target that is not on this machine.
     #[arg(long)]
     pub allow_remote: bool,
+
+    /// `aws apigateway get-usage` output (repeatable): what each key had used in the quota
+    /// period before the log's first day, seeding its quota.
+    #[arg(long, value_name = "FILE")]
+    pub usage: Vec<PathBuf>,
 
     /// Change a setting before replaying (repeatable), e.g. `stage.prod.rate=500`,
     /// `usage_plan.gold.burst=50`, `account.rate=2500`, `options.consumption=all-or-nothing`.
@@ -172,6 +177,8 @@ pub fn load_gateway(configs: &[String]) -> Result<GatewayConfig> {
             sources.rest_stages.push(text);
         } else if json.get("StageName").is_some() {
             sources.http_stages.push(text);
+        } else if json.get("usagePlanId").is_some() {
+            sources.usage.push(text);
         } else if json.get("throttleSettings").is_some() {
             sources.account = Some(text);
         } else if json.get("items").is_some() {
@@ -195,6 +202,11 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         bail!("give --config (a gateway.toml or AWS CLI JSON), or --target URL for HTTP replay");
     }
     let mut config = load_gateway(&args.configs)?;
+    for file in &args.usage {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        apply_usage(&mut config, &text).with_context(|| format!("{}", file.display()))?;
+    }
     for setting in &args.sets {
         apply(&mut config, setting)?;
     }

@@ -26,6 +26,52 @@ pub struct AwsSources {
     pub usage_plan_keys: Vec<(String, String)>,
     /// `aws apigateway get-account` output.
     pub account: Option<String>,
+    /// `aws apigateway get-usage --usage-plan-id ID --start-date … --end-date …` outputs.
+    pub usage: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AwsUsage {
+    usage_plan_id: String,
+    start_date: String,
+    #[serde(default)]
+    items: BTreeMap<String, Vec<Vec<i64>>>,
+}
+
+/// Adds a `get-usage` output to its plan: each key's `[used, remaining]` per day from
+/// `startDate` becomes the plan's `usage` (requests used per UTC day).
+pub fn apply_usage(config: &mut GatewayConfig, text: &str) -> Result<(), ConfigError> {
+    let usage: AwsUsage = parse("get-usage", text)?;
+    let start = super::config::parse_day(&usage.start_date).ok_or_else(|| {
+        ConfigError::Invalid(format!(
+            "get-usage: startDate {:?} is not YYYY-MM-DD",
+            usage.start_date
+        ))
+    })?;
+    let Some(plan) = config
+        .usage_plans
+        .iter_mut()
+        .find(|p| p.id == usage.usage_plan_id)
+    else {
+        return Err(ConfigError::Invalid(format!(
+            "get-usage: usage plan {:?} is not in the configuration",
+            usage.usage_plan_id
+        )));
+    };
+    for (key, days) in usage.items {
+        let per_day = plan.usage.entry(key.clone()).or_default();
+        for (i, pair) in days.iter().enumerate() {
+            let used = pair.first().copied().filter(|u| *u >= 0).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "get-usage: key {key:?} day {i}: expected [used, remaining]"
+                ))
+            })?;
+            let day = start + chrono::Days::new(i as u64);
+            per_day.insert(day.format("%Y-%m-%d").to_string(), used as u64);
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -286,6 +332,8 @@ pub fn import(sources: &AwsSources) -> Result<GatewayConfig, ConfigError> {
                     period: q.period,
                     offset: q.offset,
                 }),
+                quota_start: None,
+                usage: BTreeMap::new(),
             });
         }
     }
@@ -302,6 +350,9 @@ pub fn import(sources: &AwsSources) -> Result<GatewayConfig, ConfigError> {
                 }),
             }
         }
+    }
+    for text in &sources.usage {
+        apply_usage(&mut config, text)?;
     }
     config.validate()?;
     Ok(config)

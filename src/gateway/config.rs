@@ -321,6 +321,14 @@ pub struct UsagePlan {
     /// Quota per API key, across all its API stages.
     #[serde(default)]
     pub quota: Option<QuotaSettings>,
+    /// The UTC day in the plan's initial quota period (`YYYY-MM-DD`), whose limit the
+    /// quota's `offset` reduces; without it `offset` is not applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_start: Option<String>,
+    /// Requests each API key had already used, per UTC day (`get-usage`): key ID →
+    /// `YYYY-MM-DD` → requests.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub usage: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// A usage plan as written in `gateway.toml`: `api_stages`, or the older `stages` (names in
@@ -339,6 +347,10 @@ struct UsagePlanFile {
     methods: BTreeMap<String, Throttle>,
     #[serde(default)]
     quota: Option<QuotaSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quota_start: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    usage: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// An API key.
@@ -450,6 +462,8 @@ impl TryFrom<ConfigFile> for GatewayConfig {
                     api_stages,
                     throttle: plan.throttle,
                     quota: plan.quota,
+                    quota_start: plan.quota_start,
+                    usage: plan.usage,
                 }
             })
             .collect();
@@ -504,6 +518,8 @@ impl From<GatewayConfig> for ConfigFile {
                     throttle: plan.throttle,
                     methods: BTreeMap::new(),
                     quota: plan.quota,
+                    quota_start: plan.quota_start,
+                    usage: plan.usage,
                 })
                 .collect(),
             api_keys: config.api_keys,
@@ -711,6 +727,25 @@ impl GatewayConfig {
                     }
                 }
             }
+            for day in plan
+                .quota_start
+                .iter()
+                .chain(plan.usage.values().flat_map(|days| days.keys()))
+            {
+                if parse_day(day).is_none() {
+                    return invalid(format!(
+                        "usage plan {:?}: {day:?} is not a YYYY-MM-DD date",
+                        plan.id
+                    ));
+                }
+            }
+            if plan.quota.is_some_and(|q| q.offset > 0) && plan.quota_start.is_none() {
+                warnings.push(format!(
+                    "usage plan {}: quota offset {} is not applied: quota_start (a day of the plan's initial period) is not given",
+                    plan.id,
+                    plan.quota.map_or(0, |q| q.offset)
+                ));
+            }
             warn_above(
                 &mut warnings,
                 &format!("usage plan {}", plan.id),
@@ -744,6 +779,11 @@ impl GatewayConfig {
         }
         Ok(warnings)
     }
+}
+
+/// A `YYYY-MM-DD` day.
+pub fn parse_day(day: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
 fn warn_above(

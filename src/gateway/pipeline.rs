@@ -11,13 +11,15 @@ use std::hash::{Hash, Hasher};
 use super::bucket::{Throttle, TokenBucket};
 use super::cache::{CachedResponse, StageCache};
 use super::config::{
-    method_key, ApiKind, ConsumptionPolicy, GatewayConfig, MethodSettings, QuotaCounting, Stage,
-    StageDefaultBuckets, TimeoutIntegrationLatency, UnauthorizedCacheControl,
+    method_key, parse_day, ApiKind, ConsumptionPolicy, GatewayConfig, MethodSettings,
+    QuotaCounting, Stage, StageDefaultBuckets, TimeoutIntegrationLatency, UnauthorizedCacheControl,
 };
-use super::quota::QuotaCounter;
+use super::quota::{date_ns, period_index, QuotaCounter};
 use super::responses::{self, GatewayError};
 use crate::facts::{HTTP_INTEGRATION_TIMEOUT_MS, REST_INTEGRATION_TIMEOUT_MS};
 use crate::FastMap as HashMap;
+
+const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
 
 /// Largest request payload (bytes).
 pub const MAX_PAYLOAD_BYTES: u64 = 10 * 1024 * 1024;
@@ -323,11 +325,11 @@ struct PlanRuntime {
     /// The plan's API stages with their method throttles.
     stages: Vec<(u32, RouteMap<Throttle>)>,
     throttle: Option<Throttle>,
-    start_ns: Option<u64>,
 }
 
 struct QuotaState {
     plan: u32,
+    key: u32,
     counter: Option<QuotaCounter>,
 }
 
@@ -383,7 +385,6 @@ impl Pipeline {
             pipeline.plans.push(PlanRuntime {
                 stages,
                 throttle: plan.throttle,
-                start_ns: None,
             });
         }
         for (i, key) in pipeline.config.api_keys.iter().enumerate() {
@@ -598,6 +599,7 @@ impl Pipeline {
                 if id == next {
                     self.quotas.push(QuotaState {
                         plan,
+                        key,
                         counter: None,
                     });
                 }
@@ -771,14 +773,34 @@ impl Pipeline {
     fn quota_has_room(&mut self, id: u32, now_ns: u64) -> bool {
         let week_start = self.config.options.week_start;
         let state = &mut self.quotas[id as usize];
-        let plan = &mut self.plans[state.plan as usize];
-        let settings = self.config.usage_plans[state.plan as usize]
+        let plan = &self.config.usage_plans[state.plan as usize];
+        let settings = plan
             .quota
             .expect("quota slots exist only for plans with a quota");
-        let start = *plan.start_ns.get_or_insert(now_ns);
-        let counter = state
-            .counter
-            .get_or_insert_with(|| QuotaCounter::new(&settings, start, week_start));
+        let counter = state.counter.get_or_insert_with(|| {
+            let period = period_index(settings.period, now_ns, week_start);
+            let first_period = plan
+                .quota_start
+                .as_deref()
+                .and_then(parse_day)
+                .and_then(date_ns)
+                .map(|ns| period_index(settings.period, ns, week_start));
+            // Use the key had before: the days of this period before today (get-usage
+            // counts whole days, so today's earlier use is not known).
+            let key = &self.config.api_keys[state.key as usize].id;
+            let today = now_ns / NANOS_PER_DAY;
+            let used = plan.usage.get(key).map_or(0, |days| {
+                days.iter()
+                    .filter_map(|(day, used)| Some((date_ns(parse_day(day)?)?, *used)))
+                    .filter(|(ns, _)| {
+                        ns / NANOS_PER_DAY < today
+                            && period_index(settings.period, *ns, week_start) == period
+                    })
+                    .map(|(_, used)| used)
+                    .sum()
+            });
+            QuotaCounter::new(&settings, now_ns, used, first_period, week_start)
+        });
         counter.has_room(&settings, now_ns, week_start)
     }
 

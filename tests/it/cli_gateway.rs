@@ -46,6 +46,13 @@ fn import_turns_aws_cli_json_into_a_working_gateway_toml() {
         r#"{"items": [{"id": "key1", "type": "API_KEY", "value": "v4lue", "name": "a"}]}"#,
     )
     .unwrap();
+    let usage = dir.path().join("usage.json");
+    std::fs::write(
+        &usage,
+        r#"{"usagePlanId": "abc123", "startDate": "2026-11-01", "endDate": "2026-11-02",
+            "items": {"key1": [[40, 60], [2, 58]]}}"#,
+    )
+    .unwrap();
     let out = dir.path().join("gateway.toml");
     gwstat()
         .args(["gateway", "import", "--stage"])
@@ -54,12 +61,15 @@ fn import_turns_aws_cli_json_into_a_working_gateway_toml() {
         .arg(&plans)
         .arg("--usage-plan-keys")
         .arg(format!("abc123={}", keys.display()))
+        .arg("--usage")
+        .arg(&usage)
         .arg("-o")
         .arg(&out)
         .assert()
         .success();
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("rate = 0.5"), "{text}");
+    assert!(text.contains("2026-11-02 = 2"), "{text}");
     gwstat()
         .args(["gateway", "check"])
         .arg(&out)
@@ -67,6 +77,9 @@ fn import_turns_aws_cli_json_into_a_working_gateway_toml() {
         .success()
         .stdout(predicate::str::contains(
             "POST /orders: usage-plan → stage-method → account",
+        ))
+        .stdout(predicate::str::contains(
+            "usage already counted for 1 key(s), 2 day(s)",
         ));
 }
 

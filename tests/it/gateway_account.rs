@@ -328,3 +328,49 @@ fn each_method_and_each_stage_has_its_own_integration_timeout() {
     // The other API's `prod` keeps the REST default of 29 s.
     assert_eq!(p.prepare(&slow("bbbb222222", "/pets")).timeout_ms(), 29_000);
 }
+
+#[test]
+fn get_usage_seeds_what_each_key_used_earlier_in_the_period() {
+    let mut config = GatewayConfig::from_toml(
+        r#"
+        [[apis]]
+        id = "aaaa111111"
+        [[apis.stages]]
+        name = "prod"
+        api_key_required = true
+        [[usage_plans]]
+        id = "p1"
+        quota = { limit = 10, period = "WEEK" }
+        api_stages = [{ api_id = "aaaa111111", stage = "prod" }]
+        [[api_keys]]
+        id = "k1"
+        usage_plans = ["p1"]
+        [[api_keys]]
+        id = "k2"
+        usage_plans = ["p1"]
+        "#,
+    )
+    .unwrap();
+    // 2026-11-22 is a Sunday: the week of T0 (Tuesday 24th) started then. The 21st is in
+    // the previous week; the 24th itself is the log's own day.
+    gwstat::gateway::aws_import::apply_usage(
+        &mut config,
+        r#"{"usagePlanId": "p1", "startDate": "2026-11-21", "endDate": "2026-11-24",
+            "items": {"k1": [[5, 5], [4, 6], [3, 3], [100, 0]]}}"#,
+    )
+    .unwrap();
+    assert_eq!(config.usage_plans[0].usage["k1"]["2026-11-23"], 3);
+    let mut p = Pipeline::new(config);
+    let k1 = request("aaaa111111", "prod", Some("k1"));
+    // Used 4 + 3 this week: 3 left.
+    assert_eq!(statuses(&mut p, &k1, 4, T0), [200, 200, 200, 429]);
+    let k2 = request("aaaa111111", "prod", Some("k2"));
+    assert_eq!(statuses(&mut p, &k2, 10, T0), [200; 10]);
+    let error = gwstat::gateway::aws_import::apply_usage(
+        &mut GatewayConfig::default(),
+        r#"{"usagePlanId": "nope", "startDate": "2026-11-21", "endDate": "2026-11-21", "items": {}}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("not in the configuration"), "{error}");
+}
