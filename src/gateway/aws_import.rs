@@ -174,6 +174,15 @@ fn throttle(rate: Option<f64>, burst: Option<i64>) -> Result<Option<Throttle>, C
     }
 }
 
+/// The gateway.toml key of a method's settings: `/resource/METHOD`, or a `$`-route key.
+fn settings_key(resource: &str, method: &str) -> String {
+    if resource.starts_with('$') {
+        resource.to_string()
+    } else {
+        format!("{resource}/{method}")
+    }
+}
+
 fn parse<T: for<'de> Deserialize<'de>>(what: &str, text: &str) -> Result<T, ConfigError> {
     serde_json::from_str(text).map_err(|e| ConfigError::Invalid(format!("{what}: {e}")))
 }
@@ -234,7 +243,7 @@ fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
         };
         stage
             .methods
-            .insert(format!("{resource}/{method}"), settings);
+            .insert(settings_key(&resource, &method), settings);
     }
     Ok(stage)
 }
@@ -249,7 +258,7 @@ fn http_stage(text: &str) -> Result<Stage, ConfigError> {
             )));
         };
         methods.insert(
-            format!("{resource}/{method}"),
+            settings_key(&resource, &method),
             MethodSettings {
                 throttle: throttle(s.throttling_rate_limit, s.throttling_burst_limit)?,
                 ..MethodSettings::default()
@@ -398,7 +407,8 @@ mod tests {
     fn http_stage_route_settings() {
         let stage = http_stage(r#"{"StageName": "$default",
             "DefaultRouteSettings": {"DetailedMetricsEnabled": false, "ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 50.0},
-            "RouteSettings": {"GET /pets": {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 2000.0}}}"#).unwrap();
+            "RouteSettings": {"GET /pets": {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 2000.0},
+                              "$default": {"ThrottlingBurstLimit": 7, "ThrottlingRateLimit": 3.0}}}"#).unwrap();
         assert_eq!(stage.api, ApiKind::Http);
         assert_eq!(
             stage.throttle,
@@ -407,6 +417,10 @@ mod tests {
         assert_eq!(
             stage.methods["/pets/GET"].throttle,
             Some(Throttle::new(Rate::per_second(2000), 100))
+        );
+        assert_eq!(
+            stage.methods["$default"].throttle,
+            Some(Throttle::new(Rate::per_second(3), 7))
         );
     }
 

@@ -528,9 +528,13 @@ impl From<GatewayConfig> for ConfigFile {
 }
 
 /// Splits a method-settings key into `(resource, METHOD)`: `/pets/{id}/GET`,
-/// `~1pets~1{id}/GET` (as `get-stage` escapes it), `pets/GET`, or `GET /pets` (HTTP).
+/// `~1pets~1{id}/GET` (as `get-stage` escapes it), `pets/GET`, or `GET /pets` (HTTP). A
+/// `$`-route key (`$default`, `$connect`) is its own resource and method.
 pub fn method_key(key: &str) -> Option<(String, String)> {
     let key = key.trim();
+    if key.starts_with('$') && !key.contains(['/', ' ']) {
+        return Some((key.to_string(), key.to_string()));
+    }
     if let Some((method, route)) = key.split_once(' ') {
         if method.chars().all(|c| c.is_ascii_uppercase()) {
             return Some((route.trim().to_string(), method.to_string()));
@@ -815,6 +819,10 @@ mod tests {
         assert_eq!(method_key("GET /pets/{id}"), want);
         assert_eq!(method_key("*/*"), Some(("*".into(), "*".into())));
         assert_eq!(method_key("GET"), None);
+        assert_eq!(
+            method_key("$default"),
+            Some(("$default".into(), "$default".into()))
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod config;
 pub mod pipeline;
 pub mod quota;
 pub mod responses;
+pub mod routes;
 
 pub use bucket::{Rate, Throttle, TokenBucket};
 pub use clock::{Clock, ManualClock};

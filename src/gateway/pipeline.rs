@@ -16,6 +16,7 @@ use super::config::{
 };
 use super::quota::{date_ns, period_index, QuotaCounter};
 use super::responses::{self, GatewayError};
+use super::routes::Router;
 use crate::facts::{HTTP_INTEGRATION_TIMEOUT_MS, REST_INTEGRATION_TIMEOUT_MS};
 use crate::FastMap as HashMap;
 
@@ -298,10 +299,6 @@ impl<T> RouteMap<T> {
             .push((method.to_ascii_uppercase(), value));
         self.len += 1;
     }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 impl<T> FromIterator<((String, String), T)> for RouteMap<T> {
@@ -317,7 +314,7 @@ impl<T> FromIterator<((String, String), T)> for RouteMap<T> {
 struct StageRuntime {
     config: Stage,
     methods: RouteMap<MethodSettings>,
-    routes: RouteMap<()>,
+    router: Router,
     cache: StageCache,
 }
 
@@ -423,18 +420,14 @@ impl Pipeline {
             .iter()
             .filter_map(|(k, s)| Some((method_key(k)?, s.clone())))
             .collect();
-        let routes = stage
-            .routes
-            .iter()
-            .filter_map(|r| Some((method_key(r)?, ())))
-            .collect();
+        let router = Router::new(stage.api, &stage.routes);
         let capacity = (stage.cache.size_gb * 1e9) as u64;
         self.stage_index
             .insert((stage.api_id.clone(), stage.name.clone()), id);
         self.stages.push(StageRuntime {
             config: stage,
             methods,
-            routes,
+            router,
             cache: StageCache::new(capacity),
         });
         id
@@ -476,10 +469,27 @@ impl Pipeline {
     /// Resolves a request's stage, route, key, plan, buckets, quota and cache slot.
     pub fn prepare(&mut self, request: &GatewayRequest<'_>) -> PreparedRequest {
         let stage_id = self.stage_id(request.api, request.stage);
-        let route_id = self.route_id(request.method, request.resource);
         let options = self.config.options;
         let stage = &self.stages[stage_id as usize];
         let api = stage.config.api;
+        // The route AWS would select (resource template and method, `ANY` or `$default`);
+        // without configured routes, the request's own.
+        let route: Result<(String, String), GatewayError> =
+            match stage.router.select(request.method, request.resource) {
+                Some(m) => Ok((m.method.to_string(), m.resource.to_string())),
+                None if stage.router.is_empty() => {
+                    Ok((request.method.to_string(), request.resource.to_string()))
+                }
+                None => Err(match api {
+                    ApiKind::Rest => responses::MISSING_AUTHENTICATION_TOKEN,
+                    ApiKind::Http => responses::HTTP_NOT_FOUND,
+                    ApiKind::Websocket => responses::WEBSOCKET_NO_ROUTE,
+                }),
+            };
+        let (route_method, route_resource) = match &route {
+            Ok((m, r)) => (m.as_str(), r.as_str()),
+            Err(_) => (request.method, request.resource),
+        };
         let max_timeout = match api {
             ApiKind::Rest | ApiKind::Websocket => u64::MAX,
             ApiKind::Http => HTTP_INTEGRATION_TIMEOUT_MS,
@@ -488,9 +498,12 @@ impl Pipeline {
             ApiKind::Rest | ApiKind::Websocket => REST_INTEGRATION_TIMEOUT_MS,
             ApiKind::Http => HTTP_INTEGRATION_TIMEOUT_MS,
         };
+        // Settings of the method as requested on the matched resource, else of the route's
+        // method (e.g. `ANY`).
         let settings = stage
             .methods
-            .get(request.resource, request.method)
+            .get(route_resource, request.method)
+            .or_else(|| stage.methods.get(route_resource, route_method))
             .cloned()
             .unwrap_or_default();
         let mut prepared = PreparedRequest {
@@ -514,16 +527,18 @@ impl Pipeline {
             prepared.refusal = Some(responses::REQUEST_TOO_LARGE);
             return prepared;
         }
-        if !stage.routes.is_empty() && stage.routes.get(request.resource, request.method).is_none()
-        {
-            prepared.refusal = Some(responses::MISSING_AUTHENTICATION_TOKEN);
-            return prepared;
-        }
-
+        let (route_method, route_resource) = match route {
+            Ok(found) => found,
+            Err(refusal) => {
+                prepared.refusal = Some(refusal);
+                return prepared;
+            }
+        };
         let key_required = api.has_api_keys()
             && settings
                 .api_key_required
                 .unwrap_or(stage.config.api_key_required);
+        let route_id = self.route_id(&route_method, &route_resource);
         let mut plan_key = None;
         if key_required {
             let key = request.api_key.and_then(|k| self.key_index.get(k)).copied();
@@ -560,7 +575,10 @@ impl Pipeline {
                 .iter()
                 .find(|(s, _)| *s == stage_id)
                 .map(|(_, m)| m);
-            if let Some(t) = methods.and_then(|m| m.get(request.resource, request.method)) {
+            if let Some(t) = methods.and_then(|m| {
+                m.get(&route_resource, request.method)
+                    .or_else(|| m.get(&route_resource, &route_method))
+            }) {
                 push((
                     Level::UsagePlanMethod,
                     BucketKey::PlanMethod(plan, key, stage_id, route_id),
