@@ -197,7 +197,7 @@ fn strategy(name: Option<&str>) -> UnauthorizedCacheControl {
     }
 }
 
-fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
+pub(super) fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
     let aws: RestStage = parse("get-stage", text)?;
     let all = aws.method_settings.get("*/*");
     let mut stage = Stage {
@@ -248,7 +248,7 @@ fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
     Ok(stage)
 }
 
-fn http_stage(text: &str) -> Result<Stage, ConfigError> {
+pub(super) fn http_stage(text: &str) -> Result<Stage, ConfigError> {
     let aws: HttpStage = parse("apigatewayv2 get-stage", text)?;
     let mut methods = BTreeMap::new();
     for (route, s) in &aws.route_settings {
@@ -279,11 +279,25 @@ fn http_stage(text: &str) -> Result<Stage, ConfigError> {
 /// are added with defaults. REST methods that a usage plan covers are marked as requiring
 /// an API key (get-stage does not say which do; edit `api_key_required` if needed).
 pub fn import(sources: &AwsSources) -> Result<GatewayConfig, ConfigError> {
-    let mut config = GatewayConfig::default();
+    let config = assemble(GatewayConfig::default(), sources)?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Adds `sources` to `config` (which may already hold APIs and stages), unvalidated.
+pub(super) fn assemble(
+    mut config: GatewayConfig,
+    sources: &AwsSources,
+) -> Result<GatewayConfig, ConfigError> {
     if let Some(text) = &sources.account {
         let account: AwsAccount = parse("get-account", text)?;
         if let Some(t) = account.throttle_settings {
-            if let Some(t) = throttle(t.rate_limit, t.burst_limit)? {
+            // A rate without a burst: AWS sets the burst from the rate; every documented
+            // default is burst = rate / 2 [inf].
+            let burst = t
+                .burst_limit
+                .or_else(|| t.rate_limit.map(|r| (r / 2.0).round() as i64));
+            if let Some(t) = throttle(t.rate_limit, burst)? {
                 config.account.rate = t.rate;
                 config.account.burst = t.burst;
             }
@@ -363,7 +377,6 @@ pub fn import(sources: &AwsSources) -> Result<GatewayConfig, ConfigError> {
     for text in &sources.usage {
         apply_usage(&mut config, text)?;
     }
-    config.validate()?;
     Ok(config)
 }
 

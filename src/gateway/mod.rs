@@ -4,6 +4,7 @@
 //! configuration and the same requests give the same outcomes on any machine.
 //! Assumptions and their switches are documented in docs/gateway.md.
 
+pub mod aws_account;
 pub mod aws_import;
 pub mod bucket;
 pub mod cache;

@@ -22,6 +22,15 @@ use crate::FastMap as HashMap;
 
 const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
 
+/// How long the backend takes to answer or fail, ms.
+fn backend_latency(backend: Backend) -> u64 {
+    match backend {
+        Backend::Response { latency_ms, .. }
+        | Backend::FunctionError { latency_ms }
+        | Backend::InvokeRejected { latency_ms } => latency_ms,
+    }
+}
+
 /// Largest request payload (bytes).
 pub const MAX_PAYLOAD_BYTES: u64 = 10 * 1024 * 1024;
 
@@ -833,10 +842,22 @@ impl Pipeline {
             ApiKind::Rest | ApiKind::Websocket => responses::INTEGRATION_TIMEOUT,
             ApiKind::Http => responses::HTTP_INTEGRATION_TIMEOUT,
         };
+        // A failure that would arrive at or after the timeout is never seen: the gateway has
+        // already answered with the timeout (504 before 502/500).
+        if backend_latency(backend) >= p.timeout_ms {
+            let logged = match self.config.options.timeout_integration_latency {
+                TimeoutIntegrationLatency::Timeout => Some(p.timeout_ms as i64),
+                TimeoutIntegrationLatency::Missing => None,
+                TimeoutIntegrationLatency::MinusOne => Some(-1),
+            };
+            let mut outcome = Outcome::gateway(timeout_error, None, p.overhead_ms + p.timeout_ms);
+            outcome.integration_latency_ms = logged;
+            return outcome;
+        }
         let (error, latency) = match backend {
             Backend::Response {
                 status, latency_ms, ..
-            } if latency_ms < p.timeout_ms => {
+            } => {
                 return Outcome {
                     status,
                     response_type: None,
@@ -847,17 +868,6 @@ impl Pipeline {
                     integration_latency_ms: Some(latency_ms as i64),
                     integration_status: Some(status),
                 };
-            }
-            Backend::Response { .. } => {
-                let logged = match self.config.options.timeout_integration_latency {
-                    TimeoutIntegrationLatency::Timeout => Some(p.timeout_ms as i64),
-                    TimeoutIntegrationLatency::Missing => None,
-                    TimeoutIntegrationLatency::MinusOne => Some(-1),
-                };
-                let mut outcome =
-                    Outcome::gateway(timeout_error, None, p.overhead_ms + p.timeout_ms);
-                outcome.integration_latency_ms = logged;
-                return outcome;
             }
             Backend::FunctionError { latency_ms } => (
                 match p.api {
@@ -874,7 +884,6 @@ impl Pipeline {
                 latency_ms,
             ),
         };
-        let latency = latency.min(p.timeout_ms);
         let mut outcome = Outcome::gateway(error, None, p.overhead_ms + latency);
         outcome.integration_latency_ms = Some(latency as i64);
         outcome.integration_status = Some(200);

@@ -374,3 +374,36 @@ fn get_usage_seeds_what_each_key_used_earlier_in_the_period() {
     .to_string();
     assert!(error.contains("not in the configuration"), "{error}");
 }
+
+#[test]
+fn a_lambda_error_after_the_timeout_is_a_504_not_a_502() {
+    let mut p = Pipeline::new(GatewayConfig::from_toml("[[stages]]\nname = \"prod\"\n").unwrap());
+    let late = GatewayRequest {
+        backend: Backend::FunctionError { latency_ms: 30_000 },
+        ..request("", "prod", None)
+    };
+    let outcome = p.handle(&late, T0);
+    assert_eq!(outcome.status, 504);
+    assert_eq!(outcome.response_type, Some("INTEGRATION_TIMEOUT"));
+    let early = GatewayRequest {
+        backend: Backend::FunctionError { latency_ms: 300 },
+        ..late
+    };
+    assert_eq!(p.handle(&early, T0).status, 502);
+    let rejected_late = GatewayRequest {
+        backend: Backend::InvokeRejected { latency_ms: 29_000 },
+        ..late
+    };
+    assert_eq!(p.handle(&rejected_late, T0).status, 504);
+}
+
+#[test]
+fn an_account_with_only_a_rate_gets_half_of_it_as_burst() {
+    let config = gwstat::gateway::aws_import::import(&gwstat::gateway::aws_import::AwsSources {
+        account: Some(r#"{"throttleSettings": {"rateLimit": 2500.0}}"#.into()),
+        rest_stages: vec![r#"{"stageName": "prod"}"#.into()],
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(config.account.burst, 1250);
+}
