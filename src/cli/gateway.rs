@@ -210,6 +210,9 @@ fn check(path: &Path) -> Result<Outcome> {
         }
     }
     println!("api keys: {}", config.api_keys.len());
+    for unknown in config.unknowns() {
+        eprintln!("gwstat: warning: {}: {unknown}", path.display());
+    }
     println!("{}: ok", path.display());
     Ok(Outcome::Ok)
 }

@@ -604,6 +604,73 @@ impl GatewayConfig {
         names
     }
 
+    /// The settings the configuration does not know, each with the default the core then
+    /// assumes and the AWS CLI output that would tell (what `gateway import` could not fill).
+    pub fn unknowns(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.account == Account::default() {
+            out.push(format!(
+                "account throttle not known: the default {} rps / {} burst assumed (get-account)",
+                self.account.rate, self.account.burst
+            ));
+        }
+        for stage in &self.stages {
+            let label = stage.label();
+            if stage.routes.is_empty() {
+                out.push(format!(
+                    "stage {label}: routes not known: every method and path taken to exist (get-resources --embed methods, get-export; HTTP: routes)"
+                ));
+            }
+            let timeouts = stage.integration_timeout_ms.is_some()
+                || stage
+                    .methods
+                    .values()
+                    .any(|m| m.integration_timeout_ms.is_some());
+            if !timeouts {
+                let default = match stage.api {
+                    ApiKind::Http => crate::facts::HTTP_INTEGRATION_TIMEOUT_MS,
+                    ApiKind::Rest | ApiKind::Websocket => crate::facts::REST_INTEGRATION_TIMEOUT_MS,
+                };
+                out.push(format!(
+                    "stage {label}: integration timeouts not known: {default} ms assumed for every method (get-integration, get-resources --embed methods)"
+                ));
+            }
+            let key_per_method = stage.methods.values().any(|m| m.api_key_required.is_some());
+            let in_plan = self.usage_plans.iter().any(|p| {
+                p.api_stages.iter().any(|s| {
+                    self.stage_index(&s.api_id, &s.stage)
+                        .is_some_and(|i| self.stages[i].label() == label)
+                })
+            });
+            if stage.api.has_api_keys() && in_plan && !key_per_method {
+                out.push(format!(
+                    "stage {label}: which methods require an API key not known: {} assumed (get-resources --embed methods)",
+                    if stage.api_key_required { "every method" } else { "none" }
+                ));
+            }
+            if stage.cache.enabled && !stage.methods.values().any(|m| m.caching.is_some()) {
+                out.push(format!(
+                    "stage {label}: per-method caching not known: GET methods assumed cached (get-stage methodSettings)"
+                ));
+            }
+        }
+        for plan in &self.usage_plans {
+            if plan.quota.is_some() && plan.usage.is_empty() {
+                out.push(format!(
+                    "usage plan {}: what keys used before not known: quotas start at zero (get-usage)",
+                    plan.id
+                ));
+            }
+            if plan.quota.is_some_and(|q| q.offset > 0) && plan.quota_start.is_none() {
+                out.push(format!(
+                    "usage plan {}: the initial quota period not known: offset not applied (quota_start)",
+                    plan.id
+                ));
+            }
+        }
+        out
+    }
+
     /// Checks ranges and references; returns warnings for legal but suspicious settings.
     pub fn validate(&self) -> Result<Vec<String>, ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));

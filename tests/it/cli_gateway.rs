@@ -75,6 +75,15 @@ fn import_turns_aws_cli_json_into_a_working_gateway_toml() {
         .arg(&out)
         .assert()
         .success()
+        .stderr(predicate::str::contains("account throttle not known"))
+        .stderr(predicate::str::contains("stage prod: routes not known"))
+        .stderr(predicate::str::contains(
+            "stage prod: integration timeouts not known: 29000 ms assumed",
+        ))
+        .stderr(predicate::str::contains(
+            "stage prod: which methods require an API key not known: every method assumed",
+        ))
+        .stderr(predicate::str::contains("what keys used before not known").not())
         .stdout(predicate::str::contains(
             "POST /orders: usage-plan → stage-method → account",
         ))
@@ -219,6 +228,14 @@ fn import_takes_a_whole_account_recognising_each_output_by_content() {
         .arg(&out)
         .assert()
         .success()
+        // What the account's outputs did not say is named, with the default assumed.
+        .stderr(predicate::str::contains(
+            "stage web0000003:$default: routes not known",
+        ))
+        .stderr(
+            predicate::str::contains("stage orders0002:prod: integration timeouts not known").not(),
+        )
+        .stderr(predicate::str::contains("account throttle not known").not())
         .stdout(predicate::str::contains(
             "POST /orders: usage-plan-method → usage-plan → account",
         ))

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod account_model;
 mod aws_moto;
 mod bad_input;
 mod bucket_properties;
