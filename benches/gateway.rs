@@ -82,6 +82,7 @@ fn bench(
                 let prepared: Vec<_> = (0..64)
                     .map(|i| {
                         pipeline.prepare(&GatewayRequest {
+                            api: "",
                             stage: "prod",
                             method: "GET",
                             resource: routes[i % routes.len()],
@@ -136,6 +137,7 @@ fn handle_unprepared(c: &mut Criterion) {
             |mut pipeline| {
                 for i in 0..N {
                     let request = GatewayRequest {
+                        api: "",
                         stage: "prod",
                         method: "GET",
                         resource: routes[(i % 8) as usize],

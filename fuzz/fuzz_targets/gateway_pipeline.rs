@@ -55,6 +55,7 @@ fuzz_target!(|input: Input| {
         let route = usize::from(step.route) % ROUTES.len();
         let (method, resource) = ROUTES[route];
         let request = GatewayRequest {
+            api: "",
             stage: "prod",
             method,
             resource,

@@ -12,8 +12,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 
 use super::Outcome;
+use crate::gateway::aws_account::{import_account, AccountFile};
 use crate::gateway::aws_import::{import, AwsSources};
-use crate::gateway::config::method_key;
+use crate::gateway::config::{method_key, stage_label};
 use crate::gateway::{GatewayConfig, Level, Pipeline};
 
 /// Arguments of `gwstat gateway`.
@@ -42,6 +43,14 @@ pub enum GatewayCommand {
 /// Inputs of `gwstat gateway import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// A whole account: AWS CLI JSON outputs (files, or directories read recursively for
+    /// `*.json`), each recognised by its content (docs/gateway.md).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The API (or usage plan) id of an output that does not carry it, when its directory is
+    /// not named after it (repeatable).
+    #[arg(long = "api-id", value_name = "ID=FILE")]
+    pub api_ids: Vec<String>,
     /// `aws apigateway get-stage` output (repeatable).
     #[arg(long = "stage", value_name = "FILE")]
     pub stages: Vec<PathBuf>,
@@ -57,6 +66,10 @@ pub struct ImportArgs {
     /// `aws apigateway get-account` output (account throttle).
     #[arg(long, value_name = "FILE")]
     pub account: Option<PathBuf>,
+    /// `aws apigateway get-usage` output (repeatable): the requests each key has already
+    /// used, per day, seeding its quota.
+    #[arg(long, value_name = "FILE")]
+    pub usage: Vec<PathBuf>,
     /// Write the TOML here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -101,10 +114,13 @@ fn check(path: &Path) -> Result<Outcome> {
         options.overhead_ms
     );
     let mut pipeline = Pipeline::new(config.clone());
-    for stage in &config.stages {
+    for api in &config.apis {
+        println!("api {} ({:?}) {}", api.id, api.kind, api.name);
+    }
+    for (index, stage) in config.stages.iter().enumerate() {
         println!(
             "stage {} ({:?}): throttle {}, cache {}",
-            stage.name,
+            stage.label(),
             stage.api,
             stage
                 .throttle
@@ -124,7 +140,11 @@ fn check(path: &Path) -> Result<Outcome> {
         let key = config
             .usage_plans
             .iter()
-            .find(|p| p.stages.contains(&stage.name))
+            .find(|p| {
+                p.api_stages
+                    .iter()
+                    .any(|s| config.stage_index(&s.api_id, &s.stage) == Some(index))
+            })
             .and_then(|p| {
                 config
                     .api_keys
@@ -139,6 +159,7 @@ fn check(path: &Path) -> Result<Outcome> {
         }
         for (resource, method) in methods {
             let request = crate::gateway::GatewayRequest {
+                api: &stage.api_id,
                 stage: &stage.name,
                 method: &method,
                 resource: &resource,
@@ -166,7 +187,11 @@ fn check(path: &Path) -> Result<Outcome> {
         println!(
             "usage plan {}: stages {}, throttle {}, quota {}",
             plan.id,
-            plan.stages.join(", "),
+            plan.api_stages
+                .iter()
+                .map(|s| stage_label(&s.api_id, &s.stage))
+                .collect::<Vec<_>>()
+                .join(", "),
             plan.throttle.map_or("none".to_string(), |t| format!(
                 "{} rps / {}",
                 t.rate, t.burst
@@ -176,15 +201,95 @@ fn check(path: &Path) -> Result<Outcome> {
                 q.limit, q.period, q.offset
             ))
         );
+        if !plan.usage.is_empty() {
+            println!(
+                "  usage already counted for {} key(s), {} day(s)",
+                plan.usage.len(),
+                plan.usage.values().map(|d| d.len()).sum::<usize>()
+            );
+        }
     }
     println!("api keys: {}", config.api_keys.len());
+    for unknown in config.unknowns() {
+        eprintln!("gwstat: warning: {}: {unknown}", path.display());
+    }
     println!("{}: ok", path.display());
     Ok(Outcome::Ok)
 }
 
+/// Every `*.json` file under `paths` (directories recursively, in name order).
+fn json_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot read {}", path.display()))?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<_>>()
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            entries.sort();
+            let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
+                entries.into_iter().partition(|p| p.is_dir());
+            out.extend(
+                files
+                    .into_iter()
+                    .filter(|p| p.extension().is_some_and(|e| e == "json")),
+            );
+            out.extend(json_files(&dirs)?);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn import_account_command(args: &ImportArgs) -> Result<crate::gateway::GatewayConfig> {
+    let mut ids = std::collections::BTreeMap::new();
+    for spec in &args.api_ids {
+        let Some((id, file)) = spec.split_once('=') else {
+            bail!("--api-id {spec:?}: expected ID=FILE");
+        };
+        ids.insert(PathBuf::from(file), id.to_string());
+    }
+    let files = json_files(&args.paths)?
+        .into_iter()
+        .map(|path| {
+            Ok(AccountFile {
+                text: read(&path)?,
+                id: ids.remove(&path),
+                path,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(path) = ids.keys().next() {
+        bail!(
+            "--api-id names {}, which is not among the imported files",
+            path.display()
+        );
+    }
+    let (config, notes) = import_account(&files)?;
+    for note in notes {
+        eprintln!("gwstat: {note}");
+    }
+    Ok(config)
+}
+
 fn import_command(args: ImportArgs) -> Result<Outcome> {
+    let legacy = !args.stages.is_empty()
+        || !args.http_stages.is_empty()
+        || args.usage_plans.is_some()
+        || !args.usage_plan_keys.is_empty()
+        || args.account.is_some()
+        || !args.usage.is_empty();
+    if !args.paths.is_empty() {
+        if legacy {
+            bail!("give either paths of AWS CLI outputs (recognised by content) or the --stage/--usage-plans/… flags, not both");
+        }
+        let config = import_account_command(&args)?;
+        return write_config(&config, args.output.as_deref());
+    }
     if args.stages.is_empty() && args.http_stages.is_empty() && args.usage_plans.is_none() {
-        bail!("give at least one --stage, --http-stage or --usage-plans file");
+        bail!("give AWS CLI outputs (files or directories), or at least one --stage, --http-stage or --usage-plans file");
     }
     let sources = AwsSources {
         rest_stages: args.stages.iter().map(|p| read(p)).collect::<Result<_>>()?,
@@ -205,13 +310,18 @@ fn import_command(args: ImportArgs) -> Result<Outcome> {
             })
             .collect::<Result<_>>()?,
         account: args.account.as_deref().map(read).transpose()?,
+        usage: args.usage.iter().map(|p| read(p)).collect::<Result<_>>()?,
     };
     let config = import(&sources)?;
+    write_config(&config, args.output.as_deref())
+}
+
+fn write_config(config: &crate::gateway::GatewayConfig, output: Option<&Path>) -> Result<Outcome> {
     let text = format!(
         "# gateway.toml imported by gwstat from AWS CLI output; see docs/gateway.md\n{}",
-        toml::to_string_pretty(&config).context("writing TOML")?
+        toml::to_string_pretty(config).context("writing TOML")?
     );
-    match &args.output {
+    match output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => print!("{text}"),

@@ -19,12 +19,13 @@ use super::gateway::load_config;
 use super::inputs::InputArgs;
 use super::output::write_output;
 use super::Outcome;
-use crate::gateway::aws_import::{import, AwsSources};
+use crate::gateway::aws_import::{apply_usage, import, AwsSources};
 use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
 use crate::replay::report::ReplayReport;
 use crate::replay::whatif::{apply, parse_sweep};
-use crate::replay::{drop_retries, http, order, replay, Recorded, ReplayOptions};
+use crate::replay::{assign_api, drop_retries, http, order, replay, Recorded, ReplayOptions};
+use crate::source::expand;
 
 /// Arguments of `gwstat replay`.
 #[derive(Debug, Args)]
@@ -41,6 +42,21 @@ pub struct ReplayArgs {
     /// Repeatable for the JSON files. Required unless --target is given.
     #[arg(long = "config", value_name = "FILE")]
     pub configs: Vec<String>,
+
+    /// The API id of the positional inputs' requests (access logs rarely carry it); needed
+    /// when several APIs of the configuration have a stage of the same name.
+    #[arg(long, value_name = "API_ID")]
+    pub api: Option<String>,
+
+    /// A log of another API of the account, replayed together with the inputs (repeatable):
+    /// every API shares the account bucket.
+    #[arg(long = "api-log", value_name = "API_ID=FILE")]
+    pub api_logs: Vec<String>,
+
+    /// Requests per second of the account's traffic that is not replayed (other APIs):
+    /// evenly spaced requests that take account tokens.
+    #[arg(long, value_name = "RPS", default_value_t = 0.0)]
+    pub account_background: f64,
 
     /// Send the requests over HTTP to this endpoint (e.g. `gwstat serve`) at their recorded
     /// pace instead of replaying them in virtual time.
@@ -70,6 +86,11 @@ pub struct ReplayArgs {
     /// With --target: allow a target that is not on this machine.
     #[arg(long)]
     pub allow_remote: bool,
+
+    /// `aws apigateway get-usage` output (repeatable): what each key had used in the quota
+    /// period before the log's first day, seeding its quota.
+    #[arg(long, value_name = "FILE")]
+    pub usage: Vec<PathBuf>,
 
     /// Change a setting before replaying (repeatable), e.g. `stage.prod.rate=500`,
     /// `usage_plan.gold.burst=50`, `account.rate=2500`, `options.consumption=all-or-nothing`.
@@ -156,6 +177,8 @@ pub fn load_gateway(configs: &[String]) -> Result<GatewayConfig> {
             sources.rest_stages.push(text);
         } else if json.get("StageName").is_some() {
             sources.http_stages.push(text);
+        } else if json.get("usagePlanId").is_some() {
+            sources.usage.push(text);
         } else if json.get("throttleSettings").is_some() {
             sources.account = Some(text);
         } else if json.get("items").is_some() {
@@ -179,6 +202,11 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         bail!("give --config (a gateway.toml or AWS CLI JSON), or --target URL for HTTP replay");
     }
     let mut config = load_gateway(&args.configs)?;
+    for file in &args.usage {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        apply_usage(&mut config, &text).with_context(|| format!("{}", file.display()))?;
+    }
     for setting in &args.sets {
         apply(&mut config, setting)?;
     }
@@ -191,11 +219,45 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             keep_request_ids: true,
         },
     )?;
-    let skipped = ingested.skipped.total();
+    let mut skipped = ingested.skipped.total();
+    let mut requests = Recorded::from_columns(&ingested.columns);
+    assign_api(&mut requests, args.api.as_deref().unwrap_or(""));
+    for spec in &args.api_logs {
+        let Some((api, file)) = spec.split_once('=') else {
+            bail!("--api-log {spec:?}: expected API_ID=FILE");
+        };
+        if config.api_kind(api).is_none() {
+            bail!("--api-log {spec:?}: API {api:?} is not in the configuration");
+        }
+        let other = ingest(
+            &expand(&[file.to_string()])?,
+            &IngestOptions {
+                decode: args.input.decode_options()?,
+                quiet: args.input.quiet,
+                keep_request_ids: true,
+            },
+        )?;
+        skipped += other.skipped.total();
+        let mut more = Recorded::from_columns(&other.columns);
+        assign_api(&mut more, api);
+        requests.extend(more);
+    }
     if skipped > 0 && !args.input.quiet {
         eprintln!("gwstat: {skipped} line(s) could not be decoded and are not replayed");
     }
-    let mut requests = order(Recorded::from_columns(&ingested.columns));
+    if args.api.is_none() && !args.input.quiet {
+        let shared = config.shared_stage_names();
+        if !shared.is_empty() {
+            eprintln!(
+                "gwstat: warning: several APIs have stage(s) {}; requests of the inputs whose API is not given (--api) meet none of their settings",
+                shared.join(", ")
+            );
+        }
+    }
+    if !args.account_background.is_finite() || args.account_background < 0.0 {
+        bail!("--account-background must be a rate of 0 or more");
+    }
+    let mut requests = order(requests);
     let mut dropped = 0;
     if args.drop_retries {
         (requests, dropped) = drop_retries(requests, args.retry_window_ms);
@@ -204,6 +266,7 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         }
     }
     let options = ReplayOptions {
+        account_background_rps: args.account_background,
         drop_retries: args.drop_retries,
         retry_window_ms: args.retry_window_ms,
         top: args.top,

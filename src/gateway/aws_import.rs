@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::bucket::{Rate, Throttle};
 use super::config::{
-    method_key, ApiKey, ApiKind, CacheConfig, ConfigError, GatewayConfig, MethodSettings, Stage,
-    UnauthorizedCacheControl, UsagePlan,
+    method_key, ApiKey, ApiKind, ApiStage, CacheConfig, ConfigError, GatewayConfig, MethodSettings,
+    Stage, UnauthorizedCacheControl, UsagePlan,
 };
 use super::quota::QuotaSettings;
 
@@ -26,6 +26,52 @@ pub struct AwsSources {
     pub usage_plan_keys: Vec<(String, String)>,
     /// `aws apigateway get-account` output.
     pub account: Option<String>,
+    /// `aws apigateway get-usage --usage-plan-id ID --start-date … --end-date …` outputs.
+    pub usage: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AwsUsage {
+    usage_plan_id: String,
+    start_date: String,
+    #[serde(default)]
+    items: BTreeMap<String, Vec<Vec<i64>>>,
+}
+
+/// Adds a `get-usage` output to its plan: each key's `[used, remaining]` per day from
+/// `startDate` becomes the plan's `usage` (requests used per UTC day).
+pub fn apply_usage(config: &mut GatewayConfig, text: &str) -> Result<(), ConfigError> {
+    let usage: AwsUsage = parse("get-usage", text)?;
+    let start = super::config::parse_day(&usage.start_date).ok_or_else(|| {
+        ConfigError::Invalid(format!(
+            "get-usage: startDate {:?} is not YYYY-MM-DD",
+            usage.start_date
+        ))
+    })?;
+    let Some(plan) = config
+        .usage_plans
+        .iter_mut()
+        .find(|p| p.id == usage.usage_plan_id)
+    else {
+        return Err(ConfigError::Invalid(format!(
+            "get-usage: usage plan {:?} is not in the configuration",
+            usage.usage_plan_id
+        )));
+    };
+    for (key, days) in usage.items {
+        let per_day = plan.usage.entry(key.clone()).or_default();
+        for (i, pair) in days.iter().enumerate() {
+            let used = pair.first().copied().filter(|u| *u >= 0).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "get-usage: key {key:?} day {i}: expected [used, remaining]"
+                ))
+            })?;
+            let day = start + chrono::Days::new(i as u64);
+            per_day.insert(day.format("%Y-%m-%d").to_string(), used as u64);
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -84,6 +130,8 @@ struct AwsUsagePlan {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AwsApiStage {
+    #[serde(default)]
+    api_id: String,
     stage: String,
     #[serde(default)]
     throttle: BTreeMap<String, AwsThrottle>,
@@ -126,6 +174,15 @@ fn throttle(rate: Option<f64>, burst: Option<i64>) -> Result<Option<Throttle>, C
     }
 }
 
+/// The gateway.toml key of a method's settings: `/resource/METHOD`, or a `$`-route key.
+fn settings_key(resource: &str, method: &str) -> String {
+    if resource.starts_with('$') {
+        resource.to_string()
+    } else {
+        format!("{resource}/{method}")
+    }
+}
+
 fn parse<T: for<'de> Deserialize<'de>>(what: &str, text: &str) -> Result<T, ConfigError> {
     serde_json::from_str(text).map_err(|e| ConfigError::Invalid(format!("{what}: {e}")))
 }
@@ -140,20 +197,14 @@ fn strategy(name: Option<&str>) -> UnauthorizedCacheControl {
     }
 }
 
-fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
+pub(super) fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
     let aws: RestStage = parse("get-stage", text)?;
     let all = aws.method_settings.get("*/*");
     let mut stage = Stage {
-        name: aws.stage_name,
-        api: ApiKind::Rest,
-        integration_timeout_ms: None,
-        api_key_required: false,
         throttle: match all {
             Some(s) => throttle(s.throttling_rate_limit, s.throttling_burst_limit)?,
             None => None,
         },
-        methods: BTreeMap::new(),
-        routes: Vec::new(),
         cache: CacheConfig {
             enabled: aws.cache_cluster_enabled,
             size_gb: aws
@@ -172,6 +223,7 @@ fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
             ),
             default_caching: all.and_then(|s| s.caching_enabled).unwrap_or(true),
         },
+        ..Stage::new("", &aws.stage_name, ApiKind::Rest)
     };
     for (key, s) in &aws.method_settings {
         if key == "*/*" {
@@ -187,15 +239,16 @@ fn rest_stage(text: &str) -> Result<Stage, ConfigError> {
             api_key_required: None,
             caching: s.caching_enabled,
             cache_ttl_seconds: s.cache_ttl_in_seconds.map(|t| t.clamp(0, 3600) as u64),
+            integration_timeout_ms: None,
         };
         stage
             .methods
-            .insert(format!("{resource}/{method}"), settings);
+            .insert(settings_key(&resource, &method), settings);
     }
     Ok(stage)
 }
 
-fn http_stage(text: &str) -> Result<Stage, ConfigError> {
+pub(super) fn http_stage(text: &str) -> Result<Stage, ConfigError> {
     let aws: HttpStage = parse("apigatewayv2 get-stage", text)?;
     let mut methods = BTreeMap::new();
     for (route, s) in &aws.route_settings {
@@ -205,7 +258,7 @@ fn http_stage(text: &str) -> Result<Stage, ConfigError> {
             )));
         };
         methods.insert(
-            format!("{resource}/{method}"),
+            settings_key(&resource, &method),
             MethodSettings {
                 throttle: throttle(s.throttling_rate_limit, s.throttling_burst_limit)?,
                 ..MethodSettings::default()
@@ -213,17 +266,12 @@ fn http_stage(text: &str) -> Result<Stage, ConfigError> {
         );
     }
     Ok(Stage {
-        name: aws.stage_name,
-        api: ApiKind::Http,
-        integration_timeout_ms: None,
-        api_key_required: false,
         throttle: match &aws.default_route_settings {
             Some(s) => throttle(s.throttling_rate_limit, s.throttling_burst_limit)?,
             None => None,
         },
         methods,
-        routes: Vec::new(),
-        cache: CacheConfig::default(),
+        ..Stage::new("", &aws.stage_name, ApiKind::Http)
     })
 }
 
@@ -231,11 +279,25 @@ fn http_stage(text: &str) -> Result<Stage, ConfigError> {
 /// are added with defaults. REST methods that a usage plan covers are marked as requiring
 /// an API key (get-stage does not say which do; edit `api_key_required` if needed).
 pub fn import(sources: &AwsSources) -> Result<GatewayConfig, ConfigError> {
-    let mut config = GatewayConfig::default();
+    let config = assemble(GatewayConfig::default(), sources)?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Adds `sources` to `config` (which may already hold APIs and stages), unvalidated.
+pub(super) fn assemble(
+    mut config: GatewayConfig,
+    sources: &AwsSources,
+) -> Result<GatewayConfig, ConfigError> {
     if let Some(text) = &sources.account {
         let account: AwsAccount = parse("get-account", text)?;
         if let Some(t) = account.throttle_settings {
-            if let Some(t) = throttle(t.rate_limit, t.burst_limit)? {
+            // A rate without a burst: AWS sets the burst from the rate; every documented
+            // default is burst = rate / 2 [inf].
+            let burst = t
+                .burst_limit
+                .or_else(|| t.rate_limit.map(|r| (r / 2.0).round() as i64));
+            if let Some(t) = throttle(t.rate_limit, burst)? {
                 config.account.rate = t.rate;
                 config.account.burst = t.burst;
             }
@@ -250,43 +312,51 @@ pub fn import(sources: &AwsSources) -> Result<GatewayConfig, ConfigError> {
     if let Some(text) = &sources.usage_plans {
         let plans: Items<AwsUsagePlan> = parse("get-usage-plans", text)?;
         for plan in plans.items {
-            let mut methods = BTreeMap::new();
-            for api_stage in &plan.api_stages {
-                for (key, t) in &api_stage.throttle {
+            let mut api_stages = Vec::new();
+            for aws in &plan.api_stages {
+                // An API that was not imported: the stage of that name in the implicit API.
+                let api_id = if config.apis.iter().any(|a| a.id == aws.api_id) {
+                    aws.api_id.clone()
+                } else {
+                    String::new()
+                };
+                let mut methods = BTreeMap::new();
+                for (key, t) in &aws.throttle {
                     if let Some(t) = throttle(t.rate_limit, t.burst_limit)? {
                         methods.insert(key.clone(), t);
                     }
                 }
-            }
-            let stages: Vec<String> = plan.api_stages.iter().map(|s| s.stage.clone()).collect();
-            for name in &stages {
-                match config.stages.iter_mut().find(|s| &s.name == name) {
+                match config
+                    .stages
+                    .iter_mut()
+                    .find(|s| s.api_id == api_id && s.name == aws.stage)
+                {
                     Some(stage) => stage.api_key_required = true,
                     None => config.stages.push(Stage {
-                        name: name.clone(),
-                        api: ApiKind::Rest,
-                        integration_timeout_ms: None,
                         api_key_required: true,
-                        throttle: None,
-                        methods: BTreeMap::new(),
-                        routes: Vec::new(),
-                        cache: CacheConfig::default(),
+                        ..Stage::new(&api_id, &aws.stage, ApiKind::Rest)
                     }),
                 }
+                api_stages.push(ApiStage {
+                    api_id,
+                    stage: aws.stage.clone(),
+                    methods,
+                });
             }
             config.usage_plans.push(UsagePlan {
                 id: plan.id,
-                stages,
+                api_stages,
                 throttle: match plan.throttle {
                     Some(t) => throttle(t.rate_limit, t.burst_limit)?,
                     None => None,
                 },
-                methods,
                 quota: plan.quota.map(|q| QuotaSettings {
                     limit: q.limit,
                     period: q.period,
                     offset: q.offset,
                 }),
+                quota_start: None,
+                usage: BTreeMap::new(),
             });
         }
     }
@@ -304,7 +374,9 @@ pub fn import(sources: &AwsSources) -> Result<GatewayConfig, ConfigError> {
             }
         }
     }
-    config.validate()?;
+    for text in &sources.usage {
+        apply_usage(&mut config, text)?;
+    }
     Ok(config)
 }
 
@@ -348,7 +420,8 @@ mod tests {
     fn http_stage_route_settings() {
         let stage = http_stage(r#"{"StageName": "$default",
             "DefaultRouteSettings": {"DetailedMetricsEnabled": false, "ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 50.0},
-            "RouteSettings": {"GET /pets": {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 2000.0}}}"#).unwrap();
+            "RouteSettings": {"GET /pets": {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 2000.0},
+                              "$default": {"ThrottlingBurstLimit": 7, "ThrottlingRateLimit": 3.0}}}"#).unwrap();
         assert_eq!(stage.api, ApiKind::Http);
         assert_eq!(
             stage.throttle,
@@ -357,6 +430,10 @@ mod tests {
         assert_eq!(
             stage.methods["/pets/GET"].throttle,
             Some(Throttle::new(Rate::per_second(2000), 100))
+        );
+        assert_eq!(
+            stage.methods["$default"].throttle,
+            Some(Throttle::new(Rate::per_second(3), 7))
         );
     }
 
@@ -377,7 +454,7 @@ mod tests {
         let plan = &config.usage_plans[0];
         assert_eq!(plan.throttle, Some(Throttle::new(Rate::per_second(10), 20)));
         assert_eq!(plan.quota.unwrap().offset, 10);
-        assert!(plan.methods.contains_key("/pets/GET"));
+        assert!(plan.api_stages[0].methods.contains_key("/pets/GET"));
         assert_eq!(config.api_keys[0].value.as_deref(), Some("secretvalue"));
         assert!(config.stages[0].api_key_required);
     }

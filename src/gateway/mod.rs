@@ -4,6 +4,7 @@
 //! configuration and the same requests give the same outcomes on any machine.
 //! Assumptions and their switches are documented in docs/gateway.md.
 
+pub mod aws_account;
 pub mod aws_import;
 pub mod bucket;
 pub mod cache;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod pipeline;
 pub mod quota;
 pub mod responses;
+pub mod routes;
 
 pub use bucket::{Rate, Throttle, TokenBucket};
 pub use clock::{Clock, ManualClock};

@@ -11,13 +11,25 @@ use std::hash::{Hash, Hasher};
 use super::bucket::{Throttle, TokenBucket};
 use super::cache::{CachedResponse, StageCache};
 use super::config::{
-    method_key, ApiKind, ConsumptionPolicy, GatewayConfig, MethodSettings, QuotaCounting, Stage,
-    StageDefaultBuckets, TimeoutIntegrationLatency, UnauthorizedCacheControl,
+    method_key, parse_day, ApiKind, ConsumptionPolicy, GatewayConfig, MethodSettings,
+    QuotaCounting, Stage, StageDefaultBuckets, TimeoutIntegrationLatency, UnauthorizedCacheControl,
 };
-use super::quota::QuotaCounter;
+use super::quota::{date_ns, period_index, QuotaCounter};
 use super::responses::{self, GatewayError};
+use super::routes::Router;
 use crate::facts::{HTTP_INTEGRATION_TIMEOUT_MS, REST_INTEGRATION_TIMEOUT_MS};
 use crate::FastMap as HashMap;
+
+const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
+
+/// How long the backend takes to answer or fail, ms.
+fn backend_latency(backend: Backend) -> u64 {
+    match backend {
+        Backend::Response { latency_ms, .. }
+        | Backend::FunctionError { latency_ms }
+        | Backend::InvokeRejected { latency_ms } => latency_ms,
+    }
+}
 
 /// Largest request payload (bytes).
 pub const MAX_PAYLOAD_BYTES: u64 = 10 * 1024 * 1024;
@@ -80,6 +92,9 @@ pub enum Backend {
 /// One request as the gateway sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GatewayRequest<'a> {
+    /// API id; empty when unknown (the stage is then looked up by name: the implicit API's,
+    /// or the only API's with a stage of that name).
+    pub api: &'a str,
     /// Stage name.
     pub stage: &'a str,
     /// HTTP method.
@@ -247,13 +262,17 @@ struct CacheUse {
     strategy: UnauthorizedCacheControl,
 }
 
+/// Which bucket: stages are API stages (an index per API id + stage name), so two APIs'
+/// `prod` stages never share one; the account bucket is shared by every API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum BucketKey {
     Account,
     StageShared(u32),
     StageMethod(u32, u32),
     Plan(u32, u32),
-    PlanMethod(u32, u32, u32),
+    /// (plan, key, API stage, route): AWS keys method throttles `/resource/METHOD` under
+    /// `apiId:stage`.
+    PlanMethod(u32, u32, u32, u32),
 }
 
 /// Values by (resource, method), looked up without allocating; methods compare
@@ -289,10 +308,6 @@ impl<T> RouteMap<T> {
             .push((method.to_ascii_uppercase(), value));
         self.len += 1;
     }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 impl<T> FromIterator<((String, String), T)> for RouteMap<T> {
@@ -308,19 +323,19 @@ impl<T> FromIterator<((String, String), T)> for RouteMap<T> {
 struct StageRuntime {
     config: Stage,
     methods: RouteMap<MethodSettings>,
-    routes: RouteMap<()>,
+    router: Router,
     cache: StageCache,
 }
 
 struct PlanRuntime {
-    stages: Vec<u32>,
+    /// The plan's API stages with their method throttles.
+    stages: Vec<(u32, RouteMap<Throttle>)>,
     throttle: Option<Throttle>,
-    methods: RouteMap<Throttle>,
-    start_ns: Option<u64>,
 }
 
 struct QuotaState {
     plan: u32,
+    key: u32,
     counter: Option<QuotaCounter>,
 }
 
@@ -328,7 +343,7 @@ struct QuotaState {
 pub struct Pipeline {
     config: GatewayConfig,
     stages: Vec<StageRuntime>,
-    stage_index: HashMap<String, u32>,
+    stage_index: HashMap<(String, String), u32>,
     plans: Vec<PlanRuntime>,
     key_index: HashMap<String, u32>,
     key_plans: Vec<Vec<u32>>,
@@ -361,16 +376,21 @@ impl Pipeline {
             pipeline.add_stage(stage);
         }
         for plan in pipeline.config.usage_plans.clone() {
-            let stages = plan.stages.iter().map(|s| pipeline.stage_id(s)).collect();
+            let stages = plan
+                .api_stages
+                .iter()
+                .map(|s| {
+                    let methods = s
+                        .methods
+                        .iter()
+                        .filter_map(|(k, t)| Some((method_key(k)?, *t)))
+                        .collect();
+                    (pipeline.stage_id(&s.api_id, &s.stage), methods)
+                })
+                .collect();
             pipeline.plans.push(PlanRuntime {
                 stages,
                 throttle: plan.throttle,
-                methods: plan
-                    .methods
-                    .iter()
-                    .filter_map(|(k, t)| Some((method_key(k)?, *t)))
-                    .collect(),
-                start_ns: None,
             });
         }
         for (i, key) in pipeline.config.api_keys.iter().enumerate() {
@@ -409,38 +429,31 @@ impl Pipeline {
             .iter()
             .filter_map(|(k, s)| Some((method_key(k)?, s.clone())))
             .collect();
-        let routes = stage
-            .routes
-            .iter()
-            .filter_map(|r| Some((method_key(r)?, ())))
-            .collect();
+        let router = Router::new(stage.api, &stage.routes);
         let capacity = (stage.cache.size_gb * 1e9) as u64;
-        self.stage_index.insert(stage.name.clone(), id);
+        self.stage_index
+            .insert((stage.api_id.clone(), stage.name.clone()), id);
         self.stages.push(StageRuntime {
             config: stage,
             methods,
-            routes,
+            router,
             cache: StageCache::new(capacity),
         });
         id
     }
 
-    /// The stage's index; a stage missing from the configuration gets the defaults
-    /// (REST, account throttle only, no cache).
-    fn stage_id(&mut self, name: &str) -> u32 {
-        match self.stage_index.get(name) {
-            Some(id) => *id,
-            None => self.add_stage(Stage {
-                name: name.to_string(),
-                api: ApiKind::Rest,
-                integration_timeout_ms: None,
-                api_key_required: false,
-                throttle: None,
-                methods: Default::default(),
-                routes: Vec::new(),
-                cache: Default::default(),
-            }),
+    /// The API stage's index (see [`GatewayConfig::stage_index`] for an empty API id); a
+    /// stage missing from the configuration gets the defaults (its API's kind, account
+    /// throttle only, no cache).
+    fn stage_id(&mut self, api: &str, name: &str) -> u32 {
+        if let Some(id) = self.stage_index.get(&(api.to_string(), name.to_string())) {
+            return *id;
         }
+        if let Some(i) = self.config.stage_index(api, name) {
+            return i as u32;
+        }
+        let kind = self.config.api_kind(api).unwrap_or_default();
+        self.add_stage(Stage::new(api, name, kind))
     }
 
     fn route_id(&mut self, method: &str, resource: &str) -> u32 {
@@ -464,22 +477,42 @@ impl Pipeline {
 
     /// Resolves a request's stage, route, key, plan, buckets, quota and cache slot.
     pub fn prepare(&mut self, request: &GatewayRequest<'_>) -> PreparedRequest {
-        let stage_id = self.stage_id(request.stage);
-        let route_id = self.route_id(request.method, request.resource);
+        let stage_id = self.stage_id(request.api, request.stage);
         let options = self.config.options;
         let stage = &self.stages[stage_id as usize];
         let api = stage.config.api;
+        // The route AWS would select (resource template and method, `ANY` or `$default`);
+        // without configured routes, the request's own.
+        let route: Result<(String, String), GatewayError> =
+            match stage.router.select(request.method, request.resource) {
+                Some(m) => Ok((m.method.to_string(), m.resource.to_string())),
+                None if stage.router.is_empty() => {
+                    Ok((request.method.to_string(), request.resource.to_string()))
+                }
+                None => Err(match api {
+                    ApiKind::Rest => responses::MISSING_AUTHENTICATION_TOKEN,
+                    ApiKind::Http => responses::HTTP_NOT_FOUND,
+                    ApiKind::Websocket => responses::WEBSOCKET_NO_ROUTE,
+                }),
+            };
+        let (route_method, route_resource) = match &route {
+            Ok((m, r)) => (m.as_str(), r.as_str()),
+            Err(_) => (request.method, request.resource),
+        };
         let max_timeout = match api {
-            ApiKind::Rest => u64::MAX,
+            ApiKind::Rest | ApiKind::Websocket => u64::MAX,
             ApiKind::Http => HTTP_INTEGRATION_TIMEOUT_MS,
         };
         let default_timeout = match api {
-            ApiKind::Rest => REST_INTEGRATION_TIMEOUT_MS,
+            ApiKind::Rest | ApiKind::Websocket => REST_INTEGRATION_TIMEOUT_MS,
             ApiKind::Http => HTTP_INTEGRATION_TIMEOUT_MS,
         };
+        // Settings of the method as requested on the matched resource, else of the route's
+        // method (e.g. `ANY`).
         let settings = stage
             .methods
-            .get(request.resource, request.method)
+            .get(route_resource, request.method)
+            .or_else(|| stage.methods.get(route_resource, route_method))
             .cloned()
             .unwrap_or_default();
         let mut prepared = PreparedRequest {
@@ -489,9 +522,9 @@ impl Pipeline {
             quota: None,
             cache: None,
             api,
-            timeout_ms: stage
-                .config
+            timeout_ms: settings
                 .integration_timeout_ms
+                .or(stage.config.integration_timeout_ms)
                 .unwrap_or(default_timeout)
                 .min(max_timeout),
             overhead_ms: request.overhead_ms.unwrap_or(options.overhead_ms),
@@ -503,23 +536,30 @@ impl Pipeline {
             prepared.refusal = Some(responses::REQUEST_TOO_LARGE);
             return prepared;
         }
-        if !stage.routes.is_empty() && stage.routes.get(request.resource, request.method).is_none()
-        {
-            prepared.refusal = Some(responses::MISSING_AUTHENTICATION_TOKEN);
-            return prepared;
-        }
-
-        let key_required = api == ApiKind::Rest
+        let (route_method, route_resource) = match route {
+            Ok(found) => found,
+            Err(refusal) => {
+                prepared.refusal = Some(refusal);
+                return prepared;
+            }
+        };
+        let key_required = api.has_api_keys()
             && settings
                 .api_key_required
                 .unwrap_or(stage.config.api_key_required);
+        let route_id = self.route_id(&route_method, &route_resource);
         let mut plan_key = None;
         if key_required {
             let key = request.api_key.and_then(|k| self.key_index.get(k)).copied();
             let plan = key.filter(|k| self.key_enabled[*k as usize]).and_then(|k| {
                 self.key_plans[k as usize]
                     .iter()
-                    .find(|p| self.plans[**p as usize].stages.contains(&stage_id))
+                    .find(|p| {
+                        self.plans[**p as usize]
+                            .stages
+                            .iter()
+                            .any(|(s, _)| *s == stage_id)
+                    })
                     .map(|p| (*p, k))
             });
             match plan {
@@ -539,10 +579,18 @@ impl Pipeline {
         };
         if let Some((plan, key)) = plan_key {
             let p = &self.plans[plan as usize];
-            if let Some(t) = p.methods.get(request.resource, request.method) {
+            let methods = p
+                .stages
+                .iter()
+                .find(|(s, _)| *s == stage_id)
+                .map(|(_, m)| m);
+            if let Some(t) = methods.and_then(|m| {
+                m.get(&route_resource, request.method)
+                    .or_else(|| m.get(&route_resource, &route_method))
+            }) {
                 push((
                     Level::UsagePlanMethod,
-                    BucketKey::PlanMethod(plan, key, route_id),
+                    BucketKey::PlanMethod(plan, key, stage_id, route_id),
                     *t,
                 ));
             }
@@ -578,6 +626,7 @@ impl Pipeline {
                 if id == next {
                     self.quotas.push(QuotaState {
                         plan,
+                        key,
                         counter: None,
                     });
                 }
@@ -657,12 +706,12 @@ impl Pipeline {
                         p.overhead_ms,
                     ));
                 }
-                for &(_, bucket) in levels {
-                    self.buckets[bucket as usize].commit(now_ns);
-                }
             }
         }
 
+        // The quota comes after every throttle level. Sequential: the tokens are already
+        // taken, a quota refusal keeps them. All-or-nothing: the quota is one more check
+        // before anything is taken, so a quota refusal takes no token.
         if let Some(q) = p.quota {
             if !self.quota_has_room(q, now_ns) {
                 return Err(Outcome::gateway(
@@ -673,6 +722,11 @@ impl Pipeline {
             }
             if self.config.options.quota_counts == QuotaCounting::Admitted {
                 self.quota_count(q);
+            }
+        }
+        if self.config.options.consumption == ConsumptionPolicy::AllOrNothing {
+            for &(_, bucket) in levels {
+                self.buckets[bucket as usize].commit(now_ns);
             }
         }
 
@@ -746,14 +800,34 @@ impl Pipeline {
     fn quota_has_room(&mut self, id: u32, now_ns: u64) -> bool {
         let week_start = self.config.options.week_start;
         let state = &mut self.quotas[id as usize];
-        let plan = &mut self.plans[state.plan as usize];
-        let settings = self.config.usage_plans[state.plan as usize]
+        let plan = &self.config.usage_plans[state.plan as usize];
+        let settings = plan
             .quota
             .expect("quota slots exist only for plans with a quota");
-        let start = *plan.start_ns.get_or_insert(now_ns);
-        let counter = state
-            .counter
-            .get_or_insert_with(|| QuotaCounter::new(&settings, start, week_start));
+        let counter = state.counter.get_or_insert_with(|| {
+            let period = period_index(settings.period, now_ns, week_start);
+            let first_period = plan
+                .quota_start
+                .as_deref()
+                .and_then(parse_day)
+                .and_then(date_ns)
+                .map(|ns| period_index(settings.period, ns, week_start));
+            // Use the key had before: the days of this period before today (get-usage
+            // counts whole days, so today's earlier use is not known).
+            let key = &self.config.api_keys[state.key as usize].id;
+            let today = now_ns / NANOS_PER_DAY;
+            let used = plan.usage.get(key).map_or(0, |days| {
+                days.iter()
+                    .filter_map(|(day, used)| Some((date_ns(parse_day(day)?)?, *used)))
+                    .filter(|(ns, _)| {
+                        ns / NANOS_PER_DAY < today
+                            && period_index(settings.period, *ns, week_start) == period
+                    })
+                    .map(|(_, used)| used)
+                    .sum()
+            });
+            QuotaCounter::new(&settings, now_ns, used, first_period, week_start)
+        });
         counter.has_room(&settings, now_ns, week_start)
     }
 
@@ -765,13 +839,25 @@ impl Pipeline {
 
     fn integrate(&self, p: &PreparedRequest, backend: Backend) -> Outcome {
         let timeout_error = match p.api {
-            ApiKind::Rest => responses::INTEGRATION_TIMEOUT,
+            ApiKind::Rest | ApiKind::Websocket => responses::INTEGRATION_TIMEOUT,
             ApiKind::Http => responses::HTTP_INTEGRATION_TIMEOUT,
         };
+        // A failure that would arrive at or after the timeout is never seen: the gateway has
+        // already answered with the timeout (504 before 502/500).
+        if backend_latency(backend) >= p.timeout_ms {
+            let logged = match self.config.options.timeout_integration_latency {
+                TimeoutIntegrationLatency::Timeout => Some(p.timeout_ms as i64),
+                TimeoutIntegrationLatency::Missing => None,
+                TimeoutIntegrationLatency::MinusOne => Some(-1),
+            };
+            let mut outcome = Outcome::gateway(timeout_error, None, p.overhead_ms + p.timeout_ms);
+            outcome.integration_latency_ms = logged;
+            return outcome;
+        }
         let (error, latency) = match backend {
             Backend::Response {
                 status, latency_ms, ..
-            } if latency_ms < p.timeout_ms => {
+            } => {
                 return Outcome {
                     status,
                     response_type: None,
@@ -783,37 +869,34 @@ impl Pipeline {
                     integration_status: Some(status),
                 };
             }
-            Backend::Response { .. } => {
-                let logged = match self.config.options.timeout_integration_latency {
-                    TimeoutIntegrationLatency::Timeout => Some(p.timeout_ms as i64),
-                    TimeoutIntegrationLatency::Missing => None,
-                    TimeoutIntegrationLatency::MinusOne => Some(-1),
-                };
-                let mut outcome =
-                    Outcome::gateway(timeout_error, None, p.overhead_ms + p.timeout_ms);
-                outcome.integration_latency_ms = logged;
-                return outcome;
-            }
             Backend::FunctionError { latency_ms } => (
                 match p.api {
-                    ApiKind::Rest => responses::FUNCTION_ERROR,
+                    ApiKind::Rest | ApiKind::Websocket => responses::FUNCTION_ERROR,
                     ApiKind::Http => responses::HTTP_INTERNAL_ERROR,
                 },
                 latency_ms,
             ),
             Backend::InvokeRejected { latency_ms } => (
                 match p.api {
-                    ApiKind::Rest => responses::INVOKE_REJECTED,
+                    ApiKind::Rest | ApiKind::Websocket => responses::INVOKE_REJECTED,
                     ApiKind::Http => responses::HTTP_INTERNAL_ERROR,
                 },
                 latency_ms,
             ),
         };
-        let latency = latency.min(p.timeout_ms);
         let mut outcome = Outcome::gateway(error, None, p.overhead_ms + latency);
         outcome.integration_latency_ms = Some(latency as i64);
         outcome.integration_status = Some(200);
         outcome
+    }
+
+    /// Takes one token from the account bucket at `now_ns` for a request of an API that is
+    /// not replayed (the account bucket is shared by every API of the account); `false`
+    /// when the bucket refused it.
+    pub fn take_account_token(&mut self, now_ns: u64) -> bool {
+        let account = Throttle::new(self.config.account.rate, self.config.account.burst);
+        let id = self.bucket(BucketKey::Account, account);
+        self.buckets[id as usize].try_admit(now_ns)
     }
 
     /// Whole tokens left in a level's bucket for a request, at `now_ns` (diagnostics).

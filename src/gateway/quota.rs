@@ -1,8 +1,10 @@
 //! Usage-plan quotas: `limit` requests per DAY, WEEK or MONTH per API key, periods aligned
-//! to UTC calendar boundaries, `offset` requests subtracted from the limit of the first
-//! period (the period the plan started in).
+//! to UTC calendar boundaries (never to the first request seen), `offset` requests
+//! subtracted from the limit of the plan's initial period (AWS: "the number of requests
+//! subtracted from the given limit in the initial time period") when the configuration says
+//! which period that was, and the requests a key had already used (from `get-usage`).
 
-use chrono::{DateTime, Datelike};
+use chrono::{DateTime, Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::config::WeekStart;
@@ -54,22 +56,35 @@ pub fn period_index(period: Period, now_ns: u64, week_start: WeekStart) -> i64 {
     }
 }
 
+/// Nanoseconds since the Unix epoch at 00:00 UTC of `date` (`None` before 1970).
+pub fn date_ns(date: NaiveDate) -> Option<u64> {
+    let seconds = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+    u64::try_from(seconds).ok()?.checked_mul(1_000_000_000)
+}
+
 /// One API key's use of one plan's quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuotaCounter {
     period: i64,
     used: u64,
-    first_period: i64,
+    first_period: Option<i64>,
 }
 
 impl QuotaCounter {
-    /// A counter whose first period contains `start_ns`.
-    pub fn new(settings: &QuotaSettings, start_ns: u64, week_start: WeekStart) -> Self {
-        let first = period_index(settings.period, start_ns, week_start);
+    /// A counter in the period containing `now_ns` with `used` requests already counted in
+    /// it; `first_period` is the plan's initial period (whose limit `offset` reduces), when
+    /// known.
+    pub fn new(
+        settings: &QuotaSettings,
+        now_ns: u64,
+        used: u64,
+        first_period: Option<i64>,
+        week_start: WeekStart,
+    ) -> Self {
         QuotaCounter {
-            period: first,
-            used: 0,
-            first_period: first,
+            period: period_index(settings.period, now_ns, week_start),
+            used,
+            first_period,
         }
     }
 
@@ -85,7 +100,7 @@ impl QuotaCounter {
             self.period = period;
             self.used = 0;
         }
-        let limit = if period == self.first_period {
+        let limit = if Some(period) == self.first_period {
             settings.limit.saturating_sub(settings.offset)
         } else {
             settings.limit
@@ -121,7 +136,7 @@ mod tests {
             period: Period::Day,
             offset: 0,
         };
-        let mut c = QuotaCounter::new(&q, at("2026-11-24T22:00:00Z"), WeekStart::Sunday);
+        let mut c = QuotaCounter::new(&q, at("2026-11-24T22:00:00Z"), 0, None, WeekStart::Sunday);
         for _ in 0..2 {
             assert!(c.has_room(&q, at("2026-11-24T23:59:59Z"), WeekStart::Sunday));
             c.count();
@@ -159,7 +174,8 @@ mod tests {
             offset: 2,
         };
         let start = at("2026-11-24T10:00:00Z");
-        let mut c = QuotaCounter::new(&q, start, WeekStart::Sunday);
+        let first = period_index(Period::Day, start, WeekStart::Sunday);
+        let mut c = QuotaCounter::new(&q, start, 0, Some(first), WeekStart::Sunday);
         assert!(c.has_room(&q, start, WeekStart::Sunday));
         c.count();
         assert!(!c.has_room(&q, start, WeekStart::Sunday));
@@ -170,5 +186,25 @@ mod tests {
             admitted += 1;
         }
         assert_eq!(admitted, 3);
+    }
+
+    #[test]
+    fn periods_do_not_depend_on_the_first_request_and_seeded_use_counts() {
+        let q = QuotaSettings {
+            limit: 10,
+            period: Period::Month,
+            offset: 0,
+        };
+        // A key that used 9 this month before the replay starts on the 24th has one left,
+        // and the month still ends on the 30th at midnight UTC.
+        let mut c = QuotaCounter::new(&q, at("2026-11-24T10:00:00Z"), 9, None, WeekStart::Sunday);
+        assert!(c.has_room(&q, at("2026-11-24T10:00:00Z"), WeekStart::Sunday));
+        c.count();
+        assert!(!c.has_room(&q, at("2026-11-30T23:59:59Z"), WeekStart::Sunday));
+        assert!(c.has_room(&q, at("2026-12-01T00:00:00Z"), WeekStart::Sunday));
+        assert_eq!(
+            date_ns(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()),
+            Some(at("2026-11-24T00:00:00Z"))
+        );
     }
 }

@@ -82,6 +82,19 @@ pub const HTTP_INTERNAL_ERROR: GatewayError = GatewayError {
     response_type: None,
     message: "Internal Server Error",
 };
+/// HTTP API: no route matches and there is no `$default` route.
+pub const HTTP_NOT_FOUND: GatewayError = GatewayError {
+    status: 404,
+    response_type: None,
+    message: "Not Found",
+};
+/// WebSocket API: no route matches the route key and there is no `$default` route
+/// (assumed: the message is not documented).
+pub const WEBSOCKET_NO_ROUTE: GatewayError = GatewayError {
+    status: 403,
+    response_type: None,
+    message: "Forbidden",
+};
 /// Unauthorized `Cache-Control: max-age=0` with strategy FAIL_WITH_403 (message assumed).
 pub const CACHE_INVALIDATION_DENIED: GatewayError = GatewayError {
     status: 403,
@@ -110,6 +123,7 @@ mod tests {
         assert_eq!(THROTTLED.body(), r#"{"message":"Too Many Requests"}"#);
         assert_eq!(QUOTA_EXCEEDED.body(), r#"{"message":"Limit Exceeded"}"#);
         assert_eq!(INVALID_API_KEY.body(), r#"{"message":"Forbidden"}"#);
+        assert_eq!(HTTP_NOT_FOUND.body(), r#"{"message":"Not Found"}"#);
     }
 
     #[test]

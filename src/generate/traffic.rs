@@ -435,6 +435,7 @@ impl Traffic {
             .min(self.rng.random_range(0..30u32));
         let cache_key = format!("category={category}");
         let request = GatewayRequest {
+            api: "",
             stage,
             method: r.method,
             resource: r.resource,

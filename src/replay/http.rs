@@ -201,6 +201,7 @@ mod tests {
     fn paths_fill_template_parameters() {
         let r = Recorded {
             time_ms: 0,
+            api: "".into(),
             stage: "prod".into(),
             method: "GET".into(),
             resource: "/pets/{id}/files/{proxy+}".into(),

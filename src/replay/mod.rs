@@ -23,6 +23,8 @@ use report::{
 pub struct Recorded {
     /// Epoch ms.
     pub time_ms: i64,
+    /// API id (empty when unknown: the stage is then found by name).
+    pub api: Arc<str>,
     /// Stage (empty when not logged).
     pub stage: Arc<str>,
     /// Method.
@@ -105,6 +107,7 @@ impl Recorded {
                 });
                 Recorded {
                     time_ms: columns.time_ms[row],
+                    api: empty.clone(),
                     stage: pick(&stages, columns.stage.code(row)).unwrap_or_else(|| empty.clone()),
                     method,
                     resource,
@@ -139,8 +142,11 @@ impl Recorded {
 }
 
 /// Replay choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReplayOptions {
+    /// Requests per second of the account's other traffic (APIs not replayed), arriving
+    /// evenly from the first replayed request on; each takes an account token.
+    pub account_background_rps: f64,
     /// Drop requests that look like client retries of an earlier 429.
     pub drop_retries: bool,
     /// How soon after a 429 a request with the same key and route counts as its retry (ms).
@@ -152,10 +158,19 @@ pub struct ReplayOptions {
 impl Default for ReplayOptions {
     fn default() -> Self {
         ReplayOptions {
+            account_background_rps: 0.0,
             drop_retries: false,
             retry_window_ms: 1000,
             top: 20,
         }
+    }
+}
+
+/// Marks every request as one of API `api`'s (a log that does not carry its API id).
+pub fn assign_api(requests: &mut [Recorded], api: &str) {
+    let api: Arc<str> = Arc::from(api);
+    for r in requests {
+        r.api = api.clone();
     }
 }
 
@@ -224,6 +239,42 @@ fn backend(r: &Recorded, typical_ms: &BTreeMap<Arc<str>, u64>) -> Backend {
     }
 }
 
+/// The account's other traffic: evenly spaced requests that each take an account token.
+struct Background {
+    interval_ns: f64,
+    start_ns: u64,
+    sent: u64,
+}
+
+impl Background {
+    fn new(rps: f64, first: Option<&Recorded>) -> Background {
+        Background {
+            interval_ns: if rps > 0.0 && rps.is_finite() {
+                1e9 / rps
+            } else {
+                f64::INFINITY
+            },
+            start_ns: first.map_or(0, |r| u64::try_from(r.time_ms).unwrap_or(0) * 1_000_000),
+            sent: 0,
+        }
+    }
+
+    /// Sends every background request due at or before `now_ns`.
+    fn run_until(&mut self, gateway: &mut Pipeline, now_ns: u64, totals: &mut Totals) {
+        loop {
+            let at = self.start_ns as f64 + self.sent as f64 * self.interval_ns;
+            if !at.is_finite() || at > now_ns as f64 {
+                return;
+            }
+            self.sent += 1;
+            totals.background_requests += 1;
+            if !gateway.take_account_token(at as u64) {
+                totals.background_refused += 1;
+            }
+        }
+    }
+}
+
 fn typical_latencies(requests: &[Recorded]) -> BTreeMap<Arc<str>, u64> {
     let mut by_route: BTreeMap<Arc<str>, Vec<f64>> = BTreeMap::new();
     for r in requests {
@@ -249,11 +300,6 @@ pub fn replay(
     dropped_retries: u64,
     mut on_verdict: impl FnMut(&Verdict<'_>),
 ) -> ReplayReport {
-    let timeout_ms = config
-        .stages
-        .first()
-        .and_then(|s| s.integration_timeout_ms)
-        .unwrap_or(crate::facts::REST_INTEGRATION_TIMEOUT_MS);
     let typical = typical_latencies(requests);
     let mut gateway = Pipeline::new(config.clone());
     let mut totals = Totals::default();
@@ -262,8 +308,10 @@ pub fn replay(
     let mut keys: BTreeMap<Option<Arc<str>>, KeyRow> = BTreeMap::new();
     let mut levels: BTreeMap<Level, u64> = BTreeMap::new();
     let mut seconds: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    let mut background = Background::new(options.account_background_rps, requests.first());
     for r in requests {
         let request = GatewayRequest {
+            api: &r.api,
             stage: &r.stage,
             method: &r.method,
             resource: &r.resource,
@@ -282,8 +330,11 @@ pub fn replay(
         let now_ns = u64::try_from(r.time_ms)
             .unwrap_or(0)
             .saturating_mul(1_000_000);
-        let outcome = gateway.handle(&request, now_ns);
-        let observed = r.observed(timeout_ms);
+        background.run_until(&mut gateway, now_ns, &mut totals);
+        let prepared = gateway.prepare(&request);
+        let outcome = gateway.handle_prepared(&prepared, now_ns);
+        // Each method's own timeout (its integration's, else its stage's).
+        let observed = r.observed(prepared.timeout_ms());
         let predicted_throttled = outcome.status == 429;
         let predicted_quota = outcome.refused_by == Some(Level::Quota);
         let predicted_hit = outcome.cache == CacheResult::Hit;
@@ -373,6 +424,7 @@ mod tests {
     fn rec(time_ms: i64, key: &str, status: u16) -> Recorded {
         Recorded {
             time_ms,
+            api: "".into(),
             stage: "prod".into(),
             method: "GET".into(),
             resource: "/x".into(),

@@ -45,6 +45,10 @@ pub struct Totals {
     pub predicted_timeouts: u64,
     /// Share of requests where predicted and observed agree on "429 or not".
     pub agreement_429: Option<f64>,
+    /// Requests of the account's other traffic (`--account-background`) sent.
+    pub background_requests: u64,
+    /// Of those, refused by the account bucket.
+    pub background_refused: u64,
 }
 
 /// Confusion matrix for "was it a 429?".
@@ -326,6 +330,12 @@ impl ReplayReport {
             note.push_str(&format!(
                 "\n  {} likely client retries of a 429 dropped",
                 self.dropped_retries
+            ));
+        }
+        if t.background_requests > 0 {
+            note.push_str(&format!(
+                "\n  account background: {} other requests took account tokens ({} refused)",
+                t.background_requests, t.background_refused
             ));
         }
         totals.note = Some(note);

@@ -11,9 +11,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{replay, Recorded, ReplayOptions};
+use crate::gateway::config::{split_stage_label, stage_label, Stage};
 use crate::gateway::{GatewayConfig, Rate, Throttle, TokenBucket};
 
-/// A method scope: stage, method, resource.
+/// A method scope: stage (`apiId:stage` when the API is known), method, resource.
 type MethodScope = (Arc<str>, Arc<str>, Arc<str>);
 
 /// How to size limits.
@@ -127,9 +128,15 @@ pub fn suggest(
     let mut methods: BTreeMap<MethodScope, Vec<i64>> = BTreeMap::new();
     let mut keys: BTreeMap<Arc<str>, Vec<i64>> = BTreeMap::new();
     for r in requests {
-        stages.entry(r.stage.clone()).or_default().push(r.time_ms);
+        // `apiId:stage` when the log's API is known: two APIs' `prod` are two stages.
+        let stage: Arc<str> = if r.api.is_empty() {
+            r.stage.clone()
+        } else {
+            Arc::from(stage_label(&r.api, &r.stage))
+        };
+        stages.entry(stage.clone()).or_default().push(r.time_ms);
         methods
-            .entry((r.stage.clone(), r.method.clone(), r.resource.clone()))
+            .entry((stage, r.method.clone(), r.resource.clone()))
             .or_default()
             .push(r.time_ms);
         if let Some(key) = &r.api_key {
@@ -137,18 +144,11 @@ pub fn suggest(
         }
     }
     let mut base = config.clone();
-    for stage in stages.keys() {
-        if !base.stages.iter().any(|s| *s.name == **stage) {
-            base.stages.push(crate::gateway::config::Stage {
-                name: stage.to_string(),
-                api: Default::default(),
-                integration_timeout_ms: None,
-                api_key_required: false,
-                throttle: None,
-                methods: Default::default(),
-                routes: Vec::new(),
-                cache: Default::default(),
-            });
+    for label in stages.keys() {
+        let (api, stage) = split_stage_label(label);
+        if base.stage_index(api, stage).is_none() {
+            let kind = base.api_kind(api).unwrap_or_default();
+            base.stages.push(Stage::new(api, stage, kind));
         }
     }
     let prove = |sets: [String; 2]| -> Option<u64> {

@@ -1,7 +1,8 @@
 //! What-if settings: `--set PATH=VALUE` edits a gateway configuration, `--sweep
 //! PATH=LO..HI:STEP` tries a range of values.
 //!
-//! Paths: `account.rate|burst`; `stage.NAME.rate|burst|timeout_ms|cache_ttl`;
+//! Paths: `account.rate|burst`; `stage.NAME.rate|burst|timeout_ms|cache_ttl` (NAME is
+//! `apiId:stage`, or the bare stage name when only one API has a stage of that name);
 //! `stage.NAME.method.KEY.rate|burst` (KEY as in gateway.toml, e.g. `/orders/POST`);
 //! `usage_plan.ID.rate|burst|quota`; `options.stage_default_buckets|consumption|quota_counts`.
 //! Setting only one of rate/burst where none was configured takes the other from the account.
@@ -9,7 +10,7 @@
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::gateway::config::{GatewayConfig, MethodSettings, Options, Stage};
+use crate::gateway::config::{split_stage_label, GatewayConfig, MethodSettings, Options, Stage};
 use crate::gateway::quota::{Period, QuotaSettings};
 use crate::gateway::{Rate, Throttle};
 
@@ -124,8 +125,11 @@ pub fn apply(config: &mut GatewayConfig, setting: &str) -> Result<(), WhatIfErro
     Ok(())
 }
 
-fn find_stage<'a>(config: &'a mut GatewayConfig, name: &str) -> Option<&'a mut Stage> {
-    config.stages.iter_mut().find(|s| s.name == name)
+/// The stage `apiId:stage`, or a bare stage name when one API has it (or the implicit API).
+fn find_stage<'a>(config: &'a mut GatewayConfig, label: &str) -> Option<&'a mut Stage> {
+    let (api, name) = split_stage_label(label);
+    let index = config.stage_index(api, name)?;
+    config.stages.get_mut(index)
 }
 
 /// A parsed `--sweep`.

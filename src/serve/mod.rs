@@ -190,6 +190,7 @@ async fn handle(
         .resolve(&path)
         .unwrap_or_else(|| (String::new(), path.clone()));
     let gateway_request = GatewayRequest {
+        api: "",
         stage: &stage,
         method: &method,
         resource: &resource,

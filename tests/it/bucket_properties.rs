@@ -1,13 +1,18 @@
 //! Property tests of the exact token bucket against two independent models: the `governor`
-//! crate (GCRA) on a fake clock, and a naive floating-point token simulation.
+//! crate (GCRA) on a fake clock, and a naive floating-point token simulation; and of whole
+//! multi-API accounts against the documented model of tests/it/account_model.rs.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
-use gwstat::gateway::{Rate, Throttle, TokenBucket};
+use gwstat::gateway::{
+    Backend, GatewayConfig, GatewayRequest, Level, Pipeline, Rate, Throttle, TokenBucket,
+};
 use proptest::prelude::*;
+
+use crate::account_model::{three_apis, Model, Verdict, KEYS, TARGETS};
 
 /// Rates whose token interval is a whole number of nanoseconds, where governor (which
 /// truncates the interval to 1 ns) is exact.
@@ -81,6 +86,51 @@ proptest! {
             admitted += u64::from(bucket.try_admit(now));
             let bound = burst as u128 + (rate as u128 * now as u128) / 1_000_000_000;
             prop_assert!(admitted as u128 <= bound, "{} admitted by {} ns, bound {}", admitted, now, bound);
+        }
+    }
+}
+
+/// 2026-11-24T10:00:00Z in ms.
+const T0_MS: u64 = 1_795_514_400_000;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Three APIs (two with a `prod` stage), plans over API stages with keys across APIs,
+    /// random limits and traffic: every request's status agrees with the model written
+    /// from AWS's documentation (tests/it/account_model.rs).
+    #[test]
+    fn multi_api_accounts_agree_with_the_documented_model(
+        params in prop::array::uniform10(0u64..12),
+        requests in prop::collection::vec((0u64..400, 0..TARGETS.len(), 0..KEYS.len()), 1..300),
+    ) {
+        let (model_config, toml) = three_apis(params);
+        let mut model = Model::new(model_config);
+        let mut gateway = Pipeline::new(GatewayConfig::from_toml(&toml).unwrap());
+        let mut now_ms = T0_MS;
+        for (i, (gap, target, key)) in requests.into_iter().enumerate() {
+            now_ms += gap;
+            let (api, stage, method, resource) = TARGETS[target];
+            let key = KEYS[key];
+            let expected = model.request(api, stage, method, resource, key, now_ms);
+            let outcome = gateway.handle(
+                &GatewayRequest {
+                    api,
+                    stage,
+                    method,
+                    resource,
+                    api_key: key,
+                    cache_key: "",
+                    cache_control_max_age_0: false,
+                    may_invalidate_cache: false,
+                    payload_bytes: 0,
+                    overhead_ms: Some(1),
+                    backend: Backend::Response { status: 200, latency_ms: 5, bytes: 1 },
+                },
+                now_ms * 1_000_000,
+            );
+            prop_assert_eq!(outcome.status, expected.status(), "request {} {:?} {:?} at {}", i, TARGETS[target], key, now_ms);
+            prop_assert_eq!(outcome.refused_by == Some(Level::Quota), expected == Verdict::Quota);
         }
     }
 }

@@ -178,3 +178,187 @@ fn limits_suggest_proves_its_suggestions_by_replay() {
         .iter()
         .any(|s| s["scope"] == "api_key" && s["name"] == "burst4r8qz"));
 }
+
+/// Two REST APIs with a `prod` stage each, in an account of 1 rps with a burst of 3.
+const TWO_APIS: &str = r#"
+[account]
+rate = 1
+burst = 3
+[[apis]]
+id = "aaaa111111"
+[[apis.stages]]
+name = "prod"
+[[apis]]
+id = "bbbb222222"
+[[apis.stages]]
+name = "prod"
+"#;
+
+fn access_line(epoch_ms: u64, n: u32) -> String {
+    format!(
+        r#"{{"requestId":"r-{epoch_ms}-{n}","requestTime":"24/Nov/2026:10:00:00 +0000","requestTimeEpoch":"{epoch_ms}","httpMethod":"GET","resourcePath":"/pets","path":"/prod/pets","status":"200","protocol":"HTTP/1.1","responseLength":"10","responseLatency":"20","integrationLatency":"15","integrationStatus":"200","error.message":"-","error.responseType":"-","identity.apiKeyId":"-","stage":"prod"}}"#
+    ) + "\n"
+}
+
+#[test]
+fn several_apis_logs_share_the_account_bucket_and_background_traffic_takes_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(&config, TWO_APIS).unwrap();
+    let t0 = 1_795_514_400_000u64;
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b.log");
+    std::fs::write(&a, access_line(t0 + 10, 1) + &access_line(t0 + 10, 2)).unwrap();
+    std::fs::write(&b, access_line(t0, 1) + &access_line(t0, 2)).unwrap();
+    let (a, b, config) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        config.to_str().unwrap(),
+    );
+    let alone = json(&[a, "--config", config, "--api", "aaaa111111"]);
+    assert_eq!(alone["totals"]["predicted_429"], 0);
+    // B's two requests come first and share the account's burst of 3 with A's two.
+    let api_log = format!("bbbb222222={b}");
+    let together = json(&[
+        a,
+        "--config",
+        config,
+        "--api",
+        "aaaa111111",
+        "--api-log",
+        &api_log,
+    ]);
+    assert_eq!(together["totals"]["requests"], 4);
+    assert_eq!(together["totals"]["predicted_429"], 1);
+    // 1,000 rps of other traffic from A's first request on: 11 requests by +10 ms drain it.
+    let background = json(&[
+        a,
+        "--config",
+        config,
+        "--api",
+        "aaaa111111",
+        "--account-background",
+        "1000",
+    ]);
+    assert_eq!(background["totals"]["predicted_429"], 0);
+    // Starting with A's own first request, the background cannot pre-empt it: use B's log
+    // (10 ms earlier) as the replayed input and A's as the other API's.
+    let a_log = format!("aaaa111111={a}");
+    let drained = json(&[
+        b,
+        "--config",
+        config,
+        "--api",
+        "bbbb222222",
+        "--api-log",
+        &a_log,
+        "--account-background",
+        "1000",
+    ]);
+    assert_eq!(drained["totals"]["background_requests"], 11);
+    assert_eq!(drained["totals"]["predicted_429"], 2);
+    gwstat()
+        .args(["replay", a, "--config", config, "-q"])
+        .args(["--api-log", "zzzz=x.log"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not in the configuration"));
+}
+
+/// One access-log line (REST custom JSON) of a request.
+fn line_of(
+    id: &str,
+    epoch_ms: u64,
+    method: &str,
+    resource: &str,
+    stage: &str,
+    key: Option<&str>,
+) -> String {
+    format!(
+        r#"{{"requestId":"{id}","requestTime":"24/Nov/2026:10:00:00 +0000","requestTimeEpoch":"{epoch_ms}","httpMethod":"{method}","resourcePath":"{resource}","path":"/{stage}{resource}","status":"200","protocol":"HTTP/1.1","responseLength":"10","responseLatency":"20","integrationLatency":"15","integrationStatus":"200","error.message":"-","error.responseType":"-","identity.apiKeyId":"{}","stage":"{stage}"}}"#,
+        key.unwrap_or("-")
+    ) + "\n"
+}
+
+#[test]
+fn replay_verdicts_on_a_three_api_account_agree_with_the_documented_model() {
+    use crate::account_model::{three_apis, Model, KEYS, TARGETS};
+    let dir = tempfile::tempdir().unwrap();
+    let (model_config, toml) = three_apis([40, 20, 5, 4, 3, 2, 8, 6, 4, 6]);
+    let config = dir.path().join("account.toml");
+    std::fs::write(&config, toml).unwrap();
+    // 3,000 requests over ~5 minutes, from a fixed linear congruential sequence.
+    let apis = ["pets000001", "orders0002", "web0000003"];
+    let mut logs = vec![String::new(); 3];
+    let mut requests = Vec::new();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (state >> 33) % n
+    };
+    let mut now = 1_795_514_400_000u64;
+    for i in 0..3000 {
+        now += next(200);
+        let target = TARGETS[next(TARGETS.len() as u64) as usize];
+        let key = KEYS[next(KEYS.len() as u64) as usize];
+        let (api, stage, method, resource) = target;
+        let file = apis.iter().position(|a| *a == api).unwrap();
+        let id = format!("r{i}");
+        logs[file].push_str(&line_of(&id, now, method, resource, stage, key));
+        requests.push((file, now, id, target, key));
+    }
+    // Replay order: by time, ties in input order (the positional log, then each --api-log).
+    requests.sort_by_key(|(file, now, ..)| (*now, *file));
+    let mut model = Model::new(model_config);
+    let expected: std::collections::HashMap<String, u16> = requests
+        .iter()
+        .map(|(_, now, id, (api, stage, method, resource), key)| {
+            let verdict = model.request(api, stage, method, resource, *key, *now);
+            (id.clone(), verdict.status())
+        })
+        .collect();
+    let paths: Vec<_> = (0..3)
+        .map(|i| {
+            let path = dir.path().join(format!("{}.log", apis[i]));
+            std::fs::write(&path, &logs[i]).unwrap();
+            path
+        })
+        .collect();
+    let verdicts = dir.path().join("v.ndjson");
+    let report = json(&[
+        paths[0].to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--api",
+        apis[0],
+        "--api-log",
+        &format!("{}={}", apis[1], paths[1].display()),
+        "--api-log",
+        &format!("{}={}", apis[2], paths[2].display()),
+        "--verdicts",
+        verdicts.to_str().unwrap(),
+    ]);
+    assert_eq!(report["totals"]["requests"], 3000);
+    let text = std::fs::read_to_string(&verdicts).unwrap();
+    let mut statuses = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let id = v["requestId"].as_str().unwrap();
+        let predicted = v["predicted_status"].as_u64().unwrap() as u16;
+        assert_eq!(predicted, expected[id], "{id}: {v}");
+        *statuses.entry(predicted).or_insert(0) += 1;
+    }
+    // The test means something: every kind of verdict occurs.
+    for status in [200, 403, 429] {
+        assert!(
+            statuses.get(&status).copied().unwrap_or(0) > 20,
+            "{statuses:?}"
+        );
+    }
+    assert!(
+        report["totals"]["predicted_quota"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+}

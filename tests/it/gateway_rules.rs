@@ -26,6 +26,7 @@ fn ok(latency_ms: u64) -> Backend {
 
 fn get<'a>(stage: &'a str, resource: &'a str) -> GatewayRequest<'a> {
     GatewayRequest {
+        api: "",
         stage,
         method: "GET",
         resource,
@@ -262,13 +263,31 @@ fn quota_exhaustion_gets_429_limit_exceeded_until_the_next_utc_day() {
 }
 
 #[test]
-fn quota_offset_reduces_the_first_period() {
-    let mut p = pipeline(&PLANS.replace("period = \"DAY\" }", "period = \"DAY\", offset = 3 }"));
+fn quota_offset_reduces_the_plans_initial_period_only() {
+    let offset = PLANS.replace(
+        "period = \"DAY\" }",
+        "period = \"DAY\", offset = 3 }\nquota_start = \"2026-11-24\"",
+    );
+    let mut p = pipeline(&offset);
     let k1 = keyed(Some("k1"), "GET", "/x");
     assert_eq!(
         statuses(&mut p, &k1, (0..3).map(|i| T0 + i * S)),
         [200, 200, 429]
     );
+    // A replay on a later day: the initial period is over, the whole limit applies (it is
+    // not the period of the first request seen).
+    let mut later = pipeline(&offset);
+    let next_day = T0 + 86_400 * S;
+    assert_eq!(
+        statuses(&mut later, &k1, (0..6).map(|i| next_day + i * S)),
+        [200, 200, 200, 200, 200, 429]
+    );
+    // Without quota_start the initial period is unknown: a warning, no offset.
+    let unknown = GatewayConfig::from_toml(
+        &PLANS.replace("period = \"DAY\" }", "period = \"DAY\", offset = 3 }"),
+    )
+    .unwrap();
+    assert!(unknown.validate().unwrap()[0].contains("offset 3 is not applied"));
 }
 
 #[test]

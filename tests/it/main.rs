@@ -5,6 +5,7 @@
 
 mod common;
 
+mod account_model;
 mod aws_moto;
 mod bad_input;
 mod bucket_properties;
@@ -20,6 +21,8 @@ mod cli_replay;
 mod cli_report;
 mod cross_check;
 mod engines;
+mod gateway_account;
+mod gateway_routes;
 mod gateway_rules;
 mod html_report;
 mod insights_assemble;
