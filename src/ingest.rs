@@ -16,6 +16,7 @@ use std::io::Read;
 
 use crate::decode::envelope::{self, Envelope};
 use crate::decode::execution::{looks_like_execution_line, Executions};
+use crate::decode::framing::{self, Framing, Reframe};
 use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, Known, SkipReason};
 use crate::model::{Request, RequestColumns};
 use crate::source::{self, Chunk, ChunkReader, Input, SourceError};
@@ -287,7 +288,15 @@ fn ingest_one<S: RequestSink>(
     if envelope != Envelope::None || execution_lines {
         return ingest_envelope(&name, envelope, head, reader, head_error, options, result);
     }
-    if let Some(error) = &head_error {
+    let framing = framing::detect(&head);
+    if head_error.is_some() && framing != Framing::Lines {
+        // Records that are not lines: the cut record fails to decode where it stands, and
+        // the cut itself is counted once.
+        result
+            .skipped
+            .add(SkipReason::TruncatedInput, || format!("{name}:end"));
+        reader = Box::new(std::io::empty());
+    } else if let Some(error) = &head_error {
         if !head.contains(&b'\n') {
             return Err(IngestError::Truncated {
                 name,
@@ -306,6 +315,10 @@ fn ingest_one<S: RequestSink>(
         reader = Box::new(std::io::empty());
     }
     let reader = std::io::Cursor::new(head).chain(reader);
+    let reader: Box<dyn Read + Send> = match framing {
+        Framing::Lines => Box::new(reader),
+        other => Box::new(Reframe::new(reader, other)),
+    };
     let chunk_bytes = if S::ORDERED {
         CHUNK_BYTES
     } else {
@@ -374,9 +387,13 @@ fn ingest_one<S: RequestSink>(
             .skipped
             .add(SkipReason::TruncatedInput, || format!("{name}:{line}"));
     }
+    let format = match framing.label() {
+        Some(layout) => format!("{} ({layout})", detected.format),
+        None => detected.format,
+    };
     Ok(InputSummary {
         name,
-        format: detected.format,
+        format,
         records: (result.columns.requests() - records_before) as u64,
         skipped: result.skipped.total() - skipped_before,
     })

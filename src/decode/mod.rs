@@ -6,6 +6,7 @@
 pub mod envelope;
 pub mod execution;
 pub mod fields;
+pub mod framing;
 pub mod json;
 pub mod presets;
 pub mod record;

@@ -23,6 +23,7 @@ mod engines;
 mod gateway_rules;
 mod html_report;
 mod insights_assemble;
+mod real_shapes;
 mod secrets;
 mod serve_e2e;
 mod template_roundtrip;
