@@ -8,6 +8,7 @@ pub mod execution;
 pub mod fields;
 pub mod framing;
 pub mod json;
+pub mod prefixed;
 pub mod presets;
 pub mod record;
 pub mod select;
@@ -22,6 +23,7 @@ use thiserror::Error;
 use crate::model::Request;
 pub use fields::{Field, KeyMap};
 use json::JsonDecoder;
+use prefixed::PrefixedJson;
 use presets::{preset, PresetName};
 pub use record::{RawRecord, SkipReason};
 pub use select::Known;
@@ -88,6 +90,8 @@ pub enum DetectError {
 pub enum Decoder {
     /// JSON lines.
     Json(JsonDecoder),
+    /// JSON records behind a line prefix (console copies, syslog, stream names).
+    Prefixed(PrefixedJson),
     /// XML lines.
     Xml(XmlDecoder),
     /// A `$context` template (presets included).
@@ -143,6 +147,7 @@ impl Decoder {
     ) -> Result<(), SkipReason> {
         match self {
             Decoder::Json(d) => d.decode_into(line, known, raw)?,
+            Decoder::Prefixed(d) => d.decode_into(line, raw)?,
             Decoder::Xml(d) => *raw = d.decode(line)?,
             Decoder::Template(t) => *raw = t.decode(line)?,
         }
@@ -264,6 +269,10 @@ fn candidates(options: &DecodeOptions) -> Vec<(String, Decoder)> {
         "json".to_string(),
         Decoder::Json(JsonDecoder::new(keys.clone())),
     );
+    let prefixed = (
+        "json after a line prefix".to_string(),
+        Decoder::Prefixed(PrefixedJson::new(keys.clone())),
+    );
     let xml = ("xml".to_string(), Decoder::Xml(XmlDecoder::new(keys)));
     let presets = |names: &[PresetName]| -> Vec<(String, Decoder)> {
         names
@@ -285,12 +294,12 @@ fn candidates(options: &DecodeOptions) -> Vec<(String, Decoder)> {
     ];
     const CSV: [PresetName; 2] = [PresetName::RestCsv, PresetName::HttpCsv];
     match options.input_format {
-        InputFormat::Json => vec![json],
+        InputFormat::Json => vec![json, prefixed],
         InputFormat::Xml => vec![xml],
         InputFormat::Clf => presets(&CLF),
         InputFormat::Csv => presets(&CSV),
         InputFormat::Auto => {
-            let mut all = vec![json, xml];
+            let mut all = vec![json, prefixed, xml];
             all.extend(presets(&CLF));
             all.extend(presets(&CSV));
             all

@@ -81,3 +81,41 @@ fn a_broken_record_in_a_stream_is_counted_at_its_record_number() {
         place.as_str()
     );
 }
+
+#[test]
+fn json_behind_line_prefixes() {
+    // (file, format shown, first request time: the record's own or the prefix's)
+    for (file, format, start) in [
+        (
+            "console-copy.log",
+            "json after a line prefix",
+            "2026-11-25T02:56:04",
+        ),
+        (
+            "syslog-rfc5424.log",
+            "json after a line prefix",
+            "2026-11-25T02:56:04.112",
+        ),
+        (
+            "syslog-rfc3164.log",
+            "json after a line prefix",
+            "2026-11-25T02:56:04",
+        ),
+        (
+            "stream-name-prefix.log",
+            "json after a line prefix",
+            "2026-11-25T02:56:04",
+        ),
+        (
+            "cloudwatch-console-copy.log",
+            "cloudwatch-export/json after a line prefix",
+            "2026-11-25T02:56:04.112",
+        ),
+    ] {
+        let r = report(&format!("{REAL}/{file}"));
+        assert_the_four_requests(&r);
+        assert_eq!(format_of(&r), format, "{file}");
+        let first = r["summary"]["start"].as_str().unwrap();
+        assert!(first.starts_with(start), "{file}: {first}");
+    }
+}
