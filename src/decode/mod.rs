@@ -7,6 +7,7 @@ pub mod envelope;
 pub mod execution;
 pub mod fields;
 pub mod framing;
+pub mod infer;
 pub mod json;
 pub mod prefixed;
 pub mod presets;
@@ -70,6 +71,16 @@ pub enum DetectError {
         file: String,
         /// What gave it away.
         detail: String,
+    },
+    /// A custom format inferred from the first lines, with parts that cannot be told.
+    #[error("{file}: a custom access-log format whose variables cannot all be told from its first lines ({why}); check this format string and give it: --access-format '{format}'")]
+    Ambiguous {
+        /// The input's name.
+        file: String,
+        /// The inferred format string.
+        format: String,
+        /// What could not be told.
+        why: String,
     },
     /// No candidate decodes the sample.
     #[error("{file}: unknown log format; tried {tried} on the first {lines} lines and none fits (first line: {first_line:?}). Use --input-format or --access-format.")]
@@ -215,16 +226,66 @@ pub fn detect_timed(
             file: file.to_string(),
             detail: binary_detail(sample),
         }),
-        _ => Err(DetectError::Unknown {
-            file: file.to_string(),
-            tried: candidates
-                .iter()
-                .map(|(name, _)| name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            lines: sample.len(),
-            first_line: shorten(&String::from_utf8_lossy(sample[0].0), 120),
-        }),
+        _ if options.input_format == InputFormat::Auto => match inferred(sample, options) {
+            Some(Ok(detected)) => Ok(detected),
+            Some(Err((format, why))) => Err(DetectError::Ambiguous {
+                file: file.to_string(),
+                format,
+                why,
+            }),
+            None => Err(unknown(file, sample, &candidates)),
+        },
+        _ => Err(unknown(file, sample, &candidates)),
+    }
+}
+
+/// The decoder for a format string inferred from the sample; `Err((format, why))` when the
+/// guess must be checked by the user.
+fn inferred(
+    sample: &[(&[u8], Option<i64>)],
+    options: &DecodeOptions,
+) -> Option<Result<Detected, (String, String)>> {
+    let lines: Vec<&str> = sample
+        .iter()
+        .filter_map(|(l, _)| std::str::from_utf8(l).ok())
+        .collect();
+    let (format, why) = match infer::infer(&lines, &mut KeyMap::new(&options.fields))? {
+        infer::Inference::Template(format) => (format, None),
+        infer::Inference::Ambiguous { format, why } => (format, Some(why)),
+    };
+    if let Some(why) = why {
+        return Some(Err((format, why)));
+    }
+    let template = Template::parse(&format).ok()?;
+    let mut decoder = Decoder::Template(Arc::new(template));
+    let fits = sample
+        .iter()
+        .filter(|(line, time)| decoder.decode_with_time(line, *time).is_ok())
+        .count();
+    if fits * 2 < sample.len() {
+        let why = format!("it reads {fits} of the first {} lines", sample.len());
+        return Some(Err((format, why)));
+    }
+    Some(Ok(Detected {
+        decoder,
+        format: format!("inferred --access-format '{format}'"),
+    }))
+}
+
+fn unknown(
+    file: &str,
+    sample: &[(&[u8], Option<i64>)],
+    candidates: &[(String, Decoder)],
+) -> DetectError {
+    DetectError::Unknown {
+        file: file.to_string(),
+        tried: candidates
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        lines: sample.len(),
+        first_line: shorten(&String::from_utf8_lossy(sample[0].0), 120),
     }
 }
 

@@ -119,3 +119,61 @@ fn json_behind_line_prefixes() {
         assert!(first.starts_with(start), "{file}: {first}");
     }
 }
+
+#[test]
+fn custom_formats_are_inferred_from_their_first_lines() {
+    let r = report(&format!("{REAL}/custom-key-value.log"));
+    assert_the_four_requests(&r);
+    assert_eq!(
+        format_of(&r),
+        "inferred --access-format 'requestId: $context.requestId, ip: $context.identity.sourceIp, \
+         requestTime: $context.requestTime, httpMethod: $context.httpMethod, resourcePath: \
+         $context.resourcePath, status: $context.status, protocol: $context.protocol, userAgent: \
+         $context.identity.userAgent, responseLatency: $context.responseLatency, \
+         integrationLatency: $context.integrationLatency'"
+    );
+    // Delimited, every column told by its values (no latency column here).
+    let r = report(&format!("{REAL}/custom-pipe-delimited.log"));
+    assert_eq!(r["summary"]["requests"], 4);
+    assert_eq!(r["summary"]["status_classes"]["5xx"], 1);
+    let routes = r["errors"]["by_route"].as_array().unwrap();
+    let orders = routes
+        .iter()
+        .find(|e| e["route"] == "POST /orders")
+        .unwrap();
+    assert_eq!(orders["status_5xx"], 1);
+}
+
+#[test]
+fn an_ambiguous_custom_format_prints_the_access_format_to_use() {
+    let file = format!("{REAL}/custom-tab-delimited.log");
+    let out = gwstat()
+        .args(["report", &file, "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let format = "$context.requestTimeEpoch\t$context.routeKey\t$context.status\t\
+                  $context.responseLatency\t$context.integrationLatency";
+    assert!(
+        err.contains(&format!("--access-format '{format}'")),
+        "{err}"
+    );
+    assert!(
+        err.contains("column 4 (a number: responseLatency?)"),
+        "{err}"
+    );
+    // Given as printed, it reads the four requests.
+    let r = json_of(gwstat().args([
+        "report",
+        &file,
+        "--format",
+        "json",
+        "-q",
+        "--strict",
+        "--access-format",
+        format,
+    ]));
+    assert_the_four_requests(&r);
+}
