@@ -45,6 +45,12 @@ pub enum IngestError {
     /// An input's format is unknown.
     #[error(transparent)]
     Detect(#[from] DetectError),
+    /// Every input was refused (not API Gateway logs, unknown format, binary).
+    #[error("{}", .0.join("\n"))]
+    Refused(Vec<String>),
+    /// Every input is empty.
+    #[error("{0}: empty input; nothing to report")]
+    Empty(String),
     /// An input breaks off before one whole line could be read.
     #[error("{name}: truncated or unreadable after {bytes} bytes ({reason}); no complete line before it")]
     Truncated {
@@ -218,6 +224,7 @@ pub fn ingest_into<S: RequestSink>(
         inputs: Vec::new(),
         executions: Executions::default(),
     };
+    let mut refused = Vec::new();
     for input in inputs {
         let bar = progress.clone();
         let reader = source::open(input, move |n| {
@@ -225,13 +232,56 @@ pub fn ingest_into<S: RequestSink>(
                 bar.inc(n);
             }
         })?;
-        let summary = ingest_one(input, reader, options, &mut result)?;
+        let summary = match ingest_one(input, reader, options, &mut result) {
+            Ok(summary) => summary,
+            // The input is not an API Gateway log: listed as refused, the others still read.
+            Err(IngestError::Detect(error)) => {
+                let name = input.name();
+                let message = error.to_string();
+                let reason = message
+                    .strip_prefix(&format!("{name}: "))
+                    .unwrap_or(&message);
+                refused.push(message.clone());
+                InputSummary {
+                    format: format!("{REFUSED}{reason}"),
+                    name,
+                    records: 0,
+                    skipped: 0,
+                }
+            }
+            Err(other) => return Err(other),
+        };
         result.inputs.push(summary);
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let nothing_read = result.columns.requests() == 0 && result.executions.by_request.is_empty();
+    if nothing_read && !refused.is_empty() {
+        return Err(IngestError::Refused(refused));
+    }
+    let all_empty = result.inputs.iter().all(|i| i.format == EMPTY);
+    if nothing_read && all_empty && !result.inputs.is_empty() {
+        let names: Vec<&str> = result.inputs.iter().map(|i| i.name.as_str()).collect();
+        return Err(IngestError::Empty(names.join(", ")));
+    }
     Ok(result)
+}
+
+/// How an input refused as not an API Gateway log starts its `format` in the report's
+/// inputs section (the rest says why).
+pub const REFUSED: &str = "refused: ";
+
+/// The `format` of an empty input.
+pub const EMPTY: &str = "empty";
+
+/// The inputs a report lists as refused: `(name, why)`.
+pub fn refused<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    files
+        .into_iter()
+        .filter_map(|(name, format)| Some((name, format.strip_prefix(REFUSED)?)))
 }
 
 fn progress_bar(inputs: &[Input], quiet: bool) -> Option<ProgressBar> {
@@ -271,6 +321,14 @@ fn ingest_one<S: RequestSink>(
     if head.starts_with(b"\xef\xbb\xbf") {
         // A UTF-8 byte order mark (Windows tools) is not part of the first line.
         head.drain(..3);
+    }
+    if head.is_empty() && head_error.is_none() {
+        return Ok(InputSummary {
+            name,
+            format: EMPTY.to_string(),
+            records: 0,
+            skipped: 0,
+        });
     }
     if let Some(kind) = not_a_log(&head) {
         // Metrics and traces kept beside the logs (as in sample-logs/) are read by their

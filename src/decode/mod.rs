@@ -82,8 +82,16 @@ pub enum DetectError {
         /// What could not be told.
         why: String,
     },
+    /// JSON records with no API Gateway access-log fields (nginx, application logs, …).
+    #[error("{file}: not an API Gateway access log: its records have the keys {keys} and no request with a time from 2015 on; gwstat expects API Gateway access-log fields (requestTime or requestTimeEpoch, status, httpMethod, resourcePath or routeKey, requestId, responseLatency, …); map other key names with --field MEANING=KEY")]
+    NotApiGateway {
+        /// The input's name.
+        file: String,
+        /// The keys of its first record, comma-separated.
+        keys: String,
+    },
     /// No candidate decodes the sample.
-    #[error("{file}: unknown log format; tried {tried} on the first {lines} lines and none fits (first line: {first_line:?}). Use --input-format or --access-format.")]
+    #[error("{file}: not an API Gateway access log (unknown log format); tried {tried} on the first {lines} lines and none fits (first line: {first_line:?}). gwstat reads API Gateway access logs (JSON, CLF, CSV, XML, or the stage's format string given with --access-format) and execution logs; see --input-format.")]
     Unknown {
         /// The input's name.
         file: String,
@@ -220,11 +228,15 @@ pub fn detect_timed(
     }
     match best {
         Some((fits, format, decoder)) if fits * 2 >= sample.len() => {
-            Ok(Detected { decoder, format })
+            api_gateway_json(file, sample, Detected { decoder, format })
         }
         _ if looks_binary(sample) => Err(DetectError::Binary {
             file: file.to_string(),
             detail: binary_detail(sample),
+        }),
+        _ if looks_like_json(sample) => Err(DetectError::NotApiGateway {
+            file: file.to_string(),
+            keys: sample_keys(sample),
         }),
         _ if options.input_format == InputFormat::Auto => match inferred(sample, options) {
             Some(Ok(detected)) => Ok(detected),
@@ -236,6 +248,53 @@ pub fn detect_timed(
             None => Err(unknown(file, sample, &candidates)),
         },
         _ => Err(unknown(file, sample, &candidates)),
+    }
+}
+
+/// Earliest request time taken as real: API Gateway access logging began in 2015; an earlier
+/// time is a duration or a counter read as a time (nginx's `request_time`, for one).
+pub const EARLIEST_MS: i64 = 1_420_070_400_000;
+
+/// Refuses JSON records none of which is an API Gateway request placed in time from 2015 on:
+/// keys that mean nothing to gwstat, or a duration read as the request time.
+fn api_gateway_json(
+    file: &str,
+    sample: &[(&[u8], Option<i64>)],
+    detected: Detected,
+) -> Result<Detected, DetectError> {
+    if !matches!(detected.decoder, Decoder::Json(_) | Decoder::Prefixed(_)) {
+        return Ok(detected);
+    }
+    let mut decoder = detected.decoder.clone();
+    let placed = sample.iter().any(|(line, time)| {
+        decoder
+            .decode_with_time(line, *time)
+            .is_ok_and(|r| r.time_ms >= EARLIEST_MS)
+    });
+    if placed {
+        return Ok(detected);
+    }
+    Err(DetectError::NotApiGateway {
+        file: file.to_string(),
+        keys: sample_keys(sample),
+    })
+}
+
+/// The keys of the first JSON object in the sample (at most 20), for messages.
+fn sample_keys(sample: &[(&[u8], Option<i64>)]) -> String {
+    const SHOWN: usize = 20;
+    let keys = sample.iter().find_map(|(line, _)| {
+        let start = memchr::memchr(b'{', line)?;
+        serde_json::from_slice::<KeysInOrder>(&line[start..])
+            .ok()
+            .map(|k| k.0)
+    });
+    match keys {
+        Some(keys) if keys.len() > SHOWN => {
+            format!("{}, … ({} in all)", keys[..SHOWN].join(", "), keys.len())
+        }
+        Some(keys) if !keys.is_empty() => keys.join(", "),
+        _ => "(none)".to_string(),
     }
 }
 
@@ -287,6 +346,45 @@ fn unknown(
         lines: sample.len(),
         first_line: shorten(&String::from_utf8_lossy(sample[0].0), 120),
     }
+}
+
+/// A JSON object's keys, in the order they are written.
+struct KeysInOrder(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeysInOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeysInOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<KeysInOrder, M::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(KeysInOrder(keys))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Whether most sample lines are (or end in) a whole JSON object.
+fn looks_like_json(sample: &[(&[u8], Option<i64>)]) -> bool {
+    let objects = sample
+        .iter()
+        .filter(|(line, _)| {
+            memchr::memchr(b'{', line)
+                .is_some_and(|start| serde_json::from_slice::<KeysInOrder>(&line[start..]).is_ok())
+        })
+        .count();
+    objects * 2 > sample.len()
 }
 
 /// Whether sample lines look like binary data: NUL bytes, or most lines not UTF-8.
