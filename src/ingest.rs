@@ -16,6 +16,7 @@ use std::io::Read;
 
 use crate::decode::envelope::{self, Envelope};
 use crate::decode::execution::{looks_like_execution_line, Executions};
+use crate::decode::framing::{self, Framing, Reframe};
 use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, Known, SkipReason};
 use crate::model::{Request, RequestColumns};
 use crate::source::{self, Chunk, ChunkReader, Input, SourceError};
@@ -44,6 +45,12 @@ pub enum IngestError {
     /// An input's format is unknown.
     #[error(transparent)]
     Detect(#[from] DetectError),
+    /// Every input was refused (not API Gateway logs, unknown format, binary).
+    #[error("{}", .0.join("\n"))]
+    Refused(Vec<String>),
+    /// Every input is empty.
+    #[error("{0}: empty input; nothing to report")]
+    Empty(String),
     /// An input breaks off before one whole line could be read.
     #[error("{name}: truncated or unreadable after {bytes} bytes ({reason}); no complete line before it")]
     Truncated {
@@ -217,6 +224,7 @@ pub fn ingest_into<S: RequestSink>(
         inputs: Vec::new(),
         executions: Executions::default(),
     };
+    let mut refused = Vec::new();
     for input in inputs {
         let bar = progress.clone();
         let reader = source::open(input, move |n| {
@@ -224,13 +232,56 @@ pub fn ingest_into<S: RequestSink>(
                 bar.inc(n);
             }
         })?;
-        let summary = ingest_one(input, reader, options, &mut result)?;
+        let summary = match ingest_one(input, reader, options, &mut result) {
+            Ok(summary) => summary,
+            // The input is not an API Gateway log: listed as refused, the others still read.
+            Err(IngestError::Detect(error)) => {
+                let name = input.name();
+                let message = error.to_string();
+                let reason = message
+                    .strip_prefix(&format!("{name}: "))
+                    .unwrap_or(&message);
+                refused.push(message.clone());
+                InputSummary {
+                    format: format!("{REFUSED}{reason}"),
+                    name,
+                    records: 0,
+                    skipped: 0,
+                }
+            }
+            Err(other) => return Err(other),
+        };
         result.inputs.push(summary);
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let nothing_read = result.columns.requests() == 0 && result.executions.by_request.is_empty();
+    if nothing_read && !refused.is_empty() {
+        return Err(IngestError::Refused(refused));
+    }
+    let all_empty = result.inputs.iter().all(|i| i.format == EMPTY);
+    if nothing_read && all_empty && !result.inputs.is_empty() {
+        let names: Vec<&str> = result.inputs.iter().map(|i| i.name.as_str()).collect();
+        return Err(IngestError::Empty(names.join(", ")));
+    }
     Ok(result)
+}
+
+/// How an input refused as not an API Gateway log starts its `format` in the report's
+/// inputs section (the rest says why).
+pub const REFUSED: &str = "refused: ";
+
+/// The `format` of an empty input.
+pub const EMPTY: &str = "empty";
+
+/// The inputs a report lists as refused: `(name, why)`.
+pub fn refused<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    files
+        .into_iter()
+        .filter_map(|(name, format)| Some((name, format.strip_prefix(REFUSED)?)))
 }
 
 fn progress_bar(inputs: &[Input], quiet: bool) -> Option<ProgressBar> {
@@ -271,6 +322,14 @@ fn ingest_one<S: RequestSink>(
         // A UTF-8 byte order mark (Windows tools) is not part of the first line.
         head.drain(..3);
     }
+    if head.is_empty() && head_error.is_none() {
+        return Ok(InputSummary {
+            name,
+            format: EMPTY.to_string(),
+            records: 0,
+            skipped: 0,
+        });
+    }
     if let Some(kind) = not_a_log(&head) {
         // Metrics and traces kept beside the logs (as in sample-logs/) are read by their
         // own commands; listed, not decoded as log lines.
@@ -287,7 +346,15 @@ fn ingest_one<S: RequestSink>(
     if envelope != Envelope::None || execution_lines {
         return ingest_envelope(&name, envelope, head, reader, head_error, options, result);
     }
-    if let Some(error) = &head_error {
+    let framing = framing::detect(&head);
+    if head_error.is_some() && framing != Framing::Lines {
+        // Records that are not lines: the cut record fails to decode where it stands, and
+        // the cut itself is counted once.
+        result
+            .skipped
+            .add(SkipReason::TruncatedInput, || format!("{name}:end"));
+        reader = Box::new(std::io::empty());
+    } else if let Some(error) = &head_error {
         if !head.contains(&b'\n') {
             return Err(IngestError::Truncated {
                 name,
@@ -306,6 +373,10 @@ fn ingest_one<S: RequestSink>(
         reader = Box::new(std::io::empty());
     }
     let reader = std::io::Cursor::new(head).chain(reader);
+    let reader: Box<dyn Read + Send> = match framing {
+        Framing::Lines => Box::new(reader),
+        other => Box::new(Reframe::new(reader, other)),
+    };
     let chunk_bytes = if S::ORDERED {
         CHUNK_BYTES
     } else {
@@ -374,9 +445,13 @@ fn ingest_one<S: RequestSink>(
             .skipped
             .add(SkipReason::TruncatedInput, || format!("{name}:{line}"));
     }
+    let format = match framing.label() {
+        Some(layout) => format!("{} ({layout})", detected.format),
+        None => detected.format,
+    };
     Ok(InputSummary {
         name,
-        format: detected.format,
+        format,
         records: (result.columns.requests() - records_before) as u64,
         skipped: result.skipped.total() - skipped_before,
     })

@@ -30,6 +30,8 @@ pub enum Outcome {
     Ok,
     /// Exit 2: `--strict` and some input was not decoded.
     StrictViolation,
+    /// Exit 1: some inputs were refused (not API Gateway logs); the rest were reported.
+    Refused,
 }
 
 /// gwstat: reports on AWS API Gateway access logs.
@@ -194,6 +196,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::StrictViolation) => ExitCode::from(2),
+        Ok(Outcome::Refused) => ExitCode::from(1),
         Err(error) => {
             eprintln!("gwstat: error: {error:#}");
             ExitCode::from(1)

@@ -352,6 +352,19 @@ fn stream(
 /// Writes the report; the exit outcome from its skipped lines.
 fn finish(report: &Report, args: &ReportArgs) -> Result<Outcome> {
     write_report(report, args)?;
+    let files = report.inputs.files.iter();
+    let refused: Vec<_> =
+        crate::ingest::refused(files.map(|f| (f.name.as_str(), f.format.as_str()))).collect();
+    for (name, why) in &refused {
+        eprintln!("gwstat: {name}: {why}");
+    }
+    if !refused.is_empty() {
+        eprintln!(
+            "gwstat: {} input(s) refused; the report covers the others",
+            refused.len()
+        );
+        return Ok(Outcome::Refused);
+    }
 
     let skipped = report.inputs.skipped;
     if skipped > 0 && !args.input.quiet && args.format != OutputFormat::Table {

@@ -96,21 +96,43 @@ fn iso_prefix(line: &str) -> Option<(i64, &str)> {
     Some((ms, rest))
 }
 
+/// Top-level keys that only CloudWatch envelopes have.
+const ENVELOPE_KEYS: [&str; 5] = ["events", "results", "messageType", "logEvents", "awslogs"];
+
 /// Recognises the envelope from the first bytes of a (decompressed) file.
 pub fn detect(head: &[u8]) -> Envelope {
     let text = String::from_utf8_lossy(&head[..head.len().min(64 * 1024)]);
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     let first_line = trimmed.lines().next().unwrap_or("").trim_end();
-    if trimmed.starts_with('[') {
-        return Envelope::Json;
+    if let Some(inner) = trimmed.strip_prefix('[') {
+        // An array is a Logs Insights JSON download (rows keyed `@message`) or pages of CLI
+        // output gathered by `jq -s`; an array of access-log records has no envelope (see
+        // `framing`).
+        let first = inner.trim_start();
+        let keys = super::framing::first_value_end(first.as_bytes())
+            .and_then(|end| serde_json::from_str::<Value>(&first[..end]).ok());
+        return match keys {
+            Some(Value::Object(map))
+                if map.contains_key("@message")
+                    || ENVELOPE_KEYS.iter().any(|k| map.contains_key(*k)) =>
+            {
+                Envelope::Json
+            }
+            // Cut before its first element ends: decided by what the head mentions.
+            None if first.starts_with('{')
+                && (first.contains("\"@message\"")
+                    || ENVELOPE_KEYS
+                        .iter()
+                        .any(|k| first.contains(&format!("\"{k}\"")))) =>
+            {
+                Envelope::Json
+            }
+            _ => Envelope::None,
+        };
     }
     if trimmed.starts_with('{') {
         return match serde_json::from_str::<Value>(first_line) {
-            Ok(Value::Object(map))
-                if ["events", "results", "messageType", "logEvents", "awslogs"]
-                    .iter()
-                    .any(|k| map.contains_key(*k)) =>
-            {
+            Ok(Value::Object(map)) if ENVELOPE_KEYS.iter().any(|k| map.contains_key(*k)) => {
                 Envelope::Json
             }
             Ok(_) => Envelope::None,
@@ -263,8 +285,13 @@ fn document(
 ) {
     match value {
         Value::Array(rows) => {
-            // Logs Insights JSON download: objects keyed by field name.
+            // Logs Insights JSON download: objects keyed by field name; or envelope
+            // documents gathered into one array (`jq -s`).
             for row in rows {
+                if row.get("@message").is_none() && row.is_object() {
+                    document(row, out, place, next_place);
+                    continue;
+                }
                 if let Some(message) = row.get("@message").and_then(Value::as_str) {
                     out.events.push(Event {
                         message: message.to_string(),
@@ -509,6 +536,19 @@ mod tests {
         assert_eq!(detect(csv_text.as_bytes()), Envelope::InsightsCsv);
         let u = unwrap(Envelope::InsightsCsv, csv_text.as_bytes());
         assert_eq!(u.events[0].message, ACCESS);
+    }
+
+    #[test]
+    fn arrays_of_records_are_not_envelopes_but_gathered_pages_are() {
+        let records = format!("[{ACCESS},\n{ACCESS}]");
+        assert_eq!(detect(records.as_bytes()), Envelope::None);
+        let page = format!(
+            "{{\"events\":[{{\"timestamp\":1795575364112,\"message\":{}}}]}}",
+            serde_json::to_string(ACCESS).unwrap()
+        );
+        let gathered = format!("[\n{page},\n{page}\n]");
+        assert_eq!(detect(gathered.as_bytes()), Envelope::Json);
+        assert_eq!(unwrap(Envelope::Json, gathered.as_bytes()).events.len(), 2);
     }
 
     #[test]

@@ -6,7 +6,10 @@
 pub mod envelope;
 pub mod execution;
 pub mod fields;
+pub mod framing;
+pub mod infer;
 pub mod json;
+pub mod prefixed;
 pub mod presets;
 pub mod record;
 pub mod select;
@@ -21,6 +24,7 @@ use thiserror::Error;
 use crate::model::Request;
 pub use fields::{Field, KeyMap};
 use json::JsonDecoder;
+use prefixed::PrefixedJson;
 use presets::{preset, PresetName};
 pub use record::{RawRecord, SkipReason};
 pub use select::Known;
@@ -68,8 +72,26 @@ pub enum DetectError {
         /// What gave it away.
         detail: String,
     },
+    /// A custom format inferred from the first lines, with parts that cannot be told.
+    #[error("{file}: a custom access-log format whose variables cannot all be told from its first lines ({why}); check this format string and give it: --access-format '{format}'")]
+    Ambiguous {
+        /// The input's name.
+        file: String,
+        /// The inferred format string.
+        format: String,
+        /// What could not be told.
+        why: String,
+    },
+    /// JSON records with no API Gateway access-log fields (nginx, application logs, …).
+    #[error("{file}: not an API Gateway access log: its records have the keys {keys} and no request with a time from 2015 on; gwstat expects API Gateway access-log fields (requestTime or requestTimeEpoch, status, httpMethod, resourcePath or routeKey, requestId, responseLatency, …); map other key names with --field MEANING=KEY")]
+    NotApiGateway {
+        /// The input's name.
+        file: String,
+        /// The keys of its first record, comma-separated.
+        keys: String,
+    },
     /// No candidate decodes the sample.
-    #[error("{file}: unknown log format; tried {tried} on the first {lines} lines and none fits (first line: {first_line:?}). Use --input-format or --access-format.")]
+    #[error("{file}: not an API Gateway access log (unknown log format); tried {tried} on the first {lines} lines and none fits (first line: {first_line:?}). gwstat reads API Gateway access logs (JSON, CLF, CSV, XML, or the stage's format string given with --access-format) and execution logs; see --input-format.")]
     Unknown {
         /// The input's name.
         file: String,
@@ -87,6 +109,8 @@ pub enum DetectError {
 pub enum Decoder {
     /// JSON lines.
     Json(JsonDecoder),
+    /// JSON records behind a line prefix (console copies, syslog, stream names).
+    Prefixed(PrefixedJson),
     /// XML lines.
     Xml(XmlDecoder),
     /// A `$context` template (presets included).
@@ -142,6 +166,7 @@ impl Decoder {
     ) -> Result<(), SkipReason> {
         match self {
             Decoder::Json(d) => d.decode_into(line, known, raw)?,
+            Decoder::Prefixed(d) => d.decode_into(line, raw)?,
             Decoder::Xml(d) => *raw = d.decode(line)?,
             Decoder::Template(t) => *raw = t.decode(line)?,
         }
@@ -203,23 +228,163 @@ pub fn detect_timed(
     }
     match best {
         Some((fits, format, decoder)) if fits * 2 >= sample.len() => {
-            Ok(Detected { decoder, format })
+            api_gateway_json(file, sample, Detected { decoder, format })
         }
         _ if looks_binary(sample) => Err(DetectError::Binary {
             file: file.to_string(),
             detail: binary_detail(sample),
         }),
-        _ => Err(DetectError::Unknown {
+        _ if looks_like_json(sample) => Err(DetectError::NotApiGateway {
             file: file.to_string(),
-            tried: candidates
-                .iter()
-                .map(|(name, _)| name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            lines: sample.len(),
-            first_line: shorten(&String::from_utf8_lossy(sample[0].0), 120),
+            keys: sample_keys(sample),
         }),
+        _ if options.input_format == InputFormat::Auto => match inferred(sample, options) {
+            Some(Ok(detected)) => Ok(detected),
+            Some(Err((format, why))) => Err(DetectError::Ambiguous {
+                file: file.to_string(),
+                format,
+                why,
+            }),
+            None => Err(unknown(file, sample, &candidates)),
+        },
+        _ => Err(unknown(file, sample, &candidates)),
     }
+}
+
+/// Earliest request time taken as real: API Gateway access logging began in 2015; an earlier
+/// time is a duration or a counter read as a time (nginx's `request_time`, for one).
+pub const EARLIEST_MS: i64 = 1_420_070_400_000;
+
+/// Refuses JSON records none of which is an API Gateway request placed in time from 2015 on:
+/// keys that mean nothing to gwstat, or a duration read as the request time.
+fn api_gateway_json(
+    file: &str,
+    sample: &[(&[u8], Option<i64>)],
+    detected: Detected,
+) -> Result<Detected, DetectError> {
+    if !matches!(detected.decoder, Decoder::Json(_) | Decoder::Prefixed(_)) {
+        return Ok(detected);
+    }
+    let mut decoder = detected.decoder.clone();
+    let placed = sample.iter().any(|(line, time)| {
+        decoder
+            .decode_with_time(line, *time)
+            .is_ok_and(|r| r.time_ms >= EARLIEST_MS)
+    });
+    if placed {
+        return Ok(detected);
+    }
+    Err(DetectError::NotApiGateway {
+        file: file.to_string(),
+        keys: sample_keys(sample),
+    })
+}
+
+/// The keys of the first JSON object in the sample (at most 20), for messages.
+fn sample_keys(sample: &[(&[u8], Option<i64>)]) -> String {
+    const SHOWN: usize = 20;
+    let keys = sample.iter().find_map(|(line, _)| {
+        let start = memchr::memchr(b'{', line)?;
+        serde_json::from_slice::<KeysInOrder>(&line[start..])
+            .ok()
+            .map(|k| k.0)
+    });
+    match keys {
+        Some(keys) if keys.len() > SHOWN => {
+            format!("{}, … ({} in all)", keys[..SHOWN].join(", "), keys.len())
+        }
+        Some(keys) if !keys.is_empty() => keys.join(", "),
+        _ => "(none)".to_string(),
+    }
+}
+
+/// The decoder for a format string inferred from the sample; `Err((format, why))` when the
+/// guess must be checked by the user.
+fn inferred(
+    sample: &[(&[u8], Option<i64>)],
+    options: &DecodeOptions,
+) -> Option<Result<Detected, (String, String)>> {
+    let lines: Vec<&str> = sample
+        .iter()
+        .filter_map(|(l, _)| std::str::from_utf8(l).ok())
+        .collect();
+    let (format, why) = match infer::infer(&lines, &mut KeyMap::new(&options.fields))? {
+        infer::Inference::Template(format) => (format, None),
+        infer::Inference::Ambiguous { format, why } => (format, Some(why)),
+    };
+    if let Some(why) = why {
+        return Some(Err((format, why)));
+    }
+    let template = Template::parse(&format).ok()?;
+    let mut decoder = Decoder::Template(Arc::new(template));
+    let fits = sample
+        .iter()
+        .filter(|(line, time)| decoder.decode_with_time(line, *time).is_ok())
+        .count();
+    if fits * 2 < sample.len() {
+        let why = format!("it reads {fits} of the first {} lines", sample.len());
+        return Some(Err((format, why)));
+    }
+    Some(Ok(Detected {
+        decoder,
+        format: format!("inferred --access-format '{format}'"),
+    }))
+}
+
+fn unknown(
+    file: &str,
+    sample: &[(&[u8], Option<i64>)],
+    candidates: &[(String, Decoder)],
+) -> DetectError {
+    DetectError::Unknown {
+        file: file.to_string(),
+        tried: candidates
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        lines: sample.len(),
+        first_line: shorten(&String::from_utf8_lossy(sample[0].0), 120),
+    }
+}
+
+/// A JSON object's keys, in the order they are written.
+struct KeysInOrder(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeysInOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeysInOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<KeysInOrder, M::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(KeysInOrder(keys))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Whether most sample lines are (or end in) a whole JSON object.
+fn looks_like_json(sample: &[(&[u8], Option<i64>)]) -> bool {
+    let objects = sample
+        .iter()
+        .filter(|(line, _)| {
+            memchr::memchr(b'{', line)
+                .is_some_and(|start| serde_json::from_slice::<KeysInOrder>(&line[start..]).is_ok())
+        })
+        .count();
+    objects * 2 > sample.len()
 }
 
 /// Whether sample lines look like binary data: NUL bytes, or most lines not UTF-8.
@@ -263,6 +428,10 @@ fn candidates(options: &DecodeOptions) -> Vec<(String, Decoder)> {
         "json".to_string(),
         Decoder::Json(JsonDecoder::new(keys.clone())),
     );
+    let prefixed = (
+        "json after a line prefix".to_string(),
+        Decoder::Prefixed(PrefixedJson::new(keys.clone())),
+    );
     let xml = ("xml".to_string(), Decoder::Xml(XmlDecoder::new(keys)));
     let presets = |names: &[PresetName]| -> Vec<(String, Decoder)> {
         names
@@ -284,12 +453,12 @@ fn candidates(options: &DecodeOptions) -> Vec<(String, Decoder)> {
     ];
     const CSV: [PresetName; 2] = [PresetName::RestCsv, PresetName::HttpCsv];
     match options.input_format {
-        InputFormat::Json => vec![json],
+        InputFormat::Json => vec![json, prefixed],
         InputFormat::Xml => vec![xml],
         InputFormat::Clf => presets(&CLF),
         InputFormat::Csv => presets(&CSV),
         InputFormat::Auto => {
-            let mut all = vec![json, xml];
+            let mut all = vec![json, prefixed, xml];
             all.extend(presets(&CLF));
             all.extend(presets(&CSV));
             all

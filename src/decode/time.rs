@@ -1,7 +1,7 @@
 //! Timestamps as API Gateway writes them: CLF `requestTime` (`25/Nov/2026:02:56:04 +0000`),
 //! epoch `requestTimeEpoch` (milliseconds), and RFC 3339 for logs users reshaped themselves.
 
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 /// Epoch values below this are taken as seconds, above as milliseconds (1e11 s is the year
 /// 5138, 1e11 ms is 1973).
@@ -88,6 +88,54 @@ pub fn parse_any_time(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.timestamp_millis())
+}
+
+/// The time a log line prefix carries (a console copy, syslog, `aws logs tail`, a shipper's
+/// own stamp), in epoch ms: the first of the prefix's first few words where one of RFC 3339,
+/// ISO 8601 without offset (UTC), `YYYY-MM-DD HH:MM:SS[.fff]` (UTC), `MM/DD/YYYY HH:MM:SS`
+/// (UTC), CLF or `Thu Aug 31 01:07:25 UTC 2017` (the console's test output) starts. Times
+/// without a year (RFC 3164 syslog) are not guessed.
+pub fn time_in_prefix(prefix: &str) -> Option<i64> {
+    const WORDS: usize = 6;
+    let starts = std::iter::once(0).chain(
+        prefix
+            .char_indices()
+            .filter(|(_, c)| matches!(c, ' ' | '[' | '>' | '|' | '\t'))
+            .map(|(i, _)| i + 1),
+    );
+    starts
+        .take(WORDS)
+        .filter_map(|i| prefix.get(i..))
+        .filter(|text| text.starts_with(|c: char| c.is_ascii_alphanumeric()))
+        .find_map(leading_time)
+}
+
+/// The time `text` starts with, in one of the forms [`time_in_prefix`] reads.
+fn leading_time(text: &str) -> Option<i64> {
+    let word = text
+        .split([' ', '|', ']', ',', '\t'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(':');
+    if word.len() >= 19 && word.as_bytes()[4] == b'-' {
+        if let Ok(t) = DateTime::parse_from_rfc3339(word) {
+            return Some(t.timestamp_millis());
+        }
+        if let Ok(t) = NaiveDateTime::parse_from_str(word, "%Y-%m-%dT%H:%M:%S%.f") {
+            return Some(t.and_utc().timestamp_millis());
+        }
+    }
+    if let Some(ms) = text.get(..26).and_then(parse_clf_time) {
+        return Some(ms);
+    }
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%m/%d/%Y %H:%M:%S",
+        "%a %b %e %H:%M:%S UTC %Y",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_and_remainder(text, format).ok())
+    .map(|(t, _)| t.and_utc().timestamp_millis())
 }
 
 #[cfg(test)]

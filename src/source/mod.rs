@@ -18,6 +18,9 @@ pub enum SourceError {
     /// Neither a file, a directory nor a glob with matches.
     #[error("{0}: no such file, directory or matching glob")]
     NotFound(String),
+    /// The arguments name directories (or globs) without a single file to read.
+    #[error("{0}: no log files (empty directory); nothing to report")]
+    NoFiles(String),
     /// A glob pattern is malformed.
     #[error("{pattern}: invalid glob: {message}")]
     BadGlob {
@@ -100,7 +103,58 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>, SourceError> {
             }
         }
     }
-    Ok(inputs)
+    if inputs.is_empty() && !args.is_empty() {
+        return Err(SourceError::NoFiles(args.join(", ")));
+    }
+    Ok(once_each(inputs))
+}
+
+/// The inputs without repeats: a file given twice, or a directory and a file in it (the same
+/// device and inode, or the same canonical path where there are no inodes), is read once, with
+/// a warning on stderr; so is stdin.
+fn once_each(inputs: Vec<Input>) -> Vec<Input> {
+    let mut seen: Vec<(FileId, String)> = Vec::new();
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let id = match &input {
+            Input::Stdin => Some(FileId::Stdin),
+            Input::File(path) => file_id(path),
+        };
+        if let Some(id) = id {
+            if let Some((_, first)) = seen.iter().find(|(known, _)| *known == id) {
+                eprintln!(
+                    "gwstat: warning: {}: the same input as {first}; read once",
+                    input.name()
+                );
+                continue;
+            }
+            seen.push((id, input.name()));
+        }
+        out.push(input);
+    }
+    out
+}
+
+/// What makes two inputs the same.
+#[derive(Debug, PartialEq, Eq)]
+enum FileId {
+    Stdin,
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg(not(unix))]
+    Path(PathBuf),
+}
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some(FileId::Inode(meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path) -> Option<FileId> {
+    path.canonicalize().ok().map(FileId::Path)
 }
 
 /// Walks a directory. Entries that cannot be read (dangling symlinks, unreadable

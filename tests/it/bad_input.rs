@@ -116,12 +116,136 @@ fn a_10_mb_line_is_skipped_not_loaded() {
     );
 }
 
+/// Runs `gwstat report ARGS --format json -q` with `stdin`: (exit code, stdout, stderr).
+fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let out = gwstat()
+        .args(["report", "--format", "json", "-q"])
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
 #[test]
-fn empty_file_gives_an_empty_report() {
-    let r = report("tests/bad-input/empty.log");
-    assert_eq!(r["summary"]["requests"], 0);
-    assert_eq!(r["inputs"]["skipped"], 0);
-    assert_eq!(r["inputs"]["files"][0]["records"], 0);
+fn empty_inputs_are_one_line_errors_not_reports() {
+    let (code, out, err) = run(&["tests/bad-input/empty.log"], "");
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        "gwstat: error: tests/bad-input/empty.log: empty input; nothing to report\n"
+    );
+    let (code, out, err) = run(&["-"], "");
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        "gwstat: error: <stdin>: empty input; nothing to report\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().display().to_string();
+    let (code, out, err) = run(&[&name], "");
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        format!("gwstat: error: {name}: no log files (empty directory); nothing to report\n")
+    );
+    // Beside a log, an empty file is listed and harmless.
+    let r = json_of(gwstat().args([
+        "report",
+        "tests/bad-input/empty.log",
+        "tests/bad-input/crlf.log",
+        "--format",
+        "json",
+        "-q",
+        "--strict",
+    ]));
+    assert_eq!(r["summary"]["requests"], 5);
+    assert_eq!(r["inputs"]["files"][0]["format"], "empty");
+}
+
+const NOT_APIGW: &str = "tests/fixtures/real/not-api-gateway";
+
+#[test]
+fn logs_that_are_not_api_gateway_are_refused_with_their_keys() {
+    for (file, expected) in [
+        (
+            "nginx-json.log",
+            "not an API Gateway access log: its records have the keys time_local, remote_addr, \
+             request, status, body_bytes_sent, request_time, http_user_agent and no request \
+             with a time from 2015 on",
+        ),
+        (
+            "app.json",
+            "not an API Gateway access log: its records have the keys level, ts, msg, port",
+        ),
+        ("alb.log", "not an API Gateway access log (unknown log format)"),
+    ] {
+        let path = format!("{NOT_APIGW}/{file}");
+        let (code, out, err) = run(&[&path, "--strict"], "");
+        assert_eq!((code, out.as_str()), (1, ""), "{file}");
+        assert!(
+            err.starts_with(&format!("gwstat: error: {path}: {expected}")),
+            "{file}: {err}"
+        );
+        assert!(
+            err.contains("gwstat expects") || err.contains("gwstat reads"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn with_several_inputs_the_refused_are_listed_and_the_rest_reported() {
+    let nginx = format!("{NOT_APIGW}/nginx-json.log");
+    let (code, out, err) = run(&["tests/bad-input/crlf.log", &nginx], "");
+    assert_eq!(code, 1);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["summary"]["requests"], 5);
+    let files = r["inputs"]["files"].as_array().unwrap();
+    assert_eq!(files[1]["name"], nginx.as_str());
+    let format = files[1]["format"].as_str().unwrap();
+    assert!(
+        format.starts_with("refused: not an API Gateway access log"),
+        "{format}"
+    );
+    assert!(
+        err.starts_with(&format!("gwstat: {nginx}: not an API Gateway access log")),
+        "{err}"
+    );
+    assert!(err.contains("1 input(s) refused"), "{err}");
+}
+
+#[test]
+fn the_same_file_reached_twice_is_read_once() {
+    let f = "tests/bad-input/crlf.log";
+    let (code, out, err) = run(&[f, f, "tests/bad-input"], "");
+    // The directory holds crlf.log too, and files that are not logs (refused: exit 1).
+    assert_eq!(code, 1, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = r["inputs"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.iter().filter(|n| n.ends_with("crlf.log")).count(), 1);
+    assert!(
+        err.contains(&format!(
+            "gwstat: warning: {f}: the same input as {f}; read once"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("gwstat: warning: tests/bad-input/crlf.log: the same input as"),
+        "{err}"
+    );
+    let plain = json_of(gwstat().args(["report", f, "--format", "json", "-q"]));
+    let twice = json_of(gwstat().args(["report", f, f, "--format", "json", "-q"]));
+    assert_eq!(plain["summary"]["requests"], twice["summary"]["requests"]);
 }
 
 #[test]

@@ -26,6 +26,7 @@ mod gateway_routes;
 mod gateway_rules;
 mod html_report;
 mod insights_assemble;
+mod real_shapes;
 mod secrets;
 mod serve_e2e;
 mod template_roundtrip;
