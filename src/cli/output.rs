@@ -128,10 +128,32 @@ fn temporary_path(path: &Path) -> PathBuf {
 }
 
 /// Writes `path` through a temporary file in the same directory and renames it into place.
+/// What is not a regular file (`/dev/null`, a FIFO, a terminal) is written to directly: a
+/// rename would replace the device with a file. A symbolic link keeps pointing where it did:
+/// the file it names is the one replaced.
 pub fn write_file_atomically(
     path: &Path,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let file = File::options()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let mut out = BufWriter::new(file);
+        return render(&mut out)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = std::fs::canonicalize(path)
+                .with_context(|| format!("cannot resolve {}", path.display()))?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let temporary = temporary_path(path);
     if let Ok(mut files) = IN_PROGRESS.lock() {
         files.push(temporary.clone());
@@ -175,5 +197,27 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         write_output(Some(&path), |out| out.write_all(b"new")).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_device_is_written_to_not_replaced() {
+        write_output(Some(Path::new("/dev/null")), |out| out.write_all(b"x")).unwrap();
+        let meta = std::fs::metadata("/dev/null").unwrap();
+        assert!(!meta.is_file(), "/dev/null is still a device");
+    }
+
+    #[test]
+    fn a_symbolic_link_keeps_pointing_at_the_replaced_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.json");
+        let link = dir.path().join("link.json");
+        std::fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_output(Some(&link), |out| out.write_all(b"new")).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
     }
 }
