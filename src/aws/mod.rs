@@ -3,6 +3,7 @@
 //! `AWS_ENDPOINT_URL`), the SDK's adaptive retry with backoff for throttling, 5xx and dropped
 //! connections, and per-attempt timeouts. Credentials are never printed or logged.
 
+pub mod errors;
 pub mod insights;
 pub mod logs;
 pub mod metrics;
@@ -22,6 +23,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use clap::Args;
+
+pub use errors::describe_error;
 
 /// Where and as whom to call AWS.
 #[derive(Debug, Clone, Default, Args)]
@@ -188,12 +191,4 @@ impl Document {
         }
         Ok(paths)
     }
-}
-
-/// An AWS SDK error with its whole cause chain, as one line (the SDK's own formatter).
-pub fn describe_error(operation: &str, e: impl std::error::Error) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{operation} failed: {}",
-        aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e)
-    )
 }

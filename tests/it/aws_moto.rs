@@ -39,9 +39,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Moto {
@@ -67,7 +67,7 @@ from moto.server import main
 sys.exit(main(sys.argv[1:]))
 "#;
 
-fn start_moto() -> Moto {
+pub(crate) fn start_moto() -> Moto {
     let port = free_port();
     let python = moto_server().with_file_name("python");
     let child = Process::new(python)
@@ -95,7 +95,7 @@ fn start_moto() -> Moto {
 }
 
 /// Dummy credentials and no user config: nothing can reach real AWS.
-fn aws_env(cmd: &mut Command, home: &Path) {
+pub(crate) fn aws_env(cmd: &mut Command, home: &Path) {
     cmd.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_SESSION_TOKEN", "testing")

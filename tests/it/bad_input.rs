@@ -182,7 +182,10 @@ fn logs_that_are_not_api_gateway_are_refused_with_their_keys() {
             "app.json",
             "not an API Gateway access log: its records have the keys level, ts, msg, port",
         ),
-        ("alb.log", "not an API Gateway access log (unknown log format)"),
+        (
+            "alb.log",
+            "not an API Gateway access log (unknown log format)",
+        ),
     ] {
         let path = format!("{NOT_APIGW}/{file}");
         let (code, out, err) = run(&[&path, "--strict"], "");
