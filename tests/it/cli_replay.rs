@@ -179,6 +179,44 @@ fn limits_suggest_proves_its_suggestions_by_replay() {
         .any(|s| s["scope"] == "api_key" && s["name"] == "burst4r8qz"));
 }
 
+#[test]
+fn limits_suggest_names_api_stages_when_the_api_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(&config, TWO_APIS).unwrap();
+    let t0 = 1_795_514_400_000u64;
+    let log = dir.path().join("a.log");
+    let lines: String = (0..20)
+        .map(|i| access_line(t0 + i * 100, i as u32))
+        .collect();
+    std::fs::write(&log, lines).unwrap();
+    let report: Value = json_of(
+        gwstat()
+            .args([
+                "limits",
+                "suggest",
+                log.to_str().unwrap(),
+                "--format",
+                "json",
+                "-q",
+            ])
+            .args(["--config", config.to_str().unwrap(), "--api", "bbbb222222"]),
+    );
+    let stage = report["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["scope"] == "stage")
+        .unwrap();
+    assert_eq!(stage["name"], "bbbb222222:prod");
+    // The suggestion was proven on that API's stage (the --set applied).
+    assert!(stage["replay_429"].is_u64(), "{stage}");
+    assert!(stage["set"]
+        .as_str()
+        .unwrap()
+        .contains("stage.bbbb222222:prod.rate="));
+}
+
 /// Two REST APIs with a `prod` stage each, in an account of 1 rps with a burst of 3.
 const TWO_APIS: &str = r#"
 [account]
