@@ -181,6 +181,14 @@ fn import_takes_a_whole_account_recognising_each_output_by_content() {
                 r#"{"Items":[{"StageName":"$default","DefaultRouteSettings":{"ThrottlingRateLimit":100.0,"ThrottlingBurstLimit":50}}]}"#,
             ),
             (
+                "web0000003/routes.json",
+                r#"{"Items":[{"RouteKey":"GET /items","Target":"integrations/int1"},{"RouteKey":"$default","Target":"integrations/int2"}]}"#,
+            ),
+            (
+                "web0000003/integrations.json",
+                r#"{"Items":[{"IntegrationId":"int1","TimeoutInMillis":3000},{"IntegrationId":"int2","TimeoutInMillis":30000}]}"#,
+            ),
+            (
                 "plans.json",
                 r#"{"items":[{"id":"gold01","apiStages":[{"apiId":"pets000001","stage":"prod"},{"apiId":"orders0002","stage":"prod","throttle":{"/orders/POST":{"rateLimit":1.0,"burstLimit":1}}}],"throttle":{"rateLimit":10.0,"burstLimit":20},"quota":{"limit":100,"offset":0,"period":"DAY"}}]}"#,
             ),
@@ -217,6 +225,8 @@ fn import_takes_a_whole_account_recognising_each_output_by_content() {
         "integration_timeout_ms = 5000",
         "integration_timeout_ms = 2000",
         "integration_timeout_ms = 8000",
+        "integration_timeout_ms = 3000",
+        "GET /items",
         "burst = 1250",
         "ANY /{proxy+}",
         "2026-11-01 = 3",
@@ -229,9 +239,8 @@ fn import_takes_a_whole_account_recognising_each_output_by_content() {
         .assert()
         .success()
         // What the account's outputs did not say is named, with the default assumed.
-        .stderr(predicate::str::contains(
-            "stage web0000003:$default: routes not known",
-        ))
+        .stderr(predicate::str::contains("stage web0000003:$default: routes not known").not())
+        .stderr(predicate::str::contains("stage pets000001:prod: routes not known").not())
         .stderr(
             predicate::str::contains("stage orders0002:prod: integration timeouts not known").not(),
         )
