@@ -322,7 +322,8 @@ fn line_of(
 fn replay_verdicts_on_a_three_api_account_agree_with_the_documented_model() {
     use crate::account_model::{three_apis, Model, KEYS, TARGETS};
     let dir = tempfile::tempdir().unwrap();
-    let (model_config, toml) = three_apis([40, 20, 5, 4, 3, 2, 8, 6, 4, 6]);
+    // An account of 5 rps / burst 4 under ~10 rps of traffic: every level binds somewhere.
+    let (model_config, toml) = three_apis([5, 4, 5, 4, 3, 2, 8, 6, 4, 6]);
     let config = dir.path().join("account.toml");
     std::fs::write(&config, toml).unwrap();
     // 3,000 requests over ~5 minutes, from a fixed linear congruential sequence.
@@ -399,4 +400,12 @@ fn replay_verdicts_on_a_three_api_account_agree_with_the_documented_model() {
         report["totals"]["predicted_quota"].as_u64().unwrap() > 0,
         "{report}"
     );
+    // The shared account bucket binds (a per-API account bucket would disagree).
+    let account = report["by_level"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "account")
+        .map_or(0, |l| l["refused"].as_u64().unwrap());
+    assert!(account > 20, "{report}");
 }
