@@ -273,3 +273,44 @@ fn import_takes_a_whole_account_recognising_each_output_by_content() {
         .success()
         .stdout(predicate::str::contains("id = \"a1b2c3d4e5\""));
 }
+
+#[test]
+fn check_lists_every_route_with_its_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("routes.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[apis]]
+id = "ws44444444"
+name = "chat"
+kind = "websocket"
+[[apis.stages]]
+name = "prod"
+routes = ["$connect", "sendMessage"]
+[[apis]]
+id = "rest111111"
+[[apis.stages]]
+name = "prod"
+routes = ["ANY /{proxy+}", "GET /pets/{id}"]
+throttle = { rate = 5, burst = 5 }
+"#,
+    )
+    .unwrap();
+    gwstat()
+        .args(["gateway", "check"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "api ws44444444 (Websocket) chat\n",
+        ))
+        .stdout(predicate::str::contains(
+            "stage ws44444444:prod (Websocket)",
+        ))
+        .stdout(predicate::str::contains("  $connect: account\n"))
+        .stdout(predicate::str::contains("  sendMessage: account\n"))
+        .stdout(predicate::str::contains(
+            "  ANY /{proxy+}: stage-default → account\n",
+        ));
+}
