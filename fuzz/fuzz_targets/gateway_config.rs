@@ -1,7 +1,9 @@
-//! gateway.toml text and AWS CLI JSON imports: parse, validate, build a pipeline.
+//! gateway.toml text and AWS CLI JSON imports (single outputs, get-usage, a whole account):
+//! parse, validate, build a pipeline.
 #![no_main]
 
-use gwstat::gateway::aws_import::{import, AwsSources};
+use gwstat::gateway::aws_account::{import_account, AccountFile};
+use gwstat::gateway::aws_import::{apply_usage, import, AwsSources};
 use gwstat::gateway::{GatewayConfig, Pipeline};
 use libfuzzer_sys::fuzz_target;
 
@@ -28,8 +30,18 @@ fuzz_target!(|data: &[u8]| {
             ..AwsSources::default()
         },
     ] {
-        if let Ok(config) = import(&sources) {
+        if let Ok(mut config) = import(&sources) {
             let _ = config.validate();
+            let _ = apply_usage(&mut config, &text);
         }
+    }
+    // A whole-account import of the text as any output, placed where an integration sits.
+    let files = [AccountFile {
+        path: "acct/a1b2c3d4e5/r1/GET.json".into(),
+        text: text.clone(),
+        id: None,
+    }];
+    if let Ok((config, _notes)) = import_account(&files) {
+        let _ = Pipeline::new(config);
     }
 });

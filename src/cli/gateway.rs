@@ -115,7 +115,12 @@ fn check(path: &Path) -> Result<Outcome> {
     );
     let mut pipeline = Pipeline::new(config.clone());
     for api in &config.apis {
-        println!("api {} ({:?}) {}", api.id, api.kind, api.name);
+        let name = if api.name.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", api.name)
+        };
+        println!("api {} ({:?}){name}", api.id, api.kind);
     }
     for (index, stage) in config.stages.iter().enumerate() {
         println!(
@@ -152,8 +157,20 @@ fn check(path: &Path) -> Result<Outcome> {
                     .find(|k| k.usage_plans.contains(&p.id))
             })
             .map(|k| k.id.clone());
-        let mut methods: Vec<(String, String)> =
-            stage.methods.keys().filter_map(|k| method_key(k)).collect();
+        // Every configured method and route (a WebSocket route key is its own resource).
+        let mut methods: Vec<(String, String)> = stage
+            .methods
+            .keys()
+            .chain(&stage.routes)
+            .filter_map(|k| {
+                method_key(k).or_else(|| {
+                    (stage.api == crate::gateway::config::ApiKind::Websocket)
+                        .then(|| (k.clone(), String::new()))
+                })
+            })
+            .collect();
+        methods.sort();
+        methods.dedup();
         if methods.is_empty() {
             methods.push(("/{any}".into(), "GET".into()));
         }
@@ -180,7 +197,12 @@ fn check(path: &Path) -> Result<Outcome> {
                 .into_iter()
                 .map(Level::as_str)
                 .collect();
-            println!("  {method} {resource}: {}", levels.join(" → "));
+            let route = if method.is_empty() || method == resource {
+                resource.clone()
+            } else {
+                format!("{method} {resource}")
+            };
+            println!("  {route}: {}", levels.join(" → "));
         }
     }
     for plan in &config.usage_plans {

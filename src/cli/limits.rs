@@ -17,7 +17,7 @@ use super::Outcome;
 use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
 use crate::replay::suggest::{suggest, SuggestOptions};
-use crate::replay::{order, Recorded};
+use crate::replay::{assign_api, order, Recorded};
 
 /// Arguments of `gwstat limits`.
 #[derive(Debug, Args)]
@@ -49,6 +49,11 @@ pub struct SuggestArgs {
     #[arg(long = "config", value_name = "FILE")]
     pub configs: Vec<String>,
 
+    /// The API id of the inputs' requests: stages are then `apiId:stage` (needed when several
+    /// APIs of the configuration have a stage of that name).
+    #[arg(long, value_name = "API_ID")]
+    pub api: Option<String>,
+
     /// Percentile of per-second request counts the rate must cover.
     #[arg(long, default_value_t = 99.0)]
     pub percentile: f64,
@@ -76,7 +81,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
     if !(0.0..=100.0).contains(&args.percentile) || args.headroom < 0.0 {
         anyhow::bail!("--percentile must be 0–100 and --headroom at least 0");
     }
-    let config = if args.configs.is_empty() {
+    let mut config = if args.configs.is_empty() {
         GatewayConfig::default()
     } else {
         load_gateway(&args.configs)?
@@ -89,7 +94,21 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
             keep_request_ids: false,
         },
     )?;
-    let requests = order(Recorded::from_columns(&ingested.columns));
+    let mut requests = Recorded::from_columns(&ingested.columns);
+    if let Some(api) = &args.api {
+        if config.api_kind(api).is_none() {
+            if !args.configs.is_empty() {
+                anyhow::bail!("--api {api:?}: not an API of the configuration");
+            }
+            config.apis.push(crate::gateway::config::Api {
+                id: api.clone(),
+                name: String::new(),
+                kind: Default::default(),
+            });
+        }
+        assign_api(&mut requests, api);
+    }
+    let requests = order(requests);
     let mut suggestions = suggest(
         &requests,
         &config,

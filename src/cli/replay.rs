@@ -38,7 +38,7 @@ pub struct ReplayArgs {
     pub input: InputArgs,
 
     /// Gateway configuration: a gateway.toml, or AWS CLI JSON (`get-stage`, `apigatewayv2
-    /// get-stage`, `get-usage-plans`, `get-account`, and `PLAN_ID=get-usage-plan-keys.json`).
+    /// get-stage`, `get-usage-plans`, `get-account`, `get-usage`, and `PLAN_ID=get-usage-plan-keys.json`).
     /// Repeatable for the JSON files. Required unless --target is given.
     #[arg(long = "config", value_name = "FILE")]
     pub configs: Vec<String>,
@@ -184,7 +184,7 @@ pub fn load_gateway(configs: &[String]) -> Result<GatewayConfig> {
         } else if json.get("items").is_some() {
             sources.usage_plans = Some(text);
         } else {
-            bail!("{spec}: not a get-stage, apigatewayv2 get-stage, get-usage-plans or get-account output");
+            bail!("{spec}: not a get-stage, apigatewayv2 get-stage, get-usage-plans, get-account or get-usage output (for a whole account, run gwstat gateway import first)");
         }
     }
     Ok(import(&sources)?)

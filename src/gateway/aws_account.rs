@@ -1,7 +1,8 @@
 //! A whole account from AWS CLI JSON outputs, each file recognised by its content:
 //! `get-rest-apis`, `apigatewayv2 get-apis`, `get-stages`/`get-stage` (both APIs),
 //! `get-resources --embed methods`, `get-integration`, `get-export` (OpenAPI/Swagger),
-//! `get-usage-plans`, `get-usage-plan-keys`, `get-account`, `get-usage`.
+//! `get-usage-plans`, `get-usage-plan-keys`, `get-account`, `get-usage`, and for HTTP and
+//! WebSocket APIs `apigatewayv2 get-routes` and `get-integrations`.
 //!
 //! Outputs that do not carry their API's id (stages, resources, integrations) take it from
 //! the file's own `--api-id ID=FILE`, else from the nearest directory named after a known API
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::aws_import::{assemble, http_stage, rest_stage, AwsSources};
-use super::config::{Api, ApiKind, ConfigError, GatewayConfig, MethodSettings};
+use super::config::{method_key, Api, ApiKind, ConfigError, GatewayConfig, MethodSettings};
 
 /// One AWS CLI output.
 #[derive(Debug, Clone)]
@@ -45,6 +46,8 @@ enum Kind {
     UsagePlanKeys,
     Account,
     Usage,
+    V2Routes,
+    V2Integrations,
 }
 
 fn first_item<'a>(json: &'a Value, key: &str) -> Option<&'a Value> {
@@ -74,10 +77,15 @@ fn classify(json: &Value) -> Option<Kind> {
         return item.get("stageName").map(|_| Kind::RestStages);
     }
     if let Some(item) = first_item(json, "Items") {
-        if item.get("ProtocolType").is_some() {
-            return Some(Kind::V2Apis);
-        }
-        return item.get("StageName").map(|_| Kind::V2Stages);
+        return if item.get("ProtocolType").is_some() {
+            Some(Kind::V2Apis)
+        } else if item.get("RouteKey").is_some() {
+            Some(Kind::V2Routes)
+        } else if item.get("IntegrationId").is_some() {
+            Some(Kind::V2Integrations)
+        } else {
+            item.get("StageName").map(|_| Kind::V2Stages)
+        };
     }
     if let Some(item) = first_item(json, "items") {
         let item_has = |k: &str| item.get(k).is_some();
@@ -149,6 +157,10 @@ struct ApiMethods {
     methods: BTreeMap<(String, String), (Option<bool>, Option<u64>)>,
     /// Resource id → path.
     resource_paths: BTreeMap<String, String>,
+    /// HTTP/WebSocket routes: (route key, API key required, integration id).
+    routes: Vec<(String, Option<bool>, Option<String>)>,
+    /// HTTP/WebSocket integration id → `TimeoutInMillis`.
+    integration_timeouts: BTreeMap<String, u64>,
 }
 
 fn timeout(value: Option<&Value>) -> Option<u64> {
@@ -335,6 +347,35 @@ pub fn import_account(files: &[AccountFile]) -> Result<(GatewayConfig, Vec<Strin
             Kind::UsagePlans => sources.usage_plans = Some(file.text.clone()),
             Kind::Account => sources.account = Some(file.text.clone()),
             Kind::Usage => sources.usage.push(file.text.clone()),
+            Kind::V2Routes => {
+                let api = api_of(file, "apigatewayv2 get-routes")?;
+                let found = methods.entry(api).or_default();
+                for route in json["Items"].as_array().into_iter().flatten() {
+                    let Some(key) = route["RouteKey"].as_str() else {
+                        continue;
+                    };
+                    let target = route["Target"]
+                        .as_str()
+                        .and_then(|t| t.strip_prefix("integrations/"));
+                    found.routes.push((
+                        key.to_string(),
+                        route["ApiKeyRequired"].as_bool(),
+                        target.map(String::from),
+                    ));
+                }
+            }
+            Kind::V2Integrations => {
+                let api = api_of(file, "apigatewayv2 get-integrations")?;
+                let found = methods.entry(api).or_default();
+                for integration in json["Items"].as_array().into_iter().flatten() {
+                    if let (Some(id), Some(ms)) = (
+                        integration["IntegrationId"].as_str(),
+                        timeout(integration.get("TimeoutInMillis")),
+                    ) {
+                        found.integration_timeouts.insert(id.to_string(), ms);
+                    }
+                }
+            }
             Kind::UsagePlanKeys | Kind::Integration | Kind::RestApis | Kind::V2Apis => {}
         }
     }
@@ -398,8 +439,27 @@ pub fn import_account(files: &[AccountFile]) -> Result<(GatewayConfig, Vec<Strin
     // Methods, key requirements and timeouts apply to every stage of their API.
     for (api, found) in &methods {
         for stage in config.stages.iter_mut().filter(|s| &s.api_id == api) {
-            if !found.methods.is_empty() {
+            if !found.methods.is_empty() || !found.routes.is_empty() {
                 stage.api_key_required = false;
+            }
+            for (route, key_required, target) in &found.routes {
+                stage.routes.push(route.clone());
+                let timeout_ms = target
+                    .as_ref()
+                    .and_then(|t| found.integration_timeouts.get(t).copied());
+                // Settings are keyed `/resource/METHOD` or `$route`; a custom WebSocket route
+                // key has no such spelling and keeps the stage's.
+                if let Some((resource, method)) = method_key(route) {
+                    let key = if resource.starts_with('$') {
+                        resource
+                    } else {
+                        format!("{resource}/{method}")
+                    };
+                    let settings: &mut MethodSettings = stage.methods.entry(key).or_default();
+                    settings.api_key_required = key_required.or(Some(false));
+                    settings.integration_timeout_ms =
+                        timeout_ms.or(settings.integration_timeout_ms);
+                }
             }
             for ((resource, method), (key_required, timeout_ms)) in &found.methods {
                 stage.routes.push(format!("{method} {resource}"));
@@ -457,6 +517,14 @@ mod tests {
         assert_eq!(
             kind(r#"{"openapi":"3.0.1","paths":{}}"#),
             Some(Kind::Export)
+        );
+        assert_eq!(
+            kind(r#"{"Items":[{"RouteKey":"GET /pets","Target":"integrations/i1"}]}"#),
+            Some(Kind::V2Routes)
+        );
+        assert_eq!(
+            kind(r#"{"Items":[{"IntegrationId":"i1","TimeoutInMillis":3000}]}"#),
+            Some(Kind::V2Integrations)
         );
         assert_eq!(kind(r#"{"items":[]}"#), None);
         assert_eq!(kind(r#"{"hello":1}"#), None);

@@ -67,7 +67,13 @@ pub fn apply_usage(config: &mut GatewayConfig, text: &str) -> Result<(), ConfigE
                     "get-usage: key {key:?} day {i}: expected [used, remaining]"
                 ))
             })?;
-            let day = start + chrono::Days::new(i as u64);
+            let day = start
+                .checked_add_days(chrono::Days::new(i as u64))
+                .ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "get-usage: key {key:?} day {i}: date out of range"
+                    ))
+                })?;
             per_day.insert(day.format("%Y-%m-%d").to_string(), used as u64);
         }
     }

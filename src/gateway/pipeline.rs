@@ -823,8 +823,7 @@ impl Pipeline {
                         ns / NANOS_PER_DAY < today
                             && period_index(settings.period, *ns, week_start) == period
                     })
-                    .map(|(_, used)| used)
-                    .sum()
+                    .fold(0u64, |sum, (_, used)| sum.saturating_add(used))
             });
             QuotaCounter::new(&settings, now_ns, used, first_period, week_start)
         });

@@ -181,6 +181,14 @@ fn import_takes_a_whole_account_recognising_each_output_by_content() {
                 r#"{"Items":[{"StageName":"$default","DefaultRouteSettings":{"ThrottlingRateLimit":100.0,"ThrottlingBurstLimit":50}}]}"#,
             ),
             (
+                "web0000003/routes.json",
+                r#"{"Items":[{"RouteKey":"GET /items","Target":"integrations/int1"},{"RouteKey":"$default","Target":"integrations/int2"}]}"#,
+            ),
+            (
+                "web0000003/integrations.json",
+                r#"{"Items":[{"IntegrationId":"int1","TimeoutInMillis":3000},{"IntegrationId":"int2","TimeoutInMillis":30000}]}"#,
+            ),
+            (
                 "plans.json",
                 r#"{"items":[{"id":"gold01","apiStages":[{"apiId":"pets000001","stage":"prod"},{"apiId":"orders0002","stage":"prod","throttle":{"/orders/POST":{"rateLimit":1.0,"burstLimit":1}}}],"throttle":{"rateLimit":10.0,"burstLimit":20},"quota":{"limit":100,"offset":0,"period":"DAY"}}]}"#,
             ),
@@ -217,6 +225,8 @@ fn import_takes_a_whole_account_recognising_each_output_by_content() {
         "integration_timeout_ms = 5000",
         "integration_timeout_ms = 2000",
         "integration_timeout_ms = 8000",
+        "integration_timeout_ms = 3000",
+        "GET /items",
         "burst = 1250",
         "ANY /{proxy+}",
         "2026-11-01 = 3",
@@ -229,9 +239,8 @@ fn import_takes_a_whole_account_recognising_each_output_by_content() {
         .assert()
         .success()
         // What the account's outputs did not say is named, with the default assumed.
-        .stderr(predicate::str::contains(
-            "stage web0000003:$default: routes not known",
-        ))
+        .stderr(predicate::str::contains("stage web0000003:$default: routes not known").not())
+        .stderr(predicate::str::contains("stage pets000001:prod: routes not known").not())
         .stderr(
             predicate::str::contains("stage orders0002:prod: integration timeouts not known").not(),
         )
@@ -263,4 +272,45 @@ fn import_takes_a_whole_account_recognising_each_output_by_content() {
         .assert()
         .success()
         .stdout(predicate::str::contains("id = \"a1b2c3d4e5\""));
+}
+
+#[test]
+fn check_lists_every_route_with_its_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("routes.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[apis]]
+id = "ws44444444"
+name = "chat"
+kind = "websocket"
+[[apis.stages]]
+name = "prod"
+routes = ["$connect", "sendMessage"]
+[[apis]]
+id = "rest111111"
+[[apis.stages]]
+name = "prod"
+routes = ["ANY /{proxy+}", "GET /pets/{id}"]
+throttle = { rate = 5, burst = 5 }
+"#,
+    )
+    .unwrap();
+    gwstat()
+        .args(["gateway", "check"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "api ws44444444 (Websocket) chat\n",
+        ))
+        .stdout(predicate::str::contains(
+            "stage ws44444444:prod (Websocket)",
+        ))
+        .stdout(predicate::str::contains("  $connect: account\n"))
+        .stdout(predicate::str::contains("  sendMessage: account\n"))
+        .stdout(predicate::str::contains(
+            "  ANY /{proxy+}: stage-default → account\n",
+        ));
 }

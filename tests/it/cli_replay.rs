@@ -179,6 +179,44 @@ fn limits_suggest_proves_its_suggestions_by_replay() {
         .any(|s| s["scope"] == "api_key" && s["name"] == "burst4r8qz"));
 }
 
+#[test]
+fn limits_suggest_names_api_stages_when_the_api_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(&config, TWO_APIS).unwrap();
+    let t0 = 1_795_514_400_000u64;
+    let log = dir.path().join("a.log");
+    let lines: String = (0..20)
+        .map(|i| access_line(t0 + i * 100, i as u32))
+        .collect();
+    std::fs::write(&log, lines).unwrap();
+    let report: Value = json_of(
+        gwstat()
+            .args([
+                "limits",
+                "suggest",
+                log.to_str().unwrap(),
+                "--format",
+                "json",
+                "-q",
+            ])
+            .args(["--config", config.to_str().unwrap(), "--api", "bbbb222222"]),
+    );
+    let stage = report["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["scope"] == "stage")
+        .unwrap();
+    assert_eq!(stage["name"], "bbbb222222:prod");
+    // The suggestion was proven on that API's stage (the --set applied).
+    assert!(stage["replay_429"].is_u64(), "{stage}");
+    assert!(stage["set"]
+        .as_str()
+        .unwrap()
+        .contains("stage.bbbb222222:prod.rate="));
+}
+
 /// Two REST APIs with a `prod` stage each, in an account of 1 rps with a burst of 3.
 const TWO_APIS: &str = r#"
 [account]
@@ -284,7 +322,8 @@ fn line_of(
 fn replay_verdicts_on_a_three_api_account_agree_with_the_documented_model() {
     use crate::account_model::{three_apis, Model, KEYS, TARGETS};
     let dir = tempfile::tempdir().unwrap();
-    let (model_config, toml) = three_apis([40, 20, 5, 4, 3, 2, 8, 6, 4, 6]);
+    // An account of 5 rps / burst 4 under ~10 rps of traffic: every level binds somewhere.
+    let (model_config, toml) = three_apis([5, 4, 5, 4, 3, 2, 8, 6, 4, 6]);
     let config = dir.path().join("account.toml");
     std::fs::write(&config, toml).unwrap();
     // 3,000 requests over ~5 minutes, from a fixed linear congruential sequence.
@@ -361,4 +400,12 @@ fn replay_verdicts_on_a_three_api_account_agree_with_the_documented_model() {
         report["totals"]["predicted_quota"].as_u64().unwrap() > 0,
         "{report}"
     );
+    // The shared account bucket binds (a per-API account bucket would disagree).
+    let account = report["by_level"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "account")
+        .map_or(0, |l| l["refused"].as_u64().unwrap());
+    assert!(account > 20, "{report}");
 }

@@ -407,3 +407,19 @@ fn an_account_with_only_a_rate_gets_half_of_it_as_burst() {
     .unwrap();
     assert_eq!(config.account.burst, 1250);
 }
+
+#[test]
+fn get_usage_far_out_of_range_is_an_error_not_a_panic() {
+    let mut config = GatewayConfig::from_toml(
+        "[[stages]]\nname = \"prod\"\n[[usage_plans]]\nid = \"p\"\nstages = [\"prod\"]\n",
+    )
+    .unwrap();
+    let error = gwstat::gateway::aws_import::apply_usage(
+        &mut config,
+        r#"{"usagePlanId": "p", "startDate": "+262142-12-31", "endDate": "+262142-12-31",
+            "items": {"k": [[1, 1], [1, 1]]}}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("out of range"), "{error}");
+}
