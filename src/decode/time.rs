@@ -84,11 +84,16 @@ const EARLIEST_MS: i64 = 1_420_070_400_000;
 /// How far ahead of the clock a request time may be (clock skew between hosts).
 const AHEAD_MS: i64 = 24 * 3_600_000;
 
-/// Whether a request time can be placed: from [`EARLIEST_MS`] to a day from now (the clock is
-/// read once per process).
+/// Whether a request time can be placed: from [`EARLIEST_MS`] to a day from now. Called for
+/// every line: the clock is read once per process, and the bound is then one relaxed load.
 pub fn plausible(ms: i64) -> bool {
-    static LATEST: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    let latest = *LATEST.get_or_init(|| chrono::Utc::now().timestamp_millis() + AHEAD_MS);
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LATEST: AtomicI64 = AtomicI64::new(0);
+    let mut latest = LATEST.load(Ordering::Relaxed);
+    if latest == 0 {
+        latest = chrono::Utc::now().timestamp_millis() + AHEAD_MS;
+        LATEST.store(latest, Ordering::Relaxed);
+    }
     (EARLIEST_MS..=latest).contains(&ms)
 }
 
