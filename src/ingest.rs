@@ -599,8 +599,11 @@ fn ingest_envelope<S: RequestSink>(
     if mostly_execution(unwrapped.events.iter().map(|e| e.message.as_bytes())) {
         let before = result.executions.by_request.len();
         for event in &unwrapped.events {
-            result.executions.add(&event.message, event.timestamp_ms);
+            result
+                .executions
+                .add_in(event.stream.as_deref(), &event.message, event.timestamp_ms);
         }
+        result.executions.end_input();
         let prefix = match envelope {
             Envelope::None => String::new(),
             other => format!("{}/", other.as_str()),

@@ -295,29 +295,65 @@ pub struct Execution {
 pub struct Executions {
     /// Records.
     pub by_request: BTreeMap<String, Execution>,
-    /// Lines without a `(requestId)` prefix.
+    /// Lines that belong to no request: no `(requestId)` prefix, and (in logs from before the
+    /// prefix) none of the lines before them named a request.
     pub without_id: u64,
+    /// For logs from before the `(requestId)` prefix: the request the lines read so far belong
+    /// to, per log stream: the one the latest naming line named.
+    open: BTreeMap<Option<String>, String>,
+}
+
+/// The request ID a line from before the `(requestId)` prefix names: `Starting execution for
+/// request: <id>`, `Verifying Usage Plan for request: <id>. …`, `Starting authorizer: <a> for
+/// request: <id>`, `Unauthorized request: <id>`.
+fn named_request(message: &str) -> Option<&str> {
+    let id =
+        after(message, "for request: ").or_else(|| after(message, "Unauthorized request: "))?;
+    let id = id.split([' ', '.']).next()?;
+    (!id.is_empty() && id.len() <= 100).then_some(id)
 }
 
 impl Executions {
     /// Adds one line (a CloudWatch event's message) with its event time.
     pub fn add(&mut self, line: &str, time_ms: Option<i64>) {
-        let Some((id, message)) = split_prefix(line.trim_end()) else {
-            self.without_id += 1;
-            return;
+        self.add_in(None, line, time_ms);
+    }
+
+    /// Adds one line of log stream `stream`. Lines from before the `(requestId)` prefix are
+    /// stitched by order within their stream: every line belongs to the request the latest
+    /// line naming one named (`Verifying Usage Plan for request: …`, `Starting execution for
+    /// request: …`); lines before the first such line belong to none and are counted.
+    pub fn add_in(&mut self, stream: Option<&str>, line: &str, time_ms: Option<i64>) {
+        let line = line.trim_end();
+        let (id, message) = match split_prefix(line) {
+            Some((id, message)) => (id.to_string(), message),
+            None => {
+                let stream = stream.map(str::to_string);
+                if let Some(named) = named_request(line) {
+                    self.open.insert(stream.clone(), named.to_string());
+                }
+                match self.open.get(&stream) {
+                    Some(id) => (id.clone(), line),
+                    None => {
+                        self.without_id += 1;
+                        return;
+                    }
+                }
+            }
         };
+        let fact = classify(message);
         let record = self
             .by_request
-            .entry(id.to_string())
+            .entry(id.clone())
             .or_insert_with(|| Execution {
-                request_id: id.to_string(),
+                request_id: id,
                 ..Execution::default()
             });
         record.lines.push((time_ms, message.to_string()));
         let cause = |r: &mut Execution, c: &str| {
             r.cause.get_or_insert_with(|| c.to_string());
         };
-        match classify(message) {
+        match fact {
             ExecFact::MethodAndResource { method, resource } => {
                 record.method = Some(method);
                 record.resource = Some(resource);
@@ -357,18 +393,32 @@ impl Executions {
         }
     }
 
+    /// Ends an input: lines of the next one do not continue its open requests.
+    pub fn end_input(&mut self) {
+        self.open.clear();
+    }
+
     /// Lines no rule recognised, over all requests.
     pub fn unclassified(&self) -> u64 {
         self.by_request.values().map(|r| r.unclassified).sum()
     }
 }
 
-/// Whether a line looks like an execution-log line.
+/// Whether a line looks like an execution-log line, with or without the `(requestId)` prefix
+/// (logs from before it).
 pub fn looks_like_execution_line(line: &[u8]) -> bool {
-    std::str::from_utf8(line)
-        .ok()
-        .and_then(split_prefix)
-        .is_some_and(|(_, m)| classify(m) != ExecFact::Unclassified)
+    let Ok(line) = std::str::from_utf8(line) else {
+        return false;
+    };
+    match split_prefix(line) {
+        Some((_, message)) => classify(message) != ExecFact::Unclassified,
+        // Every execution message starts with a capital (`Starting execution …`, `HTTP
+        // Method: …`); access-log lines that merely quote one (an error message in JSON) do not.
+        None => {
+            line.starts_with(|c: char| c.is_ascii_uppercase())
+                && classify(line) != ExecFact::Unclassified
+        }
+    }
 }
 
 #[cfg(test)]
@@ -400,6 +450,35 @@ mod tests {
         assert!(r.endpoint.as_deref().unwrap().contains("orders-api"));
         assert_eq!(r.cause, None);
         assert_eq!(e.unclassified(), 0);
+    }
+
+    #[test]
+    fn lines_from_before_the_prefix_give_the_same_facts_stitched_by_order() {
+        let mut prefixed = Executions::default();
+        let mut plain = Executions::default();
+        // A line before any request is named, then the reference sequence without its
+        // prefixes (less its `Extended Request Id` line, which logs from before the prefix
+        // do not have), then a second request in the same stream.
+        plain.add_in(Some("s1"), "Method request path: {}", None);
+        for line in SEQUENCE.lines().skip(1) {
+            prefixed.add(line, Some(1));
+            let (_, message) = split_prefix(line).unwrap();
+            assert!(looks_like_execution_line(message.as_bytes()), "{message}");
+            plain.add_in(Some("s1"), message, Some(1));
+        }
+        assert_eq!(plain.without_id, 1);
+        assert_eq!(plain.by_request, prefixed.by_request);
+        plain.add_in(Some("s1"), "Starting execution for request: r-2", None);
+        plain.add_in(Some("s2"), "Method completed with status: 200", None);
+        plain.add_in(Some("s1"), "Execution failed due to a timeout error", None);
+        plain.add_in(Some("s1"), "Method completed with status: 504", None);
+        let r2 = &plain.by_request["r-2"];
+        assert_eq!(r2.status, Some(504));
+        assert_eq!(r2.cause.as_deref(), Some("integration timeout"));
+        assert_eq!(plain.without_id, 2);
+        // An access-log line quoting an execution message is not one.
+        let access = br#"{"status":"502","integrationErrorMessage":"Execution failed due to configuration error: Malformed Lambda proxy response"}"#;
+        assert!(!looks_like_execution_line(access));
     }
 
     #[test]

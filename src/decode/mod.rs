@@ -83,7 +83,7 @@ pub enum DetectError {
         why: String,
     },
     /// JSON records with no API Gateway access-log fields (nginx, application logs, …).
-    #[error("{file}: not an API Gateway access log: its records have the keys {keys} and no request with a time from 2015 on; gwstat expects API Gateway access-log fields (requestTime or requestTimeEpoch, status, httpMethod, resourcePath or routeKey, requestId, responseLatency, …); map other key names with --field MEANING=KEY")]
+    #[error("{file}: not an API Gateway access log: its records have the keys {keys}, and none is a request with a plausible time (2015 to a day from now); gwstat expects API Gateway access-log fields (requestTime or requestTimeEpoch, status, httpMethod, resourcePath or routeKey, requestId, responseLatency, …); map other key names with --field MEANING=KEY")]
     NotApiGateway {
         /// The input's name.
         file: String,
@@ -228,7 +228,7 @@ pub fn detect_timed(
     }
     match best {
         Some((fits, format, decoder)) if fits * 2 >= sample.len() => {
-            api_gateway_json(file, sample, Detected { decoder, format })
+            Ok(Detected { decoder, format })
         }
         _ if looks_binary(sample) => Err(DetectError::Binary {
             file: file.to_string(),
@@ -249,35 +249,6 @@ pub fn detect_timed(
         },
         _ => Err(unknown(file, sample, &candidates)),
     }
-}
-
-/// Earliest request time taken as real: API Gateway access logging began in 2015; an earlier
-/// time is a duration or a counter read as a time (nginx's `request_time`, for one).
-pub const EARLIEST_MS: i64 = 1_420_070_400_000;
-
-/// Refuses JSON records none of which is an API Gateway request placed in time from 2015 on:
-/// keys that mean nothing to gwstat, or a duration read as the request time.
-fn api_gateway_json(
-    file: &str,
-    sample: &[(&[u8], Option<i64>)],
-    detected: Detected,
-) -> Result<Detected, DetectError> {
-    if !matches!(detected.decoder, Decoder::Json(_) | Decoder::Prefixed(_)) {
-        return Ok(detected);
-    }
-    let mut decoder = detected.decoder.clone();
-    let placed = sample.iter().any(|(line, time)| {
-        decoder
-            .decode_with_time(line, *time)
-            .is_ok_and(|r| r.time_ms >= EARLIEST_MS)
-    });
-    if placed {
-        return Ok(detected);
-    }
-    Err(DetectError::NotApiGateway {
-        file: file.to_string(),
-        keys: sample_keys(sample),
-    })
 }
 
 /// The keys of the first JSON object in the sample (at most 20), for messages.

@@ -21,6 +21,9 @@ pub enum SkipReason {
     MissingTime,
     /// The request time is not a time.
     InvalidTime,
+    /// The request time is before 2015 or more than a day ahead of the clock: the request
+    /// cannot be placed in time.
+    ImplausibleTime,
     /// The status is not a number.
     InvalidStatus,
     /// A latency is not a number.
@@ -42,6 +45,7 @@ impl SkipReason {
             SkipReason::FormatMismatch => "does not match the format",
             SkipReason::MissingTime => "no request time",
             SkipReason::InvalidTime => "invalid request time",
+            SkipReason::ImplausibleTime => "implausible request time",
             SkipReason::InvalidStatus => "invalid status",
             SkipReason::InvalidLatency => "invalid latency",
             SkipReason::LineTooLong => "line too long",
@@ -179,6 +183,9 @@ impl<'a> RawRecord<'a> {
             (None, Some(time)) => parse_any_time(time).ok_or(SkipReason::InvalidTime)?,
             (None, None) => return Err(SkipReason::MissingTime),
         };
+        if !super::time::plausible(time_ms) {
+            return Err(SkipReason::ImplausibleTime);
+        }
         let status = match self.get(Field::Status) {
             Some(s) => Some(parse_status(s).ok_or(SkipReason::InvalidStatus)?),
             None => None,
@@ -321,6 +328,27 @@ mod tests {
         ])
         .into_request();
         assert_eq!(bad_status.unwrap_err(), SkipReason::InvalidStatus);
+    }
+
+    #[test]
+    fn times_that_cannot_be_placed_are_implausible() {
+        for time in [
+            "0",
+            "1000",
+            "01/Jan/1970:00:00:01 +0000",
+            "3786912000000",
+            "2014-12-31T23:59:59Z",
+        ] {
+            let field = if time.contains('/') || time.contains('T') {
+                Field::RequestTime
+            } else {
+                Field::RequestTimeEpoch
+            };
+            let err = record(&[(field, time)]).into_request().unwrap_err();
+            assert_eq!(err, SkipReason::ImplausibleTime, "{time}");
+        }
+        let ok = record(&[(Field::RequestTime, "01/Jan/2015:00:00:00 +0000")]).into_request();
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -113,7 +113,7 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>, SourceError> {
 /// device and inode, or the same canonical path where there are no inodes), is read once, with
 /// a warning on stderr; so is stdin.
 fn once_each(inputs: Vec<Input>) -> Vec<Input> {
-    let mut seen: Vec<(FileId, String)> = Vec::new();
+    let mut seen: crate::FastMap<FileId, String> = crate::FastMap::default();
     let mut out = Vec::with_capacity(inputs.len());
     for input in inputs {
         let id = match &input {
@@ -121,14 +121,14 @@ fn once_each(inputs: Vec<Input>) -> Vec<Input> {
             Input::File(path) => file_id(path),
         };
         if let Some(id) = id {
-            if let Some((_, first)) = seen.iter().find(|(known, _)| *known == id) {
+            if let Some(first) = seen.get(&id) {
                 eprintln!(
                     "gwstat: warning: {}: the same input as {first}; read once",
                     input.name()
                 );
                 continue;
             }
-            seen.push((id, input.name()));
+            seen.insert(id, input.name());
         }
         out.push(input);
     }
@@ -136,7 +136,7 @@ fn once_each(inputs: Vec<Input>) -> Vec<Input> {
 }
 
 /// What makes two inputs the same.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 enum FileId {
     Stdin,
     #[cfg(unix)]

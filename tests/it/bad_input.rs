@@ -175,8 +175,8 @@ fn logs_that_are_not_api_gateway_are_refused_with_their_keys() {
         (
             "nginx-json.log",
             "not an API Gateway access log: its records have the keys time_local, remote_addr, \
-             request, status, body_bytes_sent, request_time, http_user_agent and no request \
-             with a time from 2015 on",
+             request, status, body_bytes_sent, request_time, http_user_agent, and none is a \
+             request with a plausible time (2015 to a day from now)",
         ),
         (
             "app.json",
@@ -402,4 +402,38 @@ fn ctrl_c_stops_cleanly_and_leaves_no_half_report() {
     assert!(stderr.contains("interrupted"), "{stderr}");
     // Neither the report nor a temporary file is left.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn request_times_that_cannot_be_placed_are_skipped_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("times.log");
+    let line = |epoch: &str| {
+        format!(
+            "{{\"requestTimeEpoch\":\"{epoch}\",\"status\":\"200\",\"resourcePath\":\"/pets\"}}\n"
+        )
+    };
+    // 2026, 1970 (an epoch of 1 s), 2090, 2026.
+    let text = [
+        line("1795575364112"),
+        line("1000"),
+        line("3786912000000"),
+        line("1795575365112"),
+    ]
+    .concat();
+    std::fs::write(&path, text).unwrap();
+    let name = path.display().to_string();
+    let (requests, skipped) = outcome(&name);
+    assert_eq!(requests, 2);
+    assert_eq!(
+        skipped,
+        [(
+            "implausible request time".to_string(),
+            places(&name, &[2, 3])
+        )]
+    );
+    gwstat()
+        .args(["report", &name, "-q", "--strict"])
+        .assert()
+        .code(2);
 }

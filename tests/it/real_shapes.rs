@@ -177,3 +177,23 @@ fn an_ambiguous_custom_format_prints_the_access_format_to_use() {
     ]));
     assert_the_four_requests(&r);
 }
+
+#[test]
+fn execution_logs_from_before_the_request_id_prefix_are_stitched_by_order() {
+    let dir = "tests/fixtures/real/execution-before-prefix";
+    let r = json_of(gwstat().args(["report", dir, "--format", "json", "-q"]));
+    let x = &r["execution"];
+    assert_eq!(x["requests"], 2, "{x}");
+    assert_eq!(x["lines_without_request_id"], 0);
+    assert_eq!(x["unclassified_lines"], 0);
+    let causes: Vec<(&str, u64)> = x["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["cause"].as_str().unwrap(), c["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(causes, [("malformed Lambda proxy response", 1)]);
+    let file = &r["inputs"]["files"][0];
+    assert_eq!(file["format"], "cloudwatch-export/execution");
+    assert_eq!(file["records"], 2);
+}
