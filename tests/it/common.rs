@@ -52,3 +52,31 @@ pub fn interrupt(child: &mut Child) -> ExitStatus {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A request for the gateway core: no API key, nothing cached, 5 ms of gateway overhead and a
+/// backend answering 200 in 40 ms with 512 bytes. Change what a test needs with struct update
+/// syntax: `GatewayRequest { api_key: Some("k"), ..gateway_request("", "prod", "GET", "/") }`.
+pub fn gateway_request<'a>(
+    api: &'a str,
+    stage: &'a str,
+    method: &'a str,
+    resource: &'a str,
+) -> gwstat::gateway::GatewayRequest<'a> {
+    gwstat::gateway::GatewayRequest {
+        api,
+        stage,
+        method,
+        resource,
+        api_key: None,
+        cache_key: "",
+        cache_control_max_age_0: false,
+        may_invalidate_cache: false,
+        payload_bytes: 0,
+        overhead_ms: Some(5),
+        backend: gwstat::gateway::Backend::Response {
+            status: 200,
+            latency_ms: 40,
+            bytes: 512,
+        },
+    }
+}

@@ -62,21 +62,8 @@ usage_plans = ["gold"]
 
 fn request<'a>(api: &'a str, stage: &'a str, key: Option<&'a str>) -> GatewayRequest<'a> {
     GatewayRequest {
-        api,
-        stage,
-        method: "GET",
-        resource: "/pets",
         api_key: key,
-        cache_key: "",
-        cache_control_max_age_0: false,
-        may_invalidate_cache: false,
-        payload_bytes: 0,
-        overhead_ms: Some(5),
-        backend: Backend::Response {
-            status: 200,
-            latency_ms: 10,
-            bytes: 10,
-        },
+        ..crate::common::gateway_request(api, stage, "GET", "/pets")
     }
 }
 

@@ -1,28 +1,12 @@
 //! Route selection through the pipeline: ANY, greedy `{proxy+}`, the most specific match,
 //! HTTP APIs' 404 and `$default`, WebSocket route keys.
 
-use gwstat::gateway::{Backend, GatewayConfig, GatewayRequest, Level, Pipeline};
+use gwstat::gateway::{GatewayConfig, GatewayRequest, Level, Pipeline};
 
 const T0: u64 = 1_795_514_400 * 1_000_000_000;
 
 fn request<'a>(api: &'a str, method: &'a str, path: &'a str) -> GatewayRequest<'a> {
-    GatewayRequest {
-        api,
-        stage: "prod",
-        method,
-        resource: path,
-        api_key: None,
-        cache_key: "",
-        cache_control_max_age_0: false,
-        may_invalidate_cache: false,
-        payload_bytes: 0,
-        overhead_ms: Some(5),
-        backend: Backend::Response {
-            status: 200,
-            latency_ms: 10,
-            bytes: 10,
-        },
-    }
+    crate::common::gateway_request(api, "prod", method, path)
 }
 
 const ROUTED: &str = r#"

@@ -25,19 +25,7 @@ fn ok(latency_ms: u64) -> Backend {
 }
 
 fn get<'a>(stage: &'a str, resource: &'a str) -> GatewayRequest<'a> {
-    GatewayRequest {
-        api: "",
-        stage,
-        method: "GET",
-        resource,
-        api_key: None,
-        cache_key: "",
-        cache_control_max_age_0: false,
-        may_invalidate_cache: false,
-        payload_bytes: 0,
-        overhead_ms: Some(5),
-        backend: ok(40),
-    }
+    crate::common::gateway_request("", stage, "GET", resource)
 }
 
 fn statuses(
