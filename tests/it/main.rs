@@ -25,4 +25,5 @@ mod html_report;
 mod insights_assemble;
 mod secrets;
 mod serve_e2e;
+mod serve_hostile;
 mod template_roundtrip;
