@@ -121,6 +121,7 @@ in `src/serve/`; the hostile-client suite also checks that the serve process sta
 | what | bound |
 |---|---|
 | open connections | `--max-connections`; the excess is answered `503` + `Retry-After: 1` and closed (at most 256 such answers in progress, beyond that closed at once) |
+| requests in progress | twice `--max-connections`, counting requests whose client left (they run to the end and are logged); beyond that `503` |
 | running out of file descriptors | `accept` backs off (10 ms doubling to 1 s) instead of retrying at full speed |
 | request line + headers | 16 KiB and 100 headers, else `431` (API Gateway allows 10,240 bytes of headers) |
 | slow headers (slowloris) | `--header-timeout` from the first byte |

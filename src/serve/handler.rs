@@ -107,14 +107,22 @@ async fn process(state: Arc<State>, peer: SocketAddr, request: Request<Incoming>
     let now = now_ns();
     let (parts, body) = request.into_parts();
     let seen = Seen::of(&parts);
-    let route = if seen.not_a_path || !METHODS.contains(&seen.method.as_str()) {
+    // Requests whose clients left keep running (and holding memory) until they finish:
+    // their number is bounded too.
+    let overloaded = state.inflight.count() > max_in_flight(&state.limits);
+    let route = if overloaded || seen.not_a_path || !METHODS.contains(&seen.method.as_str()) {
         None
     } else {
         state.routes.resolve(&seen.path)
     };
     let Some(route) = route else {
-        // Answered here: no stage has this route (and nothing reaches the upstream).
-        let outcome = Outcome::gateway(responses::MISSING_AUTHENTICATION_TOKEN, None, 0);
+        // Answered here: overloaded, or no stage has this route (nothing reaches the upstream).
+        let error = if overloaded {
+            UNAVAILABLE
+        } else {
+            responses::MISSING_AUTHENTICATION_TOKEN
+        };
+        let outcome = Outcome::gateway(error, None, 0);
         let logged = GatewayRequest {
             stage: "-",
             resource: &seen.path,
@@ -158,6 +166,12 @@ async fn process(state: Arc<State>, peer: SocketAddr, request: Request<Incoming>
         started,
         now,
     )
+}
+
+/// Requests in progress at most (those of departed clients included): twice the
+/// connection cap.
+pub(crate) fn max_in_flight(limits: &super::Limits) -> usize {
+    limits.max_connections.saturating_mul(2)
 }
 
 fn request_for<'a>(seen: &'a Seen, stage: &'a str, resource: &'a str) -> GatewayRequest<'a> {

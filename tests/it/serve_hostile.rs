@@ -857,3 +857,66 @@ fn a_non_loopback_listen_address_is_warned_about() {
     assert!(!stderr.contains("warning"), "{stderr}");
     serve.stop();
 }
+
+#[test]
+fn requests_of_departed_clients_are_bounded_too() {
+    let (up, _) = upstream(60);
+    // One connection allowed, so at most two requests in progress.
+    let serve = Serve::start(up, &["--max-connections", "1"]);
+    // A connection refused by the cap is answered without a request ID; retried until the
+    // previous client's connection is gone.
+    let unshed = |request: &[u8], keep: Duration| -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            assert!(Instant::now() < deadline, "every connection shed");
+            let mut s = serve.connect();
+            s.write_all(request).unwrap();
+            s.set_read_timeout(Some(keep)).unwrap();
+            let mut buf = [0u8; 4096];
+            match s.read(&mut buf) {
+                Ok(n) if n > 0 => {
+                    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    if answer.contains("x-amzn-requestid") {
+                        return Some(answer);
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                // Nothing yet: the request waits for the upstream; leave it there.
+                _ => return None,
+            }
+        }
+    };
+    for _ in 0..2 {
+        let left = unshed(
+            b"GET /prod/slow HTTP/1.1\r\nHost: gw\r\n\r\n",
+            Duration::from_millis(200),
+        );
+        assert!(left.is_none(), "{left:?}");
+    }
+    // Both still wait for the upstream (it takes 1.5 s).
+    let refused = unshed(
+        b"GET /prod/x HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(status(&refused), 503, "{refused}");
+    // Once they finish, requests are served again.
+    std::thread::sleep(Duration::from_millis(1600));
+    let served = unshed(
+        b"GET /prod/x HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(status(&served), 200, "{served}");
+    let lines = serve.stop();
+    let statuses: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(statuses, ["503", "200", "200", "200"], "{lines:?}");
+}
