@@ -125,7 +125,7 @@ in `src/serve/`; the hostile-client suite also checks that the serve process sta
 | running out of file descriptors | `accept` backs off (10 ms doubling to 1 s) instead of retrying at full speed |
 | request line + headers | 16 KiB and 100 headers, else `431` (API Gateway allows 10,240 bytes of headers) |
 | slow headers (slowloris) | `--header-timeout` from the first byte |
-| idle keep-alive connections | `--idle-timeout` |
+| idle keep-alive connections, and clients that stop reading their response | `--idle-timeout` |
 | request body | 10 MB (API Gateway's payload limit) → `413`, from `Content-Length` before reading, and counted while streaming (chunked bodies too); `--body-timeout` → `408`; all bodies together `--body-memory` → `503` |
 | upstream response | 10 MB, else the gateway's `500`; the stage's integration timeout → `504` (`503` on HTTP APIs) |
 | response cache | per stage, bytes (body, headers and 160 bytes per entry) up to the smaller of `size_gb` and `--cache-memory`, least recently used out first, every entry dropped when its TTL passes (swept each second) |
