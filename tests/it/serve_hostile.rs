@@ -239,6 +239,12 @@ impl Serve {
         )
     }
 
+    fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
     fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
@@ -251,6 +257,7 @@ impl Serve {
 
     fn assert_rss_bounded(&self, case: &str) {
         let rss = self.rss_kib();
+        eprintln!("{case}: serve RSS {rss} KiB");
         assert!(rss > 0 && rss < RSS_BOUND_KIB, "{case}: RSS {rss} KiB");
     }
 
@@ -430,6 +437,7 @@ fn the_cache_stays_within_its_bytes_and_serves_hits() {
         reader.read_exact(&mut body).unwrap();
     }
     let grown = serve.rss_kib().saturating_sub(base);
+    eprintln!("cache filler: RSS grew {grown} KiB over 2,000 responses of 64 KiB");
     // 4 MiB of stored responses plus allocator slack; unbounded it grows by 125 MiB.
     assert!(grown < 48 * 1024, "RSS grew {grown} KiB");
     serve.assert_rss_bounded("cache filler");
@@ -615,22 +623,25 @@ fn ten_thousand_idle_connections_are_capped_and_shed() {
         let mut shed = 0;
         for s in &held {
             let mut buf = [0u8; 256];
-            match s.try_read(&mut buf) {
-                Ok(n)
-                    if n == 0 || String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 503") =>
-                {
-                    shed += 1
+            if let Ok(n) = s.try_read(&mut buf) {
+                if String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 503") {
+                    shed += 1;
                 }
-                Err(e) if e.kind() != std::io::ErrorKind::WouldBlock => shed += 1,
-                _ => {}
             }
         }
         (held, shed)
     });
+    // The cap, seen from the server: its open descriptors (the 1,000 connections, plus the
+    // listener, log, runtime and upstream ones). Connections the kernel's accept backlog
+    // could not take while the debug build accepted are reset, not answered, so the 503
+    // count is a lower bound.
+    let fds = serve.open_fds();
     assert!(
-        (8_900..=9_000).contains(&shed),
-        "{shed} of 10,000 refused with 1,000 allowed"
+        fds <= 1_000 + 64,
+        "{fds} descriptors open with 1,000 connections allowed"
     );
+    assert!(shed >= 5_000, "only {shed} of 10,000 answered 503");
+    eprintln!("10,000 connections: {shed} answered 503, serve holds {fds} descriptors");
     serve.assert_rss_bounded("10,000 idle connections");
     let used = serve.cpu_ticks() - cpu;
     std::thread::sleep(Duration::from_secs(2));
