@@ -79,7 +79,7 @@ run generate generate --format rest-json --requests 3 --seconds 10 --routes 120 
 page config "settings in force" "gwstat.toml: where it is found and what each setting is (docs/config.md)."
 run config config show
 
-page serve "a real HTTP gateway" "The gateway core in front of an upstream, on a real clock, writing access logs gwstat reads (docs/replay.md#gwstat-serve). It runs until stopped, so this page shows the command only:"
+page serve "a real HTTP gateway" "The gateway core in front of an upstream, on a real clock, writing access logs gwstat reads (docs/replay.md#gwstat-serve). It runs until stopped, so this page shows the commands only:"
 cat >> "$out/serve.md" <<'MD'
 
 ```text
@@ -88,6 +88,105 @@ $ gwstat serve --config sample-logs/gateway.toml --upstream http://127.0.0.1:900
 $ curl -H 'x-api-key: …' http://127.0.0.1:8080/prod/products
 $ gwstat report access.log
 ```
+
+Paths are `/{stage}/{path}`; the stage prefix is removed before the upstream call. A stage
+with a `routes` list serves only those routes; a stage without one is a catch-all whose
+unmatched paths are its `/{proxy+}` resource. A `$default` stage takes paths without a stage
+prefix, except the routes of the other stages: `/products` is not `/prod/products` without
+`prod`'s API key. No route → 403 "Missing Authentication Token", answered locally (so are
+`OPTIONS *`, absolute-form targets such as `GET http://other-host/…`, and methods API Gateway
+does not route): nothing reaches a host the configuration does not name.
+
+## Flags
+
+| flag | default | meaning |
+|---|---|---|
+| `--config FILE` | `[gateway] config` of gwstat.toml | gateway.toml or AWS CLI JSON, as for replay |
+| `--upstream URL` | — | where admitted requests go (`http://host:port[/prefix]`) |
+| `--listen ADDR` | `127.0.0.1:8080` | port 0 picks one (printed on stderr); a non-loopback address prints a warning |
+| `--access-log FILE` | none | one line per request |
+| `--access-format FORMAT` | REST custom JSON | `$context` template, preset name or `@FILE` |
+| `--max-requests N`, `--max-seconds S` | none | stop by itself |
+| `--max-connections N` | 4096 | open client connections; more get `503` and are closed |
+| `--header-timeout S` | 10 | from a request's first byte to the end of its headers; then the connection is closed |
+| `--body-timeout S` | 30 | from the end of the headers to the end of the body; then `408` |
+| `--idle-timeout S` | 60 | a keep-alive connection with no request in progress is closed |
+| `--shutdown-timeout S` | 10 | after SIGTERM/SIGINT, in-flight requests get this long; then connections are cut |
+| `--body-memory MIB` | 64 | request bodies in memory at once, all connections together; a request that would exceed it gets `503` |
+| `--cache-memory MIB` | 64 | stored responses per cached stage (the stage's `size_gb` if smaller) |
+
+```text
+$ gwstat serve --config gateway.toml --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8080 \
+    --access-log access.log --max-connections 2000 --header-timeout 5 --body-timeout 20 \
+    --idle-timeout 30 --shutdown-timeout 5 --body-memory 128 --cache-memory 32
+```
+
+## Running it in front of real traffic
+
+**What is bounded** (each bound has a test in `tests/it/serve_hostile.rs` or next to the code
+in `src/serve/`; the hostile-client suite also checks that the serve process stays under
+256 MiB RSS in every case):
+
+| what | bound |
+|---|---|
+| open connections | `--max-connections`; the excess is answered `503` + `Retry-After: 1` and closed (at most 256 such answers in progress, beyond that closed at once) |
+| requests in progress | twice `--max-connections`, counting requests whose client left (they run to the end and are logged); beyond that `503` |
+| running out of file descriptors | `accept` backs off (10 ms doubling to 1 s) instead of retrying at full speed |
+| request line + headers | 16 KiB and 100 headers, else `431` (API Gateway allows 10,240 bytes of headers) |
+| slow headers (slowloris) | `--header-timeout` from the first byte |
+| idle keep-alive connections, and clients that stop reading their response | `--idle-timeout` |
+| request body | 10 MB (API Gateway's payload limit) → `413`, from `Content-Length` before reading, and counted while streaming (chunked bodies too); `--body-timeout` → `408`; all bodies together `--body-memory` → `503` |
+| upstream response | 10 MB, else the gateway's `500`; the stage's integration timeout → `504` (`503` on HTTP APIs) |
+| response cache | per stage, bytes (body, headers and 160 bytes per entry) up to the smaller of `size_gb` and `--cache-memory`, least recently used out first, every entry dropped when its TTL passes (swept each second) |
+| access log | a queue of 16,384 lines; when the disk is slower, requests wait rather than lines being dropped |
+| routes and methods | a path that matches no template is the stage's `/{proxy+}` resource; unknown methods are refused: hostile paths cannot grow per-route state |
+| shutdown | SIGTERM/SIGINT closes the port at once, lets in-flight requests finish for `--shutdown-timeout`, then cuts the rest (logged as `503`), writes and flushes the access log |
+
+**Order of checks**, as API Gateway: route → API key → throttling → quota → cache; only then
+is the body read (so a client without a key, or a throttled one, never makes serve hold its
+body). Unlike the gateway core used by replay, where the payload check comes first, a `413`
+here has already taken a throttle token.
+
+**Access log.** Every request the gateway answered is logged, also when the client went
+away before the answer (with the status the gateway decided, e.g. the upstream's `200`).
+Values a client controls are escaped for the log's format — JSON string escapes, XML entities,
+`\"` and `\xHH` in CLF and CSV (and `\x2c` for a comma in CSV) — so a `"` or a newline in a path
+or User-Agent cannot add fields or lines. API Gateway does not escape; `gwstat report` reads
+both (escaped values keep their escapes). The file is flushed at least every second, on SIGHUP (without stopping) and at
+shutdown. Requests hyper rejects before they are complete (malformed, `431`) and shed
+connections are not logged; the shed count is in the summary printed at exit.
+
+**Headers.** End-to-end headers pass both ways (a `301` keeps its `Location`, cookies pass);
+hop-by-hop ones do not: `Connection`, `Keep-Alive`, `Proxy-*`, `TE`, `Trailer`,
+`Transfer-Encoding`, `Upgrade`, and every header a `Connection` header names. `Host` and
+`x-api-key` are not forwarded.
+
+**What to put in front.** serve speaks plain HTTP/1.1 only. For anything but loopback, put a
+TLS-terminating reverse proxy (nginx, HAProxy, Caddy, a cloud load balancer) in front, bind
+serve to loopback or a private address, and let the proxy handle TLS, HTTP/2, client
+certificates and request-rate limits per client IP.
+
+**What it does not do:** TLS (in or out: `--upstream` must be `http://`), HTTP/2, WebSockets,
+authorizers (Lambda, Cognito, IAM), request/response mapping templates, request validation,
+WAF, CORS preflight handling, per-IP limits, reloading the configuration (restart it), or
+log rotation (SIGHUP flushes; it does not reopen the file).
+
+**Throughput.** `scripts/load-test.sh` measures it with wrk 4.1.0 (Debian `4.1.0-3+b2`)
+against nginx-light answering a fixed `200`, on loopback, and also checks that a stage limit
+holds within 1 % under load. On the 2-core development machine (other builds running), with
+the **debug** binary (the one `cargo test` builds; a release build is several times faster and
+has not been measured here):
+
+```text
+$ GWSTAT_BIN=target/debug/gwstat scripts/load-test.sh 10
+limit: admitted 1022 in 10.03 s; the limit allows 1023 (rate 100/s × 10.03 s + burst 20); 99.90 %
+limit: RSS (kB) min 50188, max 50264, growth 0.2 % after warm-up
+throughput, access log on : 1,842 requests/s, p99 146.59ms (wrk -t2 -c64, 18583 requests)
+throughput, access log off: 1,675 requests/s, p99 127.68ms (wrk -t2 -c64, 16812 requests)
+```
+
+The same script, machine and build type with the serve before these bounds (main at ccb823f):
+1,941 requests/s, p99 305.48 ms with the log; 1,715 requests/s, p99 161.73 ms without.
 MD
 
 page fetch "AWS to files" "Reads CloudWatch Logs (FilterLogEvents in parallel time slices, every nextToken), CloudWatch metrics (GetMetricData, batched and paginated; ListMetrics for --detailed) and X-Ray (GetTraceSummaries, BatchGetTraces) and saves them as the AWS CLI writes them, so every offline command reads them; --resume continues an interrupted log fetch. It needs AWS (or an emulator), so this page shows the commands only:"

@@ -1,104 +1,160 @@
 #!/usr/bin/env bash
-# Serve under load: wrk (Debian package, installed if missing) against `gwstat serve` on
-# loopback for a bounded time. Asserts: no errors but the configured 429s, the admitted rate
-# within 1 % of the limit (rate × duration + burst), memory stable (RSS sampled each second),
-# and the access log complete (one line per request wrk completed).
-# The limit is kept well under what the loopback upstream can answer, so every request over it
-# is the gateway's 429, and the offered load (wrk, 20 connections) is many times the limit.
+# Serve under load, on loopback, for a bounded time. Load generator: wrk 4.1.0 (Debian
+# bookworm package 4.1.0-3+b2, installed if missing; the script stops if another version is
+# installed, unless LOAD_TEST_ANY_WRK=1). Upstream: nginx-light (Debian) answering a fixed
+# `200 {"ok":true}`, so the upstream is never the bottleneck.
+#
+# 1. Limit: a stage limit well under what serve can answer, offered many times over; asserts
+#    the admitted count within 1 % of rate × duration + burst, no status but 200/429, an
+#    access-log line for every request wrk completed, RSS stable.
+# 2. Throughput: limits far above the offered load; wrk -t2 -c64 with --latency, once with
+#    the access log and once without; reports requests/s and p99 for proxied requests
+#    (all 200, one log line per request when the log is on).
+#
 # Usage: scripts/load-test.sh [SECONDS] [RATE] [BURST]   (defaults 10 100 20)
+# GWSTAT_BIN=target/release/gwstat measures another build (default: the debug binary
+# `cargo test` builds, which is many times slower than a release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 rate=${2:-100}
 burst=${3:-20}
-if ! command -v wrk >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
+WRK_VERSION=4.1.0-3+b2
+SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
+need=()
+command -v wrk >/dev/null 2>&1 || need+=("wrk=$WRK_VERSION")
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-# The binary `cargo test` builds (same features as scripts/test.sh: no second build in CI).
-cargo test --locked --no-run --quiet 2>/dev/null || cargo test --locked --no-run
-bin=${CARGO_TARGET_DIR:-target}/debug/gwstat
+wrk_installed=$(dpkg-query -W -f='${Version}' wrk 2>/dev/null || echo unknown)
+if [ "$wrk_installed" != "$WRK_VERSION" ] && [ "${LOAD_TEST_ANY_WRK:-0}" != 1 ]; then
+  echo "wrk $wrk_installed installed; this script is calibrated with $WRK_VERSION (LOAD_TEST_ANY_WRK=1 to go on)" >&2
+  exit 1
+fi
+if [ -z "${GWSTAT_BIN:-}" ]; then
+  # The binary `cargo test` builds (same features as scripts/test.sh: no second build in CI).
+  cargo test --locked --no-run --quiet 2>/dev/null || cargo test --locked --no-run
+  GWSTAT_BIN=${CARGO_TARGET_DIR:-target}/debug/gwstat
+fi
+bin=$GWSTAT_BIN
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_listening() {
+  for _ in $(seq 100); do
+    python3 -c "import socket,sys; [socket.create_connection(('127.0.0.1', p), 0.2).close() for p in map(int, sys.argv[1:])]" \
+      "$@" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listening on $*" >&2; return 1
+}
 up_port=$(free_port)
-gw_port=$(free_port)
 
-# The upstream: a threaded loopback HTTP server answering 200.
-python3 - "$up_port" <<'PY' &
-import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = b'{"ok":true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
+# The upstream: nginx, one worker, keep-alive, a fixed answer.
+mkdir -p "$work/nginx/logs"
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+error_log $work/nginx/logs/error.log;
+pid $work/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$up_port;
+    location / { default_type application/json; return 200 '{"ok":true}'; }
+  }
+}
+CONF
+/usr/sbin/nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/nginx.err" &
 pids+=($!)
+wait_listening "$up_port"
 
-cat > "$work/gateway.toml" <<TOML
+# Starts serve with config $1 and extra args; sets $serve and $gw_port.
+start_serve() {
+  gw_port=$(free_port)
+  "$bin" serve --config "$1" --upstream "http://127.0.0.1:$up_port" \
+    --listen "127.0.0.1:$gw_port" --max-seconds $((secs + 30)) "${@:2}" 2>>"$work/serve.err" &
+  serve=$!
+  pids+=($serve)
+  # A TCP connect only: no request, so nothing in the access log.
+  wait_listening "$gw_port"
+}
+stop_serve() { kill -TERM "$serve"; wait "$serve" || true; }
+
+echo "== load generator: wrk $wrk_installed; upstream: nginx $(dpkg-query -W -f='${Version}' nginx-light 2>/dev/null || echo '?'); gwstat: $bin"
+
+# --- 1. The limit under load ---
+cat > "$work/limit.toml" <<TOML
 account = { rate = 10000, burst = 5000 }
 
 [[stages]]
 name = "prod"
 throttle = { rate = $rate, burst = $burst }
 TOML
-
-"$bin" serve --config "$work/gateway.toml" --upstream "http://127.0.0.1:$up_port" \
-  --listen "127.0.0.1:$gw_port" --access-log "$work/access.log" \
-  --max-seconds $((secs + 20)) 2>"$work/serve.err" &
-serve=$!
-pids+=($serve)
-# Wait until both listen (a TCP connect: no request, so nothing in the access log).
-for _ in $(seq 100); do
-  python3 -c "import socket,sys; [socket.create_connection(('127.0.0.1', p), 0.2).close() for p in map(int, sys.argv[1:])]" \
-    "$up_port" "$gw_port" 2>/dev/null && break
-  sleep 0.1
-done
-
-# RSS every second while wrk runs.
+start_serve "$work/limit.toml" --access-log "$work/limit.log"
 ( while kill -0 "$serve" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$serve/status"; sleep 1; done ) > "$work/rss.txt" &
 pids+=($!)
-before=0
-wrk -t2 -c20 -d"${secs}s" "http://127.0.0.1:$gw_port/prod/items" > "$work/wrk.txt"
+wrk -t2 -c20 -d"${secs}s" "http://127.0.0.1:$gw_port/prod/items" > "$work/limit.wrk"
 sleep 1
-kill -INT "$serve"; wait "$serve" || true
-cat "$work/wrk.txt"
+stop_serve
 
-python3 - "$work" "$rate" "$burst" "$before" <<'PY'
+# --- 2. Throughput, with and without the access log ---
+cat > "$work/open.toml" <<TOML
+account = { rate = 10000000, burst = 10000000 }
+
+[[stages]]
+name = "prod"
+TOML
+start_serve "$work/open.toml" --access-log "$work/open.log"
+wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$gw_port/prod/items" > "$work/log-on.wrk"
+stop_serve
+start_serve "$work/open.toml"
+wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$gw_port/prod/items" > "$work/log-off.wrk"
+stop_serve
+
+python3 - "$work" "$rate" "$burst" <<'PY'
 import json, re, sys
-work, rate, burst, before = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
-wrk = open(f"{work}/wrk.txt").read()
-completed = int(re.search(r"(\d+) requests in", wrk).group(1))
-socket_errors = re.search(r"Socket errors: (.*)", wrk)
-lines = [json.loads(l) for l in open(f"{work}/access.log").read().splitlines()[before:]]
-statuses = {}
-for l in lines:
-    statuses[l["status"]] = statuses.get(l["status"], 0) + 1
+work, rate, burst = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+problems = []
+
+def wrk(name):
+    text = open(f"{work}/{name}.wrk").read()
+    completed = int(re.search(r"(\d+) requests in", text).group(1))
+    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", text).group(1))
+    p99 = re.search(r"99%\s+([\d.]+\w+)", text)
+    errors = re.search(r"Socket errors: (.*)", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return completed, rps, p99.group(1) if p99 else "?", errors, int(non2xx.group(1)) if non2xx else 0
+
+def statuses(path):
+    lines = [json.loads(l) for l in open(path).read().splitlines()]
+    counts = {}
+    for l in lines:
+        counts[l["status"]] = counts.get(l["status"], 0) + 1
+    return lines, counts
+
+# 1. The limit.
+completed, _, _, errors, _ = wrk("limit")
+lines, counts = statuses(f"{work}/limit.log")
 times = sorted(int(l["requestTimeEpoch"]) for l in lines)
 span = (times[-1] - times[0]) / 1000
-admitted = statuses.get("200", 0)
+admitted = counts.get("200", 0)
 expected = rate * span + burst
 rss = [int(x) for x in open(f"{work}/rss.txt").read().split()]
 steady = rss[3:-1] or rss
 growth = (max(steady) - min(steady)) / max(min(steady), 1)
-print(f"wrk completed {completed}, access log {len(lines)} lines, statuses {statuses}")
-print(f"admitted {admitted} in {span:.2f} s; limit allows {expected:.0f} (rate {rate:g}/s × {span:.2f} s + burst {burst:g}); {admitted / expected * 100:.2f} %")
-print(f"RSS samples (kB): min {min(steady)}, max {max(steady)}, growth {growth * 100:.1f} % after warm-up")
-problems = []
-if socket_errors:
-    problems.append(f"socket errors: {socket_errors.group(1)}")
-others = {s: n for s, n in statuses.items() if s not in ("200", "429")}
+print(f"limit: wrk completed {completed}, access log {len(lines)} lines, statuses {counts}")
+print(f"limit: admitted {admitted} in {span:.2f} s; the limit allows {expected:.0f} (rate {rate:g}/s × {span:.2f} s + burst {burst:g}); {admitted / expected * 100:.2f} %")
+print(f"limit: RSS (kB) min {min(steady)}, max {max(steady)}, growth {growth * 100:.1f} % after warm-up")
+if errors:
+    problems.append(f"limit run socket errors: {errors.group(1)}")
+others = {s: n for s, n in counts.items() if s not in ("200", "429")}
 if others:
     problems.append(f"statuses other than 200/429: {others}")
 if abs(admitted - expected) > 0.01 * expected:
@@ -107,6 +163,21 @@ if not (completed <= len(lines) <= completed + 20):
     problems.append(f"access log has {len(lines)} lines for {completed} completed requests")
 if growth > 0.25:
     problems.append(f"RSS grew {growth * 100:.1f} % during the run")
+
+# 2. Throughput.
+for name, log in (("log-on", f"{work}/open.log"), ("log-off", None)):
+    completed, rps, p99, errors, non2xx = wrk(name)
+    print(f"throughput, access log {'on ' if log else 'off'}: {rps:,.0f} requests/s, p99 {p99} (wrk -t2 -c64, {completed} requests)")
+    if errors:
+        problems.append(f"{name}: socket errors: {errors.group(1)}")
+    if non2xx:
+        problems.append(f"{name}: {non2xx} responses other than 2xx/3xx")
+    if log:
+        lines, counts = statuses(log)
+        if not (completed <= len(lines) <= completed + 64):
+            problems.append(f"{name}: access log has {len(lines)} lines for {completed} completed requests")
+        if set(counts) != {"200"}:
+            problems.append(f"{name}: statuses {counts}")
 if problems:
     print("FAILED: " + "; ".join(problems))
     sys.exit(1)

@@ -17,7 +17,7 @@ use super::Outcome;
 use crate::decode::presets::{preset, PresetName};
 use crate::decode::Template;
 use crate::generate::REST_JSON_CUSTOM;
-use crate::serve::{serve, ServeOptions};
+use crate::serve::{serve, Limits, ServeOptions};
 
 /// Arguments of `gwstat serve`.
 #[derive(Debug, Args)]
@@ -54,6 +54,42 @@ pub struct ServeArgs {
     /// Stop after this many seconds.
     #[arg(long, value_name = "S")]
     pub max_seconds: Option<u64>,
+
+    /// Open client connections at most; beyond this, new connections get 503 and are closed.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
+
+    /// Seconds from a request's first byte to the end of its headers (slow senders are cut).
+    #[arg(long, value_name = "S", default_value = "10")]
+    pub header_timeout: f64,
+
+    /// Seconds from the end of the headers to the end of the body (then 408).
+    #[arg(long, value_name = "S", default_value = "30")]
+    pub body_timeout: f64,
+
+    /// Seconds a keep-alive connection may wait for its next request.
+    #[arg(long, value_name = "S", default_value = "60")]
+    pub idle_timeout: f64,
+
+    /// On SIGTERM/SIGINT, seconds in-flight requests get before connections are cut.
+    #[arg(long, value_name = "S", default_value = "10")]
+    pub shutdown_timeout: f64,
+
+    /// MiB of request bodies held in memory at once, all connections together (a request
+    /// that would exceed it gets 503).
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().body_memory >> 20)]
+    pub body_memory: u64,
+
+    /// MiB of stored responses per cached stage (the stage's cache size if smaller).
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().cache_memory >> 20)]
+    pub cache_memory: u64,
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("--{flag} must be a positive number of seconds, not {value}"))
 }
 
 /// Runs `gwstat serve`.
@@ -82,6 +118,18 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
             },
         },
     };
+    if args.max_connections == 0 {
+        bail!("--max-connections must be at least 1");
+    }
+    let limits = Limits {
+        max_connections: args.max_connections,
+        header_timeout: seconds("header-timeout", args.header_timeout)?,
+        body_timeout: seconds("body-timeout", args.body_timeout)?,
+        idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
+        shutdown_timeout: seconds("shutdown-timeout", args.shutdown_timeout)?,
+        body_memory: args.body_memory << 20,
+        cache_memory: args.cache_memory << 20,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -90,7 +138,11 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        eprintln!("gwstat: listening on http://{}", listener.local_addr()?);
+        let bound = listener.local_addr()?;
+        eprintln!("gwstat: listening on http://{bound}");
+        if let Some(warning) = exposure_warning(bound) {
+            eprintln!("{warning}");
+        }
         let max_seconds = args.max_seconds;
         let shutdown = async move {
             let deadline = async {
@@ -113,6 +165,7 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
                 access_format,
                 access_log: args.access_log.clone(),
                 max_requests: args.max_requests,
+                limits,
             },
             listener,
             shutdown,
@@ -125,9 +178,11 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
         .map(|(status, n)| format!("{status}: {n}"))
         .collect();
     eprintln!(
-        "gwstat: served {} requests ({})",
+        "gwstat: served {} requests ({}); {} connections shed, {} cut at shutdown",
         summary.requests,
-        statuses.join(", ")
+        statuses.join(", "),
+        summary.shed,
+        summary.cut
     );
     Ok(Outcome::Ok)
 }
@@ -145,4 +200,32 @@ async fn terminate() {
 #[cfg(not(unix))]
 async fn terminate() {
     std::future::pending().await
+}
+
+/// The warning for a listen address other hosts can reach.
+fn exposure_warning(bound: SocketAddr) -> Option<String> {
+    (!bound.ip().is_loopback()).then(|| {
+        format!(
+            "gwstat: warning: {} is not a loopback address: anyone who can reach it can use this \
+             gateway, over plain HTTP. Put a TLS-terminating proxy in front \
+             (docs/commands/serve.md, \"Running it in front of real traffic\").",
+            bound.ip()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_non_loopback_addresses_are_warned_about() {
+        for quiet in ["127.0.0.1:8080", "127.8.9.1:1", "[::1]:8080"] {
+            assert_eq!(exposure_warning(quiet.parse().unwrap()), None, "{quiet}");
+        }
+        for loud in ["0.0.0.0:8080", "[::]:8080", "192.0.2.10:80"] {
+            let warning = exposure_warning(loud.parse().unwrap()).unwrap();
+            assert!(warning.contains("not a loopback address"), "{loud}");
+        }
+    }
 }

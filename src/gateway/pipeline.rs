@@ -162,6 +162,11 @@ impl PreparedRequest {
         self.cache.map(|c| c.key)
     }
 
+    /// How long a response to this request stays cached, ns, when caching applies.
+    pub fn cache_ttl_ns(&self) -> Option<u64> {
+        self.cache.map(|c| c.ttl_ns)
+    }
+
     /// The gateway overhead assumed, ms.
     pub fn overhead_ms(&self) -> u64 {
         self.overhead_ms

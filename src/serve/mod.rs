@@ -3,38 +3,43 @@
 //! forwarded to an upstream with the stage's integration timeout; responses carry API
 //! Gateway's bodies and headers; every request is written to an access log in any template
 //! the report reads.
+//!
+//! Everything a client can make the server hold is bounded ([`Limits`]); the modules:
+//! [`connection`] (accept loop, connection cap and shedding, header and idle timeouts,
+//! shutdown phases), [`handler`] (one request, start to log line), [`body`] (payload limit,
+//! body timeout and memory budget), [`proxy`] (upstream target and hop-by-hop headers),
+//! [`cache`] (stored responses), [`access_log`] (the writer), [`escape`] (log values),
+//! [`routing`] (stage and resource).
 
+pub(crate) mod access_log;
+pub(crate) mod body;
+pub(crate) mod cache;
+pub(crate) mod connection;
+pub(crate) mod escape;
+pub(crate) mod handler;
+pub(crate) mod proxy;
 pub mod routing;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Body, Incoming};
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, USER_AGENT};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response, Uri};
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper::Uri;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::graceful::GracefulShutdown;
-use rand::{Rng, SeedableRng};
-use tokio::io::AsyncWriteExt;
+use hyper_util::rt::TokioExecutor;
+use rand::SeedableRng;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 
 use crate::decode::Template;
-use crate::gateway::pipeline::MAX_PAYLOAD_BYTES;
-use crate::gateway::responses::{self, error_type_header};
-use crate::gateway::{
-    Admission, Backend, CacheResult, GatewayConfig, GatewayRequest, Outcome, Pipeline,
-};
+use crate::gateway::{GatewayConfig, Pipeline};
+use access_log::AccessLog;
+use body::BodyBudget;
+use cache::BodyCache;
+use connection::{Phase, Tracker};
+use escape::LogSyntax;
 use routing::Routes;
 
 /// How to serve.
@@ -52,6 +57,41 @@ pub struct ServeOptions {
     pub access_log: Option<std::path::PathBuf>,
     /// Stop after this many requests.
     pub max_requests: Option<u64>,
+    /// Connection, time and memory bounds.
+    pub limits: Limits,
+}
+
+/// What a client can make the server hold, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Open client connections; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// From a request's first byte to the end of its headers.
+    pub header_timeout: Duration,
+    /// From the end of the headers to the end of the body.
+    pub body_timeout: Duration,
+    /// A keep-alive connection with no request in progress is closed after this.
+    pub idle_timeout: Duration,
+    /// After a stop signal, in-flight requests get this long before connections are cut.
+    pub shutdown_timeout: Duration,
+    /// Request bodies held in memory at once (all connections together), bytes.
+    pub body_memory: u64,
+    /// Stored responses per cached stage, bytes (the stage's `size_gb` if smaller).
+    pub cache_memory: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 4096,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            shutdown_timeout: Duration::from_secs(10),
+            body_memory: 64 << 20,
+            cache_memory: 64 << 20,
+        }
+    }
 }
 
 /// What a serve run did.
@@ -61,396 +101,144 @@ pub struct ServeSummary {
     pub requests: u64,
     /// Requests by status.
     pub by_status: std::collections::BTreeMap<u16, u64>,
+    /// Connections refused with 503 because `max_connections` were open.
+    pub shed: u64,
+    /// Connections cut at the shutdown deadline.
+    pub cut: u64,
 }
 
-/// A response as the cache holds it: status, content type, body.
-type StoredResponse = (u16, Option<HeaderValue>, Bytes);
-
-struct State {
-    pipeline: Mutex<Pipeline>,
-    ids: Mutex<rand_pcg::Pcg64>,
-    routes: Routes,
-    upstream: Uri,
-    client: Client<HttpConnector, Full<Bytes>>,
-    template: Template,
-    log: Option<mpsc::UnboundedSender<String>>,
-    bodies: Mutex<HashMap<u64, StoredResponse>>,
-    summary: Mutex<ServeSummary>,
-    served: AtomicU64,
-    done: tokio::sync::Notify,
-    max_requests: Option<u64>,
+/// Shared by every connection and request.
+pub(crate) struct State {
+    pub(crate) pipeline: Mutex<Pipeline>,
+    pub(crate) ids: Mutex<rand_pcg::Pcg64>,
+    pub(crate) routes: Routes,
+    pub(crate) upstream: Uri,
+    pub(crate) client: proxy::Upstream,
+    pub(crate) template: Template,
+    pub(crate) syntax: LogSyntax,
+    pub(crate) log: Option<AccessLog>,
+    pub(crate) caches: Mutex<HashMap<String, BodyCache>>,
+    pub(crate) bodies: Arc<BodyBudget>,
+    pub(crate) limits: Limits,
+    pub(crate) summary: Mutex<ServeSummary>,
+    pub(crate) served: AtomicU64,
+    pub(crate) done: tokio::sync::Notify,
+    pub(crate) max_requests: Option<u64>,
+    pub(crate) phase: watch::Receiver<Phase>,
+    pub(crate) inflight: Tracker,
+    pub(crate) connections: Tracker,
 }
 
-fn now_ns() -> u64 {
+pub(crate) fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
 }
 
-/// Serves until `shutdown` completes (or `max_requests` were answered), then finishes
-/// in-flight requests (up to 5 s), flushes the access log and returns a summary.
+/// Serves until `shutdown` completes (or `max_requests` were answered); then closes the
+/// listener, lets in-flight requests finish for up to `shutdown_timeout`, cuts the
+/// connections still open, writes and flushes the access log, and returns a summary.
+/// SIGHUP flushes the access log.
 pub async fn serve(
     options: ServeOptions,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<ServeSummary> {
-    let (log_tx, log_task) = match &options.access_log {
+    let (log, writer) = match &options.access_log {
         Some(path) => {
-            let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-            let file = tokio::fs::File::create(path).await?;
-            let task = tokio::spawn(async move {
-                let mut out = tokio::io::BufWriter::new(file);
-                while let Some(line) = rx.recv().await {
-                    out.write_all(line.as_bytes()).await?;
-                    out.write_all(b"\n").await?;
-                }
-                out.flush().await?;
-                Ok::<(), std::io::Error>(())
-            });
-            (Some(tx), Some(task))
+            let (log, writer) = AccessLog::create(path)?;
+            (Some(log), Some(writer))
         }
         None => (None, None),
     };
+    let limits = options.limits;
+    let caches = options
+        .config
+        .stages
+        .iter()
+        .filter(|s| s.cache.enabled)
+        .map(|s| {
+            let stage_bytes = (s.cache.size_gb * 1e9) as u64;
+            (
+                s.name.clone(),
+                BodyCache::new(stage_bytes.min(limits.cache_memory)),
+            )
+        })
+        .collect();
+    let (phase_tx, phase) = watch::channel(Phase::Serve);
+    let template = options.access_format.clone();
     let state = Arc::new(State {
         routes: Routes::new(&options.config),
         pipeline: Mutex::new(Pipeline::new(options.config.clone())),
         ids: Mutex::new(rand_pcg::Pcg64::seed_from_u64(now_ns())),
         upstream: options.upstream.clone(),
-        client: Client::builder(TokioExecutor::new()).build_http(),
-        template: options.access_format.clone(),
-        log: log_tx,
-        bodies: Mutex::new(HashMap::new()),
+        client: Client::builder(TokioExecutor::new()).build(proxy::connector()),
+        syntax: LogSyntax::of_skeleton(&template.render(|_| String::new())),
+        template,
+        log,
+        caches: Mutex::new(caches),
+        bodies: BodyBudget::new(limits.body_memory),
+        limits,
         summary: Mutex::new(ServeSummary::default()),
         served: AtomicU64::new(0),
         done: tokio::sync::Notify::new(),
         max_requests: options.max_requests,
+        phase,
+        inflight: Tracker::default(),
+        connections: Tracker::default(),
     });
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
-                let state = state.clone();
-                let service = service_fn(move |request| handle(state.clone(), peer, request));
-                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                let watched = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = watched.await;
-                });
-            }
-            () = &mut shutdown => break,
-            () = state.done.notified() => break,
-        }
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
-    let summary = state.summary.lock().expect("summary lock").clone();
-    drop(state);
-    if let Some(task) = log_task {
-        task.await??;
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    connection::accept_until(&state, listener, shutdown).await;
+
+    // The listener is closed. Let requests in flight finish, then cut what is left.
+    let _ = phase_tx.send(Phase::Drain);
+    let deadline = tokio::time::Instant::now() + limits.shutdown_timeout;
+    state.connections.wait_idle(deadline).await;
+    state.inflight.wait_idle(deadline).await;
+    let cut = state.connections.count() as u64;
+    let _ = phase_tx.send(Phase::Stop);
+    // Cut requests log themselves (503) as they stop; give them a moment to do so.
+    let grace = tokio::time::Instant::now() + Duration::from_secs(2);
+    state.inflight.wait_idle(grace).await;
+    housekeeping.abort();
+    let mut summary = state.summary.lock().expect("summary lock").clone();
+    summary.cut = cut;
+    if let Some(writer) = writer {
+        tokio::task::spawn_blocking(move || writer.close()).await??;
     }
     Ok(summary)
 }
 
-async fn handle(
-    state: Arc<State>,
-    peer: SocketAddr,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let started = Instant::now();
-    let now = now_ns();
-    let (parts, body) = request.into_parts();
-    let method = parts.method.as_str().to_string();
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().unwrap_or("").to_string();
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let presented_key = header("x-api-key");
-    let max_age_0 =
-        header(CACHE_CONTROL.as_str()).is_some_and(|v| v.replace(' ', "").contains("max-age=0"));
-    let body = match Limited::new(body, MAX_PAYLOAD_BYTES as usize)
-        .collect()
-        .await
-    {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(_) => Err(()),
-    };
-    let payload_bytes = match &body {
-        Ok(b) => b.len() as u64,
-        Err(()) => MAX_PAYLOAD_BYTES + 1,
-    };
-    let (stage, resource) = state
-        .routes
-        .resolve(&path)
-        .unwrap_or_else(|| (String::new(), path.clone()));
-    let gateway_request = GatewayRequest {
-        api: "",
-        stage: &stage,
-        method: &method,
-        resource: &resource,
-        api_key: presented_key.as_deref(),
-        cache_key: &query,
-        cache_control_max_age_0: max_age_0,
-        may_invalidate_cache: false,
-        payload_bytes,
-        overhead_ms: Some(0),
-        backend: Backend::Response {
-            status: 200,
-            latency_ms: 0,
-            bytes: 0,
-        },
-    };
-    let (prepared, admission, key_id) = {
-        let mut pipeline = state.pipeline.lock().expect("pipeline lock");
-        let prepared = pipeline.prepare(&gateway_request);
-        let admission = if stage.is_empty() {
-            Admission::Answered(missing_token())
-        } else {
-            pipeline.admit(&prepared, now)
-        };
-        let key_id = presented_key
-            .as_deref()
-            .and_then(|k| pipeline.api_key_id(k))
-            .map(str::to_string);
-        (prepared, admission, key_id)
-    };
-
-    let (outcome, response) = match admission {
-        Admission::Answered(outcome) if outcome.cache == CacheResult::Hit => {
-            let cached = prepared
-                .cache_key()
-                .and_then(|k| state.bodies.lock().expect("bodies lock").get(&k).cloned());
-            let (status, content_type, bytes) =
-                cached.unwrap_or((outcome.status, None, Bytes::new()));
-            (outcome, plain_response(status, content_type, bytes))
-        }
-        Admission::Answered(outcome) => (outcome, gateway_response(&outcome)),
-        Admission::Forward(forward) => {
-            let timeout = Duration::from_millis(prepared.timeout_ms());
-            let call_started = Instant::now();
-            let upstream = forward_to(
-                &state,
-                &parts,
-                &path,
-                &stage,
-                &query,
-                body.unwrap_or_default(),
-                timeout,
-            )
-            .await;
-            let latency_ms = call_started.elapsed().as_millis() as u64;
-            let (backend, reply) = match upstream {
-                Ok((status, content_type, bytes)) => (
-                    Backend::Response {
-                        status,
-                        latency_ms,
-                        bytes: bytes.len() as u64,
-                    },
-                    Some((status, content_type, bytes)),
-                ),
-                Err(UpstreamError::Timeout) => (
-                    Backend::Response {
-                        status: 200,
-                        latency_ms: prepared.timeout_ms(),
-                        bytes: 0,
-                    },
-                    None,
-                ),
-                Err(UpstreamError::Failed) => (Backend::InvokeRejected { latency_ms }, None),
-            };
-            let outcome = state.pipeline.lock().expect("pipeline lock").complete(
-                &prepared,
-                forward,
-                backend,
-                now_ns(),
-            );
-            match (outcome.message, reply) {
-                (None, Some((status, content_type, bytes))) => {
-                    if let (Some(key), CacheResult::Miss | CacheResult::Bypass) =
-                        (prepared.cache_key(), outcome.cache)
-                    {
-                        state
-                            .bodies
-                            .lock()
-                            .expect("bodies lock")
-                            .insert(key, (status, content_type.clone(), bytes.clone()));
-                    }
-                    (outcome, plain_response(status, content_type, bytes))
+/// Once a second: expired cache entries out; on SIGHUP: the access log flushed.
+async fn housekeeping(state: Arc<State>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let hup = async {
+            match hangup.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
                 }
-                _ => (outcome, gateway_response(&outcome)),
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hup = std::future::pending::<()>();
+        tokio::select! {
+            _ = tick.tick() => {
+                let now = now_ns();
+                for cache in state.caches.lock().expect("cache lock").values_mut() {
+                    cache.evict_expired(now);
+                }
+            }
+            () = hup => {
+                if let Some(log) = &state.log {
+                    log.flush();
+                }
             }
         }
-    };
-    let mut outcome = outcome;
-    outcome.latency_ms = started.elapsed().as_millis() as u64;
-    let (request_id, extended_id) = ids(&state);
-    let mut response = response;
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        headers.insert("x-amzn-requestid", v);
     }
-    if let Ok(v) = HeaderValue::from_str(&extended_id) {
-        headers.insert("x-amz-apigw-id", v);
-    }
-    if outcome.message.is_some() {
-        if let Some(kind) = error_type_header(outcome.status, outcome.response_type) {
-            headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
-        }
-    }
-    if let Some(log) = &state.log {
-        let logged = GatewayRequest {
-            api_key: key_id.as_deref(),
-            ..gateway_request
-        };
-        let length = response.body().size_hint().exact().unwrap_or(0);
-        let user_agent = header(USER_AGENT.as_str());
-        let line = state.template.render(|name| {
-            outcome
-                .context_value(&logged, name)
-                .unwrap_or_else(|| match name {
-                    "requestId" => request_id.clone(),
-                    "extendedRequestId" => extended_id.clone(),
-                    "identity.sourceIp" => peer.ip().to_string(),
-                    "requestTime" => clf_time(now),
-                    "requestTimeEpoch" => (now / 1_000_000).to_string(),
-                    "protocol" => "HTTP/1.1".to_string(),
-                    "responseLength" => length.to_string(),
-                    "path" => path.clone(),
-                    "identity.userAgent" => user_agent.clone().unwrap_or_else(|| "-".into()),
-                    "apiId" => "gwstat".to_string(),
-                    _ => "-".to_string(),
-                })
-        });
-        let _ = log.send(line);
-    }
-    {
-        let mut summary = state.summary.lock().expect("summary lock");
-        summary.requests += 1;
-        *summary.by_status.entry(outcome.status).or_default() += 1;
-    }
-    let served = state.served.fetch_add(1, Ordering::Relaxed) + 1;
-    if state.max_requests.is_some_and(|max| served >= max) {
-        state.done.notify_one();
-    }
-    Ok(response)
-}
-
-fn missing_token() -> Outcome {
-    Outcome::gateway(responses::MISSING_AUTHENTICATION_TOKEN, None, 0)
-}
-
-enum UpstreamError {
-    Timeout,
-    Failed,
-}
-
-async fn forward_to(
-    state: &State,
-    parts: &hyper::http::request::Parts,
-    path: &str,
-    stage: &str,
-    query: &str,
-    body: Bytes,
-    timeout: Duration,
-) -> Result<StoredResponse, UpstreamError> {
-    let rest = path
-        .strip_prefix(&format!("/{stage}"))
-        .filter(|r| r.is_empty() || r.starts_with('/'))
-        .unwrap_or(path);
-    let base = state.upstream.to_string();
-    let mut target = format!(
-        "{}{}",
-        base.trim_end_matches('/'),
-        if rest.is_empty() { "/" } else { rest }
-    );
-    if !query.is_empty() {
-        target.push('?');
-        target.push_str(query);
-    }
-    let mut builder = Request::builder().method(parts.method.clone()).uri(target);
-    for (name, value) in &parts.headers {
-        if name != hyper::header::HOST && name != "x-api-key" {
-            builder = builder.header(name, value);
-        }
-    }
-    let request = builder
-        .body(Full::new(body))
-        .map_err(|_| UpstreamError::Failed)?;
-    let call = async {
-        let response = state
-            .client
-            .request(request)
-            .await
-            .map_err(|_| UpstreamError::Failed)?;
-        let status = response.status().as_u16();
-        let content_type = response.headers().get(CONTENT_TYPE).cloned();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|_| UpstreamError::Failed)?
-            .to_bytes();
-        Ok((status, content_type, bytes))
-    };
-    match tokio::time::timeout(timeout, call).await {
-        Ok(result) => result,
-        Err(_) => Err(UpstreamError::Timeout),
-    }
-}
-
-fn gateway_response(outcome: &Outcome) -> Response<Full<Bytes>> {
-    let body = outcome.body().unwrap_or_default();
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = hyper::StatusCode::from_u16(outcome.status)
-        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-fn plain_response(
-    status: u16,
-    content_type: Option<HeaderValue>,
-    body: Bytes,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body));
-    *response.status_mut() =
-        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
-    if let Some(ct) = content_type {
-        response.headers_mut().insert(CONTENT_TYPE, ct);
-    }
-    response
-}
-
-fn ids(state: &State) -> (String, String) {
-    let mut rng = state.ids.lock().expect("ids lock");
-    let a: u64 = rng.random();
-    let b: u64 = rng.random();
-    let request_id = format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        0x8000 | (b >> 48) & 0x3fff,
-        b & 0xffff_ffff_ffff
-    );
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut extended: String = (0..15)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
-    extended.push('=');
-    (request_id, extended)
-}
-
-fn clf_time(now_ns: u64) -> String {
-    chrono::DateTime::from_timestamp((now_ns / 1_000_000_000) as i64, 0)
-        .map(|t| t.format("%d/%b/%Y:%H:%M:%S +0000").to_string())
-        .unwrap_or_else(|| "-".into())
 }

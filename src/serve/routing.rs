@@ -1,14 +1,46 @@
-//! From a request path to (stage, resource template): API Gateway's default endpoint puts the
+//! From a request to (stage, resource template): API Gateway's default endpoint puts the
 //! stage first (`/prod/pets/42`); HTTP APIs' `$default` stage has no prefix. Resource
 //! templates (`/pets/{id}`, `/files/{proxy+}`) come from the stage's configured routes and
 //! method settings.
+//!
+//! Every answer names a configured stage and a bounded set of resources: a stage with a
+//! `routes` list matches only those; a stage without one is a catch-all whose unmatched
+//! paths are its `/{proxy+}` resource (as a REST proxy resource logs), so hostile paths
+//! cannot grow the gateway's per-route state. A route of a prefixed stage is matched only
+//! under its prefix: `$default` does not take `/products` when `/prod/products` is a route
+//! of `prod` (that would skip `prod`'s API key and throttle).
 
 use crate::gateway::config::{method_key, GatewayConfig};
+
+/// The resource of a catch-all stage's unmatched paths.
+pub(crate) const PROXY_RESOURCE: &str = "/{proxy+}";
+
+/// Methods API Gateway routes; any other is refused before the gateway core sees it.
+pub(crate) const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+
+#[derive(Debug, Clone)]
+struct StageRoutes {
+    name: String,
+    templates: Vec<String>,
+    /// Only the configured routes exist (the stage has a `routes` list).
+    closed: bool,
+}
 
 /// Templates per stage.
 #[derive(Debug, Clone, Default)]
 pub struct Routes {
-    stages: Vec<(String, Vec<String>)>,
+    stages: Vec<StageRoutes>,
+}
+
+/// Where a request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Stage name.
+    pub stage: String,
+    /// Resource template.
+    pub resource: String,
+    /// The path below the stage prefix (what the upstream gets), `/…` or empty.
+    pub rest: String,
 }
 
 impl Routes {
@@ -31,30 +63,64 @@ impl Routes {
                 templates.sort_by_key(|t| {
                     std::cmp::Reverse(t.matches('/').count() * 2 - t.matches('{').count())
                 });
-                (s.name.clone(), templates)
+                StageRoutes {
+                    name: s.name.clone(),
+                    templates,
+                    closed: !s.routes.is_empty(),
+                }
             })
             .collect();
         Routes { stages }
     }
 
-    /// The stage and resource of a request path, or `None` when no stage matches.
-    pub fn resolve(&self, path: &str) -> Option<(String, String)> {
+    /// The stage, resource and upstream path of a request path, or `None` when no
+    /// configured stage has a route for it.
+    pub fn resolve(&self, path: &str) -> Option<Route> {
         let trimmed = path.trim_start_matches('/');
         let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
-        let (stage, concrete) = match self.stages.iter().find(|(name, _)| name == first) {
-            Some((name, templates)) => (name.clone(), (templates, format!("/{rest}"))),
-            None => {
-                let (name, templates) = self.stages.iter().find(|(name, _)| name == "$default")?;
-                (name.clone(), (templates, format!("/{trimmed}")))
-            }
-        };
-        let (templates, concrete) = concrete;
-        let resource = templates
+        if let Some(stage) = self
+            .stages
             .iter()
-            .find(|t| matches(t, &concrete))
-            .cloned()
-            .unwrap_or(concrete);
-        Some((stage, resource))
+            .find(|s| s.name == first && s.name != "$default")
+        {
+            let rest = if rest.is_empty() && !path.ends_with('/') {
+                String::new()
+            } else {
+                format!("/{rest}")
+            };
+            let resource = stage.resource(if rest.is_empty() { "/" } else { &rest })?;
+            return Some(Route {
+                stage: stage.name.clone(),
+                resource,
+                rest,
+            });
+        }
+        let default = self.stages.iter().find(|s| s.name == "$default")?;
+        let concrete = format!("/{trimmed}");
+        let own = default.templates.iter().any(|t| matches(t, &concrete));
+        let elsewhere = self
+            .stages
+            .iter()
+            .filter(|s| s.name != "$default")
+            .any(|s| s.templates.iter().any(|t| matches(t, &concrete)));
+        if elsewhere && !own {
+            return None;
+        }
+        Some(Route {
+            stage: default.name.clone(),
+            resource: default.resource(&concrete)?,
+            rest: concrete,
+        })
+    }
+}
+
+impl StageRoutes {
+    fn resource(&self, concrete: &str) -> Option<String> {
+        match self.templates.iter().find(|t| matches(t, concrete)) {
+            Some(t) => Some(t.clone()),
+            None if self.closed => None,
+            None => Some(PROXY_RESOURCE.to_string()),
+        }
     }
 }
 
@@ -79,6 +145,14 @@ pub fn matches(template: &str, path: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn route(stage: &str, resource: &str, rest: &str) -> Option<Route> {
+        Some(Route {
+            stage: stage.into(),
+            resource: resource.into(),
+            rest: rest.into(),
+        })
+    }
+
     #[test]
     fn templates_match_parameters_and_greedy_proxies() {
         assert!(matches("/pets/{id}", "/pets/42"));
@@ -97,19 +171,51 @@ mod tests {
         let routes = Routes::new(&config);
         assert_eq!(
             routes.resolve("/prod/pets/42"),
-            Some(("prod".into(), "/pets/{id}".into()))
+            route("prod", "/pets/{id}", "/pets/42")
         );
         assert_eq!(
             routes.resolve("/prod/pets/mine"),
-            Some(("prod".into(), "/pets/mine".into()))
+            route("prod", "/pets/mine", "/pets/mine")
         );
         assert_eq!(
             routes.resolve("/prod/pets"),
-            Some(("prod".into(), "/pets".into()))
+            route("prod", "/pets", "/pets")
         );
+        // prod lists its routes: nothing else exists under /prod.
+        assert_eq!(routes.resolve("/prod/admin"), None);
         assert_eq!(
             routes.resolve("/other/x"),
-            Some(("$default".into(), "/other/x".into()))
+            route("$default", PROXY_RESOURCE, "/other/x")
         );
+    }
+
+    #[test]
+    fn a_prefixed_stage_route_is_not_reachable_through_default() {
+        // The case: prod requires an API key on /products; $default is a catch-all.
+        let config = GatewayConfig::from_toml(
+            "[[stages]]\nname = \"prod\"\napi_key_required = true\n[stages.methods.\"/products/GET\"]\ncaching = false\n[[stages]]\nname = \"$default\"\napi = \"http\"\n",
+        )
+        .unwrap();
+        let routes = Routes::new(&config);
+        assert_eq!(
+            routes.resolve("/prod/products"),
+            route("prod", "/products", "/products")
+        );
+        assert_eq!(routes.resolve("/products"), None);
+        assert_eq!(
+            routes.resolve("/health"),
+            route("$default", PROXY_RESOURCE, "/health")
+        );
+    }
+
+    #[test]
+    fn unmatched_paths_share_one_resource() {
+        let config = GatewayConfig::from_toml("[[stages]]\nname = \"prod\"\n").unwrap();
+        let routes = Routes::new(&config);
+        for path in ["/prod/a", "/prod/b/c", "/prod/%22x%22"] {
+            assert_eq!(routes.resolve(path).unwrap().resource, PROXY_RESOURCE);
+        }
+        assert_eq!(routes.resolve("/prod").unwrap().rest, "");
+        assert_eq!(routes.resolve("/nostage/x"), None);
     }
 }

@@ -30,4 +30,5 @@ mod insights_assemble;
 mod real_shapes;
 mod secrets;
 mod serve_e2e;
+mod serve_hostile;
 mod template_roundtrip;
