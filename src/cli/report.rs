@@ -17,7 +17,7 @@ use clap::Args;
 use super::inputs::InputArgs;
 use super::metrics::read_metric_inputs;
 use super::Outcome;
-use crate::aggregate::{Accumulator, AggregateOptions};
+use crate::aggregate::{fold_columns, Accumulator, AggregateOptions};
 use crate::analyze::compare::{compare, route_profiles};
 use crate::analyze::reconcile::{cache_from_metrics, reconcile};
 use crate::analyze::{build_report, AnalyzeOptions};
@@ -138,7 +138,8 @@ pub struct ReportArgs {
 
     /// Where the aggregations run: `auto` (default) streams when it can, else builds the
     /// table; `stream` folds the aggregates while reading, in one pass and bounded memory
-    /// (any input size); `table` builds the whole request table first (polars);
+    /// (any input size); `table` keeps every decoded request, then folds them
+    /// into the same aggregates;
     /// `insights` runs them inside CloudWatch Logs Insights over the --log-group(s) and
     /// reads back only the aggregates. All give the same report (Insights: its own
     /// percentiles).
@@ -196,8 +197,8 @@ pub enum Engine {
     Auto,
     /// Here, aggregated while reading: one pass, memory bounded by the data's cardinality.
     Stream,
-    /// Here, through the whole request table (needed by --compare, metrics reconciliation,
-    /// execution logs and a lone relative --since/--until).
+    /// Here, from every decoded request kept first (needed by --compare, metrics
+    /// reconciliation, execution logs and a lone relative --since/--until).
     Table,
     /// Inside CloudWatch Logs Insights (StartQuery/GetQueryResults).
     Insights,
@@ -316,12 +317,7 @@ fn stream(
     args: &ReportArgs,
 ) -> Result<Option<Report>> {
     let analysis = analyze_options(args)?;
-    let aggregate = AggregateOptions {
-        filter: filter.clone(),
-        window,
-        timeout_ms: analysis.timeout_ms,
-        bin_seconds: analysis.bin_seconds,
-    };
+    let aggregate = aggregate_options(&analysis, filter.clone(), window);
     let ingested = ingest_into(inputs, options, Accumulator::new(Arc::new(aggregate)))?;
     if !ingested.executions.by_request.is_empty() {
         if args.engine == Engine::Stream {
@@ -344,7 +340,7 @@ fn stream(
         acc.records,
         acc.records - acc.kept,
     );
-    let mut report = crate::aggregate::report(acc, inputs, &analysis);
+    let mut report = build_report(&acc.into_aggregates(), inputs, &analysis);
     check_slos_and_redact(&mut report, args);
     Ok(Some(report))
 }
@@ -424,16 +420,19 @@ pub(super) fn analyze(
     args.settings.apply_routes(&mut ingested.columns);
     let mask = filter.mask(&ingested.columns)?;
     let reconciliation = metrics.map(|m| reconcile(&ingested.columns, mask.as_deref(), m));
-    let table = RequestTable::build(ingested.columns, mask.as_deref())
-        .context("building the request table")?;
+    let options = analyze_options(args)?;
+    let acc = fold_columns(
+        &ingested.columns,
+        mask.as_deref(),
+        aggregate_options(&options, RequestFilter::default(), Window::default()),
+    );
     let inputs = inputs_of(
         ingested.inputs,
         &ingested.skipped,
         records,
-        records - table.len() as u64,
+        records - acc.kept,
     );
-    let options = analyze_options(args)?;
-    let mut report = build_report(&table, inputs, &options).context("analysing requests")?;
+    let mut report = build_report(&acc.into_aggregates(), inputs, &options);
     report.execution = execution;
     if let Some(cache) =
         crate::analyze::execution::cache_from_executions(&ingested_executions, args.top)
@@ -445,6 +444,8 @@ pub(super) fn analyze(
     }
     report.reconciliation = reconciliation;
     if !args.compare.is_empty() {
+        let table = RequestTable::build(ingested.columns, mask.as_deref())
+            .context("building the request table")?;
         report.comparison = Some(compare_with_baseline(&table, filter, args)?);
     }
     check_slos_and_redact(&mut report, args);
@@ -458,6 +459,21 @@ fn analyze_options(args: &ReportArgs) -> Result<AnalyzeOptions> {
         timeout_ms: args.integration_timeout_ms,
         bin_seconds: super::metrics::bin_seconds(args.bin.as_deref())?,
     })
+}
+
+/// What the accumulators need: the filters (relative bounds resolved into `window`) and
+/// the analysis options that change what is counted.
+fn aggregate_options(
+    analysis: &AnalyzeOptions,
+    filter: RequestFilter,
+    window: Window,
+) -> AggregateOptions {
+    AggregateOptions {
+        filter,
+        window,
+        timeout_ms: analysis.timeout_ms,
+        bin_seconds: analysis.bin_seconds,
+    }
 }
 
 /// The report's `inputs` section.
@@ -571,11 +587,17 @@ fn compare_with_baseline(
         ..filter.clone()
     };
     let mask = baseline_filter.mask(&ingested.columns)?;
+    let options = analyze_options(args)?;
+    let folded = fold_columns(
+        &ingested.columns,
+        mask.as_deref(),
+        aggregate_options(&options, RequestFilter::default(), Window::default()),
+    );
+    let summary = crate::analyze::summary::summary_of(&folded.into_aggregates());
     let baseline = RequestTable::build(ingested.columns, mask.as_deref())
         .context("building the baseline table")?;
     let before = route_profiles(&baseline).context("analysing the baseline")?;
     let now = route_profiles(table).context("analysing requests")?;
-    let summary = crate::analyze::summary::summary(&baseline).context("analysing the baseline")?;
     Ok(compare(
         &now,
         &before,
