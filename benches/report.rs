@@ -87,7 +87,13 @@ fn aggregations(c: &mut Criterion) {
     // The streaming engine's end: every section from the folded aggregates.
     let aggregates = accumulated().into_aggregates();
     group.bench_function("all sections from the aggregates", |b| {
-        b.iter(|| build_report(black_box(&aggregates), inputs(), &AnalyzeOptions::default()))
+        b.iter(|| {
+            build_report(
+                black_box(aggregates.clone()),
+                inputs(),
+                &AnalyzeOptions::default(),
+            )
+        })
     });
     group.finish();
 }

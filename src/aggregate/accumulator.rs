@@ -16,6 +16,9 @@ use crate::FastMap;
 
 /// Marks a missing value among dictionary codes.
 pub const NONE: u32 = u32::MAX;
+/// The route code of the routes folded together because no section can show them
+/// (`crate::analyze`).
+pub const OTHER: u32 = u32::MAX - 1;
 
 /// A new name for a route (`None`: keep it).
 pub type Rename<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -58,7 +61,8 @@ impl Group {
         }
     }
 
-    fn merge(&mut self, other: &Group) {
+    /// Adds everything `other` counted.
+    pub(crate) fn merge(&mut self, other: &Group) {
         for (status, n) in &other.statuses {
             self.count_status(*status, *n);
         }
@@ -333,7 +337,11 @@ fn remap(into: &mut Dictionary, from: &Dictionary, rename: Option<Rename<'_>>) -
 }
 
 /// Adds a group's aggregates under `key`.
-fn add_group(groups: &mut FastMap<(i64, u32, u32), Group>, key: (i64, u32, u32), group: Group) {
+pub(crate) fn add_group(
+    groups: &mut FastMap<(i64, u32, u32), Group>,
+    key: (i64, u32, u32),
+    group: Group,
+) {
     match groups.get_mut(&key) {
         Some(mine) => mine.merge(&group),
         None => {

@@ -21,7 +21,8 @@ pub mod rules;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-pub use accumulator::{Accumulator, AggregateOptions, Group, Names, NONE};
+pub(crate) use accumulator::add_group;
+pub use accumulator::{Accumulator, AggregateOptions, Group, Names, NONE, OTHER};
 use histogram::Histogram;
 
 use crate::analyze::timeline::auto_bin_seconds;
@@ -91,6 +92,9 @@ pub struct BinPercentiles {
 impl Aggregates {
     /// The name of a route code (`None`: not logged).
     pub fn route(&self, code: u32) -> Option<String> {
+        if code == OTHER {
+            return Some("(other routes)".to_string());
+        }
         name(&self.names.routes, code)
     }
 

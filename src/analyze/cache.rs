@@ -8,15 +8,21 @@
 use super::routes::Totals;
 use super::sort_name;
 use super::stats::sort_top;
-use crate::aggregate::Aggregates;
+use crate::aggregate::{Aggregates, OTHER};
 use crate::report::{Cache, RouteCache};
 
 /// The cache section from the inferred hits and misses per route × stage.
 pub(crate) fn cache(agg: &Aggregates, totals: &Totals, top: usize) -> Cache {
+    let folded = totals
+        .cache
+        .iter()
+        .filter(|((route, _), (h, m))| *route == OTHER && *h > 0 && *m > 0)
+        .fold((0, 0), |(h, m), (_, c)| (h + c.0, m + c.1));
     cache_from_routes(
         totals
             .cache
             .iter()
+            .filter(|((route, _), _)| *route != OTHER)
             .map(|(&(route, stage), &(hits, misses))| RouteCache {
                 route: agg.route(route),
                 stage: agg.stage(stage),
@@ -25,13 +31,15 @@ pub(crate) fn cache(agg: &Aggregates, totals: &Totals, top: usize) -> Cache {
                 hit_ratio: ratio(hits, misses),
             })
             .collect(),
+        folded,
         top,
     )
 }
 
 /// The cache section from per route × stage hit and miss counts: only the route × stages
-/// that show both kinds count (the cache is per stage).
-pub fn cache_from_routes(by_route: Vec<RouteCache>, top: usize) -> Cache {
+/// that show both kinds count (the cache is per stage); `folded`: the hits and misses of such
+/// route × stages folded out of the lists.
+fn cache_from_routes(by_route: Vec<RouteCache>, folded: (u64, u64), top: usize) -> Cache {
     let mut by_route: Vec<RouteCache> = by_route
         .into_iter()
         .filter(|r| r.hits > 0 && r.misses > 0)
@@ -39,8 +47,8 @@ pub fn cache_from_routes(by_route: Vec<RouteCache>, top: usize) -> Cache {
     if by_route.is_empty() {
         return no_pattern();
     }
-    let hits: u64 = by_route.iter().map(|r| r.hits).sum();
-    let misses: u64 = by_route.iter().map(|r| r.misses).sum();
+    let hits: u64 = by_route.iter().map(|r| r.hits).sum::<u64>() + folded.0;
+    let misses: u64 = by_route.iter().map(|r| r.misses).sum::<u64>() + folded.1;
     sort_top(&mut by_route, top, |r| {
         (
             r.hits,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::routes::Totals;
 use super::sort_name;
 use super::stats::sort_top;
-use crate::aggregate::{Aggregates, Latencies};
+use crate::aggregate::{Aggregates, Latencies, OTHER};
 use crate::report::{Latency, RouteLatency};
 use crate::FastMap;
 
@@ -19,7 +19,9 @@ pub(crate) fn latency(agg: &Aggregates, totals: &Totals) -> Latency {
             let mut overall = Latencies::default();
             let mut by_route: FastMap<(u32, u32), Latencies> = FastMap::default();
             for (&(_, route, stage), group) in &agg.groups {
-                by_route.entry((route, stage)).or_default().add(group);
+                if route != OTHER {
+                    by_route.entry((route, stage)).or_default().add(group);
+                }
                 overall.add(group);
             }
             let stats = by_route.iter().map(|(k, l)| (*k, l.stats())).collect();

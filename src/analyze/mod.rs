@@ -9,6 +9,7 @@ pub mod cache;
 pub mod compare;
 pub mod errors;
 pub mod execution;
+pub mod fold;
 pub mod keys;
 pub mod latency;
 pub mod reconcile;
@@ -22,7 +23,7 @@ pub mod timeouts;
 use crate::aggregate::Aggregates;
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
 use crate::model::Dictionary;
-use crate::report::{Inputs, Report, SCHEMA_VERSION};
+use crate::report::{Inputs, Report, Summary, SCHEMA_VERSION};
 
 /// Analysis choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,9 @@ impl Default for AnalyzeOptions {
 }
 
 /// Builds every section of the report from the aggregates.
-pub fn build_report(agg: &Aggregates, inputs: Inputs, options: &AnalyzeOptions) -> Report {
+pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOptions) -> Report {
+    let folded_routes = fold::fold_routes(&mut agg, options);
+    let agg = &agg;
     let totals = routes::Totals::of(agg);
     let busiest = summary::busiest_seconds(agg);
     let mut latency = latency::latency(agg, &totals);
@@ -55,7 +58,10 @@ pub fn build_report(agg: &Aggregates, inputs: Inputs, options: &AnalyzeOptions) 
     Report {
         schema_version: SCHEMA_VERSION,
         inputs,
-        summary: summary::summary(&totals, agg, &busiest),
+        summary: Summary {
+            folded_routes,
+            ..summary::summary(&totals, agg, &busiest)
+        },
         latency,
         errors: errors::errors(agg, &totals, options),
         throttling: throttling::throttling(agg, &totals, &busiest, options),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::aggregate::Aggregates;
+use crate::aggregate::{Aggregates, OTHER};
 use crate::report::TimeBin;
 use crate::FastMap;
 
@@ -26,13 +26,14 @@ pub(crate) struct RouteCounts {
 pub(crate) struct Totals {
     /// Requests by status (`None`: not logged).
     pub statuses: BTreeMap<Option<u16>, u64>,
-    /// Per route code.
+    /// Per route code (folded routes not included).
     pub routes: FastMap<u32, RouteCounts>,
-    /// Requests per (route, stage).
+    /// Requests per (route, stage) (folded routes not included).
     pub route_stage: FastMap<(u32, u32), u64>,
     /// Per bin start: requests by class and 429s (no start time or percentiles yet).
     pub bins: BTreeMap<i64, TimeBin>,
-    /// Inferred cache hits and misses per (route, stage), where either was seen.
+    /// Inferred cache hits and misses per (route, stage), where either was seen (folded
+    /// routes under [`OTHER`]).
     pub cache: FastMap<(u32, u32), (u64, u64)>,
 }
 
@@ -49,35 +50,32 @@ impl Totals {
             if group.statuses.is_empty() {
                 continue;
             }
-            let r = t.routes.entry(route).or_default();
             let b = t.bins.entry(bin).or_default();
-            let mut requests = 0;
+            let mut r = RouteCounts::default();
             for &(status, n) in &group.statuses {
-                requests += n;
+                r.requests += n;
                 *t.statuses
                     .entry((status != 0).then_some(status))
                     .or_default() += n;
-                b.requests += n;
+                add_status(b, status, n);
                 match status / 100 {
-                    2 => b.c2xx += n,
-                    3 => b.c3xx += n,
-                    4 => {
-                        b.c4xx += n;
-                        r.c4xx += n;
-                    }
-                    5 => {
-                        b.c5xx += n;
-                        r.c5xx += n;
-                    }
+                    4 => r.c4xx += n,
+                    5 => r.c5xx += n,
                     _ => {}
                 }
                 if status == 429 {
-                    b.throttled += n;
                     r.throttled += n;
                 }
             }
-            r.requests += requests;
-            *t.route_stage.entry((route, stage)).or_default() += requests;
+            // Folded routes count in every total, in no per-route list.
+            if route != OTHER {
+                let counts = t.routes.entry(route).or_default();
+                counts.requests += r.requests;
+                counts.c4xx += r.c4xx;
+                counts.c5xx += r.c5xx;
+                counts.throttled += r.throttled;
+                *t.route_stage.entry((route, stage)).or_default() += r.requests;
+            }
         }
         t
     }
@@ -89,7 +87,7 @@ impl Totals {
 
     /// 429s.
     pub fn throttled(&self) -> u64 {
-        self.routes.values().map(|r| r.throttled).sum()
+        self.statuses.get(&Some(429)).copied().unwrap_or(0)
     }
 
     /// Requests per status, as the status helpers take them.
@@ -117,5 +115,20 @@ impl Totals {
             .collect();
         list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(&b.2)));
         list.into_iter().take(n).map(|(r, ..)| r).collect()
+    }
+}
+
+/// Adds `n` requests of `status` to a bin's counts.
+fn add_status(bin: &mut TimeBin, status: u16, n: u64) {
+    bin.requests += n;
+    match status / 100 {
+        2 => bin.c2xx += n,
+        3 => bin.c3xx += n,
+        4 => bin.c4xx += n,
+        5 => bin.c5xx += n,
+        _ => {}
+    }
+    if status == 429 {
+        bin.throttled += n;
     }
 }

@@ -58,5 +58,6 @@ pub(crate) fn summary(totals: &Totals, agg: &Aggregates, busiest: &[(i64, [u64; 
             at: rfc3339(second * 1000),
         }),
         status_classes: classes,
+        folded_routes: 0,
     }
 }

@@ -14,9 +14,9 @@ use crate::FastMap;
 /// Most bins an automatic bin width gives.
 const MAX_BINS: i64 = 120;
 /// Routes with their own series.
-const TIMELINE_ROUTES: usize = 8;
+pub(crate) const TIMELINE_ROUTES: usize = 8;
 /// Routes with a throttling series.
-const THROTTLED_ROUTES: usize = 12;
+pub(crate) const THROTTLED_ROUTES: usize = 12;
 /// Histogram bucket upper bounds, ms.
 const BUCKETS: [f64; 14] = [
     5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0, 29000.0,

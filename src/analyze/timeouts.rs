@@ -2,23 +2,24 @@
 
 use super::stats::sort_top;
 use super::{sort_name, AnalyzeOptions};
-use crate::aggregate::Aggregates;
+use crate::aggregate::{Aggregates, OTHER};
 use crate::report::{Latency, NearTimeoutRoute, RouteTimeouts, Timeouts};
 
 /// A route is "near the timeout" when its p99 integration latency is within 10 % of it.
-const NEAR_SHARE: f64 = 0.9;
+pub(crate) const NEAR_SHARE: f64 = 0.9;
 
 /// The timeouts section; `latency` must list every route (not yet cut to `--top`).
 pub(crate) fn timeouts(agg: &Aggregates, latency: &Latency, options: &AnalyzeOptions) -> Timeouts {
     let mut by_route: Vec<RouteTimeouts> = agg
         .timeouts
         .iter()
+        .filter(|(route, _)| **route != OTHER)
         .map(|(route, count)| RouteTimeouts {
             route: agg.route(*route),
             count: *count,
         })
         .collect();
-    let count = by_route.iter().map(|r| r.count).sum();
+    let count = agg.timeouts.values().sum();
     sort_top(&mut by_route, options.top, |r| {
         (r.count, sort_name(&r.route))
     });

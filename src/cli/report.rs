@@ -6,8 +6,7 @@
 //! gwstat report sample-logs/ --since 2026-11-24T10:00Z --until +2h --stage prod --status 5xx,!504
 //! ```
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -340,7 +339,7 @@ fn stream(
         acc.records,
         acc.records - acc.kept,
     );
-    let mut report = build_report(&acc.into_aggregates(), inputs, &analysis);
+    let mut report = build_report(acc.into_aggregates(), inputs, &analysis);
     check_slos_and_redact(&mut report, args);
     Ok(Some(report))
 }
@@ -380,25 +379,8 @@ pub(super) fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
             width: None,
         },
     );
-    match &args.output {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            render.render(report, &mut out)?;
-            out.flush()
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        None => {
-            let mut out = io::stdout().lock();
-            match render.render(report, &mut out).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other?,
-            }
-        }
-    }
-
-    Ok(())
+    // A file is written beside its final name and renamed into place: never half written.
+    super::output::write_output(args.output.as_deref(), |out| render.render(report, out))
 }
 
 /// Ingested requests to the report: filters, settings, sections, reconciliation, comparison.
@@ -432,7 +414,7 @@ pub(super) fn analyze(
         records,
         records - acc.kept,
     );
-    let mut report = build_report(&acc.into_aggregates(), inputs, &options);
+    let mut report = build_report(acc.into_aggregates(), inputs, &options);
     report.execution = execution;
     if let Some(cache) =
         crate::analyze::execution::cache_from_executions(&ingested_executions, args.top)

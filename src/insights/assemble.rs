@@ -26,7 +26,7 @@ pub fn assemble(
     bin_seconds: i64,
     options: &AnalyzeOptions,
 ) -> Report {
-    build_report(&aggregates(results, keys, bin_seconds), inputs, options)
+    build_report(aggregates(results, keys, bin_seconds), inputs, options)
 }
 
 /// The aggregates the rows of every query hold.
