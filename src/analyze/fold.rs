@@ -15,7 +15,7 @@ use super::routes::Totals;
 use super::timeline::{THROTTLED_ROUTES, TIMELINE_ROUTES};
 use super::timeouts::NEAR_SHARE;
 use super::AnalyzeOptions;
-use crate::aggregate::{add_group, Aggregates, Latencies, OTHER};
+use crate::aggregate::{add_group, Aggregates, Group, Latencies, OTHER};
 use crate::FastMap;
 
 /// Routes are folded only beyond this many (below it the sections' per-route work is small).
@@ -66,23 +66,28 @@ pub(crate) fn fold_routes(agg: &mut Aggregates, options: &AnalyzeOptions) -> u64
     if folded == 0 {
         return 0;
     }
-    let groups = std::mem::take(&mut agg.groups);
-    for ((bin, route, stage), mut group) in groups {
-        let key = if keep.contains(&route) {
-            (bin, route, stage)
-        } else {
-            // Only route × stages with both kinds count as cached (analyze::cache).
-            let (hits, misses) = totals
-                .cache
-                .get(&(route, stage))
-                .copied()
-                .unwrap_or_default();
-            if !pattern(hits, misses) {
-                (group.hits, group.misses) = (0, 0);
+    // Merged as they are taken out, so the folded groups are freed as they go.
+    let mut other: FastMap<(i64, u32), Group> = FastMap::default();
+    for ((bin, route, stage), mut group) in agg.groups.extract_if(|(_, r, _), _| !keep.contains(r))
+    {
+        // Only route × stages with both kinds count as cached (analyze::cache).
+        let (hits, misses) = totals
+            .cache
+            .get(&(route, stage))
+            .copied()
+            .unwrap_or_default();
+        if !pattern(hits, misses) {
+            (group.hits, group.misses) = (0, 0);
+        }
+        match other.get_mut(&(bin, stage)) {
+            Some(mine) => mine.merge(&group),
+            None => {
+                other.insert((bin, stage), group);
             }
-            (bin, OTHER, stage)
-        };
-        add_group(&mut agg.groups, key, group);
+        }
+    }
+    for ((bin, stage), group) in other {
+        add_group(&mut agg.groups, (bin, OTHER, stage), group);
     }
     let timeouts = std::mem::take(&mut agg.timeouts);
     for (route, n) in timeouts {
