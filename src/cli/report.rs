@@ -263,13 +263,21 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         }
         Err(_) => None,
     };
+    // Stdin cannot be read twice: the table keeps its request IDs from the first read, in
+    // case it holds execution logs (they cannot be sniffed ahead).
+    let stdin = inputs.contains(&Input::Stdin);
     if let Some(window) = window {
         match stream(&inputs, &options, &filter, window, &args)? {
             Some(report) => return finish(&report, &args),
+            None if stdin => anyhow::bail!(
+                "the standard input holds execution logs, found only after it was read: give \
+                 it as a file, or use --engine table"
+            ),
             // Execution logs the first bytes did not show: the table joins them on request IDs.
             None => options.keep_request_ids = true,
         }
     }
+    options.keep_request_ids |= stdin;
     let mut ingested = ingest(&inputs, &options)?;
     if !ingested.executions.by_request.is_empty()
         && !ingested.columns.is_empty()
