@@ -1,18 +1,16 @@
-//! The report's aggregations (criterion): the request table of 200,000 generated REST
-//! requests to every section, the table build itself, and the streaming engine's
-//! aggregates to every section. Rows per second are the figure to
-//! watch; the whole-process benchmark against DuckDB is `scripts/bench.sh`.
+//! The report's aggregations (criterion) on 200,000 generated REST requests: the table
+//! engine's fold of the request columns into aggregates, and every section from the
+//! streaming engine's aggregates. Rows per second are the figure to watch; the whole-process benchmark against DuckDB is `scripts/bench.sh`.
 //! Run: `cargo bench --bench report`.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gwstat::aggregate::{Accumulator, AggregateOptions};
+use gwstat::aggregate::{fold_columns, Accumulator, AggregateOptions};
 use gwstat::analyze::{build_report, AnalyzeOptions};
 use gwstat::generate::{write_log, GenerateOptions, SampleFormat};
 use gwstat::ingest::{ingest, ingest_into, IngestOptions};
-use gwstat::model::RequestTable;
 use gwstat::report::Inputs;
 use gwstat::source::Input;
 
@@ -51,13 +49,16 @@ fn columns() -> gwstat::model::RequestColumns {
     ingest(&[log_file(&dir)], &options()).unwrap().columns
 }
 
-fn accumulated() -> Accumulator {
-    let dir = tempfile::tempdir().unwrap();
-    let aggregate = AggregateOptions {
+fn aggregate_options() -> AggregateOptions {
+    AggregateOptions {
         timeout_ms: 29_000,
         ..AggregateOptions::default()
-    };
-    let sink = Accumulator::new(std::sync::Arc::new(aggregate));
+    }
+}
+
+fn accumulated() -> Accumulator {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Accumulator::new(std::sync::Arc::new(aggregate_options()));
     ingest_into(&[log_file(&dir)], &options(), sink)
         .unwrap()
         .columns
@@ -80,18 +81,18 @@ fn aggregations(c: &mut Criterion) {
     let mut group = c.benchmark_group("report");
     group.sample_size(10);
     group.throughput(Throughput::Elements(rows));
-    group.bench_function("table build", |b| {
-        b.iter(|| RequestTable::build(black_box(columns.clone()), None).unwrap())
-    });
-    let table = RequestTable::build(columns, None).unwrap();
-    group.bench_function("all sections", |b| {
-        b.iter(|| build_report(black_box(&table), inputs(), &AnalyzeOptions::default()).unwrap())
+    group.bench_function("request columns folded into aggregates", |b| {
+        b.iter(|| fold_columns(black_box(&columns), None, aggregate_options()).kept)
     });
     // The streaming engine's end: every section from the folded aggregates.
-    let acc = accumulated();
-    group.bench_function("all sections from the streaming aggregates", |b| {
+    let aggregates = accumulated().into_aggregates();
+    group.bench_function("all sections from the aggregates", |b| {
         b.iter(|| {
-            gwstat::aggregate::report(black_box(acc.clone()), inputs(), &AnalyzeOptions::default())
+            build_report(
+                black_box(aggregates.clone()),
+                inputs(),
+                &AnalyzeOptions::default(),
+            )
         })
     });
     group.finish();

@@ -8,14 +8,17 @@
 use std::sync::Arc;
 
 use super::histogram::Histogram;
+use super::rules::{cache_hit, timeout_reached};
 use crate::analyze::timeline::bin_granularity;
-use crate::analyze::timeouts::REACHED_SHARE;
 use crate::filter::{RequestFilter, Window};
 use crate::model::{Dictionary, Request};
 use crate::FastMap;
 
 /// Marks a missing value among dictionary codes.
 pub const NONE: u32 = u32::MAX;
+/// The route code of the routes folded together because no section can show them
+/// (`crate::analyze`).
+pub const OTHER: u32 = u32::MAX - 1;
 
 /// A new name for a route (`None`: keep it).
 pub type Rename<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -51,14 +54,15 @@ pub struct Group {
 }
 
 impl Group {
-    fn count_status(&mut self, status: u16, n: u64) {
+    pub(crate) fn count_status(&mut self, status: u16, n: u64) {
         match self.statuses.iter_mut().find(|(s, _)| *s == status) {
             Some((_, count)) => *count += n,
             None => self.statuses.push((status, n)),
         }
     }
 
-    fn merge(&mut self, other: &Group) {
+    /// Adds everything `other` counted.
+    pub(crate) fn merge(&mut self, other: &Group) {
         for (status, n) in &other.statuses {
             self.count_status(*status, *n);
         }
@@ -148,7 +152,6 @@ impl Accumulator {
         if self.filtering && !options.filter.keeps(&options.window, request) {
             return;
         }
-        let timeout_reached = options.timeout_ms as f64 * REACHED_SHARE;
         self.kept += 1;
         let t = request.time_ms;
         match &mut self.bounds {
@@ -184,18 +187,15 @@ impl Accumulator {
                 group.overhead.add(latency - integration);
             }
         }
-        let get_2xx = (200..=299).contains(&status)
-            && request
-                .method
-                .as_deref()
-                .is_some_and(|m| m.eq_ignore_ascii_case("GET"));
-        if get_2xx {
-            match request.integration_latency_ms {
-                Some(i) if i > 0.0 => group.misses += 1,
-                Some(i) if i == 0.0 && request.latency_ms.is_some() => group.hits += 1,
-                None if request.latency_ms.is_some() => group.hits += 1,
-                _ => {}
-            }
+        match cache_hit(
+            request.method.as_deref(),
+            status,
+            request.latency_ms,
+            request.integration_latency_ms,
+        ) {
+            Some(true) => group.hits += 1,
+            Some(false) => group.misses += 1,
+            None => {}
         }
         let key = code(&mut self.names.api_keys, request.api_key.as_deref());
         *self.api_keys.entry((key, status)).or_default() += 1;
@@ -207,14 +207,14 @@ impl Accumulator {
             let message = self.names.messages.code(message);
             *self.messages.entry(message).or_default() += 1;
         }
-        if status == 504 {
-            let reached = request
-                .integration_latency_ms
-                .is_some_and(|i| i >= timeout_reached)
-                || request.error_type.as_deref() == Some("INTEGRATION_TIMEOUT");
-            if reached {
-                *self.timeouts.entry(route).or_default() += 1;
-            }
+        let reached = timeout_reached(
+            status,
+            request.integration_latency_ms,
+            request.error_type.as_deref(),
+            self.options.timeout_ms,
+        );
+        if reached {
+            *self.timeouts.entry(route).or_default() += 1;
         }
     }
 
@@ -337,7 +337,11 @@ fn remap(into: &mut Dictionary, from: &Dictionary, rename: Option<Rename<'_>>) -
 }
 
 /// Adds a group's aggregates under `key`.
-fn add_group(groups: &mut FastMap<(i64, u32, u32), Group>, key: (i64, u32, u32), group: Group) {
+pub(crate) fn add_group(
+    groups: &mut FastMap<(i64, u32, u32), Group>,
+    key: (i64, u32, u32),
+    group: Group,
+) {
     match groups.get_mut(&key) {
         Some(mine) => mine.merge(&group),
         None => {

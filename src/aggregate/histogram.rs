@@ -20,9 +20,17 @@ const PENDING_LIMIT: usize = 128;
 #[derive(Debug, Clone, Default)]
 pub struct Histogram {
     pending: Vec<f64>,
+    /// The counts, allocated only once values are counted: the many histograms that only
+    /// ever see a few values (high route cardinality) stay three words and their list.
+    counted: Option<Box<Counted>>,
+    count: u64,
+}
+
+/// The counts of a histogram past its first values.
+#[derive(Debug, Clone, Default)]
+struct Counted {
     dense: Vec<u32>,
     other: FastMap<u64, u64>,
-    count: u64,
 }
 
 impl Histogram {
@@ -44,20 +52,21 @@ impl Histogram {
     /// Counts `n` occurrences of a value.
     pub fn add_n(&mut self, value: f64, n: u64) {
         self.count += n;
+        let counted = self.counted.get_or_insert_with(Box::default);
         let whole = value as usize;
         if whole < DENSE_LIMIT && whole as f64 == value {
-            if whole >= self.dense.len() {
+            if whole >= counted.dense.len() {
                 let len = (whole + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
-                self.dense.resize(len, 0);
+                counted.dense.resize(len, 0);
             }
-            let slot = &mut self.dense[whole];
+            let slot = &mut counted.dense[whole];
             match u32::try_from(u64::from(*slot) + n) {
                 Ok(sum) => *slot = sum,
-                Err(_) => *self.other.entry((whole as f64).to_bits()).or_default() += n,
+                Err(_) => *counted.other.entry((whole as f64).to_bits()).or_default() += n,
             }
         } else {
             // -0.0 is 0.0 (caught above); other values keep their exact bits.
-            *self.other.entry(value.to_bits()).or_default() += n;
+            *counted.other.entry(value.to_bits()).or_default() += n;
         }
     }
 
@@ -66,34 +75,35 @@ impl Histogram {
         for v in &other.pending {
             self.add(*v);
         }
-        if other.count == 0 {
+        let Some(theirs) = &other.counted else {
             return;
+        };
+        let counted = self.counted.get_or_insert_with(Box::default);
+        if counted.dense.len() < theirs.dense.len() {
+            counted.dense.resize(theirs.dense.len(), 0);
         }
-        if self.dense.len() < other.dense.len() {
-            self.dense.resize(other.dense.len(), 0);
-        }
-        let mine = &mut self.dense[..other.dense.len()];
+        let mine = &mut counted.dense[..theirs.dense.len()];
         // Both passes vectorize; the exact one only runs when some count would overflow.
         let overflows = mine
             .iter()
-            .zip(&other.dense)
+            .zip(&theirs.dense)
             .fold(false, |any, (a, b)| any | a.overflowing_add(*b).1);
         if overflows {
-            for (value, (slot, n)) in mine.iter_mut().zip(&other.dense).enumerate() {
+            for (value, (slot, n)) in mine.iter_mut().zip(&theirs.dense).enumerate() {
                 match slot.checked_add(*n) {
                     Some(sum) => *slot = sum,
                     None => {
-                        *self.other.entry((value as f64).to_bits()).or_default() += u64::from(*n)
+                        *counted.other.entry((value as f64).to_bits()).or_default() += u64::from(*n)
                     }
                 }
             }
         } else {
-            for (slot, n) in mine.iter_mut().zip(&other.dense) {
+            for (slot, n) in mine.iter_mut().zip(&theirs.dense) {
                 *slot += *n;
             }
         }
-        for (bits, n) in &other.other {
-            *self.other.entry(*bits).or_default() += n;
+        for (bits, n) in &theirs.other {
+            *counted.other.entry(*bits).or_default() += n;
         }
         self.count += other.count;
     }
@@ -105,13 +115,21 @@ impl Histogram {
 
     /// `(value, count)` pairs in ascending value order, each value once.
     pub fn sorted(&self) -> Vec<(f64, u64)> {
-        let mut out: Vec<(f64, u64)> = self
-            .dense
+        let (dense, other) = match &self.counted {
+            Some(c) => (&c.dense[..], Some(&c.other)),
+            None => (&[][..], None),
+        };
+        let mut out: Vec<(f64, u64)> = dense
             .iter()
             .enumerate()
             .filter(|(_, n)| **n > 0)
             .map(|(v, n)| (v as f64, u64::from(*n)))
-            .chain(self.other.iter().map(|(b, n)| (f64::from_bits(*b), *n)))
+            .chain(
+                other
+                    .into_iter()
+                    .flatten()
+                    .map(|(b, n)| (f64::from_bits(*b), *n)),
+            )
             .chain(
                 self.pending
                     .iter()

@@ -1,29 +1,154 @@
-//! The streaming engine: the report's aggregates folded while decoding, in one pass and in
-//! memory bounded by the data's cardinality rather than its size — for inputs larger than
-//! RAM, and the fastest way to a report. Percentiles stay exact: latencies are counted per
-//! distinct value ([`histogram`]), and percentiles of the counts are those of the values.
+//! The typed centre of `gwstat report`: [`Aggregates`], what every report section is computed
+//! from (`crate::analyze`). Three engines produce it:
 //!
-//! Flow: decoders → [`Accumulator`] per chunk → merged → rows in the shape of the Logs
-//! Insights queries' results ([`rows`]) → the same assembly as `--engine insights` → the
-//! [`Report`], equal to the one the request table (polars) gives.
+//! - stream: an [`Accumulator`] per decode chunk folds the requests while reading, in one
+//!   pass and in memory bounded by the data's cardinality (routes, stages, statuses, seconds
+//!   spanned, distinct latencies), never by its size; the chunks' accumulators are merged;
+//! - table: the decoded request columns (kept for the execution-log join, metrics
+//!   reconciliation and `--compare`) folded row by row into the same accumulator
+//!   ([`fold_columns`]), so both give the same report to the last bit in linear time;
+//! - Logs Insights: the queries' result rows read into the same shape
+//!   (`crate::insights::assemble`), with CloudWatch's own statistics where no histogram
+//!   exists ([`ComputedLatency`]).
+//!
+//! Percentiles stay exact: latencies are counted per distinct value ([`histogram`]), and
+//! percentiles of the counts are those of the values.
 
 pub mod accumulator;
 pub mod histogram;
-pub mod rows;
+pub mod rules;
 
-pub use accumulator::{Accumulator, AggregateOptions};
+use std::borrow::Cow;
+use std::sync::Arc;
 
-use crate::analyze::timeline::{auto_bin_seconds, latency_bucket, latency_buckets};
-use crate::analyze::AnalyzeOptions;
+pub(crate) use accumulator::add_group;
+pub use accumulator::{Accumulator, AggregateOptions, Group, Names, NONE, OTHER};
+use histogram::Histogram;
+
+use crate::analyze::timeline::auto_bin_seconds;
 use crate::ingest::RequestSink;
-use crate::model::Request;
-use crate::report::{Inputs, Report};
+use crate::model::{Request, RequestColumns};
+use crate::report::{LatencyStats, Stats};
+use crate::FastMap;
+
+/// Bin start of counts whose time bin is unknown (Logs Insights rows without one): counted
+/// in every total, in no timeline bin.
+pub const NO_BIN: i64 = i64::MIN;
+
+/// The aggregates of the requests a report covers.
+#[derive(Debug, Clone, Default)]
+pub struct Aggregates {
+    /// Requests kept by the filters (the report's requests).
+    pub kept: u64,
+    /// Earliest and latest request time, epoch ms.
+    pub bounds: Option<(i64, i64)>,
+    /// Width of the time bins the groups are keyed by, seconds (the timeline's).
+    pub bin_seconds: i64,
+    /// Dictionaries behind the codes.
+    pub names: Names,
+    /// Per (bin start in epoch seconds, route, stage): requests by status, latency
+    /// histograms (empty from Logs Insights), inferred cache hits and misses.
+    pub groups: FastMap<(i64, u32, u32), Group>,
+    /// Requests and 429s per epoch second, in no order (from Logs Insights: the busiest
+    /// seconds only).
+    pub seconds: Vec<(i64, [u64; 2])>,
+    /// Requests per (API key, status); status 0: not logged.
+    pub api_keys: FastMap<(u32, u16), u64>,
+    /// Requests per (gateway response type, status).
+    pub types: FastMap<(u32, u16), u64>,
+    /// Requests per gateway error message.
+    pub messages: FastMap<u32, u64>,
+    /// 504s that reached the integration timeout, per route.
+    pub timeouts: FastMap<u32, u64>,
+    /// Latency statistics computed by the engine itself (Logs Insights); `None` when the
+    /// groups' histograms hold them.
+    pub computed: Option<Box<ComputedLatency>>,
+}
+
+/// Latency statistics as an engine computed them, where no histograms exist.
+#[derive(Debug, Clone, Default)]
+pub struct ComputedLatency {
+    /// Over every request.
+    pub overall: LatencyStats,
+    /// Per (route, stage).
+    pub by_route: FastMap<(u32, u32), LatencyStats>,
+    /// Per bin start.
+    pub by_bin: FastMap<i64, BinPercentiles>,
+    /// Response-latency p99 per (bin start, route), the largest over the route's stages.
+    pub by_bin_route_p99: FastMap<(i64, u32), f64>,
+}
+
+/// The percentiles the timeline shows per bin.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BinPercentiles {
+    /// Response latency p50, p95, p99.
+    pub latency: [Option<f64>; 3],
+    /// Integration latency p50, p99.
+    pub integration: [Option<f64>; 2],
+    /// Overhead p50.
+    pub overhead_p50: Option<f64>,
+}
+
+impl Aggregates {
+    /// The name of a route code (`None`: not logged).
+    pub fn route(&self, code: u32) -> Option<String> {
+        if code == OTHER {
+            return Some("(other routes)".to_string());
+        }
+        name(&self.names.routes, code)
+    }
+
+    /// The name of a stage code.
+    pub fn stage(&self, code: u32) -> Option<String> {
+        name(&self.names.stages, code)
+    }
+}
+
+/// The name behind a code ([`NONE`]: `None`).
+pub(crate) fn name(dictionary: &crate::model::Dictionary, code: u32) -> Option<String> {
+    (code != NONE).then(|| dictionary.name(code).to_string())
+}
+
+/// The latency histograms of one or more groups, and the requests they came from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Latencies {
+    pub latency: Histogram,
+    pub integration: Histogram,
+    pub overhead: Histogram,
+    pub requests: u64,
+}
+
+impl Latencies {
+    /// Adds a group's histograms and requests.
+    pub fn add(&mut self, group: &Group) {
+        self.latency.merge(&group.latency);
+        self.integration.merge(&group.integration);
+        self.overhead.merge(&group.overhead);
+        self.requests += group.requests();
+    }
+
+    /// Requests without a value in `histogram` (polars ranks them first; see
+    /// [`Histogram::quantiles`]).
+    pub fn missing(&self, histogram: &Histogram) -> u64 {
+        self.requests - histogram.count()
+    }
+
+    /// The statistics of the three measures.
+    pub fn stats(&self) -> LatencyStats {
+        let of = |h: &Histogram| -> Stats { h.stats(self.missing(h)) };
+        LatencyStats {
+            latency_ms: of(&self.latency),
+            integration_latency_ms: of(&self.integration),
+            overhead_ms: of(&self.overhead),
+        }
+    }
+}
 
 impl RequestSink for Accumulator {
     const ORDERED: bool = false;
 
     fn fresh(&self) -> Self {
-        Accumulator::new(std::sync::Arc::new(self.options().clone()))
+        Accumulator::new(Arc::new(self.options().clone()))
     }
 
     fn push(&mut self, request: &Request<'_>) {
@@ -39,27 +164,67 @@ impl RequestSink for Accumulator {
     }
 }
 
-/// The report of everything accumulated.
-pub fn report(mut acc: Accumulator, inputs: Inputs, options: &AnalyzeOptions) -> Report {
-    let width = match (options.bin_seconds, acc.bounds) {
-        (Some(width), _) => width.max(1),
-        (None, Some((first, last))) => {
-            auto_bin_seconds(last.div_euclid(1000) - first.div_euclid(1000) + 1)
+/// The table engine: the kept rows of decoded request columns (`keep`: the filters' row
+/// mask, `None` = all) folded into an accumulator made with `options` (whose filter is not
+/// applied again), in one linear pass.
+pub fn fold_columns(
+    columns: &RequestColumns,
+    keep: Option<&[bool]>,
+    options: AggregateOptions,
+) -> Accumulator {
+    let mut acc = Accumulator::new(Arc::new(AggregateOptions {
+        filter: crate::filter::RequestFilter::default(),
+        ..options
+    }));
+    fn text(column: &crate::model::CodedColumn, row: usize) -> Option<Cow<'_, str>> {
+        column.name(row).map(Cow::Borrowed)
+    }
+    for row in 0..columns.len() {
+        if keep.is_some_and(|k| !k[row]) {
+            continue;
         }
-        (None, None) => 60,
-    };
-    acc.finish(width);
-    let results = rows::results(&acc, options.top);
-    let mut report =
-        crate::insights::assemble::assemble(&results, &rows::keys(), inputs, width, options);
-    let mut buckets = vec![0u64; latency_bucket(f64::INFINITY) + 1];
-    for group in acc.groups.values() {
-        for (value, n) in group.latency.sorted() {
-            buckets[latency_bucket(value)] += n;
+        acc.push(&Request {
+            time_ms: columns.time_ms[row],
+            status: columns.status(row),
+            method: text(&columns.method, row),
+            route: text(&columns.route, row),
+            stage: text(&columns.stage, row),
+            api_key: text(&columns.api_key, row),
+            error_type: text(&columns.error_type, row),
+            error_message: text(&columns.error_message, row),
+            latency_ms: columns.latency(row),
+            integration_latency_ms: columns.integration_latency(row),
+            request_id: None,
+            xray_trace_id: None,
+        });
+    }
+    acc
+}
+
+impl Accumulator {
+    /// Everything accumulated, in bins of the fixed width or of the automatic one for the
+    /// range.
+    pub fn into_aggregates(mut self) -> Aggregates {
+        let width = match (self.options().bin_seconds, self.bounds) {
+            (Some(width), _) => width.max(1),
+            (None, Some((first, last))) => {
+                auto_bin_seconds(last.div_euclid(1000) - first.div_euclid(1000) + 1)
+            }
+            (None, None) => 60,
+        };
+        self.finish(width);
+        Aggregates {
+            kept: self.kept,
+            bounds: self.bounds,
+            bin_seconds: width,
+            names: self.names,
+            groups: self.groups,
+            seconds: self.seconds.into_iter().collect(),
+            api_keys: self.api_keys,
+            types: self.types,
+            messages: self.messages,
+            timeouts: self.timeouts,
+            computed: None,
         }
     }
-    if acc.bounds.is_some() {
-        report.timeline.latency_histogram = latency_buckets(&buckets);
-    }
-    report
 }

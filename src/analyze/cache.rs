@@ -5,64 +5,41 @@
 //! A route × stage counts only when it shows both kinds (the cache is per stage). Labelled
 //! `source: "inferred"`; without that pattern the section reports `source: "none"`.
 
-use polars::prelude::*;
-
-use super::stats::{code_column, count_where, pair_key, sort_top, status_between, u64_column};
-use super::{name_of, sort_name, AnalyzeOptions};
-use crate::model::{col, RequestTable};
+use super::routes::Totals;
+use super::sort_name;
+use super::stats::sort_top;
+use crate::aggregate::{Aggregates, OTHER};
 use crate::report::{Cache, RouteCache};
 
-/// The cache section.
-pub fn cache(table: &RequestTable, options: &AnalyzeOptions) -> PolarsResult<Cache> {
-    let get_code = table
-        .dictionaries
-        .method
-        .names()
+/// The cache section from the inferred hits and misses per route × stage.
+pub(crate) fn cache(agg: &Aggregates, totals: &Totals, top: usize) -> Cache {
+    let folded = totals
+        .cache
         .iter()
-        .position(|m| m.eq_ignore_ascii_case("GET"));
-    let Some(get_code) = get_code else {
-        return Ok(no_pattern());
-    };
-    let get_2xx = col(col::METHOD)
-        .eq(lit(get_code as u32))
-        .and(status_between(200, 299));
-    let integration = col(col::INTEGRATION_LATENCY);
-    let hit = get_2xx.clone().and(col(col::LATENCY).is_not_null()).and(
-        integration
-            .clone()
-            .is_null()
-            .or(integration.clone().eq(lit(0.0))),
-    );
-    let miss = get_2xx.and(integration.gt(lit(0.0)));
-    let frame = table
-        .lazy()
-        .group_by([pair_key(col(col::ROUTE), col(col::STAGE))])
-        .agg([
-            col(col::ROUTE).first(),
-            col(col::STAGE).first(),
-            count_where(hit, "hits"),
-            count_where(miss, "misses"),
-        ])
-        .collect()?;
-    let routes = code_column(&frame, col::ROUTE)?;
-    let stages = code_column(&frame, col::STAGE)?;
-    let hits = u64_column(&frame, "hits")?;
-    let misses = u64_column(&frame, "misses")?;
-    let by_route: Vec<RouteCache> = (0..frame.height())
-        .map(|i| RouteCache {
-            route: name_of(&table.dictionaries.route, routes[i]),
-            stage: name_of(&table.dictionaries.stage, stages[i]),
-            hits: hits[i],
-            misses: misses[i],
-            hit_ratio: ratio(hits[i], misses[i]),
-        })
-        .collect();
-    Ok(cache_from_routes(by_route, options.top))
+        .filter(|((route, _), (h, m))| *route == OTHER && *h > 0 && *m > 0)
+        .fold((0, 0), |(h, m), (_, c)| (h + c.0, m + c.1));
+    cache_from_routes(
+        totals
+            .cache
+            .iter()
+            .filter(|((route, _), _)| *route != OTHER)
+            .map(|(&(route, stage), &(hits, misses))| RouteCache {
+                route: agg.route(route),
+                stage: agg.stage(stage),
+                hits,
+                misses,
+                hit_ratio: ratio(hits, misses),
+            })
+            .collect(),
+        folded,
+        top,
+    )
 }
 
 /// The cache section from per route × stage hit and miss counts: only the route × stages
-/// that show both kinds count (the cache is per stage).
-pub fn cache_from_routes(by_route: Vec<RouteCache>, top: usize) -> Cache {
+/// that show both kinds count (the cache is per stage); `folded`: the hits and misses of such
+/// route × stages folded out of the lists.
+fn cache_from_routes(by_route: Vec<RouteCache>, folded: (u64, u64), top: usize) -> Cache {
     let mut by_route: Vec<RouteCache> = by_route
         .into_iter()
         .filter(|r| r.hits > 0 && r.misses > 0)
@@ -70,8 +47,8 @@ pub fn cache_from_routes(by_route: Vec<RouteCache>, top: usize) -> Cache {
     if by_route.is_empty() {
         return no_pattern();
     }
-    let hits: u64 = by_route.iter().map(|r| r.hits).sum();
-    let misses: u64 = by_route.iter().map(|r| r.misses).sum();
+    let hits: u64 = by_route.iter().map(|r| r.hits).sum::<u64>() + folded.0;
+    let misses: u64 = by_route.iter().map(|r| r.misses).sum::<u64>() + folded.1;
     sort_top(&mut by_route, top, |r| {
         (
             r.hits,

@@ -169,6 +169,7 @@ mod tests {
                 error_rate: Default::default(),
                 avg_rps: None,
                 peak_rps: None,
+                folded_routes: 0,
             },
             vec!["y.log".into()],
             0,

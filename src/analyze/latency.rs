@@ -1,50 +1,62 @@
 //! Latency: response latency, integration latency and gateway overhead, overall and per
-//! route × stage, with exact percentiles.
+//! route × stage, with exact percentiles (from the groups' histograms) or the engine's own
+//! (Logs Insights).
 
-use polars::prelude::*;
+use std::collections::BTreeSet;
 
-use super::stats::{code_column, latency_exprs, pair_key, read_latency, sort_top, u64_column};
-use super::{name_of, sort_name};
-use crate::model::{col, RequestTable};
+use super::routes::Totals;
+use super::sort_name;
+use super::stats::sort_top;
+use crate::aggregate::{Aggregates, Latencies, OTHER};
 use crate::report::{Latency, RouteLatency};
+use crate::FastMap;
 
 /// The latency section with every route (see [`truncate`] for `--top`).
-pub fn latency(table: &RequestTable) -> PolarsResult<Latency> {
-    let overall_frame = table.lazy().select(latency_exprs()).collect()?;
-    let overall = read_latency(&overall_frame, 0)?;
-
-    let mut aggs = vec![
-        col(col::ROUTE).first(),
-        col(col::STAGE).first(),
-        len().cast(DataType::UInt64).alias("requests"),
-    ];
-    aggs.extend(latency_exprs());
-    let frame = table
-        .lazy()
-        .group_by([pair_key(col(col::ROUTE), col(col::STAGE))])
-        .agg(aggs)
-        .collect()?;
-    let routes = code_column(&frame, col::ROUTE)?;
-    let stages = code_column(&frame, col::STAGE)?;
-    let counts = u64_column(&frame, "requests")?;
-    let mut by_route = (0..frame.height())
-        .map(|i| {
-            Ok(RouteLatency {
-                route: name_of(&table.dictionaries.route, routes[i]),
-                stage: name_of(&table.dictionaries.stage, stages[i]),
-                count: counts[i],
-                stats: read_latency(&frame, i)?,
+pub(crate) fn latency(agg: &Aggregates, totals: &Totals) -> Latency {
+    let (overall, stats) = match &agg.computed {
+        Some(computed) => (computed.overall.clone(), computed.by_route.clone()),
+        None => {
+            let mut overall = Latencies::default();
+            let mut by_route: FastMap<(u32, u32), Latencies> = FastMap::default();
+            for (&(_, route, stage), group) in &agg.groups {
+                if route != OTHER {
+                    by_route.entry((route, stage)).or_default().add(group);
+                }
+                overall.add(group);
+            }
+            let stats = by_route.iter().map(|(k, l)| (*k, l.stats())).collect();
+            (overall.stats(), stats)
+        }
+    };
+    let keys: BTreeSet<(u32, u32)> = stats
+        .keys()
+        .chain(totals.route_stage.keys())
+        .copied()
+        .collect();
+    let mut by_route: Vec<RouteLatency> = keys
+        .into_iter()
+        .map(|key| {
+            let stats = stats.get(&key).cloned().unwrap_or_default();
+            RouteLatency {
+                count: totals
+                    .route_stage
+                    .get(&key)
+                    .copied()
+                    .unwrap_or(stats.latency_ms.count),
+                route: agg.route(key.0),
+                stage: agg.stage(key.1),
+                stats,
                 slo: None,
-            })
+            }
         })
-        .collect::<PolarsResult<Vec<_>>>()?;
+        .collect();
     sort_top(&mut by_route, 0, |r| {
         (
             r.count,
             format!("{}\u{0}{}", sort_name(&r.route), sort_name(&r.stage)),
         )
     });
-    Ok(Latency { overall, by_route })
+    Latency { overall, by_route }
 }
 
 /// Keeps the `top` busiest routes of a full latency section (0 = all).

@@ -1,10 +1,16 @@
-//! The request table to report sections: one module per section, each a function from the
-//! table (polars lazy queries) and options to a section struct. Knows nothing of rendering.
+//! [`Aggregates`] to report sections: one module per section (summary, latency, errors,
+//! throttling, keys, timeouts, cache, timeline; `routes` holds the counts several share),
+//! each a function from the aggregates and options to a section struct, computed once.
+//! The sections that need individual requests take the request columns or table:
+//! `execution` (the execution-log join), `reconcile` (against CloudWatch metrics) and
+//! `compare` (against a baseline). Knows nothing of rendering.
 
 pub mod cache;
 pub mod compare;
 pub mod errors;
 pub mod execution;
+pub mod fold;
+pub mod keys;
 pub mod latency;
 pub mod reconcile;
 pub mod routes;
@@ -14,11 +20,10 @@ pub mod throttling;
 pub mod timeline;
 pub mod timeouts;
 
-use polars::prelude::PolarsResult;
-
+use crate::aggregate::Aggregates;
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
-use crate::model::{Dictionary, RequestTable};
-use crate::report::{Inputs, Report, SCHEMA_VERSION};
+use crate::model::Dictionary;
+use crate::report::{Inputs, Report, Summary, SCHEMA_VERSION};
 
 /// Analysis choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,32 +46,32 @@ impl Default for AnalyzeOptions {
     }
 }
 
-/// Builds every section of the report.
-pub fn build_report(
-    table: &RequestTable,
-    inputs: Inputs,
-    options: &AnalyzeOptions,
-) -> PolarsResult<Report> {
-    let routes = routes::route_totals(table)?;
-    let statuses = summary::status_counts(table)?;
-    let seconds = summary::per_second(table)?;
-    let mut latency = latency::latency(table)?;
-    let timeouts = timeouts::timeouts(table, &latency, options)?;
+/// Builds every section of the report from the aggregates.
+pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOptions) -> Report {
+    let folded_routes = fold::fold_routes(&mut agg, options);
+    let agg = &agg;
+    let totals = routes::Totals::of(agg);
+    let busiest = summary::busiest_seconds(agg);
+    let mut latency = latency::latency(agg, &totals);
+    let timeouts = timeouts::timeouts(agg, &latency, options);
     latency::truncate(&mut latency, options.top);
-    Ok(Report {
+    Report {
         schema_version: SCHEMA_VERSION,
         inputs,
-        summary: summary::summary_from(table, &statuses, &seconds)?,
+        summary: Summary {
+            folded_routes,
+            ..summary::summary(&totals, agg, &busiest)
+        },
         latency,
-        errors: errors::errors(table, &routes, &statuses, options)?,
-        throttling: throttling::throttling(table, &routes, &seconds, options)?,
+        errors: errors::errors(agg, &totals, options),
+        throttling: throttling::throttling(agg, &totals, &busiest, options),
         timeouts,
-        cache: cache::cache(table, options)?,
+        cache: cache::cache(agg, &totals, options.top),
         execution: None,
         comparison: None,
-        timeline: timeline::timeline(table, options.bin_seconds)?,
+        timeline: timeline::timeline(agg, &totals),
         reconciliation: None,
-    })
+    }
 }
 
 /// The name behind an optional dictionary code.

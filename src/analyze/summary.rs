@@ -1,45 +1,9 @@
 //! Summary: requests, time range, status classes, average and peak requests per second.
 
-use polars::prelude::*;
-
-use super::stats::{code_column, i64_column, u64_column};
+use super::routes::Totals;
+use crate::aggregate::Aggregates;
 use crate::filter::rfc3339;
-use crate::model::{col, RequestTable};
 use crate::report::{ErrorRate, Peak, StatusClasses, Summary};
-
-/// Requests per status (status `None` = not logged), in no particular order.
-pub fn status_counts(table: &RequestTable) -> PolarsResult<Vec<(Option<u32>, u64)>> {
-    let frame = table
-        .lazy()
-        .group_by([col(col::STATUS)])
-        .agg([len().cast(DataType::UInt64).alias("count")])
-        .collect()?;
-    let statuses = code_column(&frame, col::STATUS)?;
-    let counts = u64_column(&frame, "count")?;
-    Ok(statuses.into_iter().zip(counts).collect())
-}
-
-/// Requests and 429s per whole second, busiest first (ties: earlier first).
-pub fn per_second(table: &RequestTable) -> PolarsResult<Vec<(i64, u64, u64)>> {
-    let frame = table
-        .lazy()
-        .group_by([col(col::SECOND)])
-        .agg([
-            len().cast(DataType::UInt64).alias("requests"),
-            super::stats::count_where(col(col::STATUS).eq(lit(429u32)), "throttled"),
-        ])
-        .sort_by_exprs(
-            [col("requests"), col(col::SECOND)],
-            SortMultipleOptions::default().with_order_descending_multi([true, false]),
-        )
-        .collect()?;
-    let seconds = i64_column(&frame, col::SECOND)?;
-    let requests = u64_column(&frame, "requests")?;
-    let throttled = u64_column(&frame, "throttled")?;
-    Ok((0..frame.height())
-        .map(|i| (seconds[i], requests[i], throttled[i]))
-        .collect())
-}
 
 /// Requests per status class from per-status counts.
 pub fn status_classes(statuses: &[(Option<u32>, u64)]) -> StatusClasses {
@@ -58,41 +22,28 @@ pub fn status_classes(statuses: &[(Option<u32>, u64)]) -> StatusClasses {
     classes
 }
 
-/// The summary section.
-pub fn summary(table: &RequestTable) -> PolarsResult<Summary> {
-    summary_from(table, &status_counts(table)?, &per_second(table)?)
+/// Requests and 429s per second, busiest first (ties: earlier first).
+pub(crate) fn busiest_seconds(agg: &Aggregates) -> Vec<(i64, [u64; 2])> {
+    let mut seconds = agg.seconds.clone();
+    seconds.sort_unstable_by(|a, b| b.1[0].cmp(&a.1[0]).then(a.0.cmp(&b.0)));
+    seconds
 }
 
-/// The summary from the status counts and per-second counts already computed (one pass each
-/// for the whole report).
-pub fn summary_from(
-    table: &RequestTable,
-    statuses: &[(Option<u32>, u64)],
-    seconds: &[(i64, u64, u64)],
-) -> PolarsResult<Summary> {
-    let requests = table.len() as u64;
-    let classes = status_classes(statuses);
+/// The summary section alone.
+pub fn summary_of(agg: &Aggregates) -> Summary {
+    summary(&Totals::of(agg), agg, &busiest_seconds(agg))
+}
+
+/// The summary section; `busiest` from [`busiest_seconds`].
+pub(crate) fn summary(totals: &Totals, agg: &Aggregates, busiest: &[(i64, [u64; 2])]) -> Summary {
+    let requests = totals.requests();
+    let classes = status_classes(&totals.status_list());
     let rate = |n: u64| (requests > 0).then(|| n as f64 / requests as f64);
-    let bounds = table
-        .lazy()
-        .select([
-            col(col::TIME_MS).min().alias("first"),
-            col(col::TIME_MS).max().alias("last"),
-        ])
-        .collect()?;
-    let first = bounds.column("first")?.cast(&DataType::Int64)?;
-    let last = bounds.column("last")?.cast(&DataType::Int64)?;
-    let first = first.i64()?.get(0);
-    let last = last.i64()?.get(0);
-    let duration_seconds = match (first, last) {
-        (Some(f), Some(l)) => Some((l.div_euclid(1000) - f.div_euclid(1000) + 1) as u64),
-        _ => None,
-    };
-    let peak = seconds.first().map(|(second, count, _)| Peak {
-        value: *count,
-        at: rfc3339(second * 1000),
-    });
-    Ok(Summary {
+    let (first, last) = (agg.bounds.map(|b| b.0), agg.bounds.map(|b| b.1));
+    let duration_seconds = agg
+        .bounds
+        .map(|(f, l)| (l.div_euclid(1000) - f.div_euclid(1000) + 1) as u64);
+    Summary {
         requests,
         start: first.map(rfc3339),
         end: last.map(rfc3339),
@@ -101,8 +52,12 @@ pub fn summary_from(
             r4xx: rate(classes.c4xx),
             r5xx: rate(classes.c5xx),
         },
-        status_classes: classes,
         avg_rps: duration_seconds.map(|d| requests as f64 / d as f64),
-        peak_rps: peak,
-    })
+        peak_rps: busiest.first().map(|(second, [n, _])| Peak {
+            value: *n,
+            at: rfc3339(second * 1000),
+        }),
+        status_classes: classes,
+        folded_routes: 0,
+    }
 }

@@ -1,100 +1,67 @@
 //! Throttling: 429s by route, by API key, by cause (THROTTLED vs QUOTA_EXCEEDED where the
 //! response type is logged), and the busiest seconds.
 
-use polars::prelude::*;
-
-use super::routes::RouteTotals;
-use super::stats::{code_column, count_where, sort_top, u64_column};
-use super::{name_of, sort_name, AnalyzeOptions};
+use super::routes::Totals;
+use super::stats::sort_top;
+use super::{sort_name, AnalyzeOptions};
+use crate::aggregate::Aggregates;
 use crate::filter::rfc3339;
-use crate::model::{col, RequestTable};
-use crate::report::{KeyThrottling, RouteThrottling, SecondCount, ThrottleKinds, Throttling};
+use crate::report::{RouteThrottling, SecondCount, ThrottleKinds, Throttling};
 
-/// The throttling section.
-pub fn throttling(
-    table: &RequestTable,
-    routes: &[RouteTotals],
-    seconds: &[(i64, u64, u64)],
+/// The throttling section; `busiest`: requests and 429s per second, busiest first.
+pub(crate) fn throttling(
+    agg: &Aggregates,
+    totals: &Totals,
+    busiest: &[(i64, [u64; 2])],
     options: &AnalyzeOptions,
-) -> PolarsResult<Throttling> {
+) -> Throttling {
     let top = options.top;
-    let throttled: u64 = routes.iter().map(|r| r.throttled).sum();
-    let requests = table.len() as u64;
-
-    let mut by_route: Vec<RouteThrottling> = routes
+    let requests = totals.requests();
+    let throttled = totals.throttled();
+    let mut by_route: Vec<RouteThrottling> = totals
+        .routes
         .iter()
-        .filter(|r| r.throttled > 0)
-        .map(|r| RouteThrottling {
-            route: r.route.clone(),
+        .filter(|(_, r)| r.throttled > 0)
+        .map(|(route, r)| RouteThrottling {
+            route: agg.route(*route),
             requests: r.requests,
             throttled: r.throttled,
         })
         .collect();
     sort_top(&mut by_route, top, |r| (r.throttled, sort_name(&r.route)));
-
-    let frame = table
-        .lazy()
-        .group_by([col(col::API_KEY)])
-        .agg([
-            len().cast(DataType::UInt64).alias("requests"),
-            count_where(col(col::STATUS).eq(lit(429u32)), "throttled"),
-        ])
-        .collect()?;
-    let keys = code_column(&frame, col::API_KEY)?;
-    let key_requests = u64_column(&frame, "requests")?;
-    let key_throttled = u64_column(&frame, "throttled")?;
-    let mut by_api_key: Vec<KeyThrottling> = (0..frame.height())
-        .filter(|i| key_throttled[*i] > 0)
-        .map(|i| KeyThrottling {
-            api_key: name_of(&table.dictionaries.api_key, keys[i]),
-            requests: key_requests[i],
-            throttled: key_throttled[i],
-        })
-        .collect();
-    sort_top(&mut by_api_key, top, |k| {
-        (k.throttled, sort_name(&k.api_key))
-    });
-
-    let mut top_seconds: Vec<SecondCount> = seconds
+    let shown = if top > 0 { top } else { usize::MAX };
+    let top_seconds = busiest
         .iter()
-        .take(if top > 0 { top } else { usize::MAX })
-        .map(|&(second, requests, throttled)| SecondCount {
+        .take(shown)
+        .map(|&(second, [requests, throttled])| SecondCount {
             second: rfc3339(second * 1000),
             requests,
             throttled,
         })
         .collect();
-    if top > 0 {
-        top_seconds.truncate(top);
-    }
-
-    Ok(Throttling {
+    Throttling {
         throttled,
         throttle_rate: (requests > 0).then(|| throttled as f64 / requests as f64),
-        by_kind: kinds(table, throttled)?,
+        by_kind: kinds(agg, throttled),
         by_route,
-        by_api_key,
+        by_api_key: super::keys::by_api_key(agg, top),
         top_seconds,
-    })
+    }
 }
 
-fn kinds(table: &RequestTable, throttled: u64) -> PolarsResult<ThrottleKinds> {
-    let frame = table
-        .lazy()
-        .filter(col(col::STATUS).eq(lit(429u32)))
-        .group_by([col(col::ERROR_TYPE)])
-        .agg([len().cast(DataType::UInt64).alias("count")])
-        .collect()?;
-    let types = code_column(&frame, col::ERROR_TYPE)?;
-    let counts = u64_column(&frame, "count")?;
+/// 429s by the response type logged with them.
+fn kinds(agg: &Aggregates, throttled: u64) -> ThrottleKinds {
     let mut kinds = ThrottleKinds::default();
-    for (code, count) in types.into_iter().zip(counts) {
-        match code.map(|c| table.dictionaries.error_type.name(c)) {
-            Some("THROTTLED") => kinds.throttled += count,
-            Some("QUOTA_EXCEEDED") => kinds.quota_exceeded += count,
+    for (&(code, status), &n) in &agg.types {
+        if status != 429 {
+            continue;
+        }
+        match agg.names.types.name(code) {
+            "THROTTLED" => kinds.throttled += n,
+            "QUOTA_EXCEEDED" => kinds.quota_exceeded += n,
             _ => {}
         }
     }
-    kinds.unknown = throttled - kinds.throttled - kinds.quota_exceeded;
-    Ok(kinds)
+    kinds.unknown = throttled.saturating_sub(kinds.throttled + kinds.quota_exceeded);
+    kinds
 }

@@ -2,22 +2,21 @@
 //! inferred cache hits; per-bin series for the busiest routes and for routes with 429s; and
 //! the latency histogram. Feeds the HTML charts and the terminal sparklines.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use polars::prelude::*;
-
-use super::stats::{
-    code_column, count_where, f64_column, i64_column, pair_key, status_between, u64_column,
-};
-use super::{name_of, sort_name};
+use super::routes::Totals;
+use crate::aggregate::histogram::Histogram;
+use crate::aggregate::{Aggregates, BinPercentiles, Latencies};
 use crate::filter::rfc3339;
-use crate::model::{col, RequestTable};
 use crate::report::{HistogramBucket, RouteThrottled, RouteTimeline, TimeBin, Timeline};
+use crate::FastMap;
 
 /// Most bins an automatic bin width gives.
 const MAX_BINS: i64 = 120;
 /// Routes with their own series.
-const TIMELINE_ROUTES: usize = 8;
+pub(crate) const TIMELINE_ROUTES: usize = 8;
+/// Routes with a throttling series.
+pub(crate) const THROTTLED_ROUTES: usize = 12;
 /// Histogram bucket upper bounds, ms.
 const BUCKETS: [f64; 14] = [
     5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0, 29000.0,
@@ -79,313 +78,162 @@ pub(crate) fn latency_bucket(ms: f64) -> usize {
     BUCKETS.partition_point(|up| *up < ms)
 }
 
-fn bin_expr(bin: i64) -> Expr {
-    // Times are epoch seconds ≥ 0, so the remainder is the offset into the bin.
-    col(col::SECOND) - col(col::SECOND) % lit(bin)
-}
-
-/// The timeline; `bin_seconds` `None` picks a width automatically.
-pub fn timeline(table: &RequestTable, bin_seconds: Option<i64>) -> PolarsResult<Timeline> {
-    if table.is_empty() {
-        return Ok(Timeline {
-            bin_seconds: bin_seconds.unwrap_or(60),
+/// The timeline, in the aggregates' bins.
+pub(crate) fn timeline(agg: &Aggregates, totals: &Totals) -> Timeline {
+    let bin = agg.bin_seconds.max(1);
+    let Some((first, last)) = agg.bounds else {
+        return Timeline {
+            bin_seconds: bin,
             ..Timeline::default()
-        });
-    }
-    let bounds = table
-        .lazy()
-        .select([
-            col(col::SECOND).min().alias("first"),
-            col(col::SECOND).max().alias("last"),
-        ])
-        .collect()?;
-    let first = i64_column(&bounds, "first")?[0];
-    let last = i64_column(&bounds, "last")?[0];
-    let bin = bin_seconds
-        .unwrap_or_else(|| auto_bin_seconds(last - first + 1))
-        .max(1);
-    let first_bin = first.div_euclid(bin) * bin;
-    let count = ((last.div_euclid(bin) * bin - first_bin) / bin + 1) as usize;
-    let index = |start: i64| ((start - first_bin) / bin) as usize;
-
-    // Cache pattern routes: GET 2xx both with and without integration latency.
-    let get_code = table
-        .dictionaries
-        .method
-        .names()
-        .iter()
-        .position(|m| m.eq_ignore_ascii_case("GET"))
-        .map(|c| c as u32);
-    let get_2xx = match get_code {
-        Some(code) => col(col::METHOD).eq(lit(code)).and(status_between(200, 299)),
-        None => lit(false),
+        };
     };
-    let integration = col(col::INTEGRATION_LATENCY);
-    let hit = get_2xx.clone().and(col(col::LATENCY).is_not_null()).and(
-        integration
-            .clone()
-            .is_null()
-            .or(integration.clone().eq(lit(0.0))),
-    );
-    let miss = get_2xx.and(integration.clone().gt(lit(0.0)));
-    // The cache is per stage: a route × stage counts when it shows both kinds (as in the
-    // cache section).
-    let pattern = table
-        .lazy()
-        .group_by([pair_key(col(col::ROUTE), col(col::STAGE))])
-        .agg([
-            col(col::ROUTE).first(),
-            col(col::STAGE).first(),
-            count_where(hit.clone(), "hits"),
-            count_where(miss.clone(), "misses"),
-        ])
-        .collect()?;
-    let cached_route = {
-        let routes = code_column(&pattern, col::ROUTE)?;
-        let stages = code_column(&pattern, col::STAGE)?;
-        let hits = u64_column(&pattern, "hits")?;
-        let misses = u64_column(&pattern, "misses")?;
-        (0..pattern.height())
-            .filter(|i| hits[*i] > 0 && misses[*i] > 0)
-            .filter_map(|i| Some((routes[i]?, stages[i])))
-            .fold(lit(false), |acc, (route, stage)| {
-                let stage = match stage {
-                    Some(s) => col(col::STAGE).eq(lit(s)),
-                    None => col(col::STAGE).is_null(),
-                };
-                acc.or(col(col::ROUTE).eq(lit(route)).and(stage))
-            })
+    let first_bin = first.div_euclid(1000).div_euclid(bin) * bin;
+    let last_bin = last.div_euclid(1000).div_euclid(bin) * bin;
+    let count = ((last_bin - first_bin) / bin + 1) as usize;
+    let index = |start: i64| -> Option<usize> {
+        let i = start.checked_sub(first_bin)?.div_euclid(bin);
+        (0..count as i64).contains(&i).then_some(i as usize)
     };
-
-    let q =
-        |c: &str, p: f64, name: &str| col(c).quantile(lit(p), QuantileMethod::Linear).alias(name);
-    let frame = table
-        .lazy()
-        .with_column(bin_expr(bin).alias("bin"))
-        .group_by([col("bin")])
-        .agg([
-            len().cast(DataType::UInt64).alias("requests"),
-            count_where(status_between(200, 299), "c2"),
-            count_where(status_between(300, 399), "c3"),
-            count_where(status_between(400, 499), "c4"),
-            count_where(status_between(500, 599), "c5"),
-            count_where(col(col::STATUS).eq(lit(429u32)), "throttled"),
-            q(col::LATENCY, 0.5, "l50"),
-            q(col::LATENCY, 0.95, "l95"),
-            q(col::LATENCY, 0.99, "l99"),
-            q(col::INTEGRATION_LATENCY, 0.5, "i50"),
-            q(col::INTEGRATION_LATENCY, 0.99, "i99"),
-            q(col::OVERHEAD, 0.5, "o50"),
-            count_where(hit.and(cached_route.clone()), "hits"),
-            count_where(miss.and(cached_route), "misses"),
-        ])
-        .collect()?;
     let mut bins: Vec<TimeBin> = (0..count)
-        .map(|i| TimeBin {
-            start: rfc3339((first_bin + i as i64 * bin) * 1000),
-            ..TimeBin::default()
+        .map(|i| {
+            let start = first_bin + i as i64 * bin;
+            TimeBin {
+                start: rfc3339(start * 1000),
+                ..totals.bins.get(&start).cloned().unwrap_or_default()
+            }
         })
         .collect();
-    let starts = i64_column(&frame, "bin")?;
-    let u = |n: &str| u64_column(&frame, n);
-    let f = |n: &str| f64_column(&frame, n);
-    let (requests, c2, c3, c4, c5, throttled, hits, misses) = (
-        u("requests")?,
-        u("c2")?,
-        u("c3")?,
-        u("c4")?,
-        u("c5")?,
-        u("throttled")?,
-        u("hits")?,
-        u("misses")?,
-    );
-    let (l50, l95, l99, i50, i99, o50) = (
-        f("l50")?,
-        f("l95")?,
-        f("l99")?,
-        f("i50")?,
-        f("i99")?,
-        f("o50")?,
-    );
-    for row in 0..frame.height() {
-        let b = &mut bins[index(starts[row])];
-        b.requests = requests[row];
-        b.c2xx = c2[row];
-        b.c3xx = c3[row];
-        b.c4xx = c4[row];
-        b.c5xx = c5[row];
-        b.throttled = throttled[row];
-        b.latency_p50_ms = l50[row];
-        b.latency_p95_ms = l95[row];
-        b.latency_p99_ms = l99[row];
-        b.integration_latency_p50_ms = i50[row];
-        b.integration_latency_p99_ms = i99[row];
-        b.overhead_p50_ms = o50[row];
-        b.cache_hits = hits[row];
-        b.cache_misses = misses[row];
+    for (start, p) in bin_percentiles(agg) {
+        if let Some(i) = index(start) {
+            let b = &mut bins[i];
+            [b.latency_p50_ms, b.latency_p95_ms, b.latency_p99_ms] = p.latency;
+            [b.integration_latency_p50_ms, b.integration_latency_p99_ms] = p.integration;
+            b.overhead_p50_ms = p.overhead_p50;
+        }
+    }
+    // Cache hits and misses of the route × stages that show both kinds (the cache section's
+    // rule).
+    let pattern = |route: u32, stage: u32| {
+        totals
+            .cache
+            .get(&(route, stage))
+            .is_some_and(|(h, m)| *h > 0 && *m > 0)
+    };
+    for (&(start, route, stage), group) in &agg.groups {
+        if group.hits + group.misses > 0 && pattern(route, stage) {
+            if let Some(i) = index(start) {
+                bins[i].cache_hits += group.hits;
+                bins[i].cache_misses += group.misses;
+            }
+        }
     }
 
-    let routes = route_series(table, bin, count, &index)?;
-    let throttled_by_route = throttle_series(table, bin, count, &index)?;
-    let latency_histogram = histogram(table)?;
-    Ok(Timeline {
-        bin_seconds: bin,
-        bins,
-        routes,
-        throttled_by_route,
-        latency_histogram,
-    })
-}
-
-/// The top route codes by a count, most first (ties by name, missing last).
-fn top_routes(table: &RequestTable, count: Expr, n: usize) -> PolarsResult<Vec<Option<u32>>> {
-    let frame = table
-        .lazy()
-        .group_by([col(col::ROUTE)])
-        .agg([count.alias("n")])
-        .filter(col("n").gt(lit(0u64)))
-        .collect()?;
-    let codes = code_column(&frame, col::ROUTE)?;
-    let counts = u64_column(&frame, "n")?;
-    let mut ranked: Vec<(Option<u32>, u64, String)> = codes
-        .into_iter()
-        .zip(counts)
-        .map(|(code, n)| {
-            (
-                code,
-                n,
-                sort_name(&name_of(&table.dictionaries.route, code)),
-            )
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(&b.2)));
-    Ok(ranked.into_iter().take(n).map(|(code, ..)| code).collect())
-}
-
-/// `route` is one of `codes` (a short list).
-fn any_route(codes: &[u32]) -> Expr {
-    codes
-        .iter()
-        .fold(lit(false), |acc, c| acc.or(col(col::ROUTE).eq(lit(*c))))
-}
-
-fn route_filter(routes: &[Option<u32>]) -> Expr {
-    let codes: Vec<u32> = routes.iter().flatten().copied().collect();
-    let listed = any_route(&codes);
-    if routes.contains(&None) {
-        listed.or(col(col::ROUTE).is_null())
-    } else {
-        listed
-    }
-}
-
-fn route_series(
-    table: &RequestTable,
-    bin: i64,
-    count: usize,
-    index: &dyn Fn(i64) -> usize,
-) -> PolarsResult<Vec<RouteTimeline>> {
-    let top = top_routes(table, len().cast(DataType::UInt64), TIMELINE_ROUTES)?;
-    let frame = table
-        .lazy()
-        .filter(route_filter(&top))
-        .with_column(bin_expr(bin).alias("bin"))
-        .group_by([pair_key(col(col::ROUTE), col("bin"))])
-        .agg([
-            col(col::ROUTE).first(),
-            col("bin").first(),
-            len().cast(DataType::UInt64).alias("requests"),
-            col(col::LATENCY)
-                .quantile(lit(0.99), QuantileMethod::Linear)
-                .alias("p99"),
-        ])
-        .collect()?;
-    let routes = code_column(&frame, col::ROUTE)?;
-    let starts = i64_column(&frame, "bin")?;
-    let requests = u64_column(&frame, "requests")?;
-    let p99 = f64_column(&frame, "p99")?;
-    let slot: HashMap<Option<u32>, usize> = top.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-    let mut out: Vec<RouteTimeline> = top
+    let busiest = totals.ranked(agg, |c| c.requests, TIMELINE_ROUTES);
+    let throttled_routes = totals.ranked(agg, |c| c.throttled, THROTTLED_ROUTES);
+    let mut routes: Vec<RouteTimeline> = busiest
         .iter()
         .map(|r| RouteTimeline {
-            route: name_of(&table.dictionaries.route, *r),
+            route: agg.route(*r),
             requests: vec![0; count],
             latency_p99_ms: vec![None; count],
         })
         .collect();
-    for row in 0..frame.height() {
-        if let Some(&s) = slot.get(&routes[row]) {
-            let i = index(starts[row]);
-            out[s].requests[i] = requests[row];
-            out[s].latency_p99_ms[i] = p99[row];
-        }
-    }
-    Ok(out)
-}
-
-fn throttle_series(
-    table: &RequestTable,
-    bin: i64,
-    count: usize,
-    index: &dyn Fn(i64) -> usize,
-) -> PolarsResult<Vec<RouteThrottled>> {
-    let throttled = col(col::STATUS).eq(lit(429u32));
-    let top = top_routes(table, count_where(throttled.clone(), "t"), 12)?;
-    if top.is_empty() {
-        return Ok(Vec::new());
-    }
-    let frame = table
-        .lazy()
-        .filter(throttled.and(route_filter(&top)))
-        .with_column(bin_expr(bin).alias("bin"))
-        .group_by([pair_key(col(col::ROUTE), col("bin"))])
-        .agg([
-            col(col::ROUTE).first(),
-            col("bin").first(),
-            len().cast(DataType::UInt64).alias("n"),
-        ])
-        .collect()?;
-    let routes = code_column(&frame, col::ROUTE)?;
-    let starts = i64_column(&frame, "bin")?;
-    let n = u64_column(&frame, "n")?;
-    let slot: HashMap<Option<u32>, usize> = top.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-    let mut out: Vec<RouteThrottled> = top
+    let mut throttled_by_route: Vec<RouteThrottled> = throttled_routes
         .iter()
         .map(|r| RouteThrottled {
-            route: name_of(&table.dictionaries.route, *r),
+            route: agg.route(*r),
             throttled: vec![0; count],
         })
         .collect();
-    for row in 0..frame.height() {
-        if let Some(&s) = slot.get(&routes[row]) {
-            out[s].throttled[index(starts[row])] = n[row];
+    // The busiest routes' latency per bin, over their stages.
+    let mut route_bins: FastMap<(usize, usize), Latencies> = FastMap::default();
+    for (&(start, route, _), group) in &agg.groups {
+        let Some(i) = index(start) else { continue };
+        if let Some(s) = busiest.iter().position(|r| *r == route) {
+            routes[s].requests[i] += group.requests();
+            if agg.computed.is_none() {
+                route_bins.entry((s, i)).or_default().add(group);
+            }
+        }
+        if let Some(s) = throttled_routes.iter().position(|r| *r == route) {
+            throttled_by_route[s].throttled[i] += group
+                .statuses
+                .iter()
+                .filter(|(status, _)| *status == 429)
+                .map(|(_, n)| n)
+                .sum::<u64>();
         }
     }
-    Ok(out)
+    match &agg.computed {
+        Some(computed) => {
+            for (&(start, route), &p99) in &computed.by_bin_route_p99 {
+                if let (Some(s), Some(i)) = (busiest.iter().position(|r| *r == route), index(start))
+                {
+                    routes[s].latency_p99_ms[i] = Some(p99);
+                }
+            }
+        }
+        None => {
+            for ((s, i), l) in route_bins {
+                let [p99] = l.latency.quantiles([0.99], l.missing(&l.latency));
+                routes[s].latency_p99_ms[i] = p99;
+            }
+        }
+    }
+    Timeline {
+        bin_seconds: bin,
+        bins,
+        routes,
+        throttled_by_route,
+        latency_histogram: latency_histogram(agg),
+    }
 }
 
-fn histogram(table: &RequestTable) -> PolarsResult<Vec<HistogramBucket>> {
-    let latency = col(col::LATENCY);
-    let mut aggs = Vec::new();
-    let mut low: Option<f64> = None;
-    for (i, up) in BUCKETS.iter().enumerate() {
-        let mut cond = latency.clone().lt_eq(lit(*up));
-        if let Some(low) = low {
-            cond = cond.and(latency.clone().gt(lit(low)));
-        }
-        aggs.push(count_where(cond, &format!("b{i}")));
-        low = Some(*up);
+/// The timeline's percentiles per bin start.
+fn bin_percentiles(agg: &Aggregates) -> Vec<(i64, BinPercentiles)> {
+    if let Some(computed) = &agg.computed {
+        return computed.by_bin.iter().map(|(s, p)| (*s, *p)).collect();
     }
-    aggs.push(count_where(
-        latency.gt(lit(BUCKETS[BUCKETS.len() - 1])),
-        "over",
-    ));
-    let frame = table.lazy().select(aggs).collect()?;
-    let mut counts = (0..BUCKETS.len())
-        .map(|i| Ok(u64_column(&frame, &format!("b{i}"))?[0]))
-        .collect::<PolarsResult<Vec<u64>>>()?;
-    counts.push(u64_column(&frame, "over")?[0]);
-    Ok(latency_buckets(&counts))
+    let mut by_bin: BTreeMap<i64, Latencies> = BTreeMap::new();
+    for (&(start, _, _), group) in &agg.groups {
+        by_bin.entry(start).or_default().add(group);
+    }
+    by_bin
+        .into_iter()
+        .map(|(start, l)| {
+            let [l50, l95, l99] = l
+                .latency
+                .quantiles([0.5, 0.95, 0.99], l.missing(&l.latency));
+            let [i50, i99] = l
+                .integration
+                .quantiles([0.5, 0.99], l.missing(&l.integration));
+            let [o50] = l.overhead.quantiles([0.5], l.missing(&l.overhead));
+            let p = BinPercentiles {
+                latency: [l50, l95, l99],
+                integration: [i50, i99],
+                overhead_p50: o50,
+            };
+            (start, p)
+        })
+        .collect()
+}
+
+/// The latency histogram over every request (empty without histograms).
+fn latency_histogram(agg: &Aggregates) -> Vec<HistogramBucket> {
+    if agg.computed.is_some() {
+        return Vec::new();
+    }
+    let mut buckets = vec![0u64; latency_bucket(f64::INFINITY) + 1];
+    for group in agg.groups.values() {
+        count_buckets(&group.latency, &mut buckets);
+    }
+    latency_buckets(&buckets)
+}
+
+fn count_buckets(histogram: &Histogram, buckets: &mut [u64]) {
+    for (value, n) in histogram.sorted() {
+        buckets[latency_bucket(value)] += n;
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@
 //! gwstat report sample-logs/ --since 2026-11-24T10:00Z --until +2h --stage prod --status 5xx,!504
 //! ```
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,7 +16,7 @@ use clap::Args;
 use super::inputs::InputArgs;
 use super::metrics::read_metric_inputs;
 use super::Outcome;
-use crate::aggregate::{Accumulator, AggregateOptions};
+use crate::aggregate::{fold_columns, Accumulator, AggregateOptions};
 use crate::analyze::compare::{compare, route_profiles};
 use crate::analyze::reconcile::{cache_from_metrics, reconcile};
 use crate::analyze::{build_report, AnalyzeOptions};
@@ -138,7 +137,8 @@ pub struct ReportArgs {
 
     /// Where the aggregations run: `auto` (default) streams when it can, else builds the
     /// table; `stream` folds the aggregates while reading, in one pass and bounded memory
-    /// (any input size); `table` builds the whole request table first (polars);
+    /// (any input size); `table` keeps every decoded request, then folds them
+    /// into the same aggregates;
     /// `insights` runs them inside CloudWatch Logs Insights over the --log-group(s) and
     /// reads back only the aggregates. All give the same report (Insights: its own
     /// percentiles).
@@ -196,8 +196,8 @@ pub enum Engine {
     Auto,
     /// Here, aggregated while reading: one pass, memory bounded by the data's cardinality.
     Stream,
-    /// Here, through the whole request table (needed by --compare, metrics reconciliation,
-    /// execution logs and a lone relative --since/--until).
+    /// Here, from every decoded request kept first (needed by --compare, metrics
+    /// reconciliation, execution logs and a lone relative --since/--until).
     Table,
     /// Inside CloudWatch Logs Insights (StartQuery/GetQueryResults).
     Insights,
@@ -263,13 +263,21 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         }
         Err(_) => None,
     };
+    // Stdin cannot be read twice: the table keeps its request IDs from the first read, in
+    // case it holds execution logs (they cannot be sniffed ahead).
+    let stdin = inputs.contains(&Input::Stdin);
     if let Some(window) = window {
         match stream(&inputs, &options, &filter, window, &args)? {
             Some(report) => return finish(&report, &args),
+            None if stdin => anyhow::bail!(
+                "the standard input holds execution logs, found only after it was read: give \
+                 it as a file, or use --engine table"
+            ),
             // Execution logs the first bytes did not show: the table joins them on request IDs.
             None => options.keep_request_ids = true,
         }
     }
+    options.keep_request_ids |= stdin;
     let mut ingested = ingest(&inputs, &options)?;
     if !ingested.executions.by_request.is_empty()
         && !ingested.columns.is_empty()
@@ -316,12 +324,7 @@ fn stream(
     args: &ReportArgs,
 ) -> Result<Option<Report>> {
     let analysis = analyze_options(args)?;
-    let aggregate = AggregateOptions {
-        filter: filter.clone(),
-        window,
-        timeout_ms: analysis.timeout_ms,
-        bin_seconds: analysis.bin_seconds,
-    };
+    let aggregate = aggregate_options(&analysis, filter.clone(), window);
     let ingested = ingest_into(inputs, options, Accumulator::new(Arc::new(aggregate)))?;
     if !ingested.executions.by_request.is_empty() {
         if args.engine == Engine::Stream {
@@ -344,7 +347,7 @@ fn stream(
         acc.records,
         acc.records - acc.kept,
     );
-    let mut report = crate::aggregate::report(acc, inputs, &analysis);
+    let mut report = build_report(acc.into_aggregates(), inputs, &analysis);
     check_slos_and_redact(&mut report, args);
     Ok(Some(report))
 }
@@ -397,25 +400,8 @@ pub(super) fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
             width: None,
         },
     );
-    match &args.output {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            render.render(report, &mut out)?;
-            out.flush()
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        None => {
-            let mut out = io::stdout().lock();
-            match render.render(report, &mut out).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other?,
-            }
-        }
-    }
-
-    Ok(())
+    // A file is written beside its final name and renamed into place: never half written.
+    super::output::write_output(args.output.as_deref(), |out| render.render(report, out))
 }
 
 /// Ingested requests to the report: filters, settings, sections, reconciliation, comparison.
@@ -437,16 +423,19 @@ pub(super) fn analyze(
     args.settings.apply_routes(&mut ingested.columns);
     let mask = filter.mask(&ingested.columns)?;
     let reconciliation = metrics.map(|m| reconcile(&ingested.columns, mask.as_deref(), m));
-    let table = RequestTable::build(ingested.columns, mask.as_deref())
-        .context("building the request table")?;
+    let options = analyze_options(args)?;
+    let acc = fold_columns(
+        &ingested.columns,
+        mask.as_deref(),
+        aggregate_options(&options, RequestFilter::default(), Window::default()),
+    );
     let inputs = inputs_of(
         ingested.inputs,
         &ingested.skipped,
         records,
-        records - table.len() as u64,
+        records - acc.kept,
     );
-    let options = analyze_options(args)?;
-    let mut report = build_report(&table, inputs, &options).context("analysing requests")?;
+    let mut report = build_report(acc.into_aggregates(), inputs, &options);
     report.execution = execution;
     if let Some(cache) =
         crate::analyze::execution::cache_from_executions(&ingested_executions, args.top)
@@ -458,6 +447,8 @@ pub(super) fn analyze(
     }
     report.reconciliation = reconciliation;
     if !args.compare.is_empty() {
+        let table = RequestTable::build(ingested.columns, mask.as_deref())
+            .context("building the request table")?;
         report.comparison = Some(compare_with_baseline(&table, filter, args)?);
     }
     check_slos_and_redact(&mut report, args);
@@ -471,6 +462,21 @@ fn analyze_options(args: &ReportArgs) -> Result<AnalyzeOptions> {
         timeout_ms: args.integration_timeout_ms,
         bin_seconds: super::metrics::bin_seconds(args.bin.as_deref())?,
     })
+}
+
+/// What the accumulators need: the filters (relative bounds resolved into `window`) and
+/// the analysis options that change what is counted.
+fn aggregate_options(
+    analysis: &AnalyzeOptions,
+    filter: RequestFilter,
+    window: Window,
+) -> AggregateOptions {
+    AggregateOptions {
+        filter,
+        window,
+        timeout_ms: analysis.timeout_ms,
+        bin_seconds: analysis.bin_seconds,
+    }
 }
 
 /// The report's `inputs` section.
@@ -584,11 +590,17 @@ fn compare_with_baseline(
         ..filter.clone()
     };
     let mask = baseline_filter.mask(&ingested.columns)?;
+    let options = analyze_options(args)?;
+    let folded = fold_columns(
+        &ingested.columns,
+        mask.as_deref(),
+        aggregate_options(&options, RequestFilter::default(), Window::default()),
+    );
+    let summary = crate::analyze::summary::summary_of(&folded.into_aggregates());
     let baseline = RequestTable::build(ingested.columns, mask.as_deref())
         .context("building the baseline table")?;
     let before = route_profiles(&baseline).context("analysing the baseline")?;
     let now = route_profiles(table).context("analysing requests")?;
-    let summary = crate::analyze::summary::summary(&baseline).context("analysing the baseline")?;
     Ok(compare(
         &now,
         &before,

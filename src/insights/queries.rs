@@ -243,7 +243,7 @@ pub fn queries(keys: &Keys, options: &QueryOptions) -> Vec<Query> {
             false,
         );
     }
-    let reached = (options.timeout_ms as f64 * crate::analyze::timeouts::REACHED_SHARE).round();
+    let reached = (options.timeout_ms as f64 * crate::aggregate::rules::REACHED_SHARE).round();
     let mut timeout_rule = Vec::new();
     if let Some(il) = &integration {
         timeout_rule.push(format!("({} and {il} >= {reached})", present(il)));

@@ -333,6 +333,14 @@ pub struct Summary {
     pub avg_rps: Option<f64>,
     /// Busiest second.
     pub peak_rps: Option<Peak>,
+    /// Routes no list could show (beyond `--top` in every section, with more than 1000
+    /// routes), counted together in every total and overall percentile; absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub folded_routes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Error rates.

@@ -516,3 +516,39 @@ fn compare_shows_regressions_first() {
         Some(7763)
     );
 }
+
+/// Execution logs on stdin cannot be sniffed ahead, and stdin cannot be read twice: the table
+/// engine keeps the request IDs of its one read and joins them; auto (which streams first)
+/// says so instead of reporting without them.
+#[test]
+fn execution_logs_on_stdin_are_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let access = dir.path().join("access.log");
+    std::fs::write(
+        &access,
+        "{\"requestId\":\"r-1\",\"requestTimeEpoch\":\"1795575364000\",\"httpMethod\":\"GET\",\
+         \"resourcePath\":\"/a\",\"stage\":\"prod\",\"status\":\"502\",\"responseLatency\":\"40\",\
+         \"integrationLatency\":\"31\"}\n",
+    )
+    .unwrap();
+    let export = "\
+2026-11-25T02:56:04.000Z (r-1) HTTP Method: GET, Resource Path: /a
+2026-11-25T02:56:04.031Z (r-1) Execution failed due to configuration error: Malformed Lambda proxy response
+2026-11-25T02:56:04.033Z (r-1) Method completed with status: 502
+";
+    let r = json_of(
+        gwstat()
+            .args(["report", "--format", "json", "-q", "--engine", "table", "-"])
+            .arg(&access)
+            .write_stdin(export),
+    );
+    assert_eq!(r["execution"]["joined"], 1, "{}", r["execution"]);
+    assert_eq!(r["summary"]["requests"], 1);
+    gwstat()
+        .args(["report", "--format", "json", "-q", "-"])
+        .arg(&access)
+        .write_stdin(export)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--engine table"));
+}

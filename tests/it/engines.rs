@@ -1,5 +1,5 @@
-//! The streaming engine (aggregates folded while reading) and the table engine (polars over
-//! the whole request table) give the same report, to the last bit, on every sample log and
+//! The streaming engine (aggregates folded while reading) and the table engine (every request
+//! decoded and kept, filtered by a row mask, then folded) give the same report, to the last bit, on every sample log and
 //! under every option that changes what is counted; options the stream cannot serve fall
 //! back (auto) or are refused (stream).
 
