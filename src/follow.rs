@@ -9,7 +9,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::decode::{detect, DecodeOptions, Decoder, DetectError};
-use crate::ingest::{Ingested, InputSummary, SkipLog};
+use crate::ingest::{FieldLog, Ingested, InputSummary, SkipLog};
 use crate::model::RequestColumns;
 
 /// Longest line kept; longer ones are skipped as `line too long`.
@@ -144,6 +144,7 @@ pub struct Window {
     seconds: BTreeMap<i64, RequestColumns>,
     newest_ms: Option<i64>,
     skipped: SkipLog,
+    invalid: FieldLog,
     lines: u64,
 }
 
@@ -162,6 +163,7 @@ impl Window {
             seconds: BTreeMap::new(),
             newest_ms: None,
             skipped: SkipLog::default(),
+            invalid: FieldLog::default(),
             lines: 0,
         }
     }
@@ -191,6 +193,11 @@ impl Window {
             self.lines += 1;
             match decoder.decode(&line) {
                 Ok(request) => {
+                    if !request.invalid.is_empty() {
+                        let (name, n) = (&self.name, self.lines);
+                        self.invalid
+                            .add_fields(request.invalid, || format!("{name}:{n}"));
+                    }
                     let second = request.time_ms.div_euclid(1000);
                     self.newest_ms = Some(
                         self.newest_ms
@@ -235,6 +242,7 @@ impl Window {
         Ingested {
             columns,
             skipped: self.skipped.clone(),
+            invalid: self.invalid.clone(),
             inputs: vec![InputSummary {
                 name: self.name.clone(),
                 format: self
