@@ -312,12 +312,25 @@ mod tests {
         let mut w = Window::new("f", 60_000, DecodeOptions::default());
         w.push((0..10).map(line).collect(), true).unwrap();
         assert_eq!(w.len(), 10);
-        w.push(vec![line(65), b"garbage".to_vec()], false).unwrap();
+        let implausible = String::from_utf8(line(64))
+            .unwrap()
+            .replace("\"200\"", "\"999\"");
+        w.push(
+            vec![line(65), b"garbage".to_vec(), implausible.into_bytes()],
+            false,
+        )
+        .unwrap();
         // Seconds 0..4 fell out of the 60 s window ending at second 65.
-        assert_eq!(w.len(), 6);
+        assert_eq!(w.len(), 7);
         let snap = w.snapshot();
-        assert_eq!(snap.columns.len(), 6);
+        assert_eq!(snap.columns.len(), 7);
         assert_eq!(snap.skipped.total(), 1);
+        // Status 999 is dropped, its request kept and the value counted at its line.
+        assert_eq!(snap.invalid.total(), 1);
+        assert_eq!(
+            snap.invalid.samples()["implausible status"],
+            ["f:13".to_string()]
+        );
         assert_eq!(snap.inputs[0].format, "follow/json");
     }
 }
