@@ -568,6 +568,35 @@ fn strict_fails_on_invalid_fields_alone() {
         .stderr(predicate::str::contains(
             "--strict: 0 line(s) skipped, 1 invalid field(s)",
         ));
+    // Inside a CloudWatch envelope, the place is the event's position.
+    let envelope = dir.path().join("filter-log-events.json");
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|line| {
+            serde_json::json!({
+                "timestamp": 1_795_575_364_000u64,
+                "logStreamName": "072b030ba126b2f4b2374f342be9ed44",
+                "message": line,
+            })
+        })
+        .collect();
+    std::fs::write(
+        &envelope,
+        serde_json::json!({ "events": events }).to_string(),
+    )
+    .unwrap();
+    let r = json_of(
+        gwstat()
+            .arg("report")
+            .arg(&envelope)
+            .args(["--format", "json", "-q"]),
+    );
+    assert_eq!(r["inputs"]["files"][0]["format"], "cloudwatch-json/json");
+    assert_eq!(r["summary"]["requests"], 2);
+    assert_eq!(
+        r["inputs"]["invalid_field_samples"]["implausible latency"],
+        serde_json::json!([format!("{}:2", envelope.display())])
+    );
     // export --strict too.
     let parquet = dir.path().join("out.parquet");
     gwstat()
