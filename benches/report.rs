@@ -72,6 +72,9 @@ fn inputs() -> Inputs {
         skipped: 0,
         skipped_by_reason: BTreeMap::new(),
         skipped_samples: BTreeMap::new(),
+        invalid_fields: 0,
+        invalid_fields_by_reason: BTreeMap::new(),
+        invalid_field_samples: BTreeMap::new(),
     }
 }
 

@@ -1,5 +1,5 @@
-//! API Gateway facts, one table each, referenced everywhere else: default limits, what each
-//! status means at the gateway, and the gateway response types.
+//! API Gateway facts, one table each, referenced everywhere else: default limits, plausible
+//! logged values, what each status means at the gateway, and the gateway response types.
 //! Sources: `../shared/reference/formats.md` §6 and `gateway-semantics.md`.
 
 /// REST integration timeout (ms): 29 s unless raised through Service Quotas.
@@ -12,6 +12,24 @@ pub const ACCOUNT_RATE_LIMIT: f64 = 10_000.0;
 pub const ACCOUNT_BURST_LIMIT: u64 = 5_000;
 /// Default cache TTL (s).
 pub const CACHE_TTL_DEFAULT_S: u64 = 300;
+
+/// Plausible logged values, the one table of bounds: a request time outside them cannot be
+/// placed (the line is skipped as `implausible request time`); a status or latency outside
+/// them is not a measurement (the value is dropped and counted as an invalid field, the
+/// request still counts).
+///
+/// Earliest request time taken as real: 2015-01-01T00:00:00Z (API Gateway access logging
+/// came later). An earlier time is a duration or a counter read as a time (nginx's
+/// `request_time`, an epoch of 0).
+pub const EARLIEST_REQUEST_MS: i64 = 1_420_070_400_000;
+/// How far ahead of the clock a request time may be (clock skew between hosts), ms.
+pub const REQUEST_AHEAD_MS: i64 = 24 * 3_600_000;
+/// Statuses an HTTP response can have.
+pub const STATUS_RANGE: std::ops::RangeInclusive<u16> = 100..=599;
+/// Latencies (`responseLatency`, `integrationLatency`) a request can have, ms: from 0 to an
+/// hour (API Gateway itself gives up on an integration after 29 s, or 30 s on HTTP APIs; an
+/// hour leaves room for raised quotas and WebSocket routes).
+pub const LATENCY_RANGE_MS: std::ops::RangeInclusive<f64> = 0.0..=3_600_000.0;
 
 /// What a status means when API Gateway returns it, for the errors section.
 pub fn status_meaning(status: u16) -> &'static str {

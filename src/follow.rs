@@ -9,7 +9,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::decode::{detect, DecodeOptions, Decoder, DetectError};
-use crate::ingest::{Ingested, InputSummary, SkipLog};
+use crate::ingest::{FieldLog, Ingested, InputSummary, SkipLog};
 use crate::model::RequestColumns;
 
 /// Longest line kept; longer ones are skipped as `line too long`.
@@ -144,6 +144,7 @@ pub struct Window {
     seconds: BTreeMap<i64, RequestColumns>,
     newest_ms: Option<i64>,
     skipped: SkipLog,
+    invalid: FieldLog,
     lines: u64,
 }
 
@@ -162,6 +163,7 @@ impl Window {
             seconds: BTreeMap::new(),
             newest_ms: None,
             skipped: SkipLog::default(),
+            invalid: FieldLog::default(),
             lines: 0,
         }
     }
@@ -191,6 +193,11 @@ impl Window {
             self.lines += 1;
             match decoder.decode(&line) {
                 Ok(request) => {
+                    if !request.invalid.is_empty() {
+                        let (name, n) = (&self.name, self.lines);
+                        self.invalid
+                            .add_fields(request.invalid, || format!("{name}:{n}"));
+                    }
                     let second = request.time_ms.div_euclid(1000);
                     self.newest_ms = Some(
                         self.newest_ms
@@ -235,6 +242,7 @@ impl Window {
         Ingested {
             columns,
             skipped: self.skipped.clone(),
+            invalid: self.invalid.clone(),
             inputs: vec![InputSummary {
                 name: self.name.clone(),
                 format: self
@@ -304,12 +312,25 @@ mod tests {
         let mut w = Window::new("f", 60_000, DecodeOptions::default());
         w.push((0..10).map(line).collect(), true).unwrap();
         assert_eq!(w.len(), 10);
-        w.push(vec![line(65), b"garbage".to_vec()], false).unwrap();
+        let implausible = String::from_utf8(line(64))
+            .unwrap()
+            .replace("\"200\"", "\"999\"");
+        w.push(
+            vec![line(65), b"garbage".to_vec(), implausible.into_bytes()],
+            false,
+        )
+        .unwrap();
         // Seconds 0..4 fell out of the 60 s window ending at second 65.
-        assert_eq!(w.len(), 6);
+        assert_eq!(w.len(), 7);
         let snap = w.snapshot();
-        assert_eq!(snap.columns.len(), 6);
+        assert_eq!(snap.columns.len(), 7);
         assert_eq!(snap.skipped.total(), 1);
+        // Status 999 is dropped, its request kept and the value counted at its line.
+        assert_eq!(snap.invalid.total(), 1);
+        assert_eq!(
+            snap.invalid.samples()["implausible status"],
+            ["f:13".to_string()]
+        );
         assert_eq!(snap.inputs[0].format, "follow/json");
     }
 }

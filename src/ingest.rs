@@ -2,7 +2,7 @@
 //! aggregates: for each input, detect its format from the first lines, then decode
 //! line-aligned chunks in parallel (rayon), each straight into its own sink, and append the
 //! sinks in input order. Lines that do not decode are counted per reason with `file:line`
-//! samples.
+//! samples, and so are implausible values dropped from requests that still count.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -18,7 +18,7 @@ use crate::decode::envelope::{self, Envelope};
 use crate::decode::execution::{looks_like_execution_line, Executions};
 use crate::decode::framing::{self, Framing, Reframe};
 use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, Known, SkipReason};
-use crate::model::{Request, RequestColumns};
+use crate::model::{InvalidField, InvalidFields, Request, RequestColumns};
 use crate::source::{self, Chunk, ChunkReader, Input, SourceError};
 use std::sync::mpsc::Receiver;
 
@@ -33,7 +33,7 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 const SAMPLE_LINES: usize = 50;
 /// Inputs at least this large (in total) get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 50 << 20;
-/// `file:line` samples kept per skip reason.
+/// `file:line` samples kept per skip reason (and per invalid field).
 const SAMPLES_PER_REASON: usize = 5;
 
 /// Reading inputs failed as a whole.
@@ -72,16 +72,27 @@ pub struct SkipCount {
     pub samples: Vec<String>,
 }
 
-/// Skipped lines by reason.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SkipLog {
+/// Skipped lines by reason (or, as [`FieldLog`], dropped values by field).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkipLog<R = SkipReason> {
     /// Counts and samples per reason.
-    pub by_reason: BTreeMap<SkipReason, SkipCount>,
+    pub by_reason: BTreeMap<R, SkipCount>,
 }
 
-impl SkipLog {
+/// Implausible values dropped from requests that still count, by field.
+pub type FieldLog = SkipLog<InvalidField>;
+
+impl<R> Default for SkipLog<R> {
+    fn default() -> Self {
+        SkipLog {
+            by_reason: BTreeMap::new(),
+        }
+    }
+}
+
+impl<R: Ord + Copy + std::fmt::Display> SkipLog<R> {
     /// Counts one skipped line, keeping its place among the first samples.
-    pub fn add(&mut self, reason: SkipReason, place: impl FnOnce() -> String) {
+    pub fn add(&mut self, reason: R, place: impl FnOnce() -> String) {
         let entry = self.by_reason.entry(reason).or_default();
         entry.count += 1;
         if entry.samples.len() < SAMPLES_PER_REASON {
@@ -89,7 +100,7 @@ impl SkipLog {
         }
     }
 
-    fn merge(&mut self, other: SkipLog) {
+    fn merge(&mut self, other: SkipLog<R>) {
         for (reason, count) in other.by_reason {
             let entry = self.by_reason.entry(reason).or_default();
             entry.count += count.count;
@@ -100,7 +111,7 @@ impl SkipLog {
 
     /// The logs of parts of one input decoded in any order, as one: counts summed, and the
     /// samples with the lowest line numbers kept (as reading in order would keep them).
-    fn by_line(logs: Vec<SkipLog>) -> SkipLog {
+    fn by_line(logs: Vec<SkipLog<R>>) -> SkipLog<R> {
         let mut out = SkipLog::default();
         for log in logs {
             for (reason, count) in log.by_reason {
@@ -123,6 +134,32 @@ impl SkipLog {
     /// Total skipped lines.
     pub fn total(&self) -> u64 {
         self.by_reason.values().map(|c| c.count).sum()
+    }
+
+    /// Count per reason, keyed by the reason's name (as in a report's `inputs` section).
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.by_reason
+            .iter()
+            .map(|(reason, c)| (reason.to_string(), c.count))
+            .collect()
+    }
+
+    /// `file:line` samples per reason, keyed by the reason's name.
+    pub fn samples(&self) -> BTreeMap<String, Vec<String>> {
+        self.by_reason
+            .iter()
+            .map(|(reason, c)| (reason.to_string(), c.samples.clone()))
+            .collect()
+    }
+}
+
+impl FieldLog {
+    /// Counts the dropped fields of one request at `place`.
+    #[cold]
+    pub fn add_fields(&mut self, fields: InvalidFields, place: impl Fn() -> String) {
+        for field in fields.iter() {
+            self.add(field, &place);
+        }
     }
 }
 
@@ -185,6 +222,8 @@ pub struct Ingested<S = RequestColumns> {
     pub columns: S,
     /// Skipped lines.
     pub skipped: SkipLog,
+    /// Implausible values dropped from requests that still count.
+    pub invalid: FieldLog,
     /// Per-input summaries, in input order.
     pub inputs: Vec<InputSummary>,
     /// Execution-log records stitched per request (REST execution logs among the inputs).
@@ -221,6 +260,7 @@ pub fn ingest_into<S: RequestSink>(
     let mut result = Ingested {
         columns: sink,
         skipped: SkipLog::default(),
+        invalid: FieldLog::default(),
         inputs: Vec::new(),
         executions: Executions::default(),
     };
@@ -480,19 +520,20 @@ fn decode_in_batches<S: RequestSink>(
             break;
         }
         let template = &result.columns;
-        let decoded: Vec<(S, SkipLog)> = batch
+        let decoded: Vec<(S, Logs)> = batch
             .par_iter()
             .map(|chunk| {
                 let mut sink = template.fresh();
-                let mut skipped = SkipLog::default();
-                decode_chunk(chunk, &mut decoder.clone(), name, &mut sink, &mut skipped);
-                (sink, skipped)
+                let mut logs = Logs::default();
+                decode_chunk(chunk, &mut decoder.clone(), name, &mut sink, &mut logs);
+                (sink, logs)
             })
             .collect();
         drop(batch);
-        for (columns, skipped) in decoded {
+        for (columns, logs) in decoded {
             result.columns.append(columns);
-            result.skipped.merge(skipped);
+            result.skipped.merge(logs.skipped);
+            result.invalid.merge(logs.invalid);
         }
     }
 }
@@ -514,14 +555,14 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
     let template = &result.columns;
     let workers = rayon::current_num_threads().max(1);
     let mut first = first;
-    let done: Vec<(S, SkipLog)> = std::thread::scope(|scope| {
+    let done: Vec<(S, Logs)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 // The chunk read for format detection goes to the first worker.
                 let mut own = first.take();
                 scope.spawn(move || {
                     let mut sink = template.fresh();
-                    let mut skipped = SkipLog::default();
+                    let mut logs = Logs::default();
                     let mut decoder = decoder.clone();
                     loop {
                         let chunk = match own.take() {
@@ -531,9 +572,9 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
                                 _ => break,
                             },
                         };
-                        decode_chunk(&chunk, &mut decoder, name, &mut sink, &mut skipped);
+                        decode_chunk(&chunk, &mut decoder, name, &mut sink, &mut logs);
                     }
-                    (sink, skipped)
+                    (sink, logs)
                 })
             })
             .collect();
@@ -542,12 +583,14 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
             .map(|h| h.join().expect("decode workers do not panic"))
             .collect()
     });
-    let mut skipped = Vec::new();
-    for (sink, log) in done {
+    let (mut skipped, mut invalid) = (Vec::new(), Vec::new());
+    for (sink, logs) in done {
         result.columns.append(sink);
-        skipped.push(log);
+        skipped.push(logs.skipped);
+        invalid.push(logs.invalid);
     }
     result.skipped.merge(SkipLog::by_line(skipped));
+    result.invalid.merge(SkipLog::by_line(invalid));
 }
 
 /// Reads a whole file in a CloudWatch envelope, then decodes its messages in parallel.
@@ -624,29 +667,32 @@ fn ingest_envelope<S: RequestSink>(
         .collect();
     let detected = detect_timed(name, &sample, &options.decode)?;
     let template = &result.columns;
-    let decoded: Vec<(S, SkipLog)> = unwrapped
+    let decoded: Vec<(S, Logs)> = unwrapped
         .events
         .par_chunks(4096)
         .map(|events| {
             let mut decoder = detected.decoder.clone();
             let mut columns = template.fresh();
-            let mut skipped = SkipLog::default();
+            let mut logs = Logs::default();
             for event in events {
                 let line = trim_line(event.message.as_bytes());
                 if line.is_empty() {
                     continue;
                 }
-                match decoder.decode_with_time(line, event.timestamp_ms) {
-                    Ok(request) => columns.push(&request),
-                    Err(reason) => skipped.add(reason, || format!("{name}:{}", event.place)),
-                }
+                let place = || format!("{name}:{}", event.place);
+                logs.take(
+                    decoder.decode_with_time(line, event.timestamp_ms),
+                    &mut columns,
+                    place,
+                );
             }
-            (columns, skipped)
+            (columns, logs)
         })
         .collect();
-    for (columns, skipped) in decoded {
+    for (columns, logs) in decoded {
         result.columns.append(columns);
-        result.skipped.merge(skipped);
+        result.skipped.merge(logs.skipped);
+        result.invalid.merge(logs.invalid);
     }
     Ok(InputSummary {
         name: name.to_string(),
@@ -716,16 +762,47 @@ fn trim_line(line: &[u8]) -> &[u8] {
     line
 }
 
-/// Decodes one chunk's lines into `columns`, counting the lines skipped.
+/// What one part of an input did not yield: its skipped lines and dropped values.
+#[derive(Default)]
+struct Logs {
+    skipped: SkipLog,
+    invalid: FieldLog,
+}
+
+impl Logs {
+    /// A decoded line's request into `columns` (its implausible values counted), or its
+    /// skip counted.
+    #[inline]
+    fn take<S: RequestSink>(
+        &mut self,
+        decoded: Result<Request<'_>, SkipReason>,
+        columns: &mut S,
+        place: impl Fn() -> String,
+    ) {
+        match decoded {
+            Ok(request) => {
+                if !request.invalid.is_empty() {
+                    self.invalid.add_fields(request.invalid, place);
+                }
+                columns.push(&request);
+            }
+            Err(reason) => self.skipped.add(reason, place),
+        }
+    }
+}
+
+/// Decodes one chunk's lines into `columns`, counting the lines skipped and the values
+/// dropped.
 fn decode_chunk<S: RequestSink>(
     chunk: &Chunk,
     decoder: &mut Decoder,
     name: &str,
     columns: &mut S,
-    skipped: &mut SkipLog,
+    logs: &mut Logs,
 ) {
     for line in &chunk.overlong {
-        skipped.add(SkipReason::LineTooLong, || format!("{name}:{line}"));
+        logs.skipped
+            .add(SkipReason::LineTooLong, || format!("{name}:{line}"));
     }
     let mut data: &[u8] = chunk.data();
     if data.ends_with(b"\n") {
@@ -752,17 +829,14 @@ fn decode_chunk<S: RequestSink>(
         }
         let place = || format!("{name}:{}", chunk.first_line + offset as u64);
         if line.len() > MAX_LINE_BYTES {
-            skipped.add(SkipReason::LineTooLong, place);
+            logs.skipped.add(SkipReason::LineTooLong, place);
             continue;
         }
         let known = Known {
             text: text.and_then(|t| t.get(line_start..line_start + line.len())),
             plain,
         };
-        match decoder.decode_in(line, known, &mut route) {
-            Ok(request) => columns.push(&request),
-            Err(reason) => skipped.add(reason, place),
-        }
+        logs.take(decoder.decode_in(line, known, &mut route), columns, place);
     }
 }
 

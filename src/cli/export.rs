@@ -45,7 +45,8 @@ pub struct ExportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 
-    /// Exit with status 2 if any line could not be decoded.
+    /// Exit with status 2 if any line could not be decoded or any value was implausible
+    /// (an invalid field, exported as empty).
     #[arg(long)]
     pub strict: bool,
 }
@@ -107,6 +108,7 @@ pub fn run(args: ExportArgs) -> Result<Outcome> {
         },
     )?;
     let skipped = ingested.skipped.total();
+    let invalid = ingested.invalid.total();
     let table =
         RequestTable::build(ingested.columns, None).context("building the request table")?;
     let mut frame = named_frame(&table).context("naming the coded columns")?;
@@ -131,8 +133,11 @@ pub fn run(args: ExportArgs) -> Result<Outcome> {
                 String::new()
             }
         );
+        if invalid > 0 {
+            eprintln!("gwstat: {invalid} implausible value(s) left out (exported as empty)");
+        }
     }
-    if args.strict && skipped > 0 {
+    if args.strict && skipped + invalid > 0 {
         return Ok(Outcome::StrictViolation);
     }
     Ok(Outcome::Ok)

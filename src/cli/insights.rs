@@ -173,6 +173,9 @@ pub fn run(args: &ReportArgs, decode: &DecodeOptions) -> Result<Outcome> {
         skipped: 0,
         skipped_by_reason: BTreeMap::new(),
         skipped_samples: BTreeMap::new(),
+        invalid_fields: 0,
+        invalid_fields_by_reason: BTreeMap::new(),
+        invalid_field_samples: BTreeMap::new(),
     };
     let mut report = assemble(&results, &keys, inputs, bin_seconds, &analyze);
     report.inputs.records = report.summary.requests;

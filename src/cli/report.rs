@@ -23,8 +23,8 @@ use crate::analyze::{build_report, AnalyzeOptions};
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
 use crate::filter::{RequestFilter, StatusFilter, TimeBound, Window};
 use crate::ingest::{
-    holds_execution_logs, ingest, ingest_into, IngestOptions, Ingested, InputSummary, RequestSink,
-    SkipLog,
+    holds_execution_logs, ingest, ingest_into, FieldLog, IngestOptions, Ingested, InputSummary,
+    RequestSink, SkipLog,
 };
 use crate::metrics::analyze::{build_metrics_report, MetricsOptions};
 use crate::metrics::naming::Queries;
@@ -43,7 +43,7 @@ use crate::traces::load::trace_shape;
   gwstat report --follow access.log --window 5m
   gwstat report logs/ --format html -o report.html
 
-Exit codes: 0 ok, 1 error, 2 skipped lines with --strict.")]
+Exit codes: 0 ok, 1 error, 2 skipped lines or invalid fields with --strict.")]
 pub struct ReportArgs {
     /// Inputs and how to decode them.
     #[command(flatten)]
@@ -163,7 +163,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub redact: bool,
 
-    /// Exit with status 2 if any line could not be decoded.
+    /// Exit with status 2 if any line could not be decoded or any value was implausible
+    /// (an invalid field).
     #[arg(long)]
     pub strict: bool,
 
@@ -344,6 +345,7 @@ fn stream(
     let inputs = inputs_of(
         ingested.inputs,
         &ingested.skipped,
+        &ingested.invalid,
         acc.records,
         acc.records - acc.kept,
     );
@@ -373,9 +375,15 @@ fn finish(report: &Report, args: &ReportArgs) -> Result<Outcome> {
     if skipped > 0 && !args.input.quiet && args.format != OutputFormat::Table {
         eprintln!("gwstat: {skipped} line(s) could not be decoded (see inputs.skipped_by_reason)");
     }
-    if args.strict && skipped > 0 {
+    let invalid = report.inputs.invalid_fields;
+    if invalid > 0 && !args.input.quiet && args.format != OutputFormat::Table {
+        eprintln!(
+            "gwstat: {invalid} implausible value(s) left out (see inputs.invalid_fields_by_reason)"
+        );
+    }
+    if args.strict && skipped + invalid > 0 {
         if !args.input.quiet {
-            eprintln!("gwstat: --strict: {skipped} line(s) skipped");
+            eprintln!("gwstat: --strict: {skipped} line(s) skipped, {invalid} invalid field(s)");
         }
         return Ok(Outcome::StrictViolation);
     }
@@ -432,6 +440,7 @@ pub(super) fn analyze(
     let inputs = inputs_of(
         ingested.inputs,
         &ingested.skipped,
+        &ingested.invalid,
         records,
         records - acc.kept,
     );
@@ -483,6 +492,7 @@ fn aggregate_options(
 fn inputs_of(
     files: Vec<InputSummary>,
     skipped: &SkipLog,
+    invalid: &FieldLog,
     records: u64,
     filtered_out: u64,
 ) -> Inputs {
@@ -499,16 +509,11 @@ fn inputs_of(
         records,
         filtered_out,
         skipped: skipped.total(),
-        skipped_by_reason: skipped
-            .by_reason
-            .iter()
-            .map(|(reason, c)| (reason.to_string(), c.count))
-            .collect(),
-        skipped_samples: skipped
-            .by_reason
-            .iter()
-            .map(|(reason, c)| (reason.to_string(), c.samples.clone()))
-            .collect(),
+        skipped_by_reason: skipped.counts(),
+        skipped_samples: skipped.samples(),
+        invalid_fields: invalid.total(),
+        invalid_fields_by_reason: invalid.counts(),
+        invalid_field_samples: invalid.samples(),
     }
 }
 

@@ -6,7 +6,8 @@ use std::fmt;
 
 use super::fields::Field;
 use super::time::{parse_any_time, parse_epoch};
-use crate::model::Request;
+use crate::facts::{LATENCY_RANGE_MS, STATUS_RANGE};
+use crate::model::{InvalidField, InvalidFields, Request};
 
 /// Why a line did not become a request. The names are what users see in reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,9 +25,10 @@ pub enum SkipReason {
     /// The request time is before 2015 or more than a day ahead of the clock: the request
     /// cannot be placed in time.
     ImplausibleTime,
-    /// The status is not a number.
+    /// The status is not a whole number (a number out of range is an invalid field instead:
+    /// the request still counts, without its status).
     InvalidStatus,
-    /// A latency is not a number.
+    /// A latency is not a number (a number out of range is an invalid field instead).
     InvalidLatency,
     /// The line is longer than the limit.
     LineTooLong,
@@ -186,12 +188,21 @@ impl<'a> RawRecord<'a> {
         if !super::time::plausible(time_ms) {
             return Err(SkipReason::ImplausibleTime);
         }
+        let mut invalid = InvalidFields::default();
         let status = match self.get(Field::Status) {
-            Some(s) => Some(parse_status(s).ok_or(SkipReason::InvalidStatus)?),
+            Some(s) => parse_status(s, &mut invalid)?,
             None => None,
         };
-        let latency_ms = parse_latency(self.get(Field::ResponseLatency))?;
-        let integration_latency_ms = parse_latency(self.get(Field::IntegrationLatency))?;
+        let latency_ms = parse_latency(
+            self.get(Field::ResponseLatency),
+            InvalidField::Latency,
+            &mut invalid,
+        )?;
+        let integration_latency_ms = parse_latency(
+            self.get(Field::IntegrationLatency),
+            InvalidField::IntegrationLatency,
+            &mut invalid,
+        )?;
 
         let route_key = self.take(Field::RouteKey);
         let resource = self.take(Field::ResourcePath);
@@ -229,22 +240,48 @@ impl<'a> RawRecord<'a> {
             integration_latency_ms,
             request_id: self.take(Field::RequestId),
             xray_trace_id: self.take(Field::XrayTraceId),
+            invalid,
         })
     }
 }
 
-fn parse_status(s: &str) -> Option<u16> {
-    let status: u16 = trimmed(s).parse().ok()?;
-    (100..=599).contains(&status).then_some(status)
+/// A status in [`STATUS_RANGE`]; a whole number outside it is dropped as an invalid field,
+/// anything else is not a status.
+fn parse_status(s: &str, invalid: &mut InvalidFields) -> Result<Option<u16>, SkipReason> {
+    let text = trimmed(s);
+    match text.parse::<u16>() {
+        Ok(status) if STATUS_RANGE.contains(&status) => Ok(Some(status)),
+        _ if is_integer(text) => {
+            invalid.insert(InvalidField::Status);
+            Ok(None)
+        }
+        _ => Err(SkipReason::InvalidStatus),
+    }
 }
 
-fn parse_latency(value: Option<&str>) -> Result<Option<f64>, SkipReason> {
-    match value {
-        None => Ok(None),
-        Some(s) => match parse_number(s) {
-            Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-            _ => Err(SkipReason::InvalidLatency),
-        },
+/// Whether `text` is a whole number of any size, signed or not.
+fn is_integer(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A latency in [`LATENCY_RANGE_MS`]; a number outside it (negative, over an hour, too large
+/// for an f64) is dropped as an invalid `field`, anything else is not a latency.
+fn parse_latency(
+    value: Option<&str>,
+    field: InvalidField,
+    invalid: &mut InvalidFields,
+) -> Result<Option<f64>, SkipReason> {
+    let Some(text) = value else {
+        return Ok(None);
+    };
+    match parse_number(text) {
+        Some(v) if LATENCY_RANGE_MS.contains(&v) => Ok(Some(v)),
+        Some(v) if !v.is_nan() => {
+            invalid.insert(field);
+            Ok(None)
+        }
+        _ => Err(SkipReason::InvalidLatency),
     }
 }
 
@@ -328,6 +365,83 @@ mod tests {
         ])
         .into_request();
         assert_eq!(bad_status.unwrap_err(), SkipReason::InvalidStatus);
+    }
+
+    #[test]
+    fn implausible_numbers_are_dropped_and_flagged_not_skipped() {
+        let time = (Field::RequestTime, "25/Nov/2026:02:56:04 +0000");
+        type Case = (&'static [(Field, &'static str)], &'static [InvalidField]);
+        let cases: [Case; 9] = [
+            (&[(Field::Status, "0")], &[InvalidField::Status]),
+            (&[(Field::Status, "999")], &[InvalidField::Status]),
+            (&[(Field::Status, "-1")], &[InvalidField::Status]),
+            (
+                &[(Field::Status, "99999999999999999999")],
+                &[InvalidField::Status],
+            ),
+            (
+                &[(Field::ResponseLatency, "1e23")],
+                &[InvalidField::Latency],
+            ),
+            (&[(Field::ResponseLatency, "-3")], &[InvalidField::Latency]),
+            (
+                &[(Field::ResponseLatency, "1e400")],
+                &[InvalidField::Latency],
+            ),
+            (
+                &[
+                    (Field::IntegrationLatency, "3600001"),
+                    (Field::Status, "200"),
+                ],
+                &[InvalidField::IntegrationLatency],
+            ),
+            (
+                &[
+                    (Field::Status, "600"),
+                    (Field::ResponseLatency, "-0.5"),
+                    (Field::IntegrationLatency, "7200000"),
+                ],
+                &InvalidField::ALL,
+            ),
+        ];
+        for (fields, expected) in cases {
+            let mut pairs = vec![time];
+            pairs.extend_from_slice(fields);
+            let req = record(&pairs).into_request().unwrap();
+            let flagged: Vec<_> = req.invalid.iter().collect();
+            assert_eq!(flagged, expected, "{fields:?}");
+            for field in expected {
+                match field {
+                    InvalidField::Status => assert_eq!(req.status, None),
+                    InvalidField::Latency => assert_eq!(req.latency_ms, None),
+                    InvalidField::IntegrationLatency => {
+                        assert_eq!(req.integration_latency_ms, None)
+                    }
+                }
+            }
+        }
+        // The bounds themselves are plausible.
+        let edge = record(&[
+            time,
+            (Field::Status, "100"),
+            (Field::ResponseLatency, "3600000"),
+            (Field::IntegrationLatency, "0"),
+        ])
+        .into_request()
+        .unwrap();
+        assert!(edge.invalid.is_empty());
+        assert_eq!(edge.status, Some(100));
+        assert_eq!(edge.latency_ms, Some(3_600_000.0));
+        // What is not a number at all still skips the line.
+        for (field, text, reason) in [
+            (Field::Status, "2OO", SkipReason::InvalidStatus),
+            (Field::Status, "200.5", SkipReason::InvalidStatus),
+            (Field::ResponseLatency, "fast", SkipReason::InvalidLatency),
+            (Field::IntegrationLatency, "NaN", SkipReason::InvalidLatency),
+        ] {
+            let err = record(&[time, (field, text)]).into_request().unwrap_err();
+            assert_eq!(err, reason, "{text}");
+        }
     }
 
     #[test]

@@ -76,25 +76,19 @@ pub fn parse_epoch(s: &str) -> Option<i64> {
     (ms <= MAX_EPOCH_MS).then(|| ms.round() as i64)
 }
 
-/// Earliest request time taken as real: 2015-01-01T00:00:00Z (API Gateway access logging
-/// came later). An earlier time is a duration or a counter read as a time (nginx's
-/// `request_time`, an epoch of 0).
-const EARLIEST_MS: i64 = 1_420_070_400_000;
-
-/// How far ahead of the clock a request time may be (clock skew between hosts).
-const AHEAD_MS: i64 = 24 * 3_600_000;
-
-/// Whether a request time can be placed: from [`EARLIEST_MS`] to a day from now. Called for
-/// every line: the clock is read once per process, and the bound is then one relaxed load.
+/// Whether a request time can be placed: from [`crate::facts::EARLIEST_REQUEST_MS`] to a day
+/// from now. Called for every line: the clock is read once per process, and the bound is then
+/// one relaxed load.
 pub fn plausible(ms: i64) -> bool {
+    use crate::facts::{EARLIEST_REQUEST_MS, REQUEST_AHEAD_MS};
     use std::sync::atomic::{AtomicI64, Ordering};
     static LATEST: AtomicI64 = AtomicI64::new(0);
     let mut latest = LATEST.load(Ordering::Relaxed);
     if latest == 0 {
-        latest = chrono::Utc::now().timestamp_millis() + AHEAD_MS;
+        latest = chrono::Utc::now().timestamp_millis() + REQUEST_AHEAD_MS;
         LATEST.store(latest, Ordering::Relaxed);
     }
-    (EARLIEST_MS..=latest).contains(&ms)
+    (EARLIEST_REQUEST_MS..=latest).contains(&ms)
 }
 
 /// Parses any timestamp shape an access log may carry: CLF, epoch, or RFC 3339.

@@ -6,5 +6,5 @@ pub mod request;
 pub mod table;
 
 pub use columns::{CodedColumn, Dictionary, RequestColumns};
-pub use request::Request;
+pub use request::{InvalidField, InvalidFields, Request};
 pub use table::{col, Dictionaries, RequestTable};

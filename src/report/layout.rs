@@ -148,11 +148,15 @@ pub fn blocks(report: &Report) -> Vec<Block> {
     summary.row(vec![
         "inputs".into(),
         format!(
-            "{} file(s), {} records, {} skipped, {} filtered out",
+            "{} file(s), {} records, {} skipped, {} filtered out{}",
             inputs.files.len(),
             inputs.records,
             inputs.skipped,
-            inputs.filtered_out
+            inputs.filtered_out,
+            match inputs.invalid_fields {
+                0 => String::new(),
+                n => format!(", {n} invalid field(s)"),
+            }
         ),
     ]);
     out.push(summary);
@@ -484,6 +488,26 @@ pub fn blocks(report: &Report) -> Vec<Block> {
                 .unwrap_or_default();
             b.toned_row(vec![reason.clone(), count.to_string(), samples], Tone::Warn);
         }
+        out.push(b);
+    }
+    if inputs.invalid_fields > 0 {
+        let mut b = Block::new(
+            format!("Invalid fields ({})", inputs.invalid_fields),
+            vec!["reason", "count", "where (file:line)"],
+        );
+        for (reason, count) in &inputs.invalid_fields_by_reason {
+            let samples = inputs
+                .invalid_field_samples
+                .get(reason)
+                .map(|s| s.join(", "))
+                .unwrap_or_default();
+            b.toned_row(vec![reason.clone(), count.to_string(), samples], Tone::Warn);
+        }
+        b.note = Some(
+            "values outside status 100–599 or latency 0 ms–1 h, left out of every figure; \
+             their requests still count"
+                .into(),
+        );
         out.push(b);
     }
     out

@@ -281,6 +281,13 @@ pub struct Inputs {
     pub skipped_by_reason: BTreeMap<String, u64>,
     /// Up to five `file:line` places per reason.
     pub skipped_samples: BTreeMap<String, Vec<String>>,
+    /// Implausible values dropped (a status outside 100–599, a latency below 0 or above an
+    /// hour); their requests still count, without them.
+    pub invalid_fields: u64,
+    /// Dropped values, by reason.
+    pub invalid_fields_by_reason: BTreeMap<String, u64>,
+    /// Up to five `file:line` places per invalid-field reason.
+    pub invalid_field_samples: BTreeMap<String, Vec<String>>,
 }
 
 /// Requests per status class.

@@ -291,16 +291,18 @@ fn wrong_types_overflows_and_impossible_dates_are_named() {
             ]
         )
     );
+    // A latency too large for an f64 is a number out of range: the value is dropped as an
+    // invalid field, the request counts.
     let f = "tests/bad-input/number-overflow.log";
     assert_eq!(
         outcome(f),
-        (
-            3,
-            vec![
-                ("invalid latency".into(), places(f, &[3])),
-                ("invalid request time".into(), places(f, &[2]))
-            ]
-        )
+        (4, vec![("invalid request time".into(), places(f, &[2]))])
+    );
+    let r = report(f);
+    assert_eq!(r["inputs"]["invalid_fields"], 1);
+    assert_eq!(
+        r["inputs"]["invalid_field_samples"]["implausible latency"],
+        serde_json::json!([format!("{f}:3")])
     );
     let f = "tests/bad-input/dates-out-of-range.log";
     assert_eq!(
@@ -434,6 +436,175 @@ fn request_times_that_cannot_be_placed_are_skipped_by_name() {
     );
     gwstat()
         .args(["report", &name, "-q", "--strict"])
+        .assert()
+        .code(2);
+}
+
+/// `reason → [file:line]` of an `inputs` map of samples.
+fn sample_map(samples: &Value) -> Vec<(String, Vec<String>)> {
+    samples
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let places = v.as_array().unwrap().iter();
+            (
+                k.clone(),
+                places.map(|s| s.as_str().unwrap().into()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn implausible_values_are_invalid_fields_left_out_of_every_figure() {
+    let f = "tests/fixtures/real/implausible-values.log";
+    for engine in ["table", "stream"] {
+        let r = json_of(gwstat().args(["report", f, "--format", "json", "-q", "--engine", engine]));
+        let inputs = &r["inputs"];
+        // Non-numbers and unplaceable times still skip their line (8 and 9)…
+        assert_eq!(inputs["skipped"], 2, "{engine}");
+        assert_eq!(
+            sample_map(&inputs["skipped_samples"]),
+            [
+                ("implausible request time".to_string(), places(f, &[9])),
+                ("invalid status".to_string(), places(f, &[8])),
+            ]
+        );
+        // …numbers out of range drop the value and keep the request.
+        assert_eq!(r["summary"]["requests"], 10, "{engine}");
+        assert_eq!(inputs["records"], 10, "{engine}");
+        assert_eq!(inputs["invalid_fields"], 7, "{engine}");
+        assert_eq!(
+            inputs["invalid_fields_by_reason"],
+            serde_json::json!({
+                "implausible status": 2,
+                "implausible latency": 3,
+                "implausible integration latency": 2,
+            }),
+            "{engine}"
+        );
+        assert_eq!(
+            sample_map(&inputs["invalid_field_samples"]),
+            [
+                (
+                    "implausible integration latency".to_string(),
+                    places(f, &[5, 6])
+                ),
+                ("implausible latency".to_string(), places(f, &[2, 5, 6])),
+                ("implausible status".to_string(), places(f, &[3, 4])),
+            ],
+            "{engine}"
+        );
+        // Statuses 0 and 999 count as requests without a status.
+        let classes = &r["summary"]["status_classes"];
+        assert_eq!(
+            (&classes["2xx"], &classes["5xx"], &classes["unknown"]),
+            (&6.into(), &1.into(), &3.into()),
+            "{engine}"
+        );
+        // 1e23, -5 and two hours are in no statistic; exactly one hour is plausible.
+        let overall = &r["latency"]["overall"];
+        assert_eq!(overall["latency_ms"]["count"], 7, "{engine}");
+        assert_eq!(overall["latency_ms"]["min"], 12.0, "{engine}");
+        assert_eq!(overall["latency_ms"]["max"], 3_600_000.0, "{engine}");
+        assert_eq!(overall["integration_latency_ms"]["count"], 7, "{engine}");
+        assert_eq!(overall["integration_latency_ms"]["min"], 10.0, "{engine}");
+        assert_eq!(
+            overall["integration_latency_ms"]["max"], 29_001.0,
+            "{engine}"
+        );
+    }
+
+    // Listed under the table report, and in CSV.
+    gwstat()
+        .args(["report", f, "-q", "--color", "never"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Invalid fields (7)"))
+        .stdout(predicate::str::contains("implausible latency"))
+        .stdout(predicate::str::contains(format!("{f}:2, {f}:5, {f}:6")))
+        .stdout(predicate::str::contains("7 invalid field(s)"));
+    gwstat()
+        .args(["report", f, "-q", "--format", "csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("inputs,,,invalid_fields,7"))
+        .stdout(predicate::str::contains(
+            "inputs,implausible status,,invalid_fields,2",
+        ));
+    gwstat()
+        .args(["report", f, "--format", "json"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("7 implausible value(s) left out"));
+}
+
+#[test]
+fn strict_fails_on_invalid_fields_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge-latency.log");
+    let fixture =
+        std::fs::read_to_string(root().join("tests/fixtures/real/implausible-values.log")).unwrap();
+    // Lines 1 (plausible) and 2 (responseLatency 1e23): nothing skipped, one invalid field.
+    let lines: Vec<&str> = fixture.lines().take(2).collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let r = json_of(
+        gwstat()
+            .arg("report")
+            .arg(&path)
+            .args(["--format", "json", "-q"]),
+    );
+    assert_eq!(r["inputs"]["skipped"], 0);
+    assert_eq!(r["inputs"]["invalid_fields"], 1);
+    assert_eq!(r["latency"]["overall"]["latency_ms"]["max"], 45.0);
+    assert_eq!(r["latency"]["overall"]["latency_ms"]["mean"], 45.0);
+    gwstat()
+        .arg("report")
+        .arg(&path)
+        .args(["--strict", "--format", "json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--strict: 0 line(s) skipped, 1 invalid field(s)",
+        ));
+    // Inside a CloudWatch envelope, the place is the event's position.
+    let envelope = dir.path().join("filter-log-events.json");
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|line| {
+            serde_json::json!({
+                "timestamp": 1_795_575_364_000u64,
+                "logStreamName": "072b030ba126b2f4b2374f342be9ed44",
+                "message": line,
+            })
+        })
+        .collect();
+    std::fs::write(
+        &envelope,
+        serde_json::json!({ "events": events }).to_string(),
+    )
+    .unwrap();
+    let r = json_of(
+        gwstat()
+            .arg("report")
+            .arg(&envelope)
+            .args(["--format", "json", "-q"]),
+    );
+    assert_eq!(r["inputs"]["files"][0]["format"], "cloudwatch-json/json");
+    assert_eq!(r["summary"]["requests"], 2);
+    assert_eq!(
+        r["inputs"]["invalid_field_samples"]["implausible latency"],
+        serde_json::json!([format!("{}:2", envelope.display())])
+    );
+    // export --strict too.
+    let parquet = dir.path().join("out.parquet");
+    gwstat()
+        .arg("export")
+        .arg(&path)
+        .arg("-o")
+        .arg(&parquet)
+        .args(["--strict", "-q"])
         .assert()
         .code(2);
 }

@@ -76,6 +76,10 @@ impl Renderer for CsvRenderer {
         for (reason, n) in &i.skipped_by_reason {
             rows.add("inputs", reason, "", "skipped", n)?;
         }
+        rows.add("inputs", "", "", "invalid_fields", i.invalid_fields)?;
+        for (reason, n) in &i.invalid_fields_by_reason {
+            rows.add("inputs", reason, "", "invalid_fields", n)?;
+        }
         let s = &report.summary;
         rows.add("summary", "", "", "requests", s.requests)?;
         rows.opt("summary", "", "", "start", s.start.as_ref())?;
