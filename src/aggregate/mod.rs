@@ -196,6 +196,8 @@ pub fn fold_columns(
             integration_latency_ms: columns.integration_latency(row),
             request_id: None,
             xray_trace_id: None,
+            // Implausible values were dropped (and counted) when the columns were built.
+            invalid: Default::default(),
         });
     }
     acc
