@@ -31,7 +31,9 @@ pub enum ExportFormat {
 #[command(after_help = "Examples:
   gwstat export sample-logs/ -o requests.parquet
   gwstat export 'logs/*.gz' --field status=http_status -o staging/requests.parquet
-  duckdb -c \"select route, quantile_cont(latency_ms, 0.99) from 'requests.parquet' group by 1\"")]
+  duckdb -c \"select route, quantile_cont(latency_ms, 0.99) from 'requests.parquet' group by 1\"
+
+Exit codes: 0 ok, 1 failure (an error, a refused input, skipped lines with --strict), 2 usage error.")]
 pub struct ExportArgs {
     /// Inputs and how to decode them.
     #[command(flatten)]
@@ -45,7 +47,7 @@ pub struct ExportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 
-    /// Exit with status 2 if any line could not be decoded.
+    /// Exit with status 1 if any line could not be decoded (the file is still written).
     #[arg(long)]
     pub strict: bool,
 }

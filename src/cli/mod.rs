@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand};
 pub enum Outcome {
     /// Exit 0.
     Ok,
-    /// Exit 2: `--strict` and some input was not decoded.
+    /// Exit 1: `--strict` and some input was not decoded (the output is still written).
     StrictViolation,
     /// Exit 1: some inputs were refused (not API Gateway logs); the rest were reported.
     Refused,
@@ -36,7 +36,15 @@ pub enum Outcome {
 
 /// gwstat: reports on AWS API Gateway access logs.
 #[derive(Debug, Parser)]
-#[command(name = "gwstat", version, about, long_about = None)]
+#[command(
+    name = "gwstat",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 ok; 1 failure (a runtime or AWS error, an input refused as not an \
+                  API Gateway log, input that could not be used with --strict); 2 usage error \
+                  (unknown flag, bad value)."
+)]
 pub struct Cli {
     /// Settings file (gwstat.toml); default: GWSTAT_CONFIG, ./gwstat.toml, then
     /// $XDG_CONFIG_HOME/gwstat/gwstat.toml.
@@ -175,7 +183,8 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<(
 }
 
 /// Runs the parsed command line and returns the process exit code
-/// (0 ok, 1 error, 2 strict violation).
+/// (0 ok; 1 a runtime error, a refused input or `--strict` with skipped input; 2, from clap,
+/// a usage error).
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Report(args) => report::run(*args),
@@ -195,8 +204,7 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(Outcome::StrictViolation) => ExitCode::from(2),
-        Ok(Outcome::Refused) => ExitCode::from(1),
+        Ok(Outcome::StrictViolation | Outcome::Refused) => ExitCode::from(1),
         Err(error) => {
             eprintln!("gwstat: error: {error:#}");
             ExitCode::from(1)

@@ -44,7 +44,7 @@ use crate::traces::load::trace_shape;
   gwstat report --follow access.log --window 5m
   gwstat report logs/ --format html -o report.html
 
-Exit codes: 0 ok, 1 error, 2 skipped lines with --strict.")]
+Exit codes: 0 ok, 1 failure (an error, a refused input, skipped lines with --strict), 2 usage error.")]
 pub struct ReportArgs {
     /// Inputs and how to decode them.
     #[command(flatten)]
@@ -163,7 +163,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub redact: bool,
 
-    /// Exit with status 2 if any line could not be decoded.
+    /// Exit with status 1 if any line could not be decoded (the report is still written).
     #[arg(long)]
     pub strict: bool,
 
