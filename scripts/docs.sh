@@ -112,8 +112,10 @@ $ gwstat traces incident/traces/ incident/
 ```
 MD
 
-page export "the request table as Parquet" "Every decoded request, one row each, with names instead of dictionary codes, for Athena, Spark, DuckDB or polars. Columns: time_ms, second, stage, method, route, status, latency_ms, integration_latency_ms, overhead_ms, api_key, error_type, error_message."
+page export "the request table as Parquet or CSV" "Every decoded request, one row each, with names instead of dictionary codes, for Athena, Spark, DuckDB, polars or a spreadsheet. Columns: time_ms, second, stage, method, route, status, latency_ms, integration_latency_ms, overhead_ms, api_key, error_type, error_message. The -o extension picks the format (.parquet, .csv: RFC 4180, milliseconds to 3 decimals, a missing value is an empty field); a --format that contradicts it is refused."
 run export export sample-logs/rest-api-json-custom.log -o requests.parquet
+run export export sample-logs/rest-api-json-custom.log -o requests.csv
+run export export sample-logs/rest-api-json-custom.log --format parquet -o requests.csv
 cat >> "$out/export.md" <<'MD'
 
 Then, for example:

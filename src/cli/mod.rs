@@ -71,7 +71,7 @@ pub enum Command {
     Limits(limits::LimitsArgs),
     /// Save CloudWatch Logs, metrics and X-Ray traces as files the offline commands read.
     Fetch(fetch::FetchArgs),
-    /// Write the request table as Parquet (for Athena, Spark, DuckDB).
+    /// Write the request table as Parquet or CSV (for Athena, Spark, DuckDB, a spreadsheet).
     Export(export::ExportArgs),
     /// Report on CloudWatch metric files (get-metric-data, get-metric-statistics, CSV).
     Metrics(metrics::MetricsArgs),
