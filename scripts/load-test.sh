@@ -54,7 +54,7 @@ name = "prod"
 throttle = { rate = $rate, burst = $burst }
 TOML
 
-"$bin" serve --config "$work/gateway.toml" --upstream "http://127.0.0.1:$up_port" \
+"$bin" serve --gateway "$work/gateway.toml" --upstream "http://127.0.0.1:$up_port" \
   --listen "127.0.0.1:$gw_port" --access-log "$work/access.log" \
   --max-seconds $((secs + 20)) 2>"$work/serve.err" &
 serve=$!

@@ -98,6 +98,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    accept_old_gateway_flag(&mut cli);
     if let Err(error) = apply_settings(&mut cli, &matches) {
         eprintln!("gwstat: error: {error:#}");
         return ExitCode::from(1);
@@ -114,6 +115,29 @@ pub fn main() -> ExitCode {
         output::exit_cleanly_on_interrupt();
     }
     run(cli)
+}
+
+/// Moves gateway files given with the old spelling `--config` (replay, limits suggest, serve)
+/// to `--gateway`, warning on stderr that the spelling goes away: `--config` now means only
+/// the gwstat.toml settings file.
+fn accept_old_gateway_flag(cli: &mut Cli) {
+    let (name, files, old) = match &mut cli.command {
+        Command::Replay(args) => ("replay", &mut args.configs, &mut args.old_config),
+        Command::Limits(args) => {
+            let limits::LimitsCommand::Suggest(args) = &mut args.command;
+            ("limits suggest", &mut args.configs, &mut args.old_config)
+        }
+        Command::Serve(args) => ("serve", &mut args.configs, &mut args.old_config),
+        _ => return,
+    };
+    if !old.is_empty() {
+        eprintln!(
+            "gwstat: warning: `{name} --config FILE` is deprecated and stops working in the next \
+             release: give the gateway file with --gateway FILE (--config names the gwstat.toml \
+             settings file, before the subcommand)"
+        );
+        files.append(old);
+    }
 }
 
 /// Fills flags the user did not give from the settings file.
