@@ -55,8 +55,8 @@ id=$(grep -m1 '"status":"504"' sample-logs/rest-api-json-custom.log | sed 's/.*"
 run explain explain "$id" sample-logs/ -q
 
 page replay "recorded traffic through the gateway core" "Predicted vs observed 429s, what-if settings and sweeps (docs/replay.md)."
-run replay replay sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml --top 3 -q
-run replay replay sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml --sweep 'usage_plan.partner.rate=5..20:5' -q
+run replay replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml --top 3 -q
+run replay replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml --sweep 'usage_plan.partner.rate=5..20:5' -q
 
 page limits "throttle limits from recorded traffic" "Rate and burst per stage, method and API key that cover the traffic, proven by replay."
 run limits limits suggest sample-logs/rest-api-json-custom.log -q
@@ -83,7 +83,7 @@ page serve "a real HTTP gateway" "The gateway core in front of an upstream, on a
 cat >> "$out/serve.md" <<'MD'
 
 ```text
-$ gwstat serve --config sample-logs/gateway.toml --upstream http://127.0.0.1:9000 \
+$ gwstat serve --gateway sample-logs/gateway.toml --upstream http://127.0.0.1:9000 \
     --listen 127.0.0.1:8080 --access-log access.log
 $ curl -H 'x-api-key: …' http://127.0.0.1:8080/prod/products
 $ gwstat report access.log
@@ -211,8 +211,10 @@ $ gwstat traces incident/traces/ incident/
 ```
 MD
 
-page export "the request table as Parquet" "Every decoded request, one row each, with names instead of dictionary codes, for Athena, Spark, DuckDB or polars. Columns: time_ms, second, stage, method, route, status, latency_ms, integration_latency_ms, overhead_ms, api_key, error_type, error_message."
+page export "the request table as Parquet or CSV" "Every decoded request, one row each, with names instead of dictionary codes, for Athena, Spark, DuckDB, polars or a spreadsheet. Columns: time_ms, second, stage, method, route, status, latency_ms, integration_latency_ms, overhead_ms, api_key, error_type, error_message. The -o extension picks the format (.parquet, .csv: RFC 4180, milliseconds to 3 decimals, a missing value is an empty field); a --format that contradicts it is refused."
 run export export sample-logs/rest-api-json-custom.log -o requests.parquet
+run export export sample-logs/rest-api-json-custom.log -o requests.csv
+run export export sample-logs/rest-api-json-custom.log --format parquet -o requests.csv
 cat >> "$out/export.md" <<'MD'
 
 Then, for example:

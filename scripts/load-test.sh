@@ -78,7 +78,7 @@ wait_listening "$up_port"
 # Starts serve with config $1 and extra args; sets $serve and $gw_port.
 start_serve() {
   gw_port=$(free_port)
-  "$bin" serve --config "$1" --upstream "http://127.0.0.1:$up_port" \
+  "$bin" serve --gateway "$1" --upstream "http://127.0.0.1:$up_port" \
     --listen "127.0.0.1:$gw_port" --max-seconds $((secs + 30)) "${@:2}" 2>>"$work/serve.err" &
   serve=$!
   pids+=($serve)

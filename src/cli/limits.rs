@@ -2,7 +2,7 @@
 //! traffic, each proven by replay.
 //!
 //! ```text
-//! gwstat limits suggest sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml
+//! gwstat limits suggest sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml
 //! gwstat limits suggest access.log --percentile 99.9 --headroom 0.5 --format json
 //! ```
 
@@ -23,7 +23,7 @@ use crate::replay::{assign_api, order, Recorded};
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   gwstat limits suggest sample-logs/rest-api-json-custom.log
-  gwstat limits suggest access.log --config gateway.toml --percentile 99.9")]
+  gwstat limits suggest access.log --gateway gateway.toml --percentile 99.9")]
 pub struct LimitsArgs {
     /// What to do.
     #[command(subcommand)]
@@ -46,8 +46,12 @@ pub struct SuggestArgs {
 
     /// Configuration the suggestions are proven against (gateway.toml or AWS CLI JSON);
     /// default: the logged stages with no limits but the account's.
-    #[arg(long = "config", value_name = "FILE")]
+    #[arg(long = "gateway", value_name = "FILE")]
     pub configs: Vec<String>,
+
+    /// The old spelling of --gateway, accepted for one more release with a warning.
+    #[arg(long = "config", value_name = "FILE", hide = true)]
+    pub old_config: Vec<String>,
 
     /// The API id of the inputs' requests: stages are then `apiId:stage` (needed when several
     /// APIs of the configuration have a stage of that name).

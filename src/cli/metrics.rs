@@ -36,7 +36,9 @@ use crate::source::{expand, Input};
   gwstat metrics data.json --metric-query q.json --bin 5m --format json
   gwstat metrics --api-name shop-api --stage prod --since -3h          # from CloudWatch
   gwstat metrics --api-id a1b2c3d4e5 --stage '$default' --detailed --since 2026-11-24T10:00Z \
-      --until +2h --period 300 --save incident/metrics/ --profile prod-readonly")]
+      --until +2h --period 300 --save incident/metrics/ --profile prod-readonly
+
+Exit codes: 0 ok, 1 failure (an error, an unusable point or row with --strict), 2 usage error.")]
 pub struct MetricsArgs {
     /// Metric files (get-metric-data or get-metric-statistics JSON, or CSV), directories,
     /// globs, or `-` for stdin. Other files in a directory are skipped with a note. None

@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand};
 pub enum Outcome {
     /// Exit 0.
     Ok,
-    /// Exit 2: `--strict` and some input was not decoded.
+    /// Exit 1: `--strict` and some input was not decoded (the output is still written).
     StrictViolation,
     /// Exit 1: some inputs were refused (not API Gateway logs); the rest were reported.
     Refused,
@@ -36,7 +36,15 @@ pub enum Outcome {
 
 /// gwstat: reports on AWS API Gateway access logs.
 #[derive(Debug, Parser)]
-#[command(name = "gwstat", version, about, long_about = None)]
+#[command(
+    name = "gwstat",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 ok; 1 failure (a runtime or AWS error, an input refused as not an \
+                  API Gateway log, input that could not be used with --strict); 2 usage error \
+                  (unknown flag, bad value)."
+)]
 pub struct Cli {
     /// Settings file (gwstat.toml); default: GWSTAT_CONFIG, ./gwstat.toml, then
     /// $XDG_CONFIG_HOME/gwstat/gwstat.toml.
@@ -63,7 +71,7 @@ pub enum Command {
     Limits(limits::LimitsArgs),
     /// Save CloudWatch Logs, metrics and X-Ray traces as files the offline commands read.
     Fetch(fetch::FetchArgs),
-    /// Write the request table as Parquet (for Athena, Spark, DuckDB).
+    /// Write the request table as Parquet or CSV (for Athena, Spark, DuckDB, a spreadsheet).
     Export(export::ExportArgs),
     /// Report on CloudWatch metric files (get-metric-data, get-metric-statistics, CSV).
     Metrics(metrics::MetricsArgs),
@@ -90,6 +98,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    accept_old_gateway_flag(&mut cli);
     if let Err(error) = apply_settings(&mut cli, &matches) {
         eprintln!("gwstat: error: {error:#}");
         return ExitCode::from(1);
@@ -106,6 +115,29 @@ pub fn main() -> ExitCode {
         output::exit_cleanly_on_interrupt();
     }
     run(cli)
+}
+
+/// Moves gateway files given with the old spelling `--config` (replay, limits suggest, serve)
+/// to `--gateway`, warning on stderr that the spelling goes away: `--config` now means only
+/// the gwstat.toml settings file.
+fn accept_old_gateway_flag(cli: &mut Cli) {
+    let (name, files, old) = match &mut cli.command {
+        Command::Replay(args) => ("replay", &mut args.configs, &mut args.old_config),
+        Command::Limits(args) => {
+            let limits::LimitsCommand::Suggest(args) = &mut args.command;
+            ("limits suggest", &mut args.configs, &mut args.old_config)
+        }
+        Command::Serve(args) => ("serve", &mut args.configs, &mut args.old_config),
+        _ => return,
+    };
+    if !old.is_empty() {
+        eprintln!(
+            "gwstat: warning: `{name} --config FILE` is deprecated and stops working in the next \
+             release: give the gateway file with --gateway FILE (--config names the gwstat.toml \
+             settings file, before the subcommand)"
+        );
+        files.append(old);
+    }
 }
 
 /// Fills flags the user did not give from the settings file.
@@ -175,7 +207,8 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<(
 }
 
 /// Runs the parsed command line and returns the process exit code
-/// (0 ok, 1 error, 2 strict violation).
+/// (0 ok; 1 a runtime error, a refused input or `--strict` with skipped input; 2, from clap,
+/// a usage error).
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Report(args) => report::run(*args),
@@ -195,8 +228,7 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(Outcome::StrictViolation) => ExitCode::from(2),
-        Ok(Outcome::Refused) => ExitCode::from(1),
+        Ok(Outcome::StrictViolation | Outcome::Refused) => ExitCode::from(1),
         Err(error) => {
             eprintln!("gwstat: error: {error:#}");
             ExitCode::from(1)

@@ -27,7 +27,7 @@ pub struct DocumentOutputArgs {
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub top: usize,
 
-    /// Exit with status 2 if any input could not be fully used.
+    /// Exit with status 1 if any input could not be fully used (the output is still written).
     #[arg(long)]
     pub strict: bool,
 

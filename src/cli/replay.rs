@@ -2,9 +2,9 @@
 //! and what-if settings and sweeps.
 //!
 //! ```text
-//! gwstat replay sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml
-//! gwstat replay access.log --config gateway.toml --set stage.prod.rate=500 --verdicts v.ndjson
-//! gwstat replay access.log --config gateway.toml --sweep usage_plan.gold.rate=5..50:5
+//! gwstat replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml
+//! gwstat replay access.log --gateway gateway.toml --set stage.prod.rate=500 --verdicts v.ndjson
+//! gwstat replay access.log --gateway gateway.toml --sweep usage_plan.gold.rate=5..50:5
 //! ```
 
 use std::fs::File;
@@ -30,7 +30,7 @@ use crate::source::expand;
 /// Arguments of `gwstat replay`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  gwstat replay sample-logs/rest-api-json-custom.log --config sample-logs/gateway.toml\n  gwstat replay access.log --config get-stage.json --config plans.json --set stage.prod.rate=500\n  gwstat replay access.log --config gateway.toml --sweep stage.prod.rate=100..1000:100"
+    after_help = "Examples:\n  gwstat replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml\n  gwstat replay access.log --gateway get-stage.json --gateway plans.json --set stage.prod.rate=500\n  gwstat replay access.log --gateway gateway.toml --sweep stage.prod.rate=100..1000:100"
 )]
 pub struct ReplayArgs {
     /// Inputs and how to decode them.
@@ -40,8 +40,12 @@ pub struct ReplayArgs {
     /// Gateway configuration: a gateway.toml, or AWS CLI JSON (`get-stage`, `apigatewayv2
     /// get-stage`, `get-usage-plans`, `get-account`, `get-usage`, and `PLAN_ID=get-usage-plan-keys.json`).
     /// Repeatable for the JSON files. Required unless --target is given.
-    #[arg(long = "config", value_name = "FILE")]
+    #[arg(long = "gateway", value_name = "FILE")]
     pub configs: Vec<String>,
+
+    /// The old spelling of --gateway, accepted for one more release with a warning.
+    #[arg(long = "config", value_name = "FILE", hide = true)]
+    pub old_config: Vec<String>,
 
     /// The API id of the positional inputs' requests (access logs rarely carry it); needed
     /// when several APIs of the configuration have a stage of the same name.
@@ -160,7 +164,7 @@ pub fn load_gateway(configs: &[String]) -> Result<GatewayConfig> {
     match (tomls.as_slice(), configs.len()) {
         ([one], 1) => return load_config(Path::new(one.as_str())),
         ([], _) => {}
-        _ => bail!("give either one gateway.toml or AWS CLI JSON files to --config, not both"),
+        _ => bail!("give either one gateway.toml or AWS CLI JSON files to --gateway, not both"),
     }
     let mut sources = AwsSources::default();
     for spec in configs {
@@ -199,7 +203,7 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         return run_http(&args, target);
     }
     if args.configs.is_empty() {
-        bail!("give --config (a gateway.toml or AWS CLI JSON), or --target URL for HTTP replay");
+        bail!("give --gateway (a gateway.toml or AWS CLI JSON), or --target URL for HTTP replay");
     }
     let mut config = load_gateway(&args.configs)?;
     for file in &args.usage {

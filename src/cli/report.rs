@@ -43,7 +43,7 @@ use crate::traces::load::trace_shape;
   gwstat report --follow access.log --window 5m
   gwstat report logs/ --format html -o report.html
 
-Exit codes: 0 ok, 1 error, 2 skipped lines or invalid fields with --strict.")]
+Exit codes: 0 ok, 1 failure (an error, a refused input, skipped lines or invalid fields with --strict), 2 usage error.")]
 pub struct ReportArgs {
     /// Inputs and how to decode them.
     #[command(flatten)]
@@ -163,8 +163,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub redact: bool,
 
-    /// Exit with status 2 if any line could not be decoded or any value was implausible
-    /// (an invalid field).
+    /// Exit with status 1 if any line could not be decoded or any value was implausible
+    /// (an invalid field); the report is still written.
     #[arg(long)]
     pub strict: bool,
 

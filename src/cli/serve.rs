@@ -1,7 +1,7 @@
 //! `gwstat serve`: a real HTTP gateway around the reference core.
 //!
 //! ```text
-//! gwstat serve --config gateway.toml --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8080 \
+//! gwstat serve --gateway gateway.toml --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8080 \
 //!     --access-log access.log
 //! ```
 
@@ -22,13 +22,17 @@ use crate::serve::{serve, Limits, ServeOptions};
 /// Arguments of `gwstat serve`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  gwstat serve --config sample-logs/gateway.toml --upstream http://127.0.0.1:9000 --access-log access.log\n  curl -H 'x-api-key: k7dq2mx9pa' http://127.0.0.1:8080/prod/products"
+    after_help = "Examples:\n  gwstat serve --gateway sample-logs/gateway.toml --upstream http://127.0.0.1:9000 --access-log access.log\n  curl -H 'x-api-key: k7dq2mx9pa' http://127.0.0.1:8080/prod/products"
 )]
 pub struct ServeArgs {
     /// Gateway configuration (gateway.toml or AWS CLI JSON, as for replay); default: the
     /// `[gateway] config` of gwstat.toml.
-    #[arg(long = "config", value_name = "FILE")]
+    #[arg(long = "gateway", value_name = "FILE")]
     pub configs: Vec<String>,
+
+    /// The old spelling of --gateway, accepted for one more release with a warning.
+    #[arg(long = "config", value_name = "FILE", hide = true)]
+    pub old_config: Vec<String>,
 
     /// Backend to forward admitted requests to (http://host:port[/prefix]).
     #[arg(long, value_name = "URL")]
@@ -95,7 +99,7 @@ fn seconds(flag: &str, value: f64) -> Result<Duration> {
 /// Runs `gwstat serve`.
 pub fn run(args: ServeArgs) -> Result<Outcome> {
     if args.configs.is_empty() {
-        anyhow::bail!("give --config (a gateway.toml or AWS CLI JSON), or set [gateway] config in gwstat.toml");
+        anyhow::bail!("give --gateway (a gateway.toml or AWS CLI JSON), or set [gateway] config in gwstat.toml");
     }
     let config = load_gateway(&args.configs)?;
     if !args.upstream.starts_with("http://") {

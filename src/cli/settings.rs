@@ -72,7 +72,7 @@ pub struct Slo {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct GatewaySettings {
-    /// Default `--config` of replay, limits suggest and serve.
+    /// Default `--gateway` of replay, limits suggest and serve.
     pub config: Option<PathBuf>,
 }
 

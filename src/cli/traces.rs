@@ -32,7 +32,9 @@ use crate::traces::load::{load_traces, trace_shape};
   aws xray batch-get-traces --trace-ids 1-6b064e44-0a1b2c3d4e5f60718293a4b5 > traces.json
   gwstat traces traces.json access.log --format json   # routes from the logs, by request id
   gwstat traces --since -1h --filter-expression 'service(\"shop-api/prod\")'   # from X-Ray
-  gwstat traces --since 2026-11-24T10:00Z --until +30m --save incident/traces/ access.log")]
+  gwstat traces --since 2026-11-24T10:00Z --until +30m --save incident/traces/ access.log
+
+Exit codes: 0 ok, 1 failure (an error, an unreadable segment with --strict), 2 usage error.")]
 pub struct TracesArgs {
     /// X-Ray files (batch-get-traces or get-trace-summaries JSON), access logs to join by
     /// request id, directories, globs, or `-` for stdin. Without X-Ray files, traces are

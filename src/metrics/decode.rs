@@ -119,7 +119,7 @@ pub fn decode(
                 }
             }
             if shape == Shape::GetMetricData {
-                decode_metric_data(name, &values, queries)
+                decode_metric_data(name, &values, queries).map_err(error)?
             } else {
                 decode_statistics(name, &values, queries)
             }
@@ -153,8 +153,33 @@ struct Pending {
     statuses: Vec<String>,
 }
 
-fn decode_metric_data(name: &str, pages: &[Value], queries: &Queries) -> Decoded {
+/// The file a get-metric-data result file needs to say what its series measure: the
+/// `queries-N.json` `gwstat fetch` saves beside `get-metric-data-N.json`, else the
+/// `--metric-data-queries` file of the AWS CLI command that wrote it.
+fn queries_file_for(name: &str) -> String {
+    let path = std::path::Path::new(name);
+    let n = path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .and_then(|f| f.strip_prefix("get-metric-data-")?.strip_suffix(".json"))
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    match n {
+        Some(n) => format!(
+            "{} (saved beside it by gwstat fetch)",
+            path.with_file_name(format!("queries-{n}.json")).display()
+        ),
+        None => "the --metric-data-queries file of the get-metric-data command that wrote it"
+            .to_string(),
+    }
+}
+
+/// Series of a get-metric-data file. A series named only by convention must carry its
+/// dimensions in its `Label` (`Name=Value` tokens; an `Id` cannot hold them): one that
+/// names none would merge every API and stage into one, so the file is refused with the
+/// name of the queries file it needs.
+fn decode_metric_data(name: &str, pages: &[Value], queries: &Queries) -> Result<Decoded, String> {
     let mut decoded = Decoded::default();
+    let mut without_dimensions: Vec<String> = Vec::new();
     let mut by_id: BTreeMap<String, Pending> = BTreeMap::new();
     for page in pages {
         for message in page["Messages"].as_array().into_iter().flatten() {
@@ -228,6 +253,10 @@ fn decode_metric_data(name: &str, pages: &[Value], queries: &Queries) -> Decoded
                 decoded.skipped += pending.points.len() as u64;
                 continue;
             };
+            if inferred.dimensions == Dimensions::default() {
+                without_dimensions.push(format!("{id} (label {:?})", pending.label));
+                continue;
+            }
             (metric, inferred.stat, inferred.dimensions, Metadata::Naming)
         };
         decoded.series.push(series(
@@ -240,7 +269,25 @@ fn decode_metric_data(name: &str, pages: &[Value], queries: &Queries) -> Decoded
             pending.points,
         ));
     }
-    decoded
+    if let Some(first) = without_dimensions.first() {
+        let (others, verb, their) = match without_dimensions.len() - 1 {
+            0 => (String::new(), "does", "its"),
+            1 => (" and 1 other".to_string(), "do", "their"),
+            n => (format!(" and {n} others"), "do", "their"),
+        };
+        return Err(format!(
+            "series {first}{others} {verb} not say which API and stage {} (no query for \
+             {their} Id, no Name=Value dimension such as Stage=prod in {their} Label); give {} \
+             with --metric-query or among the inputs",
+            if verb == "does" {
+                "it measures"
+            } else {
+                "they measure"
+            },
+            queries_file_for(name)
+        ));
+    }
+    Ok(decoded)
 }
 
 fn series(
@@ -420,14 +467,16 @@ mod tests {
 
     #[test]
     fn metric_data_pages_newest_first_and_three_timestamp_forms() {
-        let page1 = r#"{"MetricDataResults":[{"Id":"lat_p99","Label":"Latency","Timestamps":["2026-11-25T02:55:00+00:00","2026-11-25T02:54:00Z"],"Values":[812.0,640.5],"StatusCode":"PartialData"}],"NextToken":"x","Messages":[]}"#;
-        let page2 = r#"{"MetricDataResults":[{"Id":"lat_p99","Label":"Latency","Timestamps":[1795575180],"Values":[500.0],"StatusCode":"Complete"}]}"#;
+        let page1 = r#"{"MetricDataResults":[{"Id":"lat_p99","Label":"Latency ApiName=shop Stage=prod","Timestamps":["2026-11-25T02:55:00+00:00","2026-11-25T02:54:00Z"],"Values":[812.0,640.5],"StatusCode":"PartialData"}],"NextToken":"x","Messages":[]}"#;
+        let page2 = r#"{"MetricDataResults":[{"Id":"lat_p99","Label":"Latency ApiName=shop Stage=prod","Timestamps":[1795575180],"Values":[500.0],"StatusCode":"Complete"}]}"#;
         let d = data(&format!("{page1}\n{page2}"));
         assert_eq!(d.series.len(), 1);
         let s = &d.series[0];
         assert_eq!(s.metric, MetricName::Latency);
         assert_eq!(s.stat, "p99");
         assert_eq!(s.metadata, Metadata::Naming);
+        assert_eq!(s.dimensions.stage.as_deref(), Some("prod"));
+        assert_eq!(s.dimensions.api.as_deref(), Some("shop"));
         assert_eq!(
             s.points,
             vec![
@@ -451,6 +500,51 @@ mod tests {
         assert_eq!(d.skipped, 1);
         assert!(d.warnings.iter().any(|w| w.contains("PartialData")));
         assert!(d.warnings.iter().any(|w| w.contains("--metric-query")));
+    }
+
+    #[test]
+    fn series_without_dimensions_are_refused_with_the_file_they_need() {
+        let page = r#"{"MetricDataResults":[
+            {"Id":"m0","Label":"Count","Timestamps":[1795575180],"Values":[5]},
+            {"Id":"m1","Label":"Latency","Timestamps":[1795575180],"Values":[9]},
+            {"Id":"m2","Label":"5XXError","Timestamps":[1795575180],"Values":[0]}]}"#;
+        let refuse = |name: &str| {
+            decode(
+                name,
+                page.as_bytes(),
+                Shape::GetMetricData,
+                &Queries::default(),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        assert_eq!(
+            refuse("incident/metrics/get-metric-data-2.json"),
+            "incident/metrics/get-metric-data-2.json: series m0 (label \"Count\") and 2 others \
+             do not say which API and stage they measure (no query for their Id, no Name=Value \
+             dimension such as Stage=prod in their Label); give \
+             incident/metrics/queries-2.json (saved beside it by gwstat fetch) with \
+             --metric-query or among the inputs"
+        );
+        assert!(refuse("data.json").contains(
+            "give the --metric-data-queries file of the get-metric-data command that wrote it"
+        ));
+        // With the queries, the same file is read.
+        let mut queries = Queries::default();
+        for (id, metric) in [("m0", "Count"), ("m1", "Latency"), ("m2", "5XXError")] {
+            queries
+                .add(&format!(
+                    r#"[{{"Id":"{id}","MetricStat":{{"Metric":{{"MetricName":"{metric}",
+                    "Dimensions":[{{"Name":"Stage","Value":"prod"}}]}},"Stat":"Sum"}}}}]"#
+                ))
+                .unwrap();
+        }
+        let d = decode("data.json", page.as_bytes(), Shape::GetMetricData, &queries).unwrap();
+        assert_eq!(d.series.len(), 3);
+        assert!(d
+            .series
+            .iter()
+            .all(|s| s.dimensions.stage.as_deref() == Some("prod")));
     }
 
     #[test]

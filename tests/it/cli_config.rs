@@ -133,7 +133,7 @@ config = "{}"
     assert_eq!(products["slo"]["breached"], true);
     let health = routes.iter().find(|r| r["route"] == "GET /health").unwrap();
     assert_eq!(health["slo"]["breached"], false);
-    // The gateway config comes from the file too: replay needs no --config.
+    // The gateway config comes from the file too: replay needs no --gateway.
     gwstat(cwd.path(), xdg.path())
         .args([
             "replay",

@@ -1,4 +1,4 @@
-//! `gwstat export`: the request table as Parquet, read back with polars' own reader.
+//! `gwstat export`: the request table as Parquet (read back with polars' own reader) and CSV.
 
 use polars_io::parquet::read::ParquetReader;
 use polars_io::SerReader;
@@ -71,4 +71,99 @@ fn unwritable_output_is_a_clear_error() {
         .stderr(predicates::str::contains(
             "cannot create /nonexistent-dir/x.parquet",
         ));
+}
+
+#[test]
+fn csv_follows_the_extension_and_matches_the_parquet_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sample-logs/rest-api-json-custom.log"
+    );
+    let (csv_path, parquet_path) = (dir.path().join("r.csv"), dir.path().join("r.parquet"));
+    for path in [&csv_path, &parquet_path] {
+        gwstat()
+            .args(["export", sample, "-q", "-o"])
+            .arg(path)
+            .assert()
+            .success();
+    }
+    let bytes = std::fs::read(&csv_path).unwrap();
+    assert!(!bytes.starts_with(b"PAR1"), "-o r.csv wrote Parquet");
+    assert!(bytes.windows(2).any(|w| w == b"\r\n"), "RFC 4180 line ends");
+    let parquet = ParquetReader::new(std::fs::File::open(&parquet_path).unwrap())
+        .finish()
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, gwstat::cli::export::EXPORT_COLUMNS);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), parquet.height());
+    // Every cell equals the Parquet one: the same rows in the same order, missing values
+    // empty, milliseconds to at most 3 decimals.
+    for (index, name) in header.iter().enumerate() {
+        let column = parquet
+            .column(name)
+            .unwrap()
+            .as_materialized_series()
+            .clone();
+        for (row, record) in records.iter().enumerate() {
+            let text = &record[index];
+            let value = column.get(row).unwrap();
+            match value {
+                polars::prelude::AnyValue::Null => assert_eq!(text, "", "{name} row {row}"),
+                polars::prelude::AnyValue::Float64(v) => {
+                    let decimals = text.split('.').nth(1).map_or(0, str::len);
+                    assert!(decimals <= 3, "{name} row {row}: {text}");
+                    let parsed: f64 = text.parse().unwrap();
+                    assert!(
+                        (parsed - v).abs() < 0.0005,
+                        "{name} row {row}: {text} vs {v}"
+                    );
+                }
+                polars::prelude::AnyValue::String(v) => assert_eq!(text, v),
+                other => assert_eq!(text, other.to_string(), "{name} row {row}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_format_that_contradicts_the_extension_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    gwstat()
+        .args(["export", "sample-logs/", "--format", "parquet", "-o"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "ends in .csv but --format is parquet",
+        ));
+    assert!(!out.exists());
+    gwstat()
+        .args(["export", "sample-logs/", "-o"])
+        .arg(dir.path().join("out.dat"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "end the name in .parquet or .csv, or give --format parquet|csv",
+        ));
+    // --format decides for a name without an extension of its own.
+    let out = dir.path().join("requests");
+    gwstat()
+        .args([
+            "export",
+            "sample-logs/rest-api-clf.log",
+            "-q",
+            "--format",
+            "csv",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("time_ms,second,"));
 }

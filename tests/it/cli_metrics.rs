@@ -77,9 +77,32 @@ fn get_metric_data_pages_by_hand() {
     assert_eq!(t["overhead_ms"], 12.5);
     assert_eq!(g["peak"]["start"], "2026-11-24T10:02:00Z");
     assert_eq!(r["inputs"]["series"][0]["metadata"], "metric_query");
-    // The same numbers by Label naming, without the queries (stats assumed, and said so).
-    let r2 = json(&["metrics", &data]);
+    // Without the queries, labels that name only the metric would lose the API and stage:
+    // refused, naming the file needed.
+    gwstat()
+        .args(["metrics", &data, "-q"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "data.json: series c (label \"Count\") and 3 others do not say which API and stage",
+        ))
+        .stderr(predicate::str::contains(
+            "give the --metric-data-queries file of the get-metric-data command that wrote it",
+        ));
+    // The same numbers by Label naming when the labels carry the dimensions (stats assumed,
+    // and said so).
+    let labelled = write(
+        dir.path(),
+        "labelled.json",
+        &format!("{PAGE_1}\n{PAGE_2}").replace(
+            r#"","Timestamps""#,
+            r#" ApiName=shop Stage=prod","Timestamps""#,
+        ),
+    );
+    let r2 = json(&["metrics", &labelled]);
     assert_eq!(r2["groups"][0]["totals"]["requests"], 400.0);
+    assert_eq!(r2["groups"][0]["stage"], "prod");
+    assert_eq!(r2["groups"][0]["api"], "shop");
     assert_eq!(r2["inputs"]["series"][0]["metadata"], "naming");
     assert_eq!(r2["inputs"]["series"][0]["stat_assumed"], true);
     // With --bin 3m everything falls into one bin.
@@ -141,7 +164,7 @@ fn get_metric_statistics_unsorted_and_csv() {
     gwstat()
         .args(["metrics", &csv, "--strict", "-q"])
         .assert()
-        .code(2);
+        .code(1);
 }
 
 #[test]
@@ -348,5 +371,5 @@ fn traces_join_by_xray_trace_id_too() {
     gwstat()
         .args(["traces", "src/traces/testdata/s20.json", "--strict", "-q"])
         .assert()
-        .code(2);
+        .code(1);
 }

@@ -20,7 +20,7 @@ const CONFIG: &str = "sample-logs/gateway.toml";
 #[test]
 fn replaying_the_generators_own_logs_agrees_completely() {
     for file in [SAMPLE, "sample-logs/http-api-json.log"] {
-        let report = json(&[file, "--config", CONFIG]);
+        let report = json(&[file, "--gateway", CONFIG]);
         let t = &report["totals"];
         assert_eq!(t["observed_429"], t["predicted_429"], "{file}");
         assert_eq!(t["observed_quota"], t["predicted_quota"], "{file}");
@@ -29,7 +29,7 @@ fn replaying_the_generators_own_logs_agrees_completely() {
         assert_eq!(report["confusion_429"]["fp"], 0);
         assert_eq!(report["confusion_429"]["fn"], 0);
     }
-    let report = json(&[SAMPLE, "--config", CONFIG]);
+    let report = json(&[SAMPLE, "--gateway", CONFIG]);
     assert!(report["totals"]["observed_429"].as_u64().unwrap() > 1000);
     assert!(report["worst_seconds"].as_array().unwrap().is_empty());
 }
@@ -40,7 +40,7 @@ fn verdicts_are_one_json_line_per_request() {
     let verdicts = dir.path().join("v.ndjson");
     let report = json(&[
         SAMPLE,
-        "--config",
+        "--gateway",
         CONFIG,
         "--verdicts",
         verdicts.to_str().unwrap(),
@@ -77,11 +77,11 @@ fn what_if_matches_a_hand_computed_bucket() {
     .unwrap();
     let l = log.to_str().unwrap();
     let c = config.to_str().unwrap();
-    assert_eq!(json(&[l, "--config", c])["totals"]["predicted_429"], 0);
+    assert_eq!(json(&[l, "--gateway", c])["totals"]["predicted_429"], 0);
     // Burst 2, rate 2: the third request at 0 ms is refused; at 400 ms 0.8 tokens: refused.
     let tight = json(&[
         l,
-        "--config",
+        "--gateway",
         c,
         "--set",
         "stage.prod.burst=2",
@@ -93,7 +93,7 @@ fn what_if_matches_a_hand_computed_bucket() {
     // Rate 2.5: 1 token by 400 ms, so only the third request is refused.
     let looser = json(&[
         l,
-        "--config",
+        "--gateway",
         c,
         "--set",
         "stage.prod.burst=2",
@@ -105,7 +105,7 @@ fn what_if_matches_a_hand_computed_bucket() {
     let sweep = json_of(gwstat().args([
         "replay",
         l,
-        "--config",
+        "--gateway",
         c,
         "--sweep",
         "stage.prod.burst=1..4:1",
@@ -128,7 +128,7 @@ fn aws_cli_json_works_as_config() {
     let dir = tempfile::tempdir().unwrap();
     let stage = dir.path().join("stage.json");
     std::fs::write(&stage, r#"{"stageName": "prod", "methodSettings": {"*/*": {"throttlingRateLimit": 1.0, "throttlingBurstLimit": 1}}}"#).unwrap();
-    let report = json(&[SAMPLE, "--config", stage.to_str().unwrap()]);
+    let report = json(&[SAMPLE, "--gateway", stage.to_str().unwrap()]);
     assert!(
         report["totals"]["predicted_429"].as_u64().unwrap()
             > report["totals"]["observed_429"].as_u64().unwrap()
@@ -141,7 +141,7 @@ fn bad_settings_and_retries() {
         .args([
             "replay",
             SAMPLE,
-            "--config",
+            "--gateway",
             CONFIG,
             "--set",
             "stage.nowhere.rate=5",
@@ -149,7 +149,7 @@ fn bad_settings_and_retries() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no such stage"));
-    let dropped = json(&[SAMPLE, "--config", CONFIG, "--drop-retries"]);
+    let dropped = json(&[SAMPLE, "--gateway", CONFIG, "--drop-retries"]);
     assert!(dropped["dropped_retries"].as_u64().unwrap() > 0);
 }
 
@@ -200,7 +200,7 @@ fn limits_suggest_names_api_stages_when_the_api_is_given() {
                 "json",
                 "-q",
             ])
-            .args(["--config", config.to_str().unwrap(), "--api", "bbbb222222"]),
+            .args(["--gateway", config.to_str().unwrap(), "--api", "bbbb222222"]),
     );
     let stage = report["suggestions"]
         .as_array()
@@ -253,13 +253,13 @@ fn several_apis_logs_share_the_account_bucket_and_background_traffic_takes_token
         b.to_str().unwrap(),
         config.to_str().unwrap(),
     );
-    let alone = json(&[a, "--config", config, "--api", "aaaa111111"]);
+    let alone = json(&[a, "--gateway", config, "--api", "aaaa111111"]);
     assert_eq!(alone["totals"]["predicted_429"], 0);
     // B's two requests come first and share the account's burst of 3 with A's two.
     let api_log = format!("bbbb222222={b}");
     let together = json(&[
         a,
-        "--config",
+        "--gateway",
         config,
         "--api",
         "aaaa111111",
@@ -271,7 +271,7 @@ fn several_apis_logs_share_the_account_bucket_and_background_traffic_takes_token
     // 1,000 rps of other traffic from A's first request on: 11 requests by +10 ms drain it.
     let background = json(&[
         a,
-        "--config",
+        "--gateway",
         config,
         "--api",
         "aaaa111111",
@@ -284,7 +284,7 @@ fn several_apis_logs_share_the_account_bucket_and_background_traffic_takes_token
     let a_log = format!("aaaa111111={a}");
     let drained = json(&[
         b,
-        "--config",
+        "--gateway",
         config,
         "--api",
         "bbbb222222",
@@ -296,7 +296,7 @@ fn several_apis_logs_share_the_account_bucket_and_background_traffic_takes_token
     assert_eq!(drained["totals"]["background_requests"], 11);
     assert_eq!(drained["totals"]["predicted_429"], 2);
     gwstat()
-        .args(["replay", a, "--config", config, "-q"])
+        .args(["replay", a, "--gateway", config, "-q"])
         .args(["--api-log", "zzzz=x.log"])
         .assert()
         .code(1)
@@ -368,7 +368,7 @@ fn replay_verdicts_on_a_three_api_account_agree_with_the_documented_model() {
     let verdicts = dir.path().join("v.ndjson");
     let report = json(&[
         paths[0].to_str().unwrap(),
-        "--config",
+        "--gateway",
         config.to_str().unwrap(),
         "--api",
         apis[0],
@@ -408,4 +408,45 @@ fn replay_verdicts_on_a_three_api_account_agree_with_the_documented_model() {
         .find(|l| l["level"] == "account")
         .map_or(0, |l| l["refused"].as_u64().unwrap());
     assert!(account > 20, "{report}");
+}
+
+#[test]
+fn the_old_config_spelling_still_names_the_gateway_file_with_a_warning() {
+    let warning = "`replay --config FILE` is deprecated and stops working in the next release: \
+                   give the gateway file with --gateway FILE";
+    let new = gwstat()
+        .args(["replay", SAMPLE, "--gateway", CONFIG, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(new.status.success());
+    assert!(!String::from_utf8_lossy(&new.stderr).contains("deprecated"));
+    let old = gwstat()
+        .args(["replay", SAMPLE, "--config", CONFIG, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(old.status.success(), "{old:?}");
+    assert!(String::from_utf8_lossy(&old.stderr).contains(warning));
+    let totals = |out: &std::process::Output| {
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["totals"].clone()
+    };
+    assert_eq!(totals(&old), totals(&new));
+    // limits suggest takes it too; the help shows only --gateway.
+    gwstat()
+        .args([
+            "limits", "suggest", SAMPLE, "--config", CONFIG, "--top", "1",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "`limits suggest --config FILE` is deprecated",
+        ));
+    for command in [&["replay"][..], &["limits", "suggest"], &["serve"]] {
+        gwstat()
+            .args(command)
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("--gateway <FILE>"))
+            .stdout(predicate::str::contains("--config").not());
+    }
 }

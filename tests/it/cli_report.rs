@@ -131,11 +131,11 @@ fn sample_logs_report_every_section() {
 }
 
 #[test]
-fn strict_exits_2_when_lines_are_skipped() {
+fn strict_exits_1_when_lines_are_skipped() {
     gwstat()
         .args(["report", "sample-logs/", "--strict", "--format", "json"])
         .assert()
-        .code(2)
+        .code(1)
         .stderr(predicate::str::contains("--strict"));
 }
 

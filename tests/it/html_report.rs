@@ -128,7 +128,7 @@ fn metrics_traces_and_replay_have_html_too() {
         &[
             "replay",
             "sample-logs/rest-api-json-custom.log",
-            "--config",
+            "--gateway",
             "sample-logs/gateway.toml",
         ],
     );

@@ -22,6 +22,7 @@ mod cli_replay;
 mod cli_report;
 mod cross_check;
 mod engines;
+mod exit_codes;
 mod gateway_account;
 mod gateway_routes;
 mod gateway_rules;

@@ -46,7 +46,14 @@ fn redacted_reports_name_no_key_in_any_format() {
     let gateway = "sample-logs/gateway.toml";
     for args in [
         vec![
-            "replay", log, "--config", gateway, "-q", "--redact", "--format", "json",
+            "replay",
+            log,
+            "--gateway",
+            gateway,
+            "-q",
+            "--redact",
+            "--format",
+            "json",
         ],
         vec!["limits", "suggest", log, "-q", "--redact"],
     ] {

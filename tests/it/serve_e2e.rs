@@ -82,7 +82,7 @@ fn serve_holds_the_limit_and_its_access_log_reads_back() {
             "--max-seconds",
             "30",
         ])
-        .arg("--config")
+        .arg("--gateway")
         .arg(&config)
         .arg("--upstream")
         .arg(format!("http://127.0.0.1:{up}"))
