@@ -154,7 +154,6 @@ fn leaders(mut counts: Vec<(u32, u64)>, n: usize) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     use super::*;
@@ -201,14 +200,7 @@ mod tests {
     }
 
     fn report(top: usize) -> Report {
-        let inputs = Inputs {
-            files: Vec::new(),
-            records: 0,
-            filtered_out: 0,
-            skipped: 0,
-            skipped_by_reason: BTreeMap::new(),
-            skipped_samples: BTreeMap::new(),
-        };
+        let inputs = Inputs::default();
         let options = AnalyzeOptions {
             top,
             ..AnalyzeOptions::default()

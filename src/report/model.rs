@@ -267,7 +267,7 @@ pub struct InputFile {
 }
 
 /// What was read and what was not.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Inputs {
     /// Per file.
     pub files: Vec<InputFile>,

@@ -564,7 +564,7 @@ fn strict_fails_on_invalid_fields_alone() {
         .arg(&path)
         .args(["--strict", "--format", "json"])
         .assert()
-        .code(2)
+        .code(1)
         .stderr(predicate::str::contains(
             "--strict: 0 line(s) skipped, 1 invalid field(s)",
         ));
@@ -606,5 +606,5 @@ fn strict_fails_on_invalid_fields_alone() {
         .arg(&parquet)
         .args(["--strict", "-q"])
         .assert()
-        .code(2);
+        .code(1);
 }
