@@ -23,6 +23,7 @@ mod cli_report;
 mod cross_check;
 mod engines;
 mod gateway_account;
+mod gateway_from_aws;
 mod gateway_routes;
 mod gateway_rules;
 mod html_report;
