@@ -74,8 +74,10 @@ impl AccountRead {
         match result {
             Ok(value) => Ok(Some(value)),
             Err(e @ SdkError::ServiceError(_)) => {
-                self.warnings
-                    .push(format!("{}; skipped", describe_error(operation, e)));
+                self.warnings.push(format!(
+                    "{} Skipped; the rest is read.",
+                    describe_error(operation, e)
+                ));
                 Ok(None)
             }
             Err(e) => Err(describe_error(operation, e)),
