@@ -121,14 +121,19 @@ fn rest_stage_json(s: &aws_sdk_apigateway::types::Stage) -> Value {
     })
 }
 
-fn integration_json(i: &aws_sdk_apigateway::types::Integration) -> Value {
-    json!({
-        "type": i.r#type().map(|t| t.as_str()),
-        "httpMethod": i.http_method(),
-        "uri": i.uri(),
-        "passthroughBehavior": i.passthrough_behavior(),
-        "timeoutInMillis": i.timeout_in_millis(),
-    })
+/// An integration as `get-integration` prints it (from the embedded `Integration` or a
+/// `GetIntegrationOutput`, which have the same fields but no common type).
+macro_rules! integration_json {
+    ($i:expr) => {{
+        let i = $i;
+        json!({
+            "type": i.r#type().map(|t| t.as_str()),
+            "httpMethod": i.http_method(),
+            "uri": i.uri(),
+            "passthroughBehavior": i.passthrough_behavior(),
+            "timeoutInMillis": i.timeout_in_millis(),
+        })
+    }};
 }
 
 fn resource_json(r: &aws_sdk_apigateway::types::Resource) -> Value {
@@ -143,7 +148,7 @@ fn resource_json(r: &aws_sdk_apigateway::types::Resource) -> Value {
                     "httpMethod": m.http_method(),
                     "authorizationType": m.authorization_type(),
                     "apiKeyRequired": m.api_key_required(),
-                    "methodIntegration": m.method_integration().map(integration_json),
+                    "methodIntegration": m.method_integration().map(|i| integration_json!(i)),
                 }),
             )
         })
@@ -328,13 +333,7 @@ pub async fn fetch_account(
                     answer => {
                         if let Some(i) = read.settle(&operation, answer)? {
                             progress.page(1);
-                            let value = json!({
-                                "type": i.r#type().map(|t| t.as_str()),
-                                "httpMethod": i.http_method(),
-                                "uri": i.uri(),
-                                "passthroughBehavior": i.passthrough_behavior(),
-                                "timeoutInMillis": i.timeout_in_millis(),
-                            });
+                            let value = integration_json!(i);
                             read.add(format!("{id}/{resource_id}/{method}.json"), value);
                         }
                     }

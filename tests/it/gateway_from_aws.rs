@@ -22,7 +22,9 @@ struct Account {
     gold: String,
 }
 
-async fn create_account(url: &str, extra_rest_apis: usize) -> Account {
+/// The account, with `extra_apis` more REST APIs and half as many (rounded up) HTTP APIs
+/// without stages.
+async fn create_account(url: &str, extra_apis: usize) -> Account {
     use aws_sdk_apigateway::types::{
         ApiStage, IntegrationType, QuotaPeriodType, QuotaSettings, ThrottleSettings,
     };
@@ -90,12 +92,20 @@ async fn create_account(url: &str, extra_rest_apis: usize) -> Account {
             .unwrap();
         rest_ids.push(id);
     }
-    for i in 0..extra_rest_apis {
+    for i in 0..extra_apis {
         rest.create_rest_api()
             .name(format!("extra-{i}"))
             .send()
             .await
             .unwrap();
+        if i % 2 == 0 {
+            v2.create_api()
+                .name(format!("extra-http-{i}"))
+                .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Http)
+                .send()
+                .await
+                .unwrap();
+        }
     }
     // One HTTP API with a route whose integration times out after 3 s.
     let web = v2
@@ -273,9 +283,10 @@ fn an_account_read_from_aws_imports_as_its_saved_files() {
     );
 }
 
-/// Pages moto's `GET /restapis` as AWS does (`limit`, `position`): moto returns every item
-/// in one answer whatever the limit. Counts the pages served.
-async fn paging_proxy(upstream: String, pages: Arc<AtomicU64>) -> String {
+/// Pages moto's `GET /restapis` (`limit`, `position`) and `GET /v2/apis` (`maxResults`,
+/// `nextToken`) as AWS does: moto returns every item in one answer whatever the limit.
+/// Counts the pages served of each.
+async fn paging_proxy(upstream: String, pages: Arc<[AtomicU64; 2]>) -> String {
     use http_body_util::{BodyExt, Full};
     use hyper::body::Bytes;
     use hyper::service::service_fn;
@@ -319,10 +330,15 @@ async fn paging_proxy(upstream: String, pages: Arc<AtomicU64>) -> String {
                                 .find(|(k, _)| k == name)
                                 .and_then(|(_, v)| v.parse::<usize>().ok())
                         };
-                        let paged = parts.uri.path() == "/restapis";
+                        // (list key, token key, limit parameter, page counter)
+                        let paged = match parts.uri.path() {
+                            "/restapis" => Some(("item", "position", "limit", 0)),
+                            "/v2/apis" => Some(("items", "nextToken", "maxResults", 1)),
+                            _ => None,
+                        };
                         let uri: hyper::Uri = format!(
                             "{upstream}{}",
-                            if paged {
+                            if paged.is_some() {
                                 parts.uri.path()
                             } else {
                                 parts.uri.path_and_query().map_or("/", |p| p.as_str())
@@ -346,15 +362,15 @@ async fn paging_proxy(upstream: String, pages: Arc<AtomicU64>) -> String {
                             .await
                             .map_err(std::io::Error::other)?
                             .to_bytes();
-                        if paged {
-                            pages.fetch_add(1, Ordering::SeqCst);
+                        if let Some((list, token, limit, counter)) = paged {
+                            pages[counter].fetch_add(1, Ordering::SeqCst);
                             let mut all: serde_json::Value = serde_json::from_slice(&body).unwrap();
-                            let items = all["item"].as_array().cloned().unwrap_or_default();
-                            let from = get("position").unwrap_or(0).min(items.len());
-                            let to = (from + get("limit").unwrap_or(25)).min(items.len());
-                            all["item"] = items[from..to].to_vec().into();
+                            let items = all[list].as_array().cloned().unwrap_or_default();
+                            let from = get(token).unwrap_or(0).min(items.len());
+                            let to = (from + get(limit).unwrap_or(25)).min(items.len());
+                            all[list] = items[from..to].to_vec().into();
                             if to < items.len() {
-                                all["position"] = to.to_string().into();
+                                all[token] = to.to_string().into();
                             }
                             body = Bytes::from(serde_json::to_vec(&all).unwrap());
                             parts.headers.remove(hyper::header::CONTENT_LENGTH);
@@ -377,14 +393,15 @@ fn lists_longer_than_a_page_are_read_whole() {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let account = runtime.block_on(create_account(&moto.url, 7));
-    let pages = Arc::new(AtomicU64::new(0));
+    let pages = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let proxy = runtime.block_on(paging_proxy(moto.url.clone(), pages.clone()));
     let (whole, _) = import_from(&moto.url, dir.path(), &[]);
     let (paged, _) = import_from(&proxy, dir.path(), &["--page-size", "2"]);
-    // Nine REST APIs two a page: five pages, every API read.
-    assert_eq!(pages.load(Ordering::SeqCst), 5);
+    // Nine REST APIs two a page: five pages; five HTTP APIs: three; every API read.
+    assert_eq!(pages[0].load(Ordering::SeqCst), 5);
+    assert_eq!(pages[1].load(Ordering::SeqCst), 3);
     assert_eq!(paged, whole);
     let config: toml::Value = toml::from_str(&paged).unwrap();
-    assert_eq!(config["apis"].as_array().unwrap().len(), 10);
+    assert_eq!(config["apis"].as_array().unwrap().len(), 14);
     assert!(paged.contains(&account.admin));
 }
