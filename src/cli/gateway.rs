@@ -377,6 +377,13 @@ fn import_from_aws(args: &ImportArgs) -> Result<crate::gateway::GatewayConfig> {
 }
 
 fn import_command(args: ImportArgs) -> Result<Outcome> {
+    if !args.from_aws
+        && (args.aws.profile.is_some()
+            || args.aws.region.is_some()
+            || args.aws.endpoint_url.is_some())
+    {
+        bail!("--profile, --region and --endpoint-url go with --from-aws (files are imported without AWS)");
+    }
     if args.from_aws {
         let config = import_from_aws(&args)?;
         return write_config(&config, args.output.as_deref());

@@ -405,3 +405,44 @@ fn lists_longer_than_a_page_are_read_whole() {
     assert_eq!(config["apis"].as_array().unwrap().len(), 14);
     assert!(paged.contains(&account.admin));
 }
+
+#[test]
+fn aws_flags_without_from_aws_and_an_unreachable_endpoint_are_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gwstat()
+        .args(["gateway", "import", "--region", "eu-west-1"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("go with --from-aws"));
+    let out = gwstat()
+        .args(["gateway", "import", "--from-aws"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "paths and --from-aws together");
+
+    // Nothing listens on the port: the import stops at the first call, saying what to check.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd: Command = gwstat();
+    aws_env(&mut cmd, dir.path());
+    let out = cmd
+        .args(["gateway", "import", "--from-aws", "--max-attempts", "1"])
+        .args(["--endpoint-url", &format!("http://127.0.0.1:{port}")])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("GetRestApis failed: AWS could not be reached"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--endpoint-url"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
