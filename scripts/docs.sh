@@ -63,6 +63,17 @@ run limits limits suggest sample-logs/rest-api-json-custom.log -q
 
 page gateway "gateway.toml" "Check a gateway configuration, or import one from AWS CLI output (docs/gateway.md)."
 run gateway gateway check sample-logs/gateway.toml
+cat >> "$out/gateway.md" <<'MD'
+
+Straight from AWS (`--from-aws`, docs/gateway.md#straight-from-aws). It needs AWS (or an
+emulator), so this page shows the commands only:
+
+```text
+$ gwstat gateway import --from-aws --profile prod --region eu-west-1 --usage-days 7 \
+    --save account/ -o gateway.toml
+$ gwstat gateway import account/ -o gateway.toml   # later, offline: the same gateway.toml
+```
+MD
 
 page generate "sample logs" "Deterministic access logs, execution logs, CloudWatch deliveries, metrics and traces (docs/sample-logs.md)."
 run generate generate --format rest-json --requests 3 --seconds 10 --no-malformed

@@ -1,8 +1,10 @@
-//! Reading straight from AWS (CloudWatch Logs, CloudWatch metrics, X-Ray, Logs Insights):
+//! Reading straight from AWS (CloudWatch Logs, CloudWatch metrics, X-Ray, Logs Insights,
+//! API Gateway's configuration):
 //! the standard credential chain, `--profile`, `--region`, `--endpoint-url` (and
 //! `AWS_ENDPOINT_URL`), the SDK's adaptive retry with backoff for throttling, 5xx and dropped
 //! connections, and per-attempt timeouts. Credentials are never printed or logged.
 
+pub mod apigateway;
 pub mod errors;
 pub mod insights;
 pub mod logs;
@@ -158,7 +160,7 @@ where
 /// offline command reads).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
-    /// File name (no directory).
+    /// File name, or a path relative to the directory the documents are saved in.
     pub name: String,
     /// JSON text.
     pub bytes: Vec<u8>,
@@ -173,7 +175,8 @@ impl Document {
         }
     }
 
-    /// Writes the documents into `dir` (created if needed), each whole or not at all.
+    /// Writes the documents into `dir` (created if needed, with the subdirectories their
+    /// names hold), each whole or not at all.
     pub fn write_all(
         documents: &[Document],
         dir: &std::path::Path,
@@ -182,7 +185,11 @@ impl Document {
         let mut paths = Vec::new();
         for doc in documents {
             let path = dir.join(&doc.name);
-            let tmp = dir.join(format!(".{}.part", doc.name));
+            let parent = path.parent().unwrap_or(dir);
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+            let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+            let tmp = parent.join(format!(".{file_name}.part"));
             std::fs::write(&tmp, &doc.bytes)
                 .with_context(|| format!("cannot write {}", tmp.display()))?;
             std::fs::rename(&tmp, &path)

@@ -4,6 +4,7 @@
 //! gwstat gateway check gateway.toml
 //! gwstat gateway import --stage prod-stage.json --usage-plans plans.json \
 //!     --usage-plan-keys abc123=keys.json --account account.json -o gateway.toml
+//! gwstat gateway import --from-aws --profile prod --region eu-west-1 --save account/ -o gateway.toml
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 
 use super::Outcome;
+use crate::aws::apigateway::{fetch_account, AccountRequest};
+use crate::aws::{run_with_progress, AwsArgs, Document, Progress};
 use crate::gateway::aws_account::{import_account, AccountFile};
 use crate::gateway::aws_import::{import, AwsSources};
 use crate::gateway::config::{method_key, stage_label};
@@ -21,7 +24,8 @@ use crate::gateway::{GatewayConfig, Level, Pipeline};
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   gwstat gateway check sample-logs/gateway.toml
-  gwstat gateway import --stage get-stage.json --usage-plans plans.json -o gateway.toml")]
+  gwstat gateway import --stage get-stage.json --usage-plans plans.json -o gateway.toml
+  gwstat gateway import --from-aws --region eu-west-1 --save account/ -o gateway.toml")]
 pub struct GatewayArgs {
     /// What to do.
     #[command(subcommand)]
@@ -37,7 +41,7 @@ pub enum GatewayCommand {
         config: PathBuf,
     },
     /// Build a gateway.toml from `aws apigateway …` / `aws apigatewayv2 …` JSON output.
-    Import(ImportArgs),
+    Import(Box<ImportArgs>),
 }
 
 /// Inputs of `gwstat gateway import`.
@@ -70,6 +74,25 @@ pub struct ImportArgs {
     /// used, per day, seeding its quota.
     #[arg(long, value_name = "FILE")]
     pub usage: Vec<PathBuf>,
+    /// Read the account straight from AWS instead of files: REST, HTTP and WebSocket APIs
+    /// with their stages, resources, methods, routes and integrations, usage plans and
+    /// their keys, the account's throttle (every list followed page by page).
+    #[arg(long, conflicts_with_all = ["paths", "stages", "http_stages", "usage_plans", "usage_plan_keys", "account", "usage", "api_ids"])]
+    pub from_aws: bool,
+    /// With --from-aws: also read each usage plan's use (`get-usage`) over the last DAYS UTC
+    /// days, seeding its keys' quotas.
+    #[arg(long, value_name = "DAYS", requires = "from_aws")]
+    pub usage_days: Option<u32>,
+    /// With --from-aws: also save what was read into DIR, as the AWS CLI outputs that
+    /// `gwstat gateway import DIR` reads later without AWS.
+    #[arg(long, value_name = "DIR", requires = "from_aws")]
+    pub save: Option<PathBuf>,
+    /// With --from-aws: items per AWS list call (default: AWS's own page size).
+    #[arg(long, value_name = "N", requires = "from_aws")]
+    pub page_size: Option<u32>,
+    /// Where and as whom to call AWS (with --from-aws).
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Write the TOML here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -93,7 +116,7 @@ pub fn load_config(path: &Path) -> Result<GatewayConfig> {
 pub fn run(args: GatewayArgs) -> Result<Outcome> {
     match args.command {
         GatewayCommand::Check { config } => check(&config),
-        GatewayCommand::Import(args) => import_command(args),
+        GatewayCommand::Import(args) => import_command(*args),
     }
 }
 
@@ -296,7 +319,75 @@ fn import_account_command(args: &ImportArgs) -> Result<crate::gateway::GatewayCo
     Ok(config)
 }
 
+/// `--from-aws`: reads the account's documents and imports them as saved files would be.
+fn import_from_aws(args: &ImportArgs) -> Result<crate::gateway::GatewayConfig> {
+    let request = AccountRequest {
+        page_size: args.page_size,
+        usage_days: args.usage_days,
+        today: Some(chrono::Utc::now().date_naive()),
+    };
+    let progress = std::sync::Arc::new(Progress::default());
+    let read = run_with_progress(
+        &args.aws,
+        false,
+        progress.clone(),
+        |items, pages, _| format!("reading API Gateway: {items} items, {pages} calls"),
+        |config| async move {
+            let rest = aws_sdk_apigateway::Client::new(&config);
+            let v2 = aws_sdk_apigatewayv2::Client::new(&config);
+            fetch_account(&rest, &v2, &request, &progress).await
+        },
+    )?;
+    for warning in &read.warnings {
+        eprintln!("gwstat: warning: {warning}");
+    }
+    if let Some(dir) = &args.save {
+        Document::write_all(&read.documents, dir)?;
+    }
+    if read.documents.is_empty() {
+        bail!("AWS returned no APIs, usage plans or account settings to import (check --region and --profile)");
+    }
+    // In the order `json_files` lists the saved directory (a directory's files, then its
+    // subdirectories), so that both give the same gateway.toml.
+    let mut documents: Vec<&Document> = read.documents.iter().collect();
+    documents.sort_by_cached_key(|doc| {
+        let path = Path::new(&doc.name);
+        let mut key: Vec<(bool, String)> = path
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+            .map(|c| (true, c.as_os_str().to_string_lossy().into_owned()))
+            .collect();
+        key.push((false, doc.name.clone()));
+        key
+    });
+    let files: Vec<AccountFile> = documents
+        .into_iter()
+        .map(|doc| AccountFile {
+            path: PathBuf::from(&doc.name),
+            text: String::from_utf8_lossy(&doc.bytes).into_owned(),
+            id: None,
+        })
+        .collect();
+    let (config, notes) = import_account(&files)?;
+    for note in notes {
+        eprintln!("gwstat: {note}");
+    }
+    Ok(config)
+}
+
 fn import_command(args: ImportArgs) -> Result<Outcome> {
+    if !args.from_aws
+        && (args.aws.profile.is_some()
+            || args.aws.region.is_some()
+            || args.aws.endpoint_url.is_some())
+    {
+        bail!("--profile, --region and --endpoint-url go with --from-aws (files are imported without AWS)");
+    }
+    if args.from_aws {
+        let config = import_from_aws(&args)?;
+        return write_config(&config, args.output.as_deref());
+    }
     let legacy = !args.stages.is_empty()
         || !args.http_stages.is_empty()
         || args.usage_plans.is_some()

@@ -24,6 +24,7 @@ mod cross_check;
 mod engines;
 mod exit_codes;
 mod gateway_account;
+mod gateway_from_aws;
 mod gateway_routes;
 mod gateway_rules;
 mod html_report;
