@@ -127,7 +127,7 @@ does not route): nothing reaches a host the configuration does not name.
 | `--cache-memory MIB` | 64 | stored responses per cached stage (the stage's `size_gb` if smaller) |
 
 ```text
-$ gwstat serve --config gateway.toml --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8080 \
+$ gwstat serve --gateway gateway.toml --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8080 \
     --access-log access.log --max-connections 2000 --header-timeout 5 --body-timeout 20 \
     --idle-timeout 30 --shutdown-timeout 5 --body-memory 128 --cache-memory 32
 ```
@@ -184,20 +184,19 @@ log rotation (SIGHUP flushes; it does not reopen the file).
 
 **Throughput.** `scripts/load-test.sh` measures it with wrk 4.1.0 (Debian `4.1.0-3+b2`)
 against nginx-light answering a fixed `200`, on loopback, and also checks that a stage limit
-holds within 1 % under load. On the 2-core development machine (other builds running), with
-the **debug** binary (the one `cargo test` builds; a release build is several times faster and
-has not been measured here):
+holds within 1 % under load. On the 2-core development machine, with the release binary
+(`cargo build --release`; measured 2026-12-03, no other build running):
 
 ```text
-$ GWSTAT_BIN=target/debug/gwstat scripts/load-test.sh 10
-limit: admitted 1022 in 10.03 s; the limit allows 1023 (rate 100/s × 10.03 s + burst 20); 99.90 %
-limit: RSS (kB) min 50188, max 50264, growth 0.2 % after warm-up
-throughput, access log on : 1,842 requests/s, p99 146.59ms (wrk -t2 -c64, 18583 requests)
-throughput, access log off: 1,675 requests/s, p99 127.68ms (wrk -t2 -c64, 16812 requests)
+$ GWSTAT_BIN=target/release/gwstat scripts/load-test.sh 10
+limit: admitted 1023 in 10.03 s; the limit allows 1023 (rate 100/s × 10.03 s + burst 20); 99.97 %
+limit: RSS (kB) min 18364, max 18568, growth 1.1 % after warm-up
+throughput, access log on : 14,148 requests/s, p99 29.71ms (wrk -t2 -c64, 141904 requests)
+throughput, access log off: 19,842 requests/s, p99 9.85ms (wrk -t2 -c64, 198650 requests)
 ```
 
-The same script, machine and build type with the serve before these bounds (main at ccb823f):
-1,941 requests/s, p99 305.48 ms with the log; 1,715 requests/s, p99 161.73 ms without.
+wrk, nginx and serve share the two cores. With the debug binary that `cargo test` builds (CI
+runs the script on it), the same script gave 2,351 requests/s with the log and 2,456 without.
 MD
 
 page fetch "AWS to files" "Reads CloudWatch Logs (FilterLogEvents in parallel time slices, every nextToken), CloudWatch metrics (GetMetricData, batched and paginated; ListMetrics for --detailed) and X-Ray (GetTraceSummaries, BatchGetTraces) and saves them as the AWS CLI writes them, so every offline command reads them; --resume continues an interrupted log fetch. It needs AWS (or an emulator), so this page shows the commands only:"
