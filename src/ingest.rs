@@ -18,6 +18,7 @@ use crate::decode::envelope::{self, Envelope};
 use crate::decode::execution::{looks_like_execution_line, Executions};
 use crate::decode::framing::{self, Framing, Reframe};
 use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, Known, SkipReason};
+pub use crate::model::RequestSink;
 use crate::model::{InvalidField, InvalidFields, Request, RequestColumns};
 use crate::source::{self, Chunk, ChunkReader, Input, SourceError};
 use std::sync::mpsc::Receiver;
@@ -174,45 +175,6 @@ pub struct InputSummary {
     pub records: u64,
     /// Lines skipped.
     pub skipped: u64,
-}
-
-/// Where decoded requests go.
-pub trait RequestSink: Send + Sync + Sized {
-    /// An empty sink with the same settings, for one chunk.
-    fn fresh(&self) -> Self;
-    /// Adds one request.
-    fn push(&mut self, request: &Request<'_>);
-    /// Appends a chunk's sink (chunks come in input order).
-    fn append(&mut self, other: Self);
-    /// Requests pushed so far.
-    fn requests(&self) -> usize;
-    /// Makes room for about `additional` more requests.
-    fn reserve(&mut self, _additional: usize) {}
-    /// Whether requests must arrive in input order; sinks that fold them in any order are
-    /// filled by independent workers.
-    const ORDERED: bool = true;
-}
-
-impl RequestSink for RequestColumns {
-    fn fresh(&self) -> Self {
-        RequestColumns::new(self.keep_request_ids)
-    }
-
-    fn push(&mut self, request: &Request<'_>) {
-        RequestColumns::push(self, request);
-    }
-
-    fn append(&mut self, other: Self) {
-        RequestColumns::append(self, other);
-    }
-
-    fn requests(&self) -> usize {
-        self.len()
-    }
-
-    fn reserve(&mut self, additional: usize) {
-        RequestColumns::reserve(self, additional);
-    }
 }
 
 /// Everything read from the inputs.

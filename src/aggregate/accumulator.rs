@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
+use super::bins::bin_granularity;
 use super::histogram::Histogram;
 use super::rules::{cache_hit, timeout_reached};
-use crate::analyze::timeline::bin_granularity;
 use crate::filter::{RequestFilter, Window};
 use crate::model::{Dictionary, Request};
 use crate::FastMap;

@@ -15,6 +15,7 @@
 //! percentiles of the counts are those of the values.
 
 pub mod accumulator;
+pub(crate) mod bins;
 pub mod histogram;
 pub mod rules;
 
@@ -25,8 +26,8 @@ pub(crate) use accumulator::add_group;
 pub use accumulator::{Accumulator, AggregateOptions, Group, Names, NONE, OTHER};
 use histogram::Histogram;
 
-use crate::analyze::timeline::auto_bin_seconds;
-use crate::ingest::RequestSink;
+use crate::aggregate::bins::auto_bin_seconds;
+use crate::model::RequestSink;
 use crate::model::{Request, RequestColumns};
 use crate::report::{LatencyStats, Stats};
 use crate::FastMap;

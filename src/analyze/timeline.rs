@@ -11,8 +11,6 @@ use crate::filter::rfc3339;
 use crate::report::{HistogramBucket, RouteThrottled, RouteTimeline, TimeBin, Timeline};
 use crate::FastMap;
 
-/// Most bins an automatic bin width gives.
-const MAX_BINS: i64 = 120;
 /// Routes with their own series.
 pub(crate) const TIMELINE_ROUTES: usize = 8;
 /// Routes with a throttling series.
@@ -22,37 +20,6 @@ const BUCKETS: [f64; 14] = [
     5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0, 29000.0,
     30000.0,
 ];
-
-/// Round bin widths, seconds; beyond the last, whole days.
-const WIDTHS: [i64; 15] = [
-    1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 10800, 21600, 43200, 86400,
-];
-const DAY: i64 = 86_400;
-
-/// The smallest round bin width giving at most [`MAX_BINS`] bins over `seconds`.
-pub fn auto_bin_seconds(seconds: i64) -> i64 {
-    WIDTHS
-        .into_iter()
-        .find(|w| (seconds + w - 1) / w <= MAX_BINS)
-        .unwrap_or_else(|| {
-            let days = (seconds + DAY * MAX_BINS - 1) / (DAY * MAX_BINS);
-            days.max(1) * DAY
-        })
-}
-
-/// The largest width that divides every width [`auto_bin_seconds`] can give for `seconds`
-/// or any longer range: data kept in bins this wide can be regrouped exactly into the final
-/// timeline's bins once the whole range is known (the streaming aggregation).
-pub fn bin_granularity(seconds: i64) -> i64 {
-    let width = auto_bin_seconds(seconds);
-    let gcd = |mut a: i64, mut b: i64| {
-        while b != 0 {
-            (a, b) = (b, a % b);
-        }
-        a
-    };
-    WIDTHS.into_iter().filter(|w| *w >= width).fold(DAY, gcd)
-}
 
 /// Latency histogram buckets from the count of values in each of [`BUCKETS`] (and the open
 /// bucket above), without the empty buckets at both ends.
@@ -233,40 +200,5 @@ fn latency_histogram(agg: &Aggregates) -> Vec<HistogramBucket> {
 fn count_buckets(histogram: &Histogram, buckets: &mut [u64]) {
     for (value, n) in histogram.sorted() {
         buckets[latency_bucket(value)] += n;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn automatic_bins() {
-        assert_eq!(auto_bin_seconds(60), 1);
-        assert_eq!(auto_bin_seconds(3600), 30);
-        assert_eq!(auto_bin_seconds(3601), 60);
-        assert_eq!(auto_bin_seconds(7200), 60);
-        assert_eq!(auto_bin_seconds(7201), 300);
-        assert_eq!(auto_bin_seconds(86400), 900);
-        assert_eq!(auto_bin_seconds(86400 * 365), 86400 * 4);
-    }
-
-    #[test]
-    fn granularity_divides_every_later_width() {
-        for seconds in [1, 60, 121, 600, 1200, 1201, 3600, 7201, 86400, 86400 * 400] {
-            let g = bin_granularity(seconds);
-            for later in [
-                seconds,
-                seconds * 2,
-                seconds * 7,
-                seconds * 100,
-                seconds * 1000,
-            ] {
-                assert_eq!(auto_bin_seconds(later) % g, 0, "{seconds} → {later}");
-            }
-            assert_eq!(auto_bin_seconds(seconds) % g, 0);
-        }
-        assert_eq!(bin_granularity(86400), 900);
-        assert_eq!(bin_granularity(600), 5);
     }
 }

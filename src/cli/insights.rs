@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use anyhow::{bail, Result};
 
-use super::fetch::{aws_range, now_ms};
 use super::report::{write_report, ReportArgs};
+use super::window::{aws_range, now_ms};
 use super::Outcome;
-use crate::analyze::timeline::auto_bin_seconds;
+use crate::aggregate::bins::auto_bin_seconds;
 use crate::analyze::AnalyzeOptions;
 use crate::aws::insights::{run_queries, sample_messages, InsightsRun};
 use crate::aws::{run_with_progress, Progress};

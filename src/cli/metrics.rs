@@ -14,8 +14,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use super::fetch::{aws_range, now_ms};
 use super::output::DocumentOutputArgs;
+use super::window::{aws_range, now_ms};
 use super::Outcome;
 use crate::aws::metrics::{fetch_metrics, parse_statistics, ApiRef, MetricsRequest};
 use crate::aws::{run_with_progress, AwsArgs, Document, Progress};

@@ -18,6 +18,7 @@ pub mod report;
 pub mod serve;
 pub mod settings;
 pub mod traces;
+pub(crate) mod window;
 
 use std::process::ExitCode;
 

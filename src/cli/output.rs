@@ -178,6 +178,18 @@ pub fn write_file_atomically(
     result
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always (still never with NO_COLOR).
+    Always,
+    /// Never.
+    Never,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

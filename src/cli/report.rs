@@ -15,6 +15,7 @@ use clap::Args;
 
 use super::inputs::InputArgs;
 use super::metrics::read_metric_inputs;
+pub use super::output::ColorChoice;
 use super::Outcome;
 use crate::aggregate::{fold_columns, Accumulator, AggregateOptions};
 use crate::analyze::compare::{compare, route_profiles};
@@ -175,18 +176,6 @@ pub struct ReportArgs {
     /// Settings from gwstat.toml (route aliases and groups, SLOs), filled in by the CLI.
     #[arg(skip)]
     pub settings: Box<super::settings::Settings>,
-}
-
-/// `--color`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ColorChoice {
-    /// On a terminal, unless NO_COLOR is set.
-    Auto,
-    /// Always (still never with NO_COLOR).
-    Always,
-    /// Never.
-    Never,
 }
 
 /// Where the report's aggregations run.
@@ -547,17 +536,17 @@ impl FetchedDir {
         if !args.input.inputs.is_empty() {
             anyhow::bail!("give --log-group or input files, not both");
         }
-        let range = super::fetch::aws_range(
+        let range = super::window::aws_range(
             args.since.as_deref().unwrap_or("-1h"),
             args.until.as_deref(),
-            super::fetch::now_ms(),
+            super::window::now_ms(),
         )?;
         filter.since = Some(TimeBound::At(range.0));
         filter.until = Some(TimeBound::At(range.1));
         let dir = std::env::temp_dir().join(format!(
             "gwstat-logs-{}-{}",
             std::process::id(),
-            super::fetch::now_ms()
+            super::window::now_ms()
         ));
         let guard = FetchedDir(dir);
         super::fetch::fetch_logs(&args.aws, range, &guard.0, false, args.input.quiet)?;

@@ -12,7 +12,7 @@ use clap::parser::ValueSource;
 use clap::ArgMatches;
 use serde::Deserialize;
 
-use super::report::ColorChoice;
+use super::output::ColorChoice;
 use crate::decode::InputFormat;
 use crate::filter::route_matches;
 use crate::model::RequestColumns;

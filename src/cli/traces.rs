@@ -13,8 +13,8 @@ use std::sync::Arc;
 use anyhow::{bail, Result};
 use clap::Args;
 
-use super::fetch::{aws_range, now_ms};
 use super::output::DocumentOutputArgs;
+use super::window::{aws_range, now_ms};
 use super::Outcome;
 use crate::aws::traces::{fetch_traces, TracesRequest};
 use crate::aws::{run_with_progress, AwsArgs, Document, Progress};

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod framing;
 pub mod infer;
 pub mod json;
+pub(crate) mod number;
 pub mod prefixed;
 pub mod presets;
 pub mod record;

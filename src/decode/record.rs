@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::fields::Field;
+use super::number::{parse_number, trimmed};
 use super::time::{parse_any_time, parse_epoch};
 use crate::facts::{LATENCY_RANGE_MS, STATUS_RANGE};
 use crate::model::{InvalidField, InvalidFields, Request};
@@ -83,37 +84,6 @@ pub fn is_missing(value: &str) -> bool {
         6 => <[u8; 6]>::try_from(bytes).is_ok_and(|b| b == *b"(none)"),
         _ => false,
     }
-}
-
-/// `text.trim()`, without the Unicode whitespace scan when both ends are visible ASCII
-/// (the common case).
-#[inline]
-fn trimmed(text: &str) -> &str {
-    let bytes = text.as_bytes();
-    let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
-    if plain(bytes.first()) && plain(bytes.last()) {
-        text
-    } else {
-        text.trim()
-    }
-}
-
-/// Parses a decimal number as `str::parse::<f64>` does (surrounding whitespace allowed),
-/// with a fast path for plain integers such as the latencies and epochs of access logs.
-pub fn parse_number(text: &str) -> Option<f64> {
-    let text = trimmed(text);
-    match whole_number(text) {
-        Some(n) => Some(n as f64),
-        None => text.parse().ok(),
-    }
-}
-
-/// The value of 1 to 15 decimal digits (nothing else, not even spaces): exact both as an
-/// integer and as an f64, so callers may skip float parsing.
-pub fn whole_number(text: &str) -> Option<u64> {
-    let digits = text.as_bytes();
-    ((1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit))
-        .then(|| digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 impl<'a> RawRecord<'a> {

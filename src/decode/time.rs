@@ -52,7 +52,7 @@ pub fn parse_clf_time(s: &str) -> Option<i64> {
 /// Parses an epoch timestamp in milliseconds (or seconds, for small values) into epoch
 /// milliseconds.
 pub fn parse_epoch(s: &str) -> Option<i64> {
-    if let Some(n) = super::record::whole_number(s) {
+    if let Some(n) = super::number::whole_number(s) {
         // Whole numbers (what API Gateway logs) without a round trip through f64: the same
         // result, as such numbers are exact in both.
         let n = n as i64;
@@ -63,7 +63,7 @@ pub fn parse_epoch(s: &str) -> Option<i64> {
         };
         return (ms as f64 <= MAX_EPOCH_MS).then_some(ms);
     }
-    let value = super::record::parse_number(s)?;
+    let value = super::number::parse_number(s)?;
     if !value.is_finite() || value < 0.0 {
         return None;
     }

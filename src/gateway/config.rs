@@ -15,6 +15,7 @@ use thiserror::Error;
 
 use super::bucket::{Rate, Throttle};
 use super::quota::QuotaSettings;
+pub use super::quota::WeekStart;
 use crate::facts::{ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT, CACHE_TTL_DEFAULT_S};
 
 /// A configuration that cannot be used.
@@ -60,17 +61,6 @@ pub enum QuotaCounting {
     Admitted,
     /// Only requests answered 2xx.
     Successful,
-}
-
-/// The first day of a WEEK quota period (UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WeekStart {
-    /// Sunday 00:00 UTC (the old SDK wording: "offset 0 starts on Sunday").
-    #[default]
-    Sunday,
-    /// Monday 00:00 UTC.
-    Monday,
 }
 
 /// What a timed-out request logs as integration latency (unverified at AWS).

@@ -7,7 +7,16 @@
 use chrono::{DateTime, Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::config::WeekStart;
+/// The first day of a WEEK quota period (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeekStart {
+    /// Sunday 00:00 UTC (the old SDK wording: "offset 0 starts on Sunday").
+    #[default]
+    Sunday,
+    /// Monday 00:00 UTC.
+    Monday,
+}
 
 /// A quota period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

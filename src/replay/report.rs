@@ -186,7 +186,7 @@ impl ReplayTimeline {
         ) else {
             return ReplayTimeline::default();
         };
-        let bin = crate::analyze::timeline::auto_bin_seconds(last - first + 1);
+        let bin = crate::aggregate::bins::auto_bin_seconds(last - first + 1);
         let first_bin = first.div_euclid(bin) * bin;
         let count = ((last.div_euclid(bin) * bin - first_bin) / bin + 1) as usize;
         let mut bins: Vec<ReplayBin> = (0..count)

@@ -1,0 +1,43 @@
+//! Where decoded requests go: request columns (the table engine) or an accumulator (the
+//! stream engine); the decoders push into either.
+
+use super::{Request, RequestColumns};
+
+/// Where decoded requests go.
+pub trait RequestSink: Send + Sync + Sized {
+    /// An empty sink with the same settings, for one chunk.
+    fn fresh(&self) -> Self;
+    /// Adds one request.
+    fn push(&mut self, request: &Request<'_>);
+    /// Appends a chunk's sink (chunks come in input order).
+    fn append(&mut self, other: Self);
+    /// Requests pushed so far.
+    fn requests(&self) -> usize;
+    /// Makes room for about `additional` more requests.
+    fn reserve(&mut self, _additional: usize) {}
+    /// Whether requests must arrive in input order; sinks that fold them in any order are
+    /// filled by independent workers.
+    const ORDERED: bool = true;
+}
+
+impl RequestSink for RequestColumns {
+    fn fresh(&self) -> Self {
+        RequestColumns::new(self.keep_request_ids)
+    }
+
+    fn push(&mut self, request: &Request<'_>) {
+        RequestColumns::push(self, request);
+    }
+
+    fn append(&mut self, other: Self) {
+        RequestColumns::append(self, other);
+    }
+
+    fn requests(&self) -> usize {
+        self.len()
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        RequestColumns::reserve(self, additional);
+    }
+}
