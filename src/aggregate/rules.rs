@@ -1,22 +1,27 @@
 //! What access logs cannot say outright, inferred by one set of rules: whether the stage
-//! cache answered a request, and whether a 504 was the integration timeout. Every engine
-//! applies these (the Logs Insights queries spell the same rules in their query language).
+//! cache answered a request, and whether a 504 (503 on HTTP APIs) was the integration
+//! timeout. Every engine applies these (the Logs Insights queries spell the same rules in
+//! their query language).
 
 /// A 504 counts as a timeout when its integration latency is at least this share of the
 /// timeout (logged integration latency on a timeout is the timeout plus a few ms; the 1 %
 /// slack tolerates clock granularity).
 pub const REACHED_SHARE: f64 = 0.99;
 
-/// Whether a request was a 504 that reached the integration timeout (`timeout_ms`): its
-/// integration latency reached [`REACHED_SHARE`] of it, or the gateway said
-/// `INTEGRATION_TIMEOUT`.
+/// The statuses a gateway answers an integration timeout with: 504 (REST and WebSocket APIs)
+/// and 503 (HTTP APIs, as users observe it: `crate::gateway::responses`).
+pub const TIMEOUT_STATUSES: [u16; 2] = [504, 503];
+
+/// Whether a request was a timeout answer ([`TIMEOUT_STATUSES`]) that reached the
+/// integration timeout (`timeout_ms`): its integration latency reached [`REACHED_SHARE`] of
+/// it, or the gateway said `INTEGRATION_TIMEOUT`.
 pub fn timeout_reached(
     status: u16,
     integration_ms: Option<f64>,
     response_type: Option<&str>,
     timeout_ms: u64,
 ) -> bool {
-    status == 504
+    TIMEOUT_STATUSES.contains(&status)
         && (integration_ms.is_some_and(|i| i >= timeout_ms as f64 * REACHED_SHARE)
             || response_type == Some("INTEGRATION_TIMEOUT"))
 }
@@ -73,5 +78,8 @@ mod tests {
             29_000
         ));
         assert!(!timeout_reached(502, Some(29_001.0), None, 29_000));
+        // HTTP APIs answer a timeout 503.
+        assert!(timeout_reached(503, Some(30_002.0), None, 30_000));
+        assert!(!timeout_reached(503, Some(12.0), None, 30_000));
     }
 }

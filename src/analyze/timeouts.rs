@@ -1,4 +1,4 @@
-//! Timeouts: 504s that hit the integration timeout, and routes running close to it.
+//! Timeouts: 504s (503s on HTTP APIs) that hit the integration timeout, and routes running close to it.
 
 use super::stats::sort_top;
 use super::{sort_name, AnalyzeOptions};

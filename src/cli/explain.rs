@@ -12,8 +12,9 @@ use clap::Args;
 
 use super::inputs::InputArgs;
 use super::Outcome;
+use crate::aggregate::rules::{cache_hit, timeout_reached};
 use crate::decode::execution::Execution;
-use crate::facts::status_meaning;
+use crate::facts::{status_meaning, REST_INTEGRATION_TIMEOUT_MS};
 use crate::filter::rfc3339;
 use crate::ingest::{ingest, IngestOptions};
 use crate::model::RequestColumns;
@@ -98,8 +99,10 @@ fn verdict(access: Option<&AccessFacts>, execution: Option<&Execution>) -> Strin
         .or_else(|| execution.and_then(|e| e.integration_latency_ms.map(|v| v as f64)));
     let error_type = access.and_then(|a| a.error_type.as_deref());
     let cause = execution.and_then(|e| e.cause.as_deref());
+    let timed_out = timeout_reached(status, integration, error_type, REST_INTEGRATION_TIMEOUT_MS)
+        || cause.is_some_and(|c| c.contains("timeout"));
     match (status, error_type, cause) {
-        (504, _, _) | (503, Some("INTEGRATION_TIMEOUT"), _) => match integration {
+        (503 | 504, _, _) if timed_out => match integration {
             Some(ms) => format!(
                 "{status} because the integration timed out after {} ms",
                 thousands(ms)
@@ -119,15 +122,17 @@ fn verdict(access: Option<&AccessFacts>, execution: Option<&Execution>) -> Strin
         }
         (_, _, Some(cause)) if status >= 400 => format!("{status} because of a {cause}"),
         (200..=299, _, _) => {
-            let get = access
+            let method = access
                 .and_then(|a| a.route.as_deref())
-                .is_some_and(|r| r.starts_with("GET "));
-            match (integration, access.and_then(|a| a.latency_ms)) {
+                .and_then(|r| r.split_once(' '))
+                .map(|(method, _)| method);
+            let latency = access.and_then(|a| a.latency_ms);
+            match (integration, cache_hit(method, status, latency, integration)) {
+                (_, Some(true)) => {
+                    format!("{status} served from the stage cache (no integration call)")
+                }
                 (Some(ms), _) if ms > 0.0 => {
                     format!("{status} from the integration after {} ms", thousands(ms))
-                }
-                (_, Some(_)) if get => {
-                    format!("{status} served from the stage cache (no integration call)")
                 }
                 _ => format!("{status} ({})", status_meaning(status)),
             }

@@ -4,6 +4,7 @@
 //! split into shorter ranges to stay under the 10,000-row result cap.
 
 use super::keys::Keys;
+use crate::aggregate::rules::{REACHED_SHARE, TIMEOUT_STATUSES};
 use crate::decode::fields::Field;
 
 /// The most rows a Logs Insights query returns.
@@ -243,7 +244,12 @@ pub fn queries(keys: &Keys, options: &QueryOptions) -> Vec<Query> {
             false,
         );
     }
-    let reached = (options.timeout_ms as f64 * crate::aggregate::rules::REACHED_SHARE).round();
+    let reached = (options.timeout_ms as f64 * REACHED_SHARE).round();
+    let timeout_status = TIMEOUT_STATUSES
+        .iter()
+        .map(|s| format!("{status} = {s}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
     let mut timeout_rule = Vec::new();
     if let Some(il) = &integration {
         timeout_rule.push(format!("({} and {il} >= {reached})", present(il)));
@@ -255,7 +261,7 @@ pub fn queries(keys: &Keys, options: &QueryOptions) -> Vec<Query> {
         push(
             QueryKind::Timeouts,
             format!(
-                "filter {status} = 504 and ({}) | stats count(*) as n by {route} | limit {MAX_ROWS}",
+                "filter ({timeout_status}) and ({}) | stats count(*) as n by {route} | limit {MAX_ROWS}",
                 timeout_rule.join(" or ")
             ),
             false,

@@ -9,6 +9,7 @@ pub mod report;
 pub mod suggest;
 pub mod whatif;
 
+use crate::aggregate::rules::{cache_hit, timeout_reached};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -130,13 +131,9 @@ impl Recorded {
         Observed {
             throttled: status == 429,
             quota: status == 429 && self.error_type.as_deref() == Some("QUOTA_EXCEEDED"),
-            cache_hit: (200..300).contains(&status)
-                && self.method.eq_ignore_ascii_case("GET")
-                && self.latency_ms.is_some()
-                && integration.is_none_or(|i| i == 0.0),
-            timeout: (status == 504 || status == 503)
-                && (self.error_type.as_deref() == Some("INTEGRATION_TIMEOUT")
-                    || integration.is_some_and(|i| i >= timeout_ms as f64 * 0.99)),
+            cache_hit: cache_hit(Some(&self.method), status, self.latency_ms, integration)
+                == Some(true),
+            timeout: timeout_reached(status, integration, self.error_type.as_deref(), timeout_ms),
         }
     }
 }

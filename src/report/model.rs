@@ -618,7 +618,7 @@ pub struct NearTimeoutRoute {
 pub struct Timeouts {
     /// The integration timeout used, ms.
     pub timeout_ms: u64,
-    /// 504s whose integration latency reached the timeout (or logged as INTEGRATION_TIMEOUT).
+    /// 504s (503s on HTTP APIs) whose integration latency reached the timeout (or logged as INTEGRATION_TIMEOUT).
     pub count: u64,
     /// Per route.
     pub by_route: Vec<RouteTimeouts>,
