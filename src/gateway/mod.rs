@@ -8,7 +8,6 @@ pub mod aws_account;
 pub mod aws_import;
 pub mod bucket;
 pub mod cache;
-pub mod clock;
 pub mod config;
 pub mod pipeline;
 pub mod quota;
@@ -16,7 +15,6 @@ pub mod responses;
 pub mod routes;
 
 pub use bucket::{Rate, Throttle, TokenBucket};
-pub use clock::{Clock, ManualClock};
 pub use config::{GatewayConfig, Options};
 pub use pipeline::{
     Admission, Backend, CacheResult, Forward, GatewayRequest, Level, Outcome, Pipeline,
