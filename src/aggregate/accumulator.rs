@@ -36,11 +36,47 @@ pub struct AggregateOptions {
     pub bin_seconds: Option<i64>,
 }
 
+/// Requests by status (0: no status logged), in order of first appearance. The first status
+/// is held inline: at high route cardinality most groups see one.
+#[derive(Debug, Clone, Default)]
+pub struct Statuses {
+    first: (u16, u64),
+    more: Option<Box<Vec<(u16, u64)>>>,
+}
+
+impl Statuses {
+    /// Adds `n` requests of `status`.
+    pub(crate) fn count(&mut self, status: u16, n: u64) {
+        if self.first.1 == 0 || self.first.0 == status {
+            self.first = (status, self.first.1 + n);
+            return;
+        }
+        let more = self.more.get_or_insert_with(Box::default);
+        match more.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, count)) => *count += n,
+            None => more.push((status, n)),
+        }
+    }
+
+    /// `(status, requests)` pairs, in order of first appearance.
+    pub fn iter(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        let first = (self.first.1 > 0).then_some(self.first);
+        first
+            .into_iter()
+            .chain(self.more.iter().flat_map(|m| m.iter().copied()))
+    }
+
+    /// Whether no request was counted.
+    pub fn is_empty(&self) -> bool {
+        self.first.1 == 0
+    }
+}
+
 /// The aggregates of one time bin × route × stage.
 #[derive(Debug, Clone, Default)]
 pub struct Group {
-    /// Requests by status (0: no status logged), in order of first appearance.
-    pub statuses: Vec<(u16, u64)>,
+    /// Requests by status.
+    pub statuses: Statuses,
     /// Response latency.
     pub latency: Histogram,
     /// Integration latency.
@@ -55,16 +91,15 @@ pub struct Group {
 
 impl Group {
     pub(crate) fn count_status(&mut self, status: u16, n: u64) {
-        match self.statuses.iter_mut().find(|(s, _)| *s == status) {
-            Some((_, count)) => *count += n,
-            None => self.statuses.push((status, n)),
+        if n > 0 {
+            self.statuses.count(status, n);
         }
     }
 
     /// Adds everything `other` counted.
     pub(crate) fn merge(&mut self, other: &Group) {
-        for (status, n) in &other.statuses {
-            self.count_status(*status, *n);
+        for (status, n) in other.statuses.iter() {
+            self.count_status(status, n);
         }
         self.latency.merge(&other.latency);
         self.integration.merge(&other.integration);

@@ -11,6 +11,10 @@ use crate::FastMap;
 /// or fractional values) in a map keyed by the value's bits.
 const DENSE_LIMIT: usize = 1024;
 
+/// Values held inline, without any allocation: at high route cardinality most histograms
+/// (one per time bin × route × stage) see one or two values.
+const INLINE: usize = 2;
+
 /// Values held as a list before they are counted: a histogram that sees few values (a
 /// decode chunk's, per group) stays a short list, so merging it costs its values, not a
 /// scan of its counts.
@@ -19,17 +23,24 @@ const PENDING_LIMIT: usize = 128;
 /// Counts of the values of one measure.
 #[derive(Debug, Clone, Default)]
 pub struct Histogram {
-    pending: Vec<f64>,
-    /// The counts, allocated only once values are counted: the many histograms that only
-    /// ever see a few values (high route cardinality) stay three words and their list.
-    counted: Option<Box<Counted>>,
+    /// The first values, while there is no `rest`.
+    inline: [f64; INLINE],
+    /// How many of `inline` hold values.
+    inline_len: u8,
+    /// Values counted in `rest`'s counts.
     count: u64,
+    /// Everything past the inline values, allocated only when they are full.
+    rest: Option<Box<Rest>>,
 }
 
-/// The counts of a histogram past its first values.
+/// A histogram's values past its inline ones.
 #[derive(Debug, Clone, Default)]
-struct Counted {
+struct Rest {
+    /// Values not yet counted (only while nothing is counted).
+    pending: Vec<f64>,
+    /// Whole milliseconds below [`DENSE_LIMIT`], by value.
     dense: Vec<u32>,
+    /// Everything else (and dense counts that would overflow), by the value's bits.
     other: FastMap<u64, u64>,
 }
 
@@ -37,52 +48,88 @@ impl Histogram {
     /// Counts one value (finite; NaN is never passed).
     #[inline]
     pub fn add(&mut self, value: f64) {
-        if self.count == 0 && self.pending.len() < PENDING_LIMIT {
-            self.pending.push(value);
+        let Some(rest) = &mut self.rest else {
+            if usize::from(self.inline_len) < INLINE {
+                self.inline[usize::from(self.inline_len)] = value;
+                self.inline_len += 1;
+                return;
+            }
+            let mut rest = Box::<Rest>::default();
+            rest.pending.extend_from_slice(&self.inline);
+            rest.pending.push(value);
+            self.inline_len = 0;
+            self.rest = Some(rest);
+            return;
+        };
+        if self.count == 0 && rest.pending.len() < PENDING_LIMIT {
+            rest.pending.push(value);
             return;
         }
-        if !self.pending.is_empty() {
-            for v in std::mem::take(&mut self.pending) {
-                self.add_n(v, 1);
-            }
-        }
+        self.count_pending();
         self.add_n(value, 1);
+    }
+
+    /// Counts the values held as a list (inline or pending).
+    fn count_pending(&mut self) {
+        let inline = std::mem::take(&mut self.inline_len);
+        for i in 0..usize::from(inline) {
+            self.add_n(self.inline[i], 1);
+        }
+        let pending = self.rest.as_mut().map(|r| std::mem::take(&mut r.pending));
+        for v in pending.unwrap_or_default() {
+            self.add_n(v, 1);
+        }
     }
 
     /// Counts `n` occurrences of a value.
     pub fn add_n(&mut self, value: f64, n: u64) {
+        if self.inline_len > 0 {
+            self.count_pending();
+        }
         self.count += n;
-        let counted = self.counted.get_or_insert_with(Box::default);
+        let rest = self.rest.get_or_insert_with(Box::default);
         let whole = value as usize;
         if whole < DENSE_LIMIT && whole as f64 == value {
-            if whole >= counted.dense.len() {
+            if whole >= rest.dense.len() {
                 let len = (whole + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
-                counted.dense.resize(len, 0);
+                rest.dense.resize(len, 0);
             }
-            let slot = &mut counted.dense[whole];
+            let slot = &mut rest.dense[whole];
             match u32::try_from(u64::from(*slot) + n) {
                 Ok(sum) => *slot = sum,
-                Err(_) => *counted.other.entry((whole as f64).to_bits()).or_default() += n,
+                Err(_) => *rest.other.entry((whole as f64).to_bits()).or_default() += n,
             }
         } else {
             // -0.0 is 0.0 (caught above); other values keep their exact bits.
-            *counted.other.entry(value.to_bits()).or_default() += n;
+            *rest.other.entry(value.to_bits()).or_default() += n;
+        }
+    }
+
+    /// The values held as a list (not yet counted).
+    fn listed(&self) -> &[f64] {
+        match &self.rest {
+            Some(rest) => &rest.pending,
+            None => &self.inline[..usize::from(self.inline_len)],
         }
     }
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Histogram) {
-        for v in &other.pending {
+        for v in other.listed() {
             self.add(*v);
         }
-        let Some(theirs) = &other.counted else {
+        let Some(theirs) = &other.rest else {
             return;
         };
-        let counted = self.counted.get_or_insert_with(Box::default);
-        if counted.dense.len() < theirs.dense.len() {
-            counted.dense.resize(theirs.dense.len(), 0);
+        if other.count == 0 {
+            return;
         }
-        let mine = &mut counted.dense[..theirs.dense.len()];
+        self.count_pending();
+        let rest = self.rest.get_or_insert_with(Box::default);
+        if rest.dense.len() < theirs.dense.len() {
+            rest.dense.resize(theirs.dense.len(), 0);
+        }
+        let mine = &mut rest.dense[..theirs.dense.len()];
         // Both passes vectorize; the exact one only runs when some count would overflow.
         let overflows = mine
             .iter()
@@ -93,7 +140,7 @@ impl Histogram {
                 match slot.checked_add(*n) {
                     Some(sum) => *slot = sum,
                     None => {
-                        *counted.other.entry((value as f64).to_bits()).or_default() += u64::from(*n)
+                        *rest.other.entry((value as f64).to_bits()).or_default() += u64::from(*n)
                     }
                 }
             }
@@ -103,20 +150,20 @@ impl Histogram {
             }
         }
         for (bits, n) in &theirs.other {
-            *counted.other.entry(*bits).or_default() += n;
+            *rest.other.entry(*bits).or_default() += n;
         }
         self.count += other.count;
     }
 
     /// Values counted.
     pub fn count(&self) -> u64 {
-        self.count + self.pending.len() as u64
+        self.count + self.listed().len() as u64
     }
 
     /// `(value, count)` pairs in ascending value order, each value once.
     pub fn sorted(&self) -> Vec<(f64, u64)> {
-        let (dense, other) = match &self.counted {
-            Some(c) => (&c.dense[..], Some(&c.other)),
+        let (dense, other) = match &self.rest {
+            Some(r) => (&r.dense[..], Some(&r.other)),
             None => (&[][..], None),
         };
         let mut out: Vec<(f64, u64)> = dense
@@ -131,7 +178,7 @@ impl Histogram {
                     .map(|(b, n)| (f64::from_bits(*b), *n)),
             )
             .chain(
-                self.pending
+                self.listed()
                     .iter()
                     .map(|v| (if *v == 0.0 { 0.0 } else { *v }, 1)),
             )

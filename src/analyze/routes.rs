@@ -52,7 +52,7 @@ impl Totals {
             }
             let b = t.bins.entry(bin).or_default();
             let mut r = RouteCounts::default();
-            for &(status, n) in &group.statuses {
+            for (status, n) in group.statuses.iter() {
                 r.requests += n;
                 *t.statuses
                     .entry((status != 0).then_some(status))
