@@ -5,6 +5,7 @@
 use crate::FastMap as HashMap;
 
 use super::request::Request;
+use super::websocket::WebSocketEvent;
 
 /// Distinct strings of one column and their codes.
 #[derive(Debug, Clone, Default)]
@@ -144,6 +145,9 @@ pub struct RequestColumns {
     /// Whether [`request_id`](Self::request_id) and [`xray_trace_id`](Self::xray_trace_id)
     /// are filled.
     pub keep_request_ids: bool,
+    /// The WebSocket facts of the rows that have them, by row in ascending order (sparse:
+    /// most logs have none).
+    pub websocket: Vec<(usize, WebSocketEvent<'static>)>,
 }
 
 impl RequestColumns {
@@ -199,6 +203,10 @@ impl RequestColumns {
         self.api_key.push(request.api_key.as_deref());
         self.error_type.push(request.error_type.as_deref());
         self.error_message.push(request.error_message.as_deref());
+        if let Some(ws) = &request.websocket {
+            self.websocket
+                .push((self.time_ms.len() - 1, ws.clone().into_owned()));
+        }
         if self.keep_request_ids {
             self.request_id
                 .push(request.request_id.as_deref().map(Box::from));
@@ -228,6 +236,13 @@ impl RequestColumns {
 
     /// Appends another builder's rows after this one's.
     pub fn append(&mut self, other: RequestColumns) {
+        let offset = self.len();
+        self.websocket.extend(
+            other
+                .websocket
+                .into_iter()
+                .map(|(row, ws)| (row + offset, ws)),
+        );
         self.time_ms.extend(other.time_ms);
         self.status.extend(other.status);
         self.latency_ms.extend(other.latency_ms);

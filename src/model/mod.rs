@@ -4,7 +4,9 @@
 pub mod columns;
 pub mod request;
 pub mod table;
+pub mod websocket;
 
 pub use columns::{CodedColumn, Dictionary, RequestColumns};
 pub use request::{InvalidField, InvalidFields, Request};
 pub use table::{col, Dictionaries, RequestTable};
+pub use websocket::{EventType, WebSocketEvent};
