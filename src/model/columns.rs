@@ -288,6 +288,33 @@ mod tests {
     }
 
     #[test]
+    fn appending_keeps_websocket_facts_on_their_rows() {
+        let ws = |id: &'static str| super::super::WebSocketEvent {
+            connection_id: Some(Cow::Borrowed(id)),
+            ..Default::default()
+        };
+        let mut a = RequestColumns::default();
+        a.push(&request("GET /a"));
+        a.push(&Request {
+            websocket: Some(ws("x")),
+            ..request("$connect")
+        });
+        let mut b = RequestColumns::default();
+        b.push(&request("GET /b"));
+        b.push(&Request {
+            websocket: Some(ws("y")),
+            ..request("$default")
+        });
+        a.append(b);
+        let rows: Vec<(usize, &str)> = a
+            .websocket
+            .iter()
+            .map(|(row, ws)| (*row, ws.connection_id.as_deref().unwrap()))
+            .collect();
+        assert_eq!(rows, [(1, "x"), (3, "y")]);
+    }
+
+    #[test]
     fn appending_remaps_dictionary_codes() {
         let mut a = RequestColumns::default();
         a.push(&request("GET /a"));

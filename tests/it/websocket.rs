@@ -186,3 +186,68 @@ fn every_output_format_shows_the_section() {
             "websocket,connections,,open_at_end,1\n",
         ));
 }
+
+#[test]
+fn connections_spread_over_many_chunks_join_in_both_engines() {
+    // 3000 connections, one opening every 100 ms, each lasting 1–7 s with 0–4 messages and
+    // no `connectedAt`: durations need each DISCONNECT joined with a CONNECT that a file of
+    // ~2 MB puts in another decode chunk.
+    const BASE_MS: i64 = 1_795_514_400_000;
+    let mut events: Vec<(i64, String)> = Vec::new();
+    for i in 0..3000i64 {
+        let id = format!("c{i:06}AMCJ9Q=");
+        let start = BASE_MS + i * 100;
+        let line = |t: i64, kind: &str, route: &str| {
+            format!(
+                r#"{{"requestId":"r{t}{kind}","requestTimeEpoch":"{t}","eventType":"{kind}","routeKey":"{route}","status":"200","connectionId":"{id}","connectedAt":"-","integrationLatency":"{}","stage":"production"}}"#,
+                i % 50
+            )
+        };
+        events.push((start, line(start, "CONNECT", "$connect")));
+        for j in 0..i % 5 {
+            let t = start + 100 * (j + 1);
+            events.push((t, line(t, "MESSAGE", "$default")));
+        }
+        let end = start + 1000 * (i % 7 + 1);
+        events.push((end, line(end, "DISCONNECT", "$disconnect")));
+    }
+    events.sort();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ws.log");
+    let text: String = events.iter().map(|(_, l)| format!("{l}\n")).collect();
+    assert!(text.len() > 1 << 20, "{} bytes", text.len());
+    std::fs::write(&file, text).unwrap();
+    let path = file.to_str().unwrap();
+    let stream = report(&[path, "--engine", "stream"]);
+    let table = report(&[path, "--engine", "table"]);
+    assert_eq!(stream["websocket"], table["websocket"]);
+    let ws = &stream["websocket"];
+    assert_eq!(ws["events"], 3000 * 2 + 6000);
+    let c = &ws["connections"];
+    assert_eq!(
+        [&c["opened"], &c["closed"], &c["open_at_end"], &c["tracked"]],
+        [3000, 3000, 0, 3000].map(Value::from).each_ref()
+    );
+    assert_eq!(c["untracked_events"], 0);
+    assert_eq!(ws["durations_unknown"], 0);
+    let d = &ws["duration_ms"];
+    assert_eq!(
+        [
+            d["count"].as_f64(),
+            d["min"].as_f64(),
+            d["p50"].as_f64(),
+            d["max"].as_f64()
+        ],
+        [Some(3000.0), Some(1000.0), Some(4000.0), Some(7000.0)]
+    );
+    let m = &ws["messages_per_connection"];
+    assert_eq!(
+        [
+            m["count"].as_f64(),
+            m["p50"].as_f64(),
+            m["mean"].as_f64(),
+            m["max"].as_f64()
+        ],
+        [Some(3000.0), Some(2.0), Some(2.0), Some(4.0)]
+    );
+}
