@@ -215,6 +215,20 @@ impl RequestColumns {
         }
     }
 
+    /// The rows `keep` keeps (`None`: all) that are HTTP-style requests, as a row mask:
+    /// `keep` itself when no row is a WebSocket event. For what compares requests route by
+    /// route (baselines, CloudWatch request counts), where WebSocket events are no requests.
+    pub fn http_rows(&self, keep: Option<&[bool]>) -> Option<Vec<bool>> {
+        if self.websocket.is_empty() {
+            return keep.map(<[bool]>::to_vec);
+        }
+        let mut mask = keep.map_or_else(|| vec![true; self.len()], <[bool]>::to_vec);
+        for (row, _) in &self.websocket {
+            mask[*row] = false;
+        }
+        Some(mask)
+    }
+
     /// Makes room for `additional` more rows in every column (avoids the slack and copies of
     /// doubling growth when the row count can be estimated).
     pub fn reserve(&mut self, additional: usize) {
@@ -312,6 +326,24 @@ mod tests {
             .map(|(row, ws)| (*row, ws.connection_id.as_deref().unwrap()))
             .collect();
         assert_eq!(rows, [(1, "x"), (3, "y")]);
+    }
+
+    #[test]
+    fn http_rows_leave_websocket_events_out() {
+        let mut c = RequestColumns::default();
+        c.push(&request("GET /a"));
+        c.push(&Request {
+            websocket: Some(Default::default()),
+            ..request("$connect")
+        });
+        c.push(&request("GET /b"));
+        assert_eq!(c.http_rows(None), Some(vec![true, false, true]));
+        assert_eq!(
+            c.http_rows(Some(&[false, true, true])),
+            Some(vec![false, false, true])
+        );
+        c.websocket.clear();
+        assert_eq!(c.http_rows(None), None);
     }
 
     #[test]

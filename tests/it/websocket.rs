@@ -251,3 +251,18 @@ fn connections_spread_over_many_chunks_join_in_both_engines() {
         [Some(3000.0), Some(2.0), Some(2.0), Some(4.0)]
     );
 }
+
+#[test]
+fn a_baseline_comparison_has_no_websocket_routes() {
+    let r = report(&[ELASTIC, "--compare", EXPORT]);
+    let routes: Vec<&Value> = r["comparison"]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    // Only the Elastic log's one HTTP-style request (no route logged) is compared.
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    assert_eq!(routes[0]["route"], Value::Null);
+    assert_eq!(routes[0]["requests_before"], 0);
+    assert_eq!(r["comparison"]["baseline_requests"], 0);
+}
