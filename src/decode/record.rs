@@ -227,7 +227,7 @@ impl<'a> RawRecord<'a> {
             .take(Field::ApiKeyId)
             .or_else(|| self.take(Field::ApiKey));
         let error_message = self.take(Field::ErrorMessage).map(strip_quotes);
-        let websocket = self.take_websocket();
+        let websocket = self.take_websocket(method.is_some());
         Ok(Request {
             time_ms,
             status,
@@ -246,14 +246,15 @@ impl<'a> RawRecord<'a> {
         })
     }
 
-    /// The WebSocket facts, when the line gave an event type or a connection ID. A
-    /// `connectedAt` that is not an epoch is left out (a duration then starts at the
-    /// connection's CONNECT event, if seen).
-    fn take_websocket(&mut self) -> Option<WebSocketEvent<'a>> {
+    /// The WebSocket facts, when the line gave an event type, or a connection ID and no
+    /// HTTP method (WebSocket APIs log none; a `connectionId` key beside one is some other
+    /// connection's). A `connectedAt` that is not an epoch is left out (a duration then
+    /// starts at the connection's CONNECT event, if seen).
+    fn take_websocket(&mut self, http_method: bool) -> Option<WebSocketEvent<'a>> {
         let event = self.take(Field::EventType);
         let connection_id = self.take(Field::ConnectionId);
         let connected_at = self.take(Field::ConnectedAt);
-        if event.is_none() && connection_id.is_none() {
+        if event.is_none() && (connection_id.is_none() || http_method) {
             return None;
         }
         Some(WebSocketEvent {
@@ -368,6 +369,16 @@ mod tests {
         .into_request()
         .unwrap();
         assert_eq!(plain.websocket, None);
+        // A connection ID beside an HTTP method belongs to something else.
+        let rest = record(&[
+            (Field::RequestTime, "19/Jul/2023:16:17:17 +0000"),
+            (Field::HttpMethod, "GET"),
+            (Field::ResourcePath, "/pets"),
+            (Field::ConnectionId, "vpc-link-conn"),
+        ])
+        .into_request()
+        .unwrap();
+        assert_eq!(rest.websocket, None);
     }
 
     #[test]
