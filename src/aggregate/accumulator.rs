@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::bins::bin_granularity;
 use super::histogram::Histogram;
 use super::rules::{cache_hit, timeout_reached};
+use super::websocket::WebSocketAggregates;
 use crate::filter::{RequestFilter, Window};
 use crate::model::{Dictionary, Request};
 use crate::FastMap;
@@ -164,6 +165,8 @@ pub struct Accumulator {
     pub messages: FastMap<u32, u64>,
     /// 504s that reached the integration timeout, per route.
     pub timeouts: FastMap<u32, u64>,
+    /// WebSocket events (`None` until one is seen); they count nowhere else.
+    pub websocket: Option<Box<WebSocketAggregates>>,
 }
 
 impl Accumulator {
@@ -190,6 +193,12 @@ impl Accumulator {
             return;
         }
         self.kept += 1;
+        if let Some(ws) = &request.websocket {
+            // Messages and connections are not HTTP requests to routes: they have a section
+            // of their own (see `crate::analyze::websocket`).
+            self.websocket.get_or_insert_default().push(request, ws);
+            return;
+        }
         let t = request.time_ms;
         match &mut self.bounds {
             Some((first, last)) if *first <= t && t <= *last => {}
@@ -300,6 +309,11 @@ impl Accumulator {
         }
         for (route, n) in other.timeouts {
             *self.timeouts.entry(at(&routes, route)).or_default() += n;
+        }
+        match (&mut self.websocket, other.websocket) {
+            (Some(mine), Some(theirs)) => mine.merge(*theirs),
+            (None, theirs) => self.websocket = theirs,
+            (_, None) => {}
         }
     }
 

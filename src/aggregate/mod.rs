@@ -18,6 +18,7 @@ pub mod accumulator;
 pub(crate) mod bins;
 pub mod histogram;
 pub mod rules;
+pub mod websocket;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub struct Aggregates {
     /// Latency statistics computed by the engine itself (Logs Insights); `None` when the
     /// groups' histograms hold them.
     pub computed: Option<Box<ComputedLatency>>,
+    /// WebSocket events, finished (`None`: none seen).
+    pub websocket: Option<Box<websocket::WebSocketAggregates>>,
 }
 
 /// Latency statistics as an engine computed them, where no histograms exist.
@@ -180,7 +183,11 @@ pub fn fold_columns(
     fn text(column: &crate::model::CodedColumn, row: usize) -> Option<Cow<'_, str>> {
         column.name(row).map(Cow::Borrowed)
     }
+    let mut websocket = columns.websocket.iter().peekable();
     for row in 0..columns.len() {
+        let ws = websocket
+            .next_if(|(r, _)| *r == row)
+            .map(|(_, ws)| ws.clone());
         if keep.is_some_and(|k| !k[row]) {
             continue;
         }
@@ -199,6 +206,7 @@ pub fn fold_columns(
             xray_trace_id: None,
             // Implausible values were dropped (and counted) when the columns were built.
             invalid: Default::default(),
+            websocket: ws,
         });
     }
     acc
@@ -228,6 +236,10 @@ impl Accumulator {
             messages: self.messages,
             timeouts: self.timeouts,
             computed: None,
+            websocket: self.websocket.map(|mut w| {
+                w.finish();
+                w
+            }),
         }
     }
 }

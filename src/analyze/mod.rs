@@ -1,6 +1,7 @@
 //! [`Aggregates`] to report sections: one module per section (summary, latency, errors,
-//! throttling, keys, timeouts, cache, timeline; `routes` holds the counts several share),
-//! each a function from the aggregates and options to a section struct, computed once.
+//! throttling, keys, timeouts, cache, timeline, websocket; `routes` holds the counts several
+//! share), each a function from the aggregates and options to a section struct, computed
+//! once.
 //! The sections that need individual requests take the request columns or table:
 //! `execution` (the execution-log join), `reconcile` (against CloudWatch metrics) and
 //! `compare` (against a baseline). Knows nothing of rendering.
@@ -19,6 +20,7 @@ pub mod summary;
 pub mod throttling;
 pub mod timeline;
 pub mod timeouts;
+pub mod websocket;
 
 use crate::aggregate::Aggregates;
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
@@ -71,6 +73,7 @@ pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOption
         comparison: None,
         timeline: timeline::timeline(agg, &totals),
         reconciliation: None,
+        websocket: websocket::websocket(agg, options.top),
     }
 }
 

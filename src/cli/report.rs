@@ -419,7 +419,9 @@ pub(super) fn analyze(
     });
     args.settings.apply_routes(&mut ingested.columns);
     let mask = filter.mask(&ingested.columns)?;
-    let reconciliation = metrics.map(|m| reconcile(&ingested.columns, mask.as_deref(), m));
+    // WebSocket events are no requests to compare with metrics or a baseline, route by route.
+    let http = ingested.columns.http_rows(mask.as_deref());
+    let reconciliation = metrics.map(|m| reconcile(&ingested.columns, http.as_deref(), m));
     let options = analyze_options(args)?;
     let acc = fold_columns(
         &ingested.columns,
@@ -445,7 +447,7 @@ pub(super) fn analyze(
     }
     report.reconciliation = reconciliation;
     if !args.compare.is_empty() {
-        let table = RequestTable::build(ingested.columns, mask.as_deref())
+        let table = RequestTable::build(ingested.columns, http.as_deref())
             .context("building the request table")?;
         report.comparison = Some(compare_with_baseline(&table, filter, args)?);
     }
@@ -591,7 +593,8 @@ fn compare_with_baseline(
         aggregate_options(&options, RequestFilter::default(), Window::default()),
     );
     let summary = crate::analyze::summary::summary_of(&folded.into_aggregates());
-    let baseline = RequestTable::build(ingested.columns, mask.as_deref())
+    let http = ingested.columns.http_rows(mask.as_deref());
+    let baseline = RequestTable::build(ingested.columns, http.as_deref())
         .context("building the baseline table")?;
     let before = route_profiles(&baseline).context("analysing the baseline")?;
     let now = route_profiles(table).context("analysing requests")?;

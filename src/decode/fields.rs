@@ -40,11 +40,17 @@ pub enum Field {
     ErrorMessage,
     /// `$context.xrayTraceId` (joins X-Ray traces)
     XrayTraceId,
+    /// `$context.eventType` (WebSocket APIs: `CONNECT`, `MESSAGE` or `DISCONNECT`)
+    EventType,
+    /// `$context.connectionId` (WebSocket APIs)
+    ConnectionId,
+    /// `$context.connectedAt` (WebSocket APIs: connection time, epoch milliseconds)
+    ConnectedAt,
 }
 
 impl Field {
     /// Every field, in documentation order.
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 18] = [
         Field::RequestId,
         Field::RequestTime,
         Field::RequestTimeEpoch,
@@ -60,6 +66,9 @@ impl Field {
         Field::ErrorResponseType,
         Field::ErrorMessage,
         Field::XrayTraceId,
+        Field::EventType,
+        Field::ConnectionId,
+        Field::ConnectedAt,
     ];
 
     /// The `$context` variable this field stands for (without the `$context.` prefix).
@@ -80,6 +89,9 @@ impl Field {
             Field::ErrorResponseType => "error.responseType",
             Field::ErrorMessage => "error.message",
             Field::XrayTraceId => "xrayTraceId",
+            Field::EventType => "eventType",
+            Field::ConnectionId => "connectionId",
+            Field::ConnectedAt => "connectedAt",
         }
     }
 
@@ -118,6 +130,9 @@ const ALIASES: &[(&str, Field)] = &[
     ("responsetype", Field::ErrorResponseType),
     ("errormessage", Field::ErrorMessage),
     ("errormessagestring", Field::ErrorMessage),
+    ("eventtype", Field::EventType),
+    ("connectionid", Field::ConnectionId),
+    ("connectedat", Field::ConnectedAt),
 ];
 
 /// Lower-cases a key and drops everything that is not a letter or digit.

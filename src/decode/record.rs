@@ -8,7 +8,7 @@ use super::fields::Field;
 use super::number::{parse_number, trimmed};
 use super::time::{parse_any_time, parse_epoch};
 use crate::facts::{LATENCY_RANGE_MS, STATUS_RANGE};
-use crate::model::{InvalidField, InvalidFields, Request};
+use crate::model::{EventType, InvalidField, InvalidFields, Request, WebSocketEvent};
 
 /// Why a line did not become a request. The names are what users see in reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -197,6 +197,7 @@ impl<'a> RawRecord<'a> {
             .take(Field::ApiKeyId)
             .or_else(|| self.take(Field::ApiKey));
         let error_message = self.take(Field::ErrorMessage).map(strip_quotes);
+        let websocket = self.take_websocket(method.is_some());
         Ok(Request {
             time_ms,
             status,
@@ -211,6 +212,25 @@ impl<'a> RawRecord<'a> {
             request_id: self.take(Field::RequestId),
             xray_trace_id: self.take(Field::XrayTraceId),
             invalid,
+            websocket,
+        })
+    }
+
+    /// The WebSocket facts, when the line gave an event type, or a connection ID and no
+    /// HTTP method (WebSocket APIs log none; a `connectionId` key beside one is some other
+    /// connection's). A `connectedAt` that is not an epoch is left out (a duration then
+    /// starts at the connection's CONNECT event, if seen).
+    fn take_websocket(&mut self, http_method: bool) -> Option<WebSocketEvent<'a>> {
+        let event = self.take(Field::EventType);
+        let connection_id = self.take(Field::ConnectionId);
+        let connected_at = self.take(Field::ConnectedAt);
+        if event.is_none() && (connection_id.is_none() || http_method) {
+            return None;
+        }
+        Some(WebSocketEvent {
+            event: event.as_deref().and_then(EventType::parse),
+            connection_id,
+            connected_at_ms: connected_at.as_deref().and_then(parse_epoch),
         })
     }
 }
@@ -291,6 +311,44 @@ mod tests {
         .unwrap();
         assert_eq!(req.integration_latency_ms, None);
         assert_eq!(req.latency_ms, Some(12.0));
+    }
+
+    #[test]
+    fn websocket_events_carry_type_connection_and_connect_time() {
+        let req = record(&[
+            (Field::RequestTimeEpoch, "1795514401000"),
+            (Field::EventType, "DISCONNECT"),
+            (Field::RouteKey, "$disconnect"),
+            (Field::ConnectionId, "Iq8gj1UmIAMCKpA="),
+            (Field::ConnectedAt, "1795514400000"),
+        ])
+        .into_request()
+        .unwrap();
+        let ws = req.websocket.unwrap();
+        assert_eq!(ws.event, Some(EventType::Disconnect));
+        assert_eq!(ws.connection_id.as_deref(), Some("Iq8gj1UmIAMCKpA="));
+        assert_eq!(ws.connected_at_ms, Some(1_795_514_400_000));
+        assert_eq!(req.route.as_deref(), Some("$disconnect"));
+        // `-` everywhere (a handshake refused before routing) is no WebSocket fact.
+        let plain = record(&[
+            (Field::RequestTime, "19/Jul/2023:16:17:17 +0000"),
+            (Field::EventType, "-"),
+            (Field::ConnectionId, "-"),
+            (Field::Status, "403"),
+        ])
+        .into_request()
+        .unwrap();
+        assert_eq!(plain.websocket, None);
+        // A connection ID beside an HTTP method belongs to something else.
+        let rest = record(&[
+            (Field::RequestTime, "19/Jul/2023:16:17:17 +0000"),
+            (Field::HttpMethod, "GET"),
+            (Field::ResourcePath, "/pets"),
+            (Field::ConnectionId, "vpc-link-conn"),
+        ])
+        .into_request()
+        .unwrap();
+        assert_eq!(rest.websocket, None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::FastMap as HashMap;
 
 use super::request::Request;
+use super::websocket::WebSocketEvent;
 
 /// Distinct strings of one column and their codes.
 #[derive(Debug, Clone, Default)]
@@ -144,6 +145,9 @@ pub struct RequestColumns {
     /// Whether [`request_id`](Self::request_id) and [`xray_trace_id`](Self::xray_trace_id)
     /// are filled.
     pub keep_request_ids: bool,
+    /// The WebSocket facts of the rows that have them, by row in ascending order (sparse:
+    /// most logs have none).
+    pub websocket: Vec<(usize, WebSocketEvent<'static>)>,
 }
 
 impl RequestColumns {
@@ -199,12 +203,30 @@ impl RequestColumns {
         self.api_key.push(request.api_key.as_deref());
         self.error_type.push(request.error_type.as_deref());
         self.error_message.push(request.error_message.as_deref());
+        if let Some(ws) = &request.websocket {
+            self.websocket
+                .push((self.time_ms.len() - 1, ws.clone().into_owned()));
+        }
         if self.keep_request_ids {
             self.request_id
                 .push(request.request_id.as_deref().map(Box::from));
             self.xray_trace_id
                 .push(request.xray_trace_id.as_deref().map(Box::from));
         }
+    }
+
+    /// The rows `keep` keeps (`None`: all) that are HTTP-style requests, as a row mask:
+    /// `keep` itself when no row is a WebSocket event. For what compares requests route by
+    /// route (baselines, CloudWatch request counts), where WebSocket events are no requests.
+    pub fn http_rows(&self, keep: Option<&[bool]>) -> Option<Vec<bool>> {
+        if self.websocket.is_empty() {
+            return keep.map(<[bool]>::to_vec);
+        }
+        let mut mask = keep.map_or_else(|| vec![true; self.len()], <[bool]>::to_vec);
+        for (row, _) in &self.websocket {
+            mask[*row] = false;
+        }
+        Some(mask)
     }
 
     /// Makes room for `additional` more rows in every column (avoids the slack and copies of
@@ -228,6 +250,13 @@ impl RequestColumns {
 
     /// Appends another builder's rows after this one's.
     pub fn append(&mut self, other: RequestColumns) {
+        let offset = self.len();
+        self.websocket.extend(
+            other
+                .websocket
+                .into_iter()
+                .map(|(row, ws)| (row + offset, ws)),
+        );
         self.time_ms.extend(other.time_ms);
         self.status.extend(other.status);
         self.latency_ms.extend(other.latency_ms);
@@ -270,6 +299,51 @@ mod tests {
             [Some("GET /a/*"), None, Some("GET /a/*"), Some("GET /b")]
         );
         assert_eq!(c.dictionary.names().len(), 2);
+    }
+
+    #[test]
+    fn appending_keeps_websocket_facts_on_their_rows() {
+        let ws = |id: &'static str| super::super::WebSocketEvent {
+            connection_id: Some(Cow::Borrowed(id)),
+            ..Default::default()
+        };
+        let mut a = RequestColumns::default();
+        a.push(&request("GET /a"));
+        a.push(&Request {
+            websocket: Some(ws("x")),
+            ..request("$connect")
+        });
+        let mut b = RequestColumns::default();
+        b.push(&request("GET /b"));
+        b.push(&Request {
+            websocket: Some(ws("y")),
+            ..request("$default")
+        });
+        a.append(b);
+        let rows: Vec<(usize, &str)> = a
+            .websocket
+            .iter()
+            .map(|(row, ws)| (*row, ws.connection_id.as_deref().unwrap()))
+            .collect();
+        assert_eq!(rows, [(1, "x"), (3, "y")]);
+    }
+
+    #[test]
+    fn http_rows_leave_websocket_events_out() {
+        let mut c = RequestColumns::default();
+        c.push(&request("GET /a"));
+        c.push(&Request {
+            websocket: Some(Default::default()),
+            ..request("$connect")
+        });
+        c.push(&request("GET /b"));
+        assert_eq!(c.http_rows(None), Some(vec![true, false, true]));
+        assert_eq!(
+            c.http_rows(Some(&[false, true, true])),
+            Some(vec![false, false, true])
+        );
+        c.websocket.clear();
+        assert_eq!(c.http_rows(None), None);
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Request<'a> {
     pub xray_trace_id: Option<Cow<'a, str>>,
     /// Fields whose logged value was implausible and is left out (`None` above).
     pub invalid: InvalidFields,
+    /// What a WebSocket API logged about the event (`None`: not a WebSocket event).
+    pub websocket: Option<super::WebSocketEvent<'a>>,
 }
 
 /// A field whose logged value is outside the plausible bounds of [`crate::facts`] (a status

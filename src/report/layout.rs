@@ -91,7 +91,8 @@ fn status_tone(status: u16) -> Tone {
     }
 }
 
-fn stats_row(label: &str, s: &Stats) -> Vec<String> {
+/// A label and the statistics in the order the tables show them.
+pub(crate) fn stats_row(label: &str, s: &Stats) -> Vec<String> {
     vec![
         label.to_string(),
         s.count.to_string(),
@@ -474,6 +475,9 @@ pub fn blocks(report: &Report) -> Vec<Block> {
     out.extend(timeline_blocks(&report.timeline));
     if let Some(r) = &report.reconciliation {
         out.extend(reconciliation_blocks(r));
+    }
+    if let Some(w) = &report.websocket {
+        out.extend(w.blocks());
     }
     if inputs.skipped > 0 {
         let mut b = Block::new(

@@ -40,6 +40,10 @@ pub struct Report {
     /// metric files were given with the logs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconciliation: Option<Reconciliation>,
+    /// WebSocket connections, messages and route keys (present only when WebSocket events
+    /// were read; they count nowhere else).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<super::WebSocketSection>,
 }
 
 /// This report's requests against a baseline's (`--compare`).

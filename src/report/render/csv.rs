@@ -298,6 +298,11 @@ impl Renderer for CsvRenderer {
                 }
             }
         }
+        if let Some(w) = &report.websocket {
+            for row in w.csv_rows() {
+                rows.writer.write_record(&row).map_err(io::Error::other)?;
+            }
+        }
         rows.writer.flush()
     }
 }
