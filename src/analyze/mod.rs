@@ -9,6 +9,7 @@ pub mod cache;
 pub mod compare;
 pub mod errors;
 pub mod execution;
+pub mod findings;
 pub mod fold;
 pub mod keys;
 pub mod latency;
@@ -55,7 +56,7 @@ pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOption
     let mut latency = latency::latency(agg, &totals);
     let timeouts = timeouts::timeouts(agg, &latency, options);
     latency::truncate(&mut latency, options.top);
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         inputs,
         summary: Summary {
@@ -71,7 +72,10 @@ pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOption
         comparison: None,
         timeline: timeline::timeline(agg, &totals),
         reconciliation: None,
-    }
+        findings: Vec::new(),
+    };
+    report.findings = findings::findings(&report, findings::ANY_INPUTS);
+    report
 }
 
 /// The name behind an optional dictionary code.

@@ -6,6 +6,8 @@ pub mod figures;
 pub mod layout;
 pub mod model;
 pub mod render;
+pub mod verdict;
 
 pub use model::*;
 pub use render::{render_document, renderer, Document, OutputFormat, RenderOptions, Renderer};
+pub use verdict::{Section, Sections};
