@@ -31,7 +31,9 @@ pub const LATENCY_SPIKE_FACTOR: f64 = 3.0;
 /// Gateway overhead p99 at or above this share of the latency p99 means the time goes to
 /// the gateway (authorizers, mapping, WAF), not the backend.
 pub const OVERHEAD_SHARE: f64 = 0.5;
-/// …counted only when the latency p99 is at least this, ms.
+/// A latency spike counts only when its worst bin p99 reaches this, ms.
+pub const LATENCY_SPIKE_MIN_MS: f64 = 1000.0;
+/// Overhead dominance counts only when the latency p99 is at least this, ms.
 pub const OVERHEAD_MIN_P99_MS: f64 = 100.0;
 /// A cache hit ratio below this is low.
 pub const CACHE_HIT_RATIO_LOW: f64 = 0.5;
@@ -41,22 +43,65 @@ pub const INPUT_PROBLEM_SHARE_WARNING: f64 = 0.01;
 /// The start of a next command when the inputs are not known (the library's default).
 pub const ANY_INPUTS: &str = "gwstat report …";
 
-/// The findings of `report`, ranked by severity, then impact. `invocation` starts every
-/// next command (`gwstat report sample-logs/`, or `gwstat report …`).
-pub fn findings(report: &Report, invocation: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let command = |flags: &[(&str, &str)]| {
-        let mut text = invocation.to_string();
-        for (flag, value) in flags {
-            text.push(' ');
-            text.push_str(flag);
-            if !value.is_empty() {
-                text.push(' ');
-                text.push_str(&shell_word(value));
+/// How next commands begin: `gwstat report` and the inputs, then the flags that narrowed
+/// this report (kept by every next command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextCommand {
+    /// `gwstat report sample-logs/`, or `gwstat report …` when the inputs are long or unknown.
+    pub start: String,
+    /// `(flag, value)` pairs: `--stage`, `--route`, `--api-key`, `--status`, `--since`, …
+    pub narrowing: Vec<(String, String)>,
+}
+
+impl Default for NextCommand {
+    fn default() -> Self {
+        NextCommand {
+            start: ANY_INPUTS.into(),
+            narrowing: Vec::new(),
+        }
+    }
+}
+
+/// Flags a report takes once: a finding's value replaces the narrowing one.
+const SINGLE_VALUED: &[&str] = &["--status", "--since", "--until"];
+
+impl NextCommand {
+    /// This start, the narrowing flags, then `flags` (a value already there is not repeated);
+    /// when the report is already narrowed to all of `flags`, `--section section` instead
+    /// (the tables to read next).
+    fn with(&self, flags: &[(&str, &str)], section: &str) -> String {
+        let mut pairs: Vec<(&str, &str)> = self
+            .narrowing
+            .iter()
+            .map(|(f, v)| (f.as_str(), v.as_str()))
+            .filter(|(f, _)| !(SINGLE_VALUED.contains(f) && flags.iter().any(|(g, _)| g == f)))
+            .collect();
+        let mut new = false;
+        for pair in flags {
+            if !pairs.contains(pair) {
+                pairs.push(*pair);
+                new = true;
             }
         }
+        if !new && !section.is_empty() {
+            pairs.push(("--section", section));
+        }
+        let mut text = self.start.clone();
+        for (flag, value) in pairs {
+            text.push(' ');
+            text.push_str(flag);
+            text.push(' ');
+            text.push_str(&shell_word(value));
+        }
         text
-    };
+    }
+}
+
+/// The findings of `report`, ranked by severity, then impact; `next` begins every next
+/// command.
+pub fn findings(report: &Report, next: &NextCommand) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let command = |flags: &[(&str, &str)], section: &str| next.with(flags, section);
     let requests = report.summary.requests;
     if requests > 0 {
         out.extend(throttling(report, &command));
@@ -80,23 +125,18 @@ pub fn findings(report: &Report, invocation: &str) -> Vec<Finding> {
 /// Inputs longer than this, as shell words, are shown as `…` in next commands.
 const INVOCATION_INPUTS_MAX: usize = 40;
 
-/// The start of next commands: `gwstat report`, the inputs as given (or `…` when long), then
-/// the flags that narrowed this report (kept by every next command).
-pub fn invocation(inputs: &[String], narrowing: &[(&str, &str)]) -> String {
+/// `gwstat report` and the inputs as given (`…` when long or none).
+pub fn invocation(inputs: &[String]) -> String {
     let words: Vec<String> = inputs.iter().map(|i| shell_word(i)).collect();
     let inputs = words.join(" ");
-    let mut text = if inputs.is_empty() || inputs.chars().count() > INVOCATION_INPUTS_MAX {
+    if inputs.is_empty() || inputs.chars().count() > INVOCATION_INPUTS_MAX {
         ANY_INPUTS.to_string()
     } else {
         format!("gwstat report {inputs}")
-    };
-    for (flag, value) in narrowing {
-        text.push_str(&format!(" {flag} {}", shell_word(value)));
     }
-    text
 }
 
-type Command<'a> = dyn Fn(&[(&str, &str)]) -> String + 'a;
+type Command<'a> = dyn Fn(&[(&str, &str)], &str) -> String + 'a;
 
 /// A shell word: plain when safe, else single-quoted.
 fn shell_word(text: &str) -> String {
@@ -251,7 +291,7 @@ fn throttling(report: &Report, command: &Command) -> Option<Finding> {
         window,
         route: route.and_then(|r| r.route.clone()),
         api_key: key.and_then(|k| k.api_key.clone()),
-        next_command: command(&flags),
+        next_command: command(&flags, "throttling,keys"),
     })
 }
 
@@ -320,7 +360,7 @@ fn server_errors(report: &Report, command: &Command) -> Option<Finding> {
         window,
         route,
         api_key: None,
-        next_command: command(&flags),
+        next_command: command(&flags, "errors"),
     })
 }
 
@@ -394,7 +434,7 @@ fn timeouts(report: &Report, command: &Command) -> Vec<Finding> {
             window,
             route: top.and_then(|r| r.route.clone()),
             api_key: None,
-            next_command: command(&flags),
+            next_command: command(&flags, "timeouts"),
         });
     } else if let Some(n) = t.near_timeout_routes.first().filter(|n| n.route.is_some()) {
         let name = n.route.as_deref().unwrap_or_default();
@@ -418,7 +458,7 @@ fn timeouts(report: &Report, command: &Command) -> Vec<Finding> {
             window,
             route: n.route.clone(),
             api_key: None,
-            next_command: command(&[("--route", name), ("--section", "latency")]),
+            next_command: command(&[("--route", name), ("--section", "latency")], ""),
         });
     }
     out
@@ -453,10 +493,10 @@ fn latency(report: &Report, command: &Command) -> Vec<Finding> {
             let spiking = |v: &Option<f64>| v.is_some_and(|v| v >= typical * LATENCY_SPIKE_FACTOR);
             let count = p99s.iter().filter(|v| spiking(v)).count();
             // A spike is a minority of bins; slow everywhere is the overall p99's story.
-            if count > 0 && count * 2 < p99s.len() {
+            let worst = p99s.iter().flatten().copied().fold(0.0, f64::max);
+            if count > 0 && count * 2 < p99s.len() && worst >= LATENCY_SPIKE_MIN_MS {
                 let first = p99s.iter().position(spiking).unwrap_or(0);
                 let last = p99s.iter().rposition(spiking).unwrap_or(first);
-                let worst = p99s.iter().flatten().copied().fold(0.0, f64::max);
                 let window = bins_window(&report.timeline, first, last);
                 // The route whose p99 is worst inside the window.
                 let route = report
@@ -506,7 +546,7 @@ fn latency(report: &Report, command: &Command) -> Vec<Finding> {
                     window: window.clone(),
                     route: route.and_then(|(_, r)| r.route.clone()),
                     api_key: None,
-                    next_command: command(&flags),
+                    next_command: command(&flags, "latency"),
                 });
             }
         }
@@ -532,7 +572,7 @@ fn latency(report: &Report, command: &Command) -> Vec<Finding> {
                 window: None,
                 route: None,
                 api_key: None,
-                next_command: command(&[("--section", "latency")]),
+                next_command: command(&[("--section", "latency")], ""),
             });
         }
     }
@@ -573,7 +613,7 @@ fn latency(report: &Report, command: &Command) -> Vec<Finding> {
             window,
             route: worst.route.clone(),
             api_key: None,
-            next_command: command(&flags),
+            next_command: command(&flags, "latency"),
         });
     }
     out
@@ -618,7 +658,7 @@ fn client_errors(report: &Report, command: &Command) -> Option<Finding> {
         window,
         route: None,
         api_key: None,
-        next_command: command(&[("--status", "4xx,!429"), ("--section", "errors")]),
+        next_command: command(&[("--status", "4xx,!429"), ("--section", "errors")], ""),
     })
 }
 
@@ -644,11 +684,16 @@ fn cache(report: &Report, command: &Command) -> Option<Finding> {
         window: None,
         route: None,
         api_key: None,
-        next_command: command(&[("--section", "cache")]),
+        next_command: command(&[("--section", "cache")], ""),
     })
 }
 
 fn reconciliation(report: &Report, command: &Command) -> Option<Finding> {
+    // Metrics cannot be narrowed by route, key or status: a filtered report differs from
+    // them by what the filters left out.
+    if report.inputs.filtered_out > 0 {
+        return None;
+    }
     let r = report.reconciliation.as_ref()?;
     let flagged: Vec<_> = r.stages.iter().filter(|s| s.flagged_bins > 0).collect();
     let worst = flagged.iter().max_by(|a, b| {
@@ -699,7 +744,7 @@ fn reconciliation(report: &Report, command: &Command) -> Option<Finding> {
         window,
         route: None,
         api_key: None,
-        next_command: command(&[("--section", "reconciliation")]),
+        next_command: command(&[("--section", "reconciliation")], ""),
     })
 }
 
@@ -748,7 +793,7 @@ fn input_problems(report: &Report, command: &Command) -> Option<Finding> {
         window: None,
         route: None,
         api_key: None,
-        next_command: command(&[("--section", "inputs")]),
+        next_command: command(&[("--section", "inputs")], ""),
     })
 }
 
@@ -757,14 +802,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn invocations_keep_short_inputs_and_narrowing_flags() {
+    fn next_commands_keep_short_inputs_and_the_narrowing_flags() {
         assert_eq!(
-            invocation(&["sample-logs/".into()], &[]),
+            invocation(&["sample-logs/".into()]),
             "gwstat report sample-logs/"
         );
+        assert_eq!(invocation(&["a".repeat(50)]), "gwstat report …");
+        let next = NextCommand {
+            start: "gwstat report x.log".into(),
+            narrowing: vec![
+                ("--stage".into(), "prod".into()),
+                ("--status".into(), "5xx".into()),
+                ("--route".into(), "POST /orders".into()),
+            ],
+        };
         assert_eq!(
-            invocation(&["a".repeat(50)], &[("--stage", "prod")]),
-            "gwstat report … --stage prod"
+            next.with(
+                &[("--status", "504"), ("--route", "POST /orders")],
+                "timeouts"
+            ),
+            "gwstat report x.log --stage prod --route 'POST /orders' --status 504"
+        );
+        assert_eq!(
+            next.with(&[("--route", "POST /orders")], "errors"),
+            "gwstat report x.log --stage prod --status 5xx --route 'POST /orders' --section errors"
         );
     }
 

@@ -74,7 +74,7 @@ pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOption
         reconciliation: None,
         findings: Vec::new(),
     };
-    report.findings = findings::findings(&report, findings::ANY_INPUTS);
+    report.findings = findings::findings(&report, &findings::NextCommand::default());
     report
 }
 

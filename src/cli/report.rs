@@ -539,14 +539,15 @@ fn check_slos_and_redact(report: &mut Report, args: &ReportArgs) {
             breached: route.stats.latency_ms.p99.is_some_and(|p| p > slo.p99_ms),
         });
     }
-    report.findings = crate::analyze::findings::findings(report, &next_command_start(args));
+    report.findings = crate::analyze::findings::findings(report, &next_command(args));
     if args.redact {
         crate::redact::report(report);
     }
 }
 
-/// How next commands in findings begin: these inputs and the flags that narrowed the report.
-fn next_command_start(args: &ReportArgs) -> String {
+/// How next commands in findings begin: these inputs and the flags that narrowed the report
+/// (API keys left out with --redact).
+fn next_command(args: &ReportArgs) -> crate::analyze::findings::NextCommand {
     let inputs = if args.input.inputs.is_empty() {
         args.aws
             .log_groups
@@ -556,20 +557,29 @@ fn next_command_start(args: &ReportArgs) -> String {
     } else {
         args.input.inputs.clone()
     };
-    let stages = args.stage.join(",");
-    let methods = args.method.join(",");
     let mut narrowing = Vec::new();
-    for (flag, value) in [
-        ("--stage", Some(stages.as_str())),
-        ("--method", Some(methods.as_str())),
-        ("--since", args.since.as_deref()),
-        ("--until", args.until.as_deref()),
-    ] {
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
-            narrowing.push((flag, v));
+    let mut add = |flag: &str, values: &[String]| {
+        for v in values {
+            narrowing.push((flag.to_string(), v.clone()));
         }
+    };
+    add("--stage", &args.stage);
+    add("--route", &args.route);
+    add("--method", &args.method);
+    if !args.redact {
+        add("--api-key", &args.api_key);
     }
-    crate::analyze::findings::invocation(&inputs, &narrowing)
+    for (flag, value) in [
+        ("--status", &args.status),
+        ("--since", &args.since),
+        ("--until", &args.until),
+    ] {
+        add(flag, value.as_slice());
+    }
+    crate::analyze::findings::NextCommand {
+        start: crate::analyze::findings::invocation(&inputs),
+        narrowing,
+    }
 }
 
 /// A temporary directory holding what `--log-group` read, removed when dropped.
