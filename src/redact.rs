@@ -83,6 +83,15 @@ pub fn report(report: &mut crate::report::Report) {
     for k in &mut report.throttling.by_api_key {
         k.api_key = k.api_key.as_deref().map(api_key);
     }
+    // Findings quote the key they concentrate on, in their sentence and next command.
+    for f in &mut report.findings {
+        if let Some(key) = f.api_key.take() {
+            let masked = api_key(&key);
+            f.text = f.text.replace(&key, &masked);
+            f.next_command = f.next_command.replace(&key, &masked);
+            f.api_key = Some(masked);
+        }
+    }
 }
 
 /// Masks the API keys of a replay report.

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod compare;
 pub mod errors;
 pub mod execution;
+pub mod findings;
 pub mod fold;
 pub mod keys;
 pub mod latency;
@@ -57,7 +58,7 @@ pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOption
     let mut latency = latency::latency(agg, &totals);
     let timeouts = timeouts::timeouts(agg, &latency, options);
     latency::truncate(&mut latency, options.top);
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         inputs,
         summary: Summary {
@@ -74,7 +75,10 @@ pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOption
         timeline: timeline::timeline(agg, &totals),
         reconciliation: None,
         websocket: websocket::websocket(agg, options.top),
-    }
+        findings: Vec::new(),
+    };
+    report.findings = findings::findings(&report, &findings::NextCommand::default());
+    report
 }
 
 /// The name behind an optional dictionary code.

@@ -184,6 +184,7 @@ fn render(
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         terminal: to_terminal,
         width: None,
+        ..RenderOptions::default()
     };
     if let Some(path) = &args.output {
         // A file always holds the latest report, replaced atomically.

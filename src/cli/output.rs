@@ -56,6 +56,7 @@ impl DocumentOutputArgs {
             color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             terminal,
             width: None,
+            ..RenderOptions::default()
         };
         write_output(self.output.as_deref(), |out| {
             render_document(doc, self.format, options, out)

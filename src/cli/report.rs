@@ -43,6 +43,8 @@ use crate::traces::load::trace_shape;
   gwstat report today/ --compare yesterday/
   gwstat report --follow access.log --window 5m
   gwstat report logs/ --format html -o report.html
+  gwstat report sample-logs/ --section verdict
+  gwstat report sample-logs/ --section throttling,keys --api-key burst4r8qz
 
 Exit codes: 0 ok, 1 failure (an error, a refused input, skipped lines or invalid fields with --strict), 2 usage error.")]
 pub struct ReportArgs {
@@ -61,6 +63,12 @@ pub struct ReportArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Show only these parts of the report, in their usual order (repeatable or
+    /// comma-separated; table, Markdown and HTML: JSON and CSV always hold everything).
+    /// Default: the verdict, then every table but the full list of findings.
+    #[arg(long, value_enum, value_name = "NAME", value_delimiter = ',')]
+    pub section: Vec<crate::report::Section>,
 
     /// Longest list in each section (0 = all).
     #[arg(long, value_name = "N", default_value_t = 20)]
@@ -395,6 +403,7 @@ pub(super) fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
             color,
             terminal: to_terminal,
             width: None,
+            sections: crate::report::Sections::only(&args.section),
         },
     );
     // A file is written beside its final name and renamed into place: never half written.
@@ -508,7 +517,8 @@ fn inputs_of(
     }
 }
 
-/// Route SLOs from the settings, checked against each route's p99; then `--redact`.
+/// Route SLOs from the settings, checked against each route's p99; the findings from the
+/// finished sections; then `--redact`.
 fn check_slos_and_redact(report: &mut Report, args: &ReportArgs) {
     for route in &mut report.latency.by_route {
         let slo = route
@@ -520,8 +530,46 @@ fn check_slos_and_redact(report: &mut Report, args: &ReportArgs) {
             breached: route.stats.latency_ms.p99.is_some_and(|p| p > slo.p99_ms),
         });
     }
+    report.findings = crate::analyze::findings::findings(report, &next_command(args));
     if args.redact {
         crate::redact::report(report);
+    }
+}
+
+/// How next commands in findings begin: these inputs and the flags that narrowed the report
+/// (API keys left out with --redact).
+fn next_command(args: &ReportArgs) -> crate::analyze::findings::NextCommand {
+    let inputs = if args.input.inputs.is_empty() {
+        args.aws
+            .log_groups
+            .iter()
+            .flat_map(|g| ["--log-group".to_string(), g.clone()])
+            .collect()
+    } else {
+        args.input.inputs.clone()
+    };
+    let mut narrowing = Vec::new();
+    let mut add = |flag: &str, values: &[String]| {
+        for v in values {
+            narrowing.push((flag.to_string(), v.clone()));
+        }
+    };
+    add("--stage", &args.stage);
+    add("--route", &args.route);
+    add("--method", &args.method);
+    if !args.redact {
+        add("--api-key", &args.api_key);
+    }
+    for (flag, value) in [
+        ("--status", &args.status),
+        ("--since", &args.since),
+        ("--until", &args.until),
+    ] {
+        add(flag, value.as_slice());
+    }
+    crate::analyze::findings::NextCommand {
+        start: crate::analyze::findings::invocation(&inputs),
+        narrowing,
     }
 }
 

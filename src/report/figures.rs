@@ -165,7 +165,10 @@ pub fn report_charts(report: &Report) -> Vec<Chart> {
             log_scale: false,
         });
     }
-    if t.bins.iter().any(|b| b.cache_hits + b.cache_misses > 0) {
+    // The bins hold the cache inferred from the access logs; when the cache section has its
+    // numbers from execution logs or metrics, a chart of the inference would disagree with it.
+    if report.cache.source == "inferred" && t.bins.iter().any(|b| b.cache_hits + b.cache_misses > 0)
+    {
         charts.push(Chart {
             title: format!("Cache hit ratio, per {bin}"),
             kind: ChartKind::Lines,

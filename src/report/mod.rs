@@ -6,8 +6,10 @@ pub mod figures;
 pub mod layout;
 pub mod model;
 pub mod render;
+pub mod verdict;
 pub mod websocket;
 
 pub use model::*;
 pub use render::{render_document, renderer, Document, OutputFormat, RenderOptions, Renderer};
+pub use verdict::{Section, Sections};
 pub use websocket::WebSocketSection;

@@ -15,6 +15,9 @@ pub struct Report {
     pub schema_version: u32,
     /// What was read.
     pub inputs: Inputs,
+    /// What looks wrong, worst first: each with its numbers, when it held and the command
+    /// to run next (the verdict screen).
+    pub findings: Vec<Finding>,
     /// Totals and time range.
     pub summary: Summary,
     /// Latency, integration latency and overhead statistics.
@@ -660,4 +663,81 @@ pub struct Cache {
     pub note: String,
     /// Per route, most hits first.
     pub by_route: Vec<RouteCache>,
+}
+
+/// How bad a finding is; findings are ranked by severity, then by the requests they touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing (input problems, a low cache hit ratio).
+    Info,
+    /// Something is degraded.
+    Warning,
+    /// Users are failing in numbers.
+    Critical,
+}
+
+impl Severity {
+    /// The word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// A number a finding rests on: a count or a value (rates are fractions, latencies ms).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FindingNumber {
+    /// A count of requests, lines or bins.
+    Count(u64),
+    /// A rate (fraction), share (fraction) or latency (ms).
+    Value(f64),
+}
+
+impl FindingNumber {
+    /// As a float.
+    pub fn as_f64(self) -> f64 {
+        match self {
+            FindingNumber::Count(n) => n as f64,
+            FindingNumber::Value(v) => v,
+        }
+    }
+}
+
+/// When a finding held: the first and last timeline bins where it did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingWindow {
+    /// Start of the first bin, RFC 3339.
+    pub start: String,
+    /// End of the last bin, RFC 3339.
+    pub end: String,
+}
+
+/// One thing that looks wrong.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// What kind: `throttling`, `server_errors`, `integration_timeouts`, `near_timeout`,
+    /// `latency_spike`, `overhead_dominated`, `slo_breach`, `client_errors`,
+    /// `cache_hit_ratio_low`, `input_problems`, `reconciliation_mismatch`.
+    pub kind: String,
+    /// How bad.
+    pub severity: Severity,
+    /// One sentence with the numbers and the window.
+    pub text: String,
+    /// Requests it touches (lines, for input problems): the rank within a severity.
+    pub impact: u64,
+    /// The numbers behind the sentence, by name (the same values as in the sections).
+    pub numbers: BTreeMap<String, FindingNumber>,
+    /// When it held (absent when the timeline cannot tell).
+    pub window: Option<FindingWindow>,
+    /// The route it concentrates on, if any.
+    pub route: Option<String>,
+    /// The API key it concentrates on, if any.
+    pub api_key: Option<String>,
+    /// The command to run next.
+    pub next_command: String,
 }

@@ -34,4 +34,5 @@ mod secrets;
 mod serve_e2e;
 mod serve_hostile;
 mod template_roundtrip;
+mod verdict;
 mod websocket;

@@ -10,9 +10,62 @@ use crate::report::charts::{escape, Chart};
 use crate::report::figures::report_charts;
 use crate::report::layout::{blocks, Block, Tone};
 use crate::report::model::Report;
+use crate::report::verdict::{findings_block, key_numbers, tone, KeyUnit, Section, Sections};
 
 /// Writes the report as HTML.
-pub struct HtmlRenderer;
+pub struct HtmlRenderer {
+    pub(super) sections: Sections,
+}
+
+fn tone_class(tone: Tone) -> &'static str {
+    match tone {
+        Tone::Normal => "",
+        Tone::Warn => " warn",
+        Tone::Bad => " bad",
+    }
+}
+
+/// The page's lead: key-number tiles, then the findings, worst first. Each tile names the
+/// JSON value it shows (`data-json`, a JSON pointer) and how it is shown (`data-unit`).
+fn lead(report: &Report) -> String {
+    let mut html = String::from("<section id=\"verdict\"><h2>Verdict</h2><div class=\"tiles\">");
+    for k in key_numbers(report) {
+        let unit = match k.unit {
+            KeyUnit::Count => "count",
+            KeyUnit::Percent => "percent",
+            KeyUnit::Ms => "ms",
+        };
+        html.push_str(&format!(
+            "<div class=\"tile{}\" data-json=\"{}\" data-unit=\"{unit}\">\
+             <span class=\"value\">{}</span><span class=\"label\">{}</span></div>",
+            tone_class(k.tone),
+            k.pointer,
+            escape(&k.text),
+            escape(k.label)
+        ));
+    }
+    html.push_str("</div>");
+    if report.findings.is_empty() {
+        html.push_str("<p>Nothing stands out: no finding crossed its threshold.</p>");
+    } else {
+        html.push_str("<ol class=\"findings\">");
+        for f in &report.findings {
+            html.push_str(&format!(
+                "<li class=\"finding{}\" data-kind=\"{}\" data-severity=\"{}\">\
+                 <strong>{}</strong> {}<br><code>{}</code></li>",
+                tone_class(tone(f.severity)),
+                escape(&f.kind),
+                f.severity.name(),
+                f.severity.name(),
+                escape(&f.text),
+                escape(&f.next_command)
+            ));
+        }
+        html.push_str("</ol>");
+    }
+    html.push_str("</section>");
+    html
+}
 
 impl Renderer for HtmlRenderer {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -23,11 +76,26 @@ impl Renderer for HtmlRenderer {
             s.start.as_deref().unwrap_or("-"),
             s.end.as_deref().unwrap_or("-")
         );
-        write_page(
+        let mut all = blocks(report);
+        if self.sections.contains(Section::Findings) {
+            all.insert(0, findings_block(report));
+        }
+        let charts = if self.sections.contains(Section::Timeline) {
+            report_charts(report)
+        } else {
+            Vec::new()
+        };
+        let lead = if self.sections.contains(Section::Verdict) {
+            lead(report)
+        } else {
+            String::new()
+        };
+        write_page_with_lead(
             "gwstat report",
             &subtitle,
-            &report_charts(report),
-            &blocks(report),
+            &lead,
+            &charts,
+            &self.sections.filter(all),
             out,
         )
     }
@@ -59,6 +127,14 @@ th { background: var(--band); cursor: pointer; position: sticky; top: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.warn td { background: #fff6e0; }
 tr.bad td { background: #fde8e7; }
+.tiles { display: flex; flex-wrap: wrap; gap: 8px; margin: 8px 0 12px; }
+.tile { border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; min-width: 110px; background: var(--band); }
+.tile .value { display: block; font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.tile .label { color: var(--muted); font-size: 12px; }
+.tile.warn { background: #fff6e0; } .tile.bad { background: #fde8e7; }
+ol.findings { padding-left: 20px; } ol.findings li { margin: 4px 0; }
+ol.findings li.bad strong { color: #b42318; } ol.findings li.warn strong { color: #9a6700; }
+ol.findings code { font-size: 12px; color: var(--muted); }
 @media print {
   body { max-width: none; padding: 0; }
   .scroll { max-height: none; overflow: visible; }
@@ -147,6 +223,18 @@ pub fn write_page(
     blocks: &[Block],
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    write_page_with_lead(title, subtitle, "", charts, blocks, out)
+}
+
+/// [`write_page`] with `lead` (HTML) first, before the charts.
+fn write_page_with_lead(
+    title: &str,
+    subtitle: &str,
+    lead: &str,
+    charts: &[Chart],
+    blocks: &[Block],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -163,6 +251,9 @@ pub fn write_page(
         escape(subtitle)
     )?;
     write!(out, "<nav>")?;
+    if !lead.is_empty() {
+        write!(out, "<a href=\"#verdict\">Verdict</a>")?;
+    }
     for (i, c) in charts.iter().enumerate() {
         write!(
             out,
@@ -179,7 +270,7 @@ pub fn write_page(
             escape(&b.title)
         )?;
     }
-    writeln!(out, "</nav><main>")?;
+    writeln!(out, "</nav><main>{lead}")?;
     for (i, c) in charts.iter().enumerate() {
         writeln!(
             out,

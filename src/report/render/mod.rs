@@ -37,6 +37,8 @@ pub struct RenderOptions {
     pub terminal: bool,
     /// Fit tables to this many columns instead.
     pub width: Option<u16>,
+    /// The parts of the report to show (`--section`; table, Markdown and HTML).
+    pub sections: crate::report::Sections,
 }
 
 /// Writes a report in one format.
@@ -51,8 +53,12 @@ pub fn renderer(format: OutputFormat, options: RenderOptions) -> Box<dyn Rendere
         OutputFormat::Table => Box::new(table::TableRenderer { options }),
         OutputFormat::Json => Box::new(json::JsonRenderer),
         OutputFormat::Csv => Box::new(csv::CsvRenderer),
-        OutputFormat::Markdown => Box::new(markdown::MarkdownRenderer),
-        OutputFormat::Html => Box::new(html::HtmlRenderer),
+        OutputFormat::Markdown => Box::new(markdown::MarkdownRenderer {
+            sections: options.sections,
+        }),
+        OutputFormat::Html => Box::new(html::HtmlRenderer {
+            sections: options.sections,
+        }),
     }
 }
 

@@ -7,6 +7,7 @@ use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use super::{RenderOptions, Renderer};
 use crate::report::layout::{blocks, Block, Tone};
 use crate::report::model::Report;
+use crate::report::verdict::{findings_block, screen, screen_width, Section};
 
 /// Writes the report as terminal tables.
 pub struct TableRenderer {
@@ -81,6 +82,21 @@ impl TableRenderer {
 
 impl Renderer for TableRenderer {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        self.write_blocks(&blocks(report), out)
+        let sections = self.options.sections;
+        if sections.contains(Section::Verdict) {
+            for (line, tone) in screen(report, screen_width(&self.options)) {
+                match (self.options.color, tone) {
+                    (true, Tone::Bad) => writeln!(out, "\x1b[31m{line}\x1b[0m")?,
+                    (true, Tone::Warn) => writeln!(out, "\x1b[33m{line}\x1b[0m")?,
+                    _ => writeln!(out, "{line}")?,
+                }
+            }
+            writeln!(out)?;
+        }
+        let mut all = blocks(report);
+        if sections.contains(Section::Findings) {
+            all.insert(0, findings_block(report));
+        }
+        self.write_blocks(&sections.filter(all), out)
     }
 }
