@@ -404,10 +404,10 @@ fn timeouts(report: &Report, command: &Command) -> Vec<Finding> {
             ("timeout_ms", Count(t.timeout_ms)),
         ];
         let mut text = format!(
-            "Integration timeouts: {} 504s at the {} ms limit",
+            "Integration timeouts: {} requests at the {} ms limit (504; 503 on HTTP APIs)",
             t.count, t.timeout_ms
         );
-        let mut flags = vec![("--status", "504")];
+        let mut flags = vec![("--status", "503,504")];
         let top = t.by_route.first().filter(|r| r.route.is_some());
         let mut window = None;
         if let Some(r) = top {

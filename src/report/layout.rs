@@ -383,7 +383,10 @@ pub fn blocks(report: &Report) -> Vec<Block> {
     let mut timeouts = Block::new("Integration timeouts", vec!["", ""]);
     timeouts.toned_row(
         vec![
-            format!("504s at the {} ms timeout", to.timeout_ms),
+            format!(
+                "timeouts (504; 503 on HTTP APIs) at the {} ms limit",
+                to.timeout_ms
+            ),
             to.count.to_string(),
         ],
         if to.count > 0 {
