@@ -273,8 +273,14 @@ pub fn key_numbers(report: &Report) -> Vec<KeyNumber> {
         },
     ];
     if report.cache.hit_ratio.is_some() {
+        // Say where the ratio comes from, as the cache section does.
+        let label = match report.cache.source.as_str() {
+            "metrics" => "cache hit ratio (metrics)",
+            "execution-logs" => "cache hit ratio (execution logs)",
+            _ => "cache hit ratio (inferred)",
+        };
         out.push(KeyNumber {
-            label: "cache hit ratio",
+            label,
             text: rate(report.cache.hit_ratio),
             pointer: "/cache/hit_ratio",
             unit: KeyUnit::Percent,
