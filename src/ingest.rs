@@ -308,6 +308,87 @@ pub fn ingest_into<S: RequestSink>(
     Ok(result)
 }
 
+/// What the execution logs added to the access-log requests (see
+/// [`add_execution_requests`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecutionRequests {
+    /// Requests known from execution logs alone, added as request records.
+    pub added: u64,
+    /// Access-log requests that execution logs completed with a value the access log lacked.
+    pub completed: u64,
+}
+
+/// Makes the stitched `executions` count as requests, once each: an execution whose
+/// request ID (or extended request ID) an access-log record has completes that record —
+/// the access log wins, the execution log fills only values it lacks (status, method and
+/// route, stage, integration latency, gateway response type) — and every other execution
+/// becomes a request record of its own (see [`crate::decode::execution::Execution::to_request`]),
+/// timed by its first line's event time. One without any event time, or with one outside
+/// the plausible range, is counted as skipped (`no request time`, `implausible request
+/// time`) at its first line; implausible values are counted as invalid fields, as for access
+/// logs. The access-log records must carry their request IDs
+/// ([`IngestOptions::keep_request_ids`]) unless there are none.
+pub fn add_execution_requests(
+    executions: &Executions,
+    ingested: &mut Ingested,
+) -> ExecutionRequests {
+    let columns = &mut ingested.columns;
+    debug_assert!(columns.is_empty() || columns.keep_request_ids);
+    let mut rows: crate::FastMap<&str, Vec<usize>> = crate::FastMap::default();
+    for (row, id) in columns.request_id.iter().enumerate() {
+        if let Some(id) = id {
+            rows.entry(&**id).or_default().push(row);
+        }
+    }
+    let mut matched: Vec<(&crate::decode::execution::Execution, Vec<usize>)> = Vec::new();
+    let mut alone = Vec::new();
+    for execution in executions.by_request.values() {
+        let found = rows.get(execution.request_id.as_str()).or_else(|| {
+            let extended = execution.extended_request_id.as_deref()?;
+            rows.get(extended)
+        });
+        match found {
+            Some(found) => matched.push((execution, found.clone())),
+            None => alone.push(execution),
+        }
+    }
+    drop(rows);
+    let mut counts = ExecutionRequests::default();
+    let unknown = || "-".to_string();
+    for (execution, found) in matched {
+        let request = execution.to_request(0);
+        if !request.invalid.is_empty() {
+            let place = || execution.place.clone().unwrap_or_else(unknown);
+            ingested.invalid.add_fields(request.invalid, place);
+        }
+        let mut completed = false;
+        for row in found {
+            completed |= columns.complete(row, &request);
+        }
+        counts.completed += u64::from(completed);
+    }
+    for execution in alone {
+        let place = || execution.place.clone().unwrap_or_else(unknown);
+        let time_ms = match execution.first_line_ms() {
+            None => Err(SkipReason::MissingTime),
+            Some(t) if !crate::decode::time::plausible(t) => Err(SkipReason::ImplausibleTime),
+            Some(t) => Ok(t),
+        };
+        match time_ms {
+            Ok(time_ms) => {
+                let request = execution.to_request(time_ms);
+                if !request.invalid.is_empty() {
+                    ingested.invalid.add_fields(request.invalid, place);
+                }
+                columns.push(&request);
+                counts.added += 1;
+            }
+            Err(reason) => ingested.skipped.add(reason, place),
+        }
+    }
+    counts
+}
+
 /// How an input refused as not an API Gateway log starts its `format` in the report's
 /// inputs section (the rest says why).
 pub const REFUSED: &str = "refused: ";
@@ -642,9 +723,12 @@ fn ingest_envelope<S: RequestSink>(
     if mostly_execution(unwrapped.events.iter().map(|e| e.message.as_bytes())) {
         let before = result.executions.by_request.len();
         for event in &unwrapped.events {
-            result
-                .executions
-                .add_in(event.stream.as_deref(), &event.message, event.timestamp_ms);
+            result.executions.add_in(
+                event.stream.as_deref(),
+                &event.message,
+                event.timestamp_ms,
+                || Some(format!("{name}:{}", event.place)),
+            );
         }
         result.executions.end_input();
         let prefix = match envelope {

@@ -97,6 +97,17 @@ impl CodedColumn {
         self.codes.push(code);
     }
 
+    /// Gives a row without a value `value`; whether it did.
+    fn fill(&mut self, row: usize, value: Option<&str>) -> bool {
+        match value {
+            Some(v) if self.codes[row] == NO_CODE => {
+                self.codes[row] = self.dictionary.code(v);
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn append(&mut self, other: CodedColumn) {
         let remap: Vec<u32> = other
             .dictionary
@@ -205,6 +216,29 @@ impl RequestColumns {
             self.xray_trace_id
                 .push(request.xray_trace_id.as_deref().map(Box::from));
         }
+    }
+
+    /// Completes a row with the values of `request` that the row lacks (status, method,
+    /// route, stage, integration latency, gateway response type): what another log of the
+    /// same request (its execution log) knows. Whether any value was added.
+    pub fn complete(&mut self, row: usize, request: &Request<'_>) -> bool {
+        let mut added = false;
+        if let (0, Some(status)) = (self.status[row], request.status) {
+            self.status[row] = status;
+            added = true;
+        }
+        if let (true, Some(ms)) = (
+            self.integration_latency_ms[row].is_nan(),
+            request.integration_latency_ms,
+        ) {
+            self.integration_latency_ms[row] = ms;
+            added = true;
+        }
+        added |= self.method.fill(row, request.method.as_deref());
+        added |= self.route.fill(row, request.route.as_deref());
+        added |= self.stage.fill(row, request.stage.as_deref());
+        added |= self.error_type.fill(row, request.error_type.as_deref());
+        added
     }
 
     /// Makes room for `additional` more rows in every column (avoids the slack and copies of
