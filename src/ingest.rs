@@ -933,6 +933,68 @@ mod tests {
     }
 
     #[test]
+    fn execution_requests_count_once_completing_access_records() {
+        let mut ingested = Ingested {
+            columns: RequestColumns::new(true),
+            ..Ingested::default()
+        };
+        ingested.columns.push(&Request {
+            time_ms: 1_795_575_364_000,
+            status: Some(504),
+            latency_ms: Some(29_012.0),
+            request_id: Some("a".into()),
+            ..Request::default()
+        });
+        let mut executions = Executions::default();
+        let t = 1_795_575_364_000;
+        let lines = [
+            ("(a) Starting execution for request: a", t),
+            ("(a) HTTP Method: POST, Resource Path: /orders", t),
+            ("(a) Sending request to https://lambda", t + 2),
+            ("(a) Execution failed due to a timeout error", t + 29_002),
+            ("(a) Method completed with status: 504", t + 29_003),
+            ("(b) Extended Request Id: Vts2FFmArPEFh8g=", t + 5),
+            ("(b) HTTP Method: GET, Resource Path: /pets", t + 5),
+            (
+                "(b) Received response. Status: 200, Integration latency: 7 ms",
+                t + 13,
+            ),
+            ("(b) Method completed with status: 999", t + 14),
+        ];
+        for (n, (line, time)) in lines.iter().enumerate() {
+            executions.add_in(None, line, Some(*time), || Some(format!("x.log:{}", n + 1)));
+        }
+        executions.add_in(None, "(c) Method completed with status: 200", None, || {
+            Some("x.log:10".into())
+        });
+        let counts = add_execution_requests(&executions, &mut ingested);
+        assert_eq!(
+            counts,
+            ExecutionRequests {
+                added: 1,
+                completed: 1
+            }
+        );
+        let c = &ingested.columns;
+        assert_eq!(c.len(), 2);
+        // The access record keeps its own values and gains the ones it lacked.
+        assert_eq!((c.status(0), c.latency(0)), (Some(504), Some(29_012.0)));
+        assert_eq!(c.integration_latency(0), Some(29_000.0));
+        assert_eq!(c.route.name(0), Some("POST /orders"));
+        assert_eq!(c.error_type.name(0), Some("INTEGRATION_TIMEOUT"));
+        // b: its own record, timed by its first line, its status 999 left out.
+        assert_eq!(c.time_ms[1], t + 5);
+        assert_eq!((c.status(1), c.latency(1)), (None, Some(9.0)));
+        assert_eq!(c.request_id[1].as_deref(), Some("b"));
+        assert_eq!(
+            ingested.invalid.samples()["implausible status"],
+            ["x.log:6"]
+        );
+        // c: no event time, so it cannot be placed.
+        assert_eq!(ingested.skipped.samples()["no request time"], ["x.log:10"]);
+    }
+
+    #[test]
     fn execution_logs_are_recognised_from_their_first_bytes() {
         let export = sample(
             "sample-logs/execution-logs/export-task-1/072b030ba126b2f4b2374f342be9ed44/000000.gz",

@@ -307,6 +307,33 @@ mod tests {
     }
 
     #[test]
+    fn completing_a_row_fills_only_what_it_lacks() {
+        let mut c = RequestColumns::default();
+        c.push(&Request {
+            time_ms: 1,
+            status: Some(200),
+            stage: Some(Cow::Borrowed("prod")),
+            ..Request::default()
+        });
+        let other = Request {
+            time_ms: 2,
+            status: Some(502),
+            route: Some(Cow::Borrowed("GET /a")),
+            stage: Some(Cow::Borrowed("dev")),
+            integration_latency_ms: Some(7.0),
+            ..Request::default()
+        };
+        assert!(c.complete(0, &other));
+        assert_eq!((c.time_ms[0], c.status(0)), (1, Some(200)));
+        assert_eq!(
+            (c.route.name(0), c.stage.name(0)),
+            (Some("GET /a"), Some("prod"))
+        );
+        assert_eq!(c.integration_latency(0), Some(7.0));
+        assert!(!c.complete(0, &other), "nothing left to add");
+    }
+
+    #[test]
     fn appending_remaps_dictionary_codes() {
         let mut a = RequestColumns::default();
         a.push(&request("GET /a"));
