@@ -99,6 +99,7 @@ fn inputs() -> Inputs {
         invalid_fields: 0,
         invalid_fields_by_reason: BTreeMap::new(),
         invalid_field_samples: BTreeMap::new(),
+        request_source: Default::default(),
     }
 }
 

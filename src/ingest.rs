@@ -270,6 +270,87 @@ pub fn ingest_into<S: RequestSink>(
     Ok(result)
 }
 
+/// What the execution logs added to the access-log requests (see
+/// [`add_execution_requests`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecutionRequests {
+    /// Requests known from execution logs alone, added as request records.
+    pub added: u64,
+    /// Access-log requests that execution logs completed with a value the access log lacked.
+    pub completed: u64,
+}
+
+/// Makes the stitched `executions` count as requests, once each: an execution whose
+/// request ID (or extended request ID) an access-log record has completes that record —
+/// the access log wins, the execution log fills only values it lacks (status, method and
+/// route, stage, integration latency, gateway response type) — and every other execution
+/// becomes a request record of its own (see [`crate::decode::execution::Execution::to_request`]),
+/// timed by its first line's event time. One without any event time, or with one outside
+/// the plausible range, is counted as skipped (`no request time`, `implausible request
+/// time`) at its first line; implausible values are counted as invalid fields, as for access
+/// logs. The access-log records must carry their request IDs
+/// ([`IngestOptions::keep_request_ids`]) unless there are none.
+pub fn add_execution_requests(
+    executions: &Executions,
+    ingested: &mut Ingested,
+) -> ExecutionRequests {
+    let columns = &mut ingested.columns;
+    debug_assert!(columns.is_empty() || columns.keep_request_ids);
+    let mut rows: crate::FastMap<&str, Vec<usize>> = crate::FastMap::default();
+    for (row, id) in columns.request_id.iter().enumerate() {
+        if let Some(id) = id {
+            rows.entry(&**id).or_default().push(row);
+        }
+    }
+    let mut matched: Vec<(&crate::decode::execution::Execution, Vec<usize>)> = Vec::new();
+    let mut alone = Vec::new();
+    for execution in executions.by_request.values() {
+        let found = rows.get(execution.request_id.as_str()).or_else(|| {
+            let extended = execution.extended_request_id.as_deref()?;
+            rows.get(extended)
+        });
+        match found {
+            Some(found) => matched.push((execution, found.clone())),
+            None => alone.push(execution),
+        }
+    }
+    drop(rows);
+    let mut counts = ExecutionRequests::default();
+    let unknown = || "-".to_string();
+    for (execution, found) in matched {
+        let request = execution.to_request(0);
+        if !request.invalid.is_empty() {
+            let place = || execution.place.clone().unwrap_or_else(unknown);
+            ingested.invalid.add_fields(request.invalid, place);
+        }
+        let mut completed = false;
+        for row in found {
+            completed |= columns.complete(row, &request);
+        }
+        counts.completed += u64::from(completed);
+    }
+    for execution in alone {
+        let place = || execution.place.clone().unwrap_or_else(unknown);
+        let time_ms = match execution.first_line_ms() {
+            None => Err(SkipReason::MissingTime),
+            Some(t) if !crate::decode::time::plausible(t) => Err(SkipReason::ImplausibleTime),
+            Some(t) => Ok(t),
+        };
+        match time_ms {
+            Ok(time_ms) => {
+                let request = execution.to_request(time_ms);
+                if !request.invalid.is_empty() {
+                    ingested.invalid.add_fields(request.invalid, place);
+                }
+                columns.push(&request);
+                counts.added += 1;
+            }
+            Err(reason) => ingested.skipped.add(reason, place),
+        }
+    }
+    counts
+}
+
 /// How an input refused as not an API Gateway log starts its `format` in the report's
 /// inputs section (the rest says why).
 pub const REFUSED: &str = "refused: ";
@@ -604,9 +685,12 @@ fn ingest_envelope<S: RequestSink>(
     if mostly_execution(unwrapped.events.iter().map(|e| e.message.as_bytes())) {
         let before = result.executions.by_request.len();
         for event in &unwrapped.events {
-            result
-                .executions
-                .add_in(event.stream.as_deref(), &event.message, event.timestamp_ms);
+            result.executions.add_in(
+                event.stream.as_deref(),
+                &event.message,
+                event.timestamp_ms,
+                || Some(format!("{name}:{}", event.place)),
+            );
         }
         result.executions.end_input();
         let prefix = match envelope {
@@ -808,6 +892,68 @@ mod tests {
 
     fn sample(path: &str) -> Input {
         Input::File(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+    }
+
+    #[test]
+    fn execution_requests_count_once_completing_access_records() {
+        let mut ingested = Ingested {
+            columns: RequestColumns::new(true),
+            ..Ingested::default()
+        };
+        ingested.columns.push(&Request {
+            time_ms: 1_795_575_364_000,
+            status: Some(504),
+            latency_ms: Some(29_012.0),
+            request_id: Some("a".into()),
+            ..Request::default()
+        });
+        let mut executions = Executions::default();
+        let t = 1_795_575_364_000;
+        let lines = [
+            ("(a) Starting execution for request: a", t),
+            ("(a) HTTP Method: POST, Resource Path: /orders", t),
+            ("(a) Sending request to https://lambda", t + 2),
+            ("(a) Execution failed due to a timeout error", t + 29_002),
+            ("(a) Method completed with status: 504", t + 29_003),
+            ("(b) Extended Request Id: Vts2FFmArPEFh8g=", t + 5),
+            ("(b) HTTP Method: GET, Resource Path: /pets", t + 5),
+            (
+                "(b) Received response. Status: 200, Integration latency: 7 ms",
+                t + 13,
+            ),
+            ("(b) Method completed with status: 999", t + 14),
+        ];
+        for (n, (line, time)) in lines.iter().enumerate() {
+            executions.add_in(None, line, Some(*time), || Some(format!("x.log:{}", n + 1)));
+        }
+        executions.add_in(None, "(c) Method completed with status: 200", None, || {
+            Some("x.log:10".into())
+        });
+        let counts = add_execution_requests(&executions, &mut ingested);
+        assert_eq!(
+            counts,
+            ExecutionRequests {
+                added: 1,
+                completed: 1
+            }
+        );
+        let c = &ingested.columns;
+        assert_eq!(c.len(), 2);
+        // The access record keeps its own values and gains the ones it lacked.
+        assert_eq!((c.status(0), c.latency(0)), (Some(504), Some(29_012.0)));
+        assert_eq!(c.integration_latency(0), Some(29_000.0));
+        assert_eq!(c.route.name(0), Some("POST /orders"));
+        assert_eq!(c.error_type.name(0), Some("INTEGRATION_TIMEOUT"));
+        // b: its own record, timed by its first line, its status 999 left out.
+        assert_eq!(c.time_ms[1], t + 5);
+        assert_eq!((c.status(1), c.latency(1)), (None, Some(9.0)));
+        assert_eq!(c.request_id[1].as_deref(), Some("b"));
+        assert_eq!(
+            ingested.invalid.samples()["implausible status"],
+            ["x.log:6"]
+        );
+        // c: no event time, so it cannot be placed.
+        assert_eq!(ingested.skipped.samples()["no request time"], ["x.log:10"]);
     }
 
     #[test]

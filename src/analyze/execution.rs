@@ -47,6 +47,8 @@ pub fn execution_summary<'a>(
         join_rate: (requests > 0).then(|| joined as f64 / requests as f64),
         unclassified_lines: executions.unclassified(),
         lines_without_request_id: executions.without_id,
+        requests_added: 0,
+        requests_completed: 0,
         causes,
     }
 }

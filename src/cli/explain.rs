@@ -96,7 +96,7 @@ fn verdict(access: Option<&AccessFacts>, execution: Option<&Execution>) -> Strin
     };
     let integration = access
         .and_then(|a| a.integration_latency_ms)
-        .or_else(|| execution.and_then(|e| e.integration_latency_ms.map(|v| v as f64)));
+        .or_else(|| execution.and_then(|e| e.integration_latency_ms));
     let error_type = access.and_then(|a| a.error_type.as_deref());
     let cause = execution.and_then(|e| e.cause.as_deref());
     let timed_out = timeout_reached(status, integration, error_type, REST_INTEGRATION_TIMEOUT_MS)

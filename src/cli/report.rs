@@ -24,14 +24,16 @@ use crate::analyze::{build_report, AnalyzeOptions};
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
 use crate::filter::{RequestFilter, StatusFilter, TimeBound, Window};
 use crate::ingest::{
-    holds_execution_logs, ingest, ingest_into, FieldLog, IngestOptions, Ingested, InputSummary,
-    RequestSink, SkipLog,
+    add_execution_requests, holds_execution_logs, ingest, ingest_into, FieldLog, IngestOptions,
+    Ingested, InputSummary, RequestSink, SkipLog,
 };
 use crate::metrics::analyze::{build_metrics_report, MetricsOptions};
 use crate::metrics::naming::Queries;
 use crate::metrics::report::MetricsReport;
 use crate::model::RequestTable;
-use crate::report::{renderer, InputFile, Inputs, OutputFormat, RenderOptions, Report, SloCheck};
+use crate::report::{
+    renderer, InputFile, Inputs, OutputFormat, RenderOptions, Report, RequestSource, SloCheck,
+};
 use crate::source::Input;
 use crate::traces::load::trace_shape;
 
@@ -417,15 +419,30 @@ pub(super) fn analyze(
     args: &ReportArgs,
     metrics: Option<&MetricsReport>,
 ) -> Result<Report> {
-    let records = ingested.columns.len() as u64;
     let ingested_executions = std::mem::take(&mut ingested.executions);
-    let execution = (!ingested_executions.by_request.is_empty()).then(|| {
+    let mut execution = (!ingested_executions.by_request.is_empty()).then(|| {
         crate::analyze::execution::execution_summary(
             &ingested_executions,
             ingested.columns.request_id.iter().flatten().map(|id| &**id),
             args.top,
         )
     });
+    // Execution logs count as requests too, once each (joined to access logs by request ID).
+    let access_records = ingested.columns.len();
+    let source = match &mut execution {
+        Some(summary) => {
+            let counts = add_execution_requests(&ingested_executions, &mut ingested);
+            summary.requests_added = counts.added;
+            summary.requests_completed = counts.completed;
+            match (access_records, counts.added + counts.completed) {
+                (0, _) => RequestSource::Execution,
+                (_, 0) => RequestSource::Access,
+                _ => RequestSource::AccessAndExecution,
+            }
+        }
+        None => RequestSource::Access,
+    };
+    let records = ingested.columns.len() as u64;
     args.settings.apply_routes(&mut ingested.columns);
     let mask = filter.mask(&ingested.columns)?;
     // WebSocket events are no requests to compare with metrics or a baseline, route by route.
@@ -445,6 +462,7 @@ pub(super) fn analyze(
         records - acc.kept,
     );
     let mut report = build_report(acc.into_aggregates(), inputs, &options);
+    report.inputs.request_source = source;
     report.execution = execution;
     if let Some(cache) =
         crate::analyze::execution::cache_from_executions(&ingested_executions, args.top)
@@ -514,6 +532,7 @@ fn inputs_of(
         invalid_fields: invalid.total(),
         invalid_fields_by_reason: invalid.counts(),
         invalid_field_samples: invalid.samples(),
+        request_source: RequestSource::Access,
     }
 }
 

@@ -98,6 +98,17 @@ impl CodedColumn {
         self.codes.push(code);
     }
 
+    /// Gives a row without a value `value`; whether it did.
+    fn fill(&mut self, row: usize, value: Option<&str>) -> bool {
+        match value {
+            Some(v) if self.codes[row] == NO_CODE => {
+                self.codes[row] = self.dictionary.code(v);
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn append(&mut self, other: CodedColumn) {
         let remap: Vec<u32> = other
             .dictionary
@@ -229,6 +240,29 @@ impl RequestColumns {
         Some(mask)
     }
 
+    /// Completes a row with the values of `request` that the row lacks (status, method,
+    /// route, stage, integration latency, gateway response type): what another log of the
+    /// same request (its execution log) knows. Whether any value was added.
+    pub fn complete(&mut self, row: usize, request: &Request<'_>) -> bool {
+        let mut added = false;
+        if let (0, Some(status)) = (self.status[row], request.status) {
+            self.status[row] = status;
+            added = true;
+        }
+        if let (true, Some(ms)) = (
+            self.integration_latency_ms[row].is_nan(),
+            request.integration_latency_ms,
+        ) {
+            self.integration_latency_ms[row] = ms;
+            added = true;
+        }
+        added |= self.method.fill(row, request.method.as_deref());
+        added |= self.route.fill(row, request.route.as_deref());
+        added |= self.stage.fill(row, request.stage.as_deref());
+        added |= self.error_type.fill(row, request.error_type.as_deref());
+        added
+    }
+
     /// Makes room for `additional` more rows in every column (avoids the slack and copies of
     /// doubling growth when the row count can be estimated).
     pub fn reserve(&mut self, additional: usize) {
@@ -344,6 +378,33 @@ mod tests {
         );
         c.websocket.clear();
         assert_eq!(c.http_rows(None), None);
+    }
+
+    #[test]
+    fn completing_a_row_fills_only_what_it_lacks() {
+        let mut c = RequestColumns::default();
+        c.push(&Request {
+            time_ms: 1,
+            status: Some(200),
+            stage: Some(Cow::Borrowed("prod")),
+            ..Request::default()
+        });
+        let other = Request {
+            time_ms: 2,
+            status: Some(502),
+            route: Some(Cow::Borrowed("GET /a")),
+            stage: Some(Cow::Borrowed("dev")),
+            integration_latency_ms: Some(7.0),
+            ..Request::default()
+        };
+        assert!(c.complete(0, &other));
+        assert_eq!((c.time_ms[0], c.status(0)), (1, Some(200)));
+        assert_eq!(
+            (c.route.name(0), c.stage.name(0)),
+            (Some("GET /a"), Some("prod"))
+        );
+        assert_eq!(c.integration_latency(0), Some(7.0));
+        assert!(!c.complete(0, &other), "nothing left to add");
     }
 
     #[test]

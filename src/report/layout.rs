@@ -149,7 +149,7 @@ pub fn blocks(report: &Report) -> Vec<Block> {
     summary.row(vec![
         "inputs".into(),
         format!(
-            "{} file(s), {} records, {} skipped, {} filtered out{}",
+            "{} file(s), {} records, {} skipped, {} filtered out{}{}",
             inputs.files.len(),
             inputs.records,
             inputs.skipped,
@@ -157,6 +157,13 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             match inputs.invalid_fields {
                 0 => String::new(),
                 n => format!(", {n} invalid field(s)"),
+            },
+            match inputs.request_source {
+                crate::report::RequestSource::Access => "",
+                crate::report::RequestSource::Execution => "; requests from execution logs",
+                crate::report::RequestSource::AccessAndExecution => {
+                    "; requests from access and execution logs"
+                }
             }
         ),
     ]);
@@ -447,11 +454,18 @@ pub fn blocks(report: &Report) -> Vec<Block> {
     if let Some(x) = &report.execution {
         let mut b = Block::new(
             format!(
-                "Execution logs ({} requests, {} joined with access logs{})",
+                "Execution logs ({} requests, {} joined with access logs{}{})",
                 x.requests,
                 x.joined,
                 x.join_rate
-                    .map_or(String::new(), |r| format!(", {:.1} %", r * 100.0))
+                    .map_or(String::new(), |r| format!(", {:.1} %", r * 100.0)),
+                match (x.requests_added, x.requests_completed) {
+                    (0, 0) => String::new(),
+                    (added, completed) => format!(
+                        "; {added} counted from execution logs alone, {completed} access \
+                         records completed"
+                    ),
+                }
             ),
             vec!["cause of 4xx/5xx", "requests", "statuses"],
         );

@@ -256,6 +256,12 @@ pub struct ExecutionSummary {
     pub unclassified_lines: u64,
     /// Lines without a `(requestId)` prefix.
     pub lines_without_request_id: u64,
+    /// Requests known from execution logs alone, counted as requests from what their lines
+    /// state (in `inputs.records` and every section).
+    pub requests_added: u64,
+    /// Access-log requests completed with a value only their execution log had (status,
+    /// route, stage, integration latency, gateway response type); counted once.
+    pub requests_completed: u64,
     /// 4xx/5xx requests by the cause their execution log gives, most first.
     pub causes: Vec<CauseCount>,
 }
@@ -295,6 +301,35 @@ pub struct Inputs {
     pub invalid_fields_by_reason: BTreeMap<String, u64>,
     /// Up to five `file:line` places per invalid-field reason.
     pub invalid_field_samples: BTreeMap<String, Vec<String>>,
+    /// Which logs the requests come from.
+    pub request_source: RequestSource,
+}
+
+/// Which logs a report's requests come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum RequestSource {
+    /// Access logs only (or no requests at all).
+    #[default]
+    #[serde(rename = "access")]
+    Access,
+    /// Execution logs only: every request is what its execution-log lines state.
+    #[serde(rename = "execution")]
+    Execution,
+    /// Both: access-log records, completed by their execution logs, plus the requests only
+    /// execution logs have.
+    #[serde(rename = "access+execution")]
+    AccessAndExecution,
+}
+
+impl RequestSource {
+    /// The source as written in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestSource::Access => "access",
+            RequestSource::Execution => "execution",
+            RequestSource::AccessAndExecution => "access+execution",
+        }
+    }
 }
 
 /// Requests per status class.

@@ -80,7 +80,11 @@ fn report_joins_execution_logs_and_breaks_down_causes() {
         "{causes:?}"
     );
     assert!(causes.contains(&("no cause logged", 1)), "{causes:?}");
-    assert_eq!(r["summary"]["requests"], 4);
+    // r-exec-only is known from the execution log alone: it counts, once.
+    assert_eq!(r["summary"]["requests"], 5);
+    assert_eq!(r["inputs"]["request_source"], "access+execution");
+    assert_eq!(x["requests_added"], 1);
+    assert_eq!(r["throttling"]["throttled"], 1);
     assert!(r["inputs"]["files"]
         .as_array()
         .unwrap()

@@ -49,6 +49,7 @@ fn insights_report() -> Value {
         invalid_fields: 0,
         invalid_fields_by_reason: BTreeMap::new(),
         invalid_field_samples: BTreeMap::new(),
+        request_source: Default::default(),
     };
     let report = assemble(
         &results,

@@ -22,6 +22,7 @@ mod cli_replay;
 mod cli_report;
 mod cross_check;
 mod engines;
+mod execution_only;
 mod exit_codes;
 mod gateway_account;
 mod gateway_from_aws;

@@ -71,6 +71,13 @@ impl Renderer for CsvRenderer {
         rows.add("section", "key", "stage", "metric", "value")?;
         let i = &report.inputs;
         rows.add("inputs", "", "", "records", i.records)?;
+        rows.add(
+            "inputs",
+            "",
+            "",
+            "request_source",
+            i.request_source.as_str(),
+        )?;
         rows.add("inputs", "", "", "filtered_out", i.filtered_out)?;
         rows.add("inputs", "", "", "skipped", i.skipped)?;
         for (reason, n) in &i.skipped_by_reason {
