@@ -245,6 +245,9 @@ async fn decide(
                 BodyError::TooLarge => responses::REQUEST_TOO_LARGE,
                 BodyError::Timeout => BODY_TIMEOUT,
                 BodyError::OverBudget => UNAVAILABLE,
+                // Cutting a connection at the shutdown deadline breaks its body too; whichever
+                // of the two this task sees first, the cut (503) is what is logged.
+                BodyError::Broken if *state.phase.borrow() == Phase::Stop => UNAVAILABLE,
                 BodyError::Broken => BAD_BODY,
             };
             let outcome = Outcome::gateway(error, None, 0);
