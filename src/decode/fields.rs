@@ -40,11 +40,13 @@ pub enum Field {
     ErrorMessage,
     /// `$context.xrayTraceId` (joins X-Ray traces)
     XrayTraceId,
+    /// `$context.apiId` (matches a request to its API in `replay`)
+    ApiId,
 }
 
 impl Field {
     /// Every field, in documentation order.
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 16] = [
         Field::RequestId,
         Field::RequestTime,
         Field::RequestTimeEpoch,
@@ -60,6 +62,7 @@ impl Field {
         Field::ErrorResponseType,
         Field::ErrorMessage,
         Field::XrayTraceId,
+        Field::ApiId,
     ];
 
     /// The `$context` variable this field stands for (without the `$context.` prefix).
@@ -80,6 +83,7 @@ impl Field {
             Field::ErrorResponseType => "error.responseType",
             Field::ErrorMessage => "error.message",
             Field::XrayTraceId => "xrayTraceId",
+            Field::ApiId => "apiId",
         }
     }
 
@@ -118,6 +122,7 @@ const ALIASES: &[(&str, Field)] = &[
     ("responsetype", Field::ErrorResponseType),
     ("errormessage", Field::ErrorMessage),
     ("errormessagestring", Field::ErrorMessage),
+    ("apiid", Field::ApiId),
 ];
 
 /// Lower-cases a key and drops everything that is not a letter or digit.
