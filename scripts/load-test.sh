@@ -93,7 +93,10 @@ echo "== load generator: wrk $wrk_installed; upstream: nginx $(dpkg-query -W -f=
 cat > "$work/limit.toml" <<TOML
 account = { rate = 10000, burst = 5000 }
 
-[[stages]]
+[[apis]]
+id = "l0adtest01"
+
+[[apis.stages]]
 name = "prod"
 throttle = { rate = $rate, burst = $burst }
 TOML
@@ -108,7 +111,10 @@ stop_serve
 cat > "$work/open.toml" <<TOML
 account = { rate = 10000000, burst = 10000000 }
 
-[[stages]]
+[[apis]]
+id = "l0adtest01"
+
+[[apis.stages]]
 name = "prod"
 TOML
 start_serve "$work/open.toml" --access-log "$work/open.log"
