@@ -110,6 +110,13 @@ prefix, except the routes of the other stages: `/products` is not `/prod/product
 `OPTIONS *`, absolute-form targets such as `GET http://other-host/…`, and methods API Gateway
 does not route): nothing reaches a host the configuration does not name.
 
+With several APIs (`[[apis]]`), a `Host` whose first label is an API's id (AWS's default
+endpoint `{apiId}.execute-api.{region}.amazonaws.com`, or `{apiId}:8080` on loopback) picks
+that API's stages; any other host gets the first API that has the stage. Buckets, plans and
+the cache are the API stage's, and the access log's `$context.apiId` is that API's id (`-`
+for the top-level `[[stages]]` of a configuration without APIs), so `gwstat replay` matches
+serve's log to the APIs without `--api`.
+
 ## Flags
 
 | flag | default | meaning |

@@ -10,6 +10,8 @@
 # 2. Throughput: limits far above the offered load; wrk -t2 -c64 with --latency, once with
 #    the access log and once without; reports requests/s and p99 for proxied requests
 #    (all 200, one log line per request when the log is on).
+# 3. Ceiling: the same wrk straight against the upstream, no serve in between. wrk and nginx
+#    share the machine's cores with serve in 2., so this bounds what 2. can reach here.
 #
 # Usage: scripts/load-test.sh [SECONDS] [RATE] [BURST]   (defaults 10 100 20)
 # GWSTAT_BIN=target/release/gwstat measures another build (default: the debug binary
@@ -93,7 +95,10 @@ echo "== load generator: wrk $wrk_installed; upstream: nginx $(dpkg-query -W -f=
 cat > "$work/limit.toml" <<TOML
 account = { rate = 10000, burst = 5000 }
 
-[[stages]]
+[[apis]]
+id = "l0adtest01"
+
+[[apis.stages]]
 name = "prod"
 throttle = { rate = $rate, burst = $burst }
 TOML
@@ -108,7 +113,10 @@ stop_serve
 cat > "$work/open.toml" <<TOML
 account = { rate = 10000000, burst = 10000000 }
 
-[[stages]]
+[[apis]]
+id = "l0adtest01"
+
+[[apis.stages]]
 name = "prod"
 TOML
 start_serve "$work/open.toml" --access-log "$work/open.log"
@@ -117,6 +125,9 @@ stop_serve
 start_serve "$work/open.toml"
 wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$gw_port/prod/items" > "$work/log-off.wrk"
 stop_serve
+
+# --- 3. The ceiling: wrk against the upstream alone ---
+wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$up_port/prod/items" > "$work/ceiling.wrk"
 
 python3 - "$work" "$rate" "$burst" <<'PY'
 import json, re, sys
@@ -178,6 +189,8 @@ for name, log in (("log-on", f"{work}/open.log"), ("log-off", None)):
             problems.append(f"{name}: access log has {len(lines)} lines for {completed} completed requests")
         if set(counts) != {"200"}:
             problems.append(f"{name}: statuses {counts}")
+completed, rps, p99, _, _ = wrk("ceiling")
+print(f"ceiling, wrk against nginx alone (no serve): {rps:,.0f} requests/s, p99 {p99} (wrk -t2 -c64, {completed} requests)")
 if problems:
     print("FAILED: " + "; ".join(problems))
     sys.exit(1)

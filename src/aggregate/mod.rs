@@ -204,6 +204,7 @@ pub fn fold_columns(
             integration_latency_ms: columns.integration_latency(row),
             request_id: None,
             xray_trace_id: None,
+            api_id: text(&columns.api_id, row),
             // Implausible values were dropped (and counted) when the columns were built.
             invalid: Default::default(),
             websocket: ws,

@@ -47,13 +47,14 @@ pub struct ReplayArgs {
     #[arg(long = "config", value_name = "FILE", hide = true)]
     pub old_config: Vec<String>,
 
-    /// The API id of the positional inputs' requests (access logs rarely carry it); needed
-    /// when several APIs of the configuration have a stage of the same name.
+    /// The API id of the positional inputs' requests that do not carry `apiId` (a line's
+    /// own `$context.apiId` wins); needed when several APIs of the configuration have a
+    /// stage of the same name.
     #[arg(long, value_name = "API_ID")]
     pub api: Option<String>,
 
     /// A log of another API of the account, replayed together with the inputs (repeatable):
-    /// every API shares the account bucket.
+    /// every API shares the account bucket. Lines carrying `apiId` keep it.
     #[arg(long = "api-log", value_name = "API_ID=FILE")]
     pub api_logs: Vec<String>,
 
@@ -249,7 +250,7 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
     if skipped > 0 && !args.input.quiet {
         eprintln!("gwstat: {skipped} line(s) could not be decoded and are not replayed");
     }
-    if args.api.is_none() && !args.input.quiet {
+    if args.api.is_none() && !args.input.quiet && requests.iter().any(|r| r.api.is_empty()) {
         let shared = config.shared_stage_names();
         if !shared.is_empty() {
             eprintln!(

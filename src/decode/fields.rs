@@ -46,11 +46,13 @@ pub enum Field {
     ConnectionId,
     /// `$context.connectedAt` (WebSocket APIs: connection time, epoch milliseconds)
     ConnectedAt,
+    /// `$context.apiId` (matches a request to its API in `replay`)
+    ApiId,
 }
 
 impl Field {
     /// Every field, in documentation order.
-    pub const ALL: [Field; 18] = [
+    pub const ALL: [Field; 19] = [
         Field::RequestId,
         Field::RequestTime,
         Field::RequestTimeEpoch,
@@ -69,6 +71,7 @@ impl Field {
         Field::EventType,
         Field::ConnectionId,
         Field::ConnectedAt,
+        Field::ApiId,
     ];
 
     /// The `$context` variable this field stands for (without the `$context.` prefix).
@@ -92,6 +95,7 @@ impl Field {
             Field::EventType => "eventType",
             Field::ConnectionId => "connectionId",
             Field::ConnectedAt => "connectedAt",
+            Field::ApiId => "apiId",
         }
     }
 
@@ -133,6 +137,7 @@ const ALIASES: &[(&str, Field)] = &[
     ("eventtype", Field::EventType),
     ("connectionid", Field::ConnectionId),
     ("connectedat", Field::ConnectedAt),
+    ("apiid", Field::ApiId),
 ];
 
 /// Lower-cases a key and drops everything that is not a letter or digit.

@@ -211,6 +211,7 @@ impl<'a> RawRecord<'a> {
             integration_latency_ms,
             request_id: self.take(Field::RequestId),
             xray_trace_id: self.take(Field::XrayTraceId),
+            api_id: self.take(Field::ApiId),
             invalid,
             websocket,
         })

@@ -38,7 +38,7 @@ pub struct Selector {
 impl Selector {
     /// The selector for lines shaped like `line`, or `None` when the line is not a flat
     /// object of strings and numbers, or names a field twice.
-    /// `ids`: whether the request and trace IDs are wanted too.
+    /// `ids`: whether the request and trace IDs (and the API id) are wanted too.
     pub fn from_line(line: &[u8], keys: &mut KeyMap, ids: bool) -> Option<Selector> {
         let names = flat_keys(line)?;
         let mut taken = [false; Field::ALL.len()];
@@ -56,7 +56,7 @@ impl Selector {
         let keys: Vec<(Field, Finder<'static>)> = found
             .into_iter()
             .filter(|(field, _)| match field {
-                Field::RequestId | Field::XrayTraceId => ids,
+                Field::RequestId | Field::XrayTraceId | Field::ApiId => ids,
                 // The epoch wins over the CLF time; lines without one are left to the full
                 // decoder (see `decode`).
                 Field::RequestTime => !epoch,

@@ -9,7 +9,7 @@ use chrono::DateTime;
 use super::traffic::{Event, ROUTES};
 use crate::gateway::Level;
 
-const API_ID: &str = "k1k7gu3ct7";
+const API_ID: &str = super::traffic::REST_API_ID;
 const FUNCTION: &str =
     "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:shop-api/invocations";
 

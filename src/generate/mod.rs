@@ -220,7 +220,7 @@ fn value(e: &Event, name: &str) -> String {
         "identity.apiKeyId" => opt(e.api_key.map(str::to_string)),
         "identity.userAgent" => e.user_agent.to_string(),
         "stage" => e.stage.to_string(),
-        "apiId" => "k1k7gu3ct7".to_string(),
+        "apiId" => e.api_id.to_string(),
         _ => dash(),
     }
 }

@@ -13,7 +13,7 @@ use super::traffic::{Event, ROUTES};
 use crate::gateway::CacheResult;
 
 /// The REST API id in the sample logs.
-const API_ID: &str = "k1k7gu3ct7";
+const API_ID: &str = super::traffic::REST_API_ID;
 /// Region and account of the sample API.
 const REGION: &str = "eu-west-1";
 const ACCOUNT: &str = "123456789012";

@@ -57,6 +57,8 @@ pub struct Event {
     pub refused_by: Option<crate::gateway::Level>,
     /// The cache's verdict (CacheHitCount / CacheMissCount in CloudWatch).
     pub cache: crate::gateway::CacheResult,
+    /// The API's id (`$context.apiId`).
+    pub api_id: &'static str,
 }
 
 /// A route of the modelled API.
@@ -159,7 +161,13 @@ pub const SAMPLE_GATEWAY_TOML: &str = r#"# The gateway configuration sample-logs
 [options]
 overhead_ms = 9
 
-[[stages]]
+# The REST API of the REST samples (apiId k1k7gu3ct7 in their lines).
+[[apis]]
+id = "k1k7gu3ct7"
+name = "shop-api"
+kind = "rest"
+
+[[apis.stages]]
 name = "prod"
 api_key_required = true
 throttle = { rate = 100, burst = 200 }
@@ -168,34 +176,39 @@ cache = { enabled = true, size_gb = 0.5, ttl_seconds = 300, default_caching = fa
 # GET /products is cached for 120 s, keyed by its `category` query string
 # (cacheKeyParameters = method.request.querystring.category; the generator sends
 # the value as the request's cache key).
-[stages.methods."/products/GET"]
+[apis.stages.methods."/products/GET"]
 caching = true
 cache_ttl_seconds = 120
 
-[stages.methods."/health/GET"]
+[apis.stages.methods."/health/GET"]
 api_key_required = false
 
-[[stages]]
+[[apis.stages]]
 name = "staging"
 api_key_required = true
 throttle = { rate = 20, burst = 40 }
 
-[stages.methods."/health/GET"]
+[apis.stages.methods."/health/GET"]
 api_key_required = false
 
-[[stages]]
+# The HTTP API of the HTTP sample (apiId h7tp4q2x9z).
+[[apis]]
+id = "h7tp4q2x9z"
+name = "shop-http-api"
+kind = "http"
+
+[[apis.stages]]
 name = "$default"
-api = "http"
 throttle = { rate = 100, burst = 200 }
 
 [[usage_plans]]
 id = "standard"
-stages = ["prod", "staging"]
+api_stages = [{ api_id = "k1k7gu3ct7", stage = "prod" }, { api_id = "k1k7gu3ct7", stage = "staging" }]
 throttle = { rate = 25, burst = 50 }
 
 [[usage_plans]]
 id = "partner"
-stages = ["prod", "staging"]
+api_stages = [{ api_id = "k1k7gu3ct7", stage = "prod" }, { api_id = "k1k7gu3ct7", stage = "staging" }]
 throttle = { rate = 10, burst = 20 }
 quota = { limit = QUOTA_LIMIT, period = "DAY" }
 
@@ -235,6 +248,21 @@ pub struct TrafficPlan {
     pub seed: u64,
 }
 
+/// The id of the sample REST API (`$context.apiId` of the REST samples).
+pub const REST_API_ID: &str = "k1k7gu3ct7";
+/// The id of the sample HTTP API.
+pub const HTTP_API_ID: &str = "h7tp4q2x9z";
+
+impl ApiKind {
+    /// The id of the sample API of this kind in [`SAMPLE_GATEWAY_TOML`].
+    pub fn sample_api_id(self) -> &'static str {
+        match self {
+            ApiKind::Rest => REST_API_ID,
+            ApiKind::Http => HTTP_API_ID,
+        }
+    }
+}
+
 impl TrafficPlan {
     /// The partner plan's daily quota: what the burst key uses by the end of its burst.
     pub fn partner_quota(&self) -> u64 {
@@ -262,6 +290,9 @@ pub struct Traffic {
     route_total: u32,
     key_total: u32,
     gateway: Pipeline,
+    /// The API id the core is asked about: the sample API's, or empty when the gateway
+    /// configuration has no such API (top-level stages: found by name).
+    api: &'static str,
 }
 
 /// Usage-plan limits of the burst key (partner plan): 10 rps, burst 20.
@@ -278,7 +309,14 @@ impl Traffic {
 
     /// A generator for `plan` through another gateway configuration (what-if samples).
     pub fn with_gateway(plan: TrafficPlan, config: GatewayConfig) -> Self {
+        let id = plan.kind.sample_api_id();
+        let api = if config.apis.iter().any(|a| a.id == id) {
+            id
+        } else {
+            ""
+        };
         Traffic {
+            api,
             plan,
             rng: Pcg64::seed_from_u64(plan.seed),
             second: 0,
@@ -435,7 +473,7 @@ impl Traffic {
             .min(self.rng.random_range(0..30u32));
         let cache_key = format!("category={category}");
         let request = GatewayRequest {
-            api: "",
+            api: self.api,
             stage,
             method: r.method,
             resource: r.resource,
@@ -466,6 +504,7 @@ impl Traffic {
             (None, _) => 0,
         };
         Event {
+            api_id: kind.sample_api_id(),
             time_ms,
             route,
             path,

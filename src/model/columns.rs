@@ -149,6 +149,8 @@ pub struct RequestColumns {
     pub error_type: CodedColumn,
     /// Gateway error message.
     pub error_message: CodedColumn,
+    /// API id (`$context.apiId`), kept only with the request IDs (`keep_request_ids`).
+    pub api_id: CodedColumn,
     /// Request IDs, kept only when asked for (replay, explain): they are unique per row.
     pub request_id: Vec<Option<Box<str>>>,
     /// X-Ray trace IDs, kept with the request IDs.
@@ -218,6 +220,10 @@ impl RequestColumns {
             self.websocket
                 .push((self.time_ms.len() - 1, ws.clone().into_owned()));
         }
+        // Kept with the request IDs (replay matches requests to APIs by it); a report
+        // leaves it out, whichever decoder path read it.
+        self.api_id
+            .push(request.api_id.as_deref().filter(|_| self.keep_request_ids));
         if self.keep_request_ids {
             self.request_id
                 .push(request.request_id.as_deref().map(Box::from));
@@ -277,6 +283,7 @@ impl RequestColumns {
             &mut self.api_key,
             &mut self.error_type,
             &mut self.error_message,
+            &mut self.api_id,
         ] {
             coded.codes.reserve(additional);
         }
@@ -302,6 +309,7 @@ impl RequestColumns {
         self.api_key.append(other.api_key);
         self.error_type.append(other.error_type);
         self.error_message.append(other.error_message);
+        self.api_id.append(other.api_id);
         self.request_id.extend(other.request_id);
         self.xray_trace_id.extend(other.xray_trace_id);
     }

@@ -31,6 +31,8 @@ pub struct Request<'a> {
     pub request_id: Option<Cow<'a, str>>,
     /// `$context.xrayTraceId`.
     pub xray_trace_id: Option<Cow<'a, str>>,
+    /// `$context.apiId` (read when request IDs are: `replay` matches requests to APIs by it).
+    pub api_id: Option<Cow<'a, str>>,
     /// Fields whose logged value was implausible and is left out (`None` above).
     pub invalid: InvalidFields,
     /// What a WebSocket API logged about the event (`None`: not a WebSocket event).

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use crate::gateway::{Backend, CacheResult, GatewayConfig, GatewayRequest, Level, Pipeline};
 use crate::model::RequestColumns;
 use report::{
-    Confusion, KeyRow, LevelRow, ReplayReport, ReplayTimeline, RouteRow, SecondRow, Totals, Verdict,
+    Confusion, KeyRow, LevelRow, ReplayReport, ReplayTimeline, RouteRow, SecondRow, Totals,
+    UnknownApiRow, Verdict,
 };
 
 /// One recorded request, ready to replay.
@@ -24,7 +25,8 @@ use report::{
 pub struct Recorded {
     /// Epoch ms.
     pub time_ms: i64,
-    /// API id (empty when unknown: the stage is then found by name).
+    /// API id: the log's `$context.apiId`, else the one given for the log (`--api`); empty
+    /// when neither says (the stage is then found by name).
     pub api: Arc<str>,
     /// Stage (empty when not logged).
     pub stage: Arc<str>,
@@ -77,6 +79,7 @@ impl Recorded {
         };
         let pick = |names: &[Arc<str>], code: Option<u32>| code.map(|c| names[c as usize].clone());
         let stages = shared(&columns.stage);
+        let api_ids = shared(&columns.api_id);
         let keys = shared(&columns.api_key);
         let error_types = shared(&columns.error_type);
         let methods = shared(&columns.method);
@@ -108,7 +111,7 @@ impl Recorded {
                 });
                 Recorded {
                     time_ms: columns.time_ms[row],
-                    api: empty.clone(),
+                    api: pick(&api_ids, columns.api_id.code(row)).unwrap_or_else(|| empty.clone()),
                     stage: pick(&stages, columns.stage.code(row)).unwrap_or_else(|| empty.clone()),
                     method,
                     resource,
@@ -163,11 +166,25 @@ impl Default for ReplayOptions {
     }
 }
 
-/// Marks every request as one of API `api`'s (a log that does not carry its API id).
+/// Marks the requests that do not carry their API id (`$context.apiId`) as API `api`'s;
+/// a request's own `apiId` wins.
 pub fn assign_api(requests: &mut [Recorded], api: &str) {
     let api: Arc<str> = Arc::from(api);
-    for r in requests {
+    for r in requests.iter_mut().filter(|r| r.api.is_empty()) {
         r.api = api.clone();
+    }
+}
+
+/// How requests meet the configuration's APIs: by id when the configuration names APIs
+/// (`[[apis]]`); a configuration of top-level stages only (the implicit API) has no ids to
+/// match, so its stages are found by name whatever the log says.
+fn api_of<'r>(r: &'r Recorded, config: &GatewayConfig) -> Result<&'r str, ()> {
+    if config.apis.is_empty() {
+        Ok("")
+    } else if r.api.is_empty() || config.api_kind(&r.api).is_some() {
+        Ok(&r.api)
+    } else {
+        Err(())
     }
 }
 
@@ -306,9 +323,24 @@ pub fn replay(
     let mut levels: BTreeMap<Level, u64> = BTreeMap::new();
     let mut seconds: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
     let mut background = Background::new(options.account_background_rps, requests.first());
+    let mut unknown: BTreeMap<Arc<str>, u64> = BTreeMap::new();
     for r in requests {
+        let now_ns = u64::try_from(r.time_ms)
+            .unwrap_or(0)
+            .saturating_mul(1_000_000);
+        let Ok(api) = api_of(r, config) else {
+            // An API the configuration does not have: nothing to predict with, but AWS's
+            // account bucket served it, so it takes an account token as other traffic does.
+            background.run_until(&mut gateway, now_ns, &mut totals);
+            totals.unknown_api_requests += 1;
+            if !gateway.take_account_token(now_ns) {
+                totals.unknown_api_refused += 1;
+            }
+            *unknown.entry(r.api.clone()).or_default() += 1;
+            continue;
+        };
         let request = GatewayRequest {
-            api: &r.api,
+            api,
             stage: &r.stage,
             method: &r.method,
             resource: &r.resource,
@@ -324,9 +356,6 @@ pub fn replay(
             },
             backend: backend(r, &typical),
         };
-        let now_ns = u64::try_from(r.time_ms)
-            .unwrap_or(0)
-            .saturating_mul(1_000_000);
         background.run_until(&mut gateway, now_ns, &mut totals);
         let prepared = gateway.prepare(&request);
         let outcome = gateway.handle_prepared(&prepared, now_ns);
@@ -411,6 +440,15 @@ pub fn replay(
         options.top,
     );
     report.timeline = ReplayTimeline::from_seconds(&per_second);
+    let mut unknown: Vec<UnknownApiRow> = unknown
+        .into_iter()
+        .map(|(api_id, requests)| UnknownApiRow {
+            api_id: api_id.to_string(),
+            requests,
+        })
+        .collect();
+    unknown.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.api_id.cmp(&b.api_id)));
+    report.unknown_apis = unknown;
     report
 }
 

@@ -49,6 +49,20 @@ pub struct Totals {
     pub background_requests: u64,
     /// Of those, refused by the account bucket.
     pub background_refused: u64,
+    /// Requests whose `apiId` names no API of the configuration: not predicted, but they
+    /// took account tokens (the account bucket is shared by every API).
+    pub unknown_api_requests: u64,
+    /// Of those, refused by the account bucket.
+    pub unknown_api_refused: u64,
+}
+
+/// Requests of one API the configuration does not have.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UnknownApiRow {
+    /// The `apiId` the log carries.
+    pub api_id: String,
+    /// Requests with it.
+    pub requests: u64,
 }
 
 /// Confusion matrix for "was it a 429?".
@@ -154,6 +168,8 @@ pub struct ReplayReport {
     pub worst_seconds: Vec<SecondRow>,
     /// Observed and predicted 429s over the whole replay.
     pub timeline: ReplayTimeline,
+    /// Requests of APIs the configuration does not have, by `apiId`, most first.
+    pub unknown_apis: Vec<UnknownApiRow>,
 }
 
 /// Observed and predicted 429s per time bin.
@@ -257,6 +273,7 @@ impl ReplayReport {
                 (s.observed_429.abs_diff(s.predicted_429), s.second.clone())
             }),
             timeline: ReplayTimeline::default(),
+            unknown_apis: Vec::new(),
         }
     }
 
@@ -330,6 +347,19 @@ impl ReplayReport {
             note.push_str(&format!(
                 "\n  {} likely client retries of a 429 dropped",
                 self.dropped_retries
+            ));
+        }
+        if t.unknown_api_requests > 0 {
+            let ids: Vec<String> = self
+                .unknown_apis
+                .iter()
+                .map(|u| format!("{} ({})", u.api_id, u.requests))
+                .collect();
+            note.push_str(&format!(
+                "\n  {} requests of APIs not in the configuration, not predicted; they took account tokens ({} refused): {}",
+                t.unknown_api_requests,
+                t.unknown_api_refused,
+                ids.join(", ")
             ));
         }
         if t.background_requests > 0 {

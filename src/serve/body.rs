@@ -120,6 +120,11 @@ pub(crate) async fn read(
             }
             buffer.extend_from_slice(&data);
         }
+        // A body that ends short of its `Content-Length` was cut, never complete: it is
+        // not forwarded as if it were.
+        if content_length.is_some_and(|n| n != buffer.len() as u64) {
+            return Err(BodyError::Broken);
+        }
         Ok((buffer.freeze(), held))
     };
     match tokio::time::timeout(timeout, read).await {

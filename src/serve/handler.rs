@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HOST, USER_AGENT};
 use hyper::{Request, Response, StatusCode};
 use rand::Rng;
 
@@ -27,6 +27,7 @@ use super::connection::Phase;
 use super::proxy::{self, UpstreamError};
 use super::routing::{Route, METHODS};
 use super::{now_ns, State};
+use crate::gateway::config::stage_label;
 use crate::gateway::responses::{self, error_type_header, GatewayError};
 use crate::gateway::{Admission, Backend, CacheResult, GatewayRequest, Outcome, PreparedRequest};
 
@@ -58,6 +59,7 @@ struct Seen {
     query: String,
     api_key: Option<String>,
     user_agent: Option<String>,
+    host: Option<String>,
     max_age_0: bool,
     content_length: Option<u64>,
     /// Not a path (`*`, or absolute-form with a scheme or host).
@@ -79,6 +81,7 @@ impl Seen {
             query: parts.uri.query().unwrap_or("").to_string(),
             api_key: header("x-api-key"),
             user_agent: header(USER_AGENT.as_str()),
+            host: header(HOST.as_str()),
             max_age_0: header(CACHE_CONTROL.as_str())
                 .is_some_and(|v| v.replace(' ', "").contains("max-age=0")),
             content_length: header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
@@ -113,7 +116,7 @@ async fn process(state: Arc<State>, peer: SocketAddr, request: Request<Incoming>
     let route = if overloaded || seen.not_a_path || !METHODS.contains(&seen.method.as_str()) {
         None
     } else {
-        state.routes.resolve(&seen.path)
+        state.routes.resolve_host(seen.host.as_deref(), &seen.path)
     };
     let Some(route) = route else {
         // Answered here: overloaded, or no stage has this route (nothing reaches the upstream).
@@ -126,14 +129,14 @@ async fn process(state: Arc<State>, peer: SocketAddr, request: Request<Incoming>
         let logged = GatewayRequest {
             stage: "-",
             resource: &seen.path,
-            ..request_for(&seen, "-", "")
+            ..request_for(&seen, "", "-", "")
         };
         let reply = gateway_response(&outcome);
         return finish(
             &state, peer, &seen, &logged, None, outcome, reply, started, now,
         );
     };
-    let gateway_request = request_for(&seen, &route.stage, &route.resource);
+    let gateway_request = request_for(&seen, &route.api, &route.stage, &route.resource);
     let (prepared, admission, key_id) = {
         let mut pipeline = state.pipeline.lock().expect("pipeline lock");
         let prepared = pipeline.prepare(&gateway_request);
@@ -174,10 +177,15 @@ pub(crate) fn max_in_flight(limits: &super::Limits) -> usize {
     limits.max_connections.saturating_mul(2)
 }
 
-fn request_for<'a>(seen: &'a Seen, stage: &'a str, resource: &'a str) -> GatewayRequest<'a> {
+fn request_for<'a>(
+    seen: &'a Seen,
+    api: &'a str,
+    stage: &'a str,
+    resource: &'a str,
+) -> GatewayRequest<'a> {
     GatewayRequest {
-        // serve routes by stage prefix only: the first API with that stage answers.
-        api: "",
+        // The API the Host header names, else the first with the stage (see `routing`).
+        api,
         stage,
         method: &seen.method,
         resource,
@@ -219,7 +227,7 @@ async fn decide(
                     .caches
                     .lock()
                     .expect("cache lock")
-                    .get_mut(&route.stage)?
+                    .get_mut(&stage_label(&route.api, &route.stage))?
                     .get(key, now_ns())
             });
             match stored {
@@ -245,6 +253,9 @@ async fn decide(
                 BodyError::TooLarge => responses::REQUEST_TOO_LARGE,
                 BodyError::Timeout => BODY_TIMEOUT,
                 BodyError::OverBudget => UNAVAILABLE,
+                // Cutting a connection at the shutdown deadline breaks its body too; whichever
+                // of the two this task sees first, the cut (503) is what is logged.
+                BodyError::Broken if *state.phase.borrow() == Phase::Stop => UNAVAILABLE,
                 BodyError::Broken => BAD_BODY,
             };
             let outcome = Outcome::gateway(error, None, 0);
@@ -310,7 +321,7 @@ async fn decide(
                     .caches
                     .lock()
                     .expect("cache lock")
-                    .get_mut(&route.stage)
+                    .get_mut(&stage_label(&route.api, &route.stage))
                 {
                     cache.put(key, stored.clone(), now_ns(), ttl);
                 }
@@ -369,7 +380,9 @@ fn finish(
                     "responseLength" => length.to_string(),
                     "path" => seen.path.clone(),
                     "identity.userAgent" => seen.user_agent.clone().unwrap_or_else(|| "-".into()),
-                    "apiId" => "gwstat".to_string(),
+                    // The implicit API (top-level stages) has no id: missing, as `-`.
+                    "apiId" if logged.api.is_empty() => "-".to_string(),
+                    "apiId" => logged.api.to_string(),
                     _ => "-".to_string(),
                 });
             // The one value meant to be quoted by the template's author, not by us (its

@@ -161,7 +161,8 @@ pub async fn serve(
         .map(|s| {
             let stage_bytes = (s.cache.size_gb * 1e9) as u64;
             (
-                s.name.clone(),
+                // Keyed as the API stage: two APIs' `prod` stages have two caches.
+                s.label(),
                 BodyCache::new(stage_bytes.min(limits.cache_memory)),
             )
         })

@@ -20,6 +20,8 @@ pub(crate) const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "
 
 #[derive(Debug, Clone)]
 struct StageRoutes {
+    /// The API's id (empty: the implicit API).
+    api: String,
     name: String,
     templates: Vec<String>,
     /// Only the configured routes exist (the stage has a `routes` list).
@@ -35,6 +37,8 @@ pub struct Routes {
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
+    /// The id of the stage's API (empty: the implicit API).
+    pub api: String,
     /// Stage name.
     pub stage: String,
     /// Resource template.
@@ -64,6 +68,7 @@ impl Routes {
                     std::cmp::Reverse(t.matches('/').count() * 2 - t.matches('{').count())
                 });
                 StageRoutes {
+                    api: s.api_id.clone(),
                     name: s.name.clone(),
                     templates,
                     closed: !s.routes.is_empty(),
@@ -74,12 +79,26 @@ impl Routes {
     }
 
     /// The stage, resource and upstream path of a request path, or `None` when no
-    /// configured stage has a route for it.
+    /// configured stage has a route for it. Of several APIs with the stage, the first in
+    /// the configuration answers.
     pub fn resolve(&self, path: &str) -> Option<Route> {
+        self.resolve_host(None, path)
+    }
+
+    /// As [`resolve`](Self::resolve), among the stages of the API whose id is the first
+    /// label of `host` when there is one (AWS's default endpoint,
+    /// `{apiId}.execute-api.{region}.amazonaws.com`), else among all APIs' stages.
+    pub fn resolve_host(&self, host: Option<&str>, path: &str) -> Option<Route> {
+        let label = host.and_then(|h| h.split(['.', ':']).next()).unwrap_or("");
+        let named = !label.is_empty() && self.stages.iter().any(|s| s.api == label);
+        let stages: Vec<&StageRoutes> = self
+            .stages
+            .iter()
+            .filter(|s| !named || s.api == label)
+            .collect();
         let trimmed = path.trim_start_matches('/');
         let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
-        if let Some(stage) = self
-            .stages
+        if let Some(stage) = stages
             .iter()
             .find(|s| s.name == first && s.name != "$default")
         {
@@ -90,16 +109,16 @@ impl Routes {
             };
             let resource = stage.resource(if rest.is_empty() { "/" } else { &rest })?;
             return Some(Route {
+                api: stage.api.clone(),
                 stage: stage.name.clone(),
                 resource,
                 rest,
             });
         }
-        let default = self.stages.iter().find(|s| s.name == "$default")?;
+        let default = stages.iter().find(|s| s.name == "$default")?;
         let concrete = format!("/{trimmed}");
         let own = default.templates.iter().any(|t| matches(t, &concrete));
-        let elsewhere = self
-            .stages
+        let elsewhere = stages
             .iter()
             .filter(|s| s.name != "$default")
             .any(|s| s.templates.iter().any(|t| matches(t, &concrete)));
@@ -107,6 +126,7 @@ impl Routes {
             return None;
         }
         Some(Route {
+            api: default.api.clone(),
             stage: default.name.clone(),
             resource: default.resource(&concrete)?,
             rest: concrete,
@@ -147,6 +167,7 @@ mod tests {
 
     fn route(stage: &str, resource: &str, rest: &str) -> Option<Route> {
         Some(Route {
+            api: String::new(),
             stage: stage.into(),
             resource: resource.into(),
             rest: rest.into(),
@@ -206,6 +227,24 @@ mod tests {
             routes.resolve("/health"),
             route("$default", PROXY_RESOURCE, "/health")
         );
+    }
+
+    #[test]
+    fn the_host_names_the_api_when_several_have_the_stage() {
+        let config = GatewayConfig::from_toml(
+            "[[apis]]\nid = \"aaaa111111\"\n[[apis.stages]]\nname = \"prod\"\n[[apis]]\nid = \"bbbb222222\"\n[[apis.stages]]\nname = \"prod\"\n",
+        )
+        .unwrap();
+        let routes = Routes::new(&config);
+        let api = |host: Option<&str>| routes.resolve_host(host, "/prod/x").map(|r| r.api);
+        assert_eq!(
+            api(Some("bbbb222222.execute-api.eu-west-1.amazonaws.com")).as_deref(),
+            Some("bbbb222222")
+        );
+        assert_eq!(api(Some("aaaa111111:8080")).as_deref(), Some("aaaa111111"));
+        // Any other host: the first API with the stage.
+        assert_eq!(api(Some("127.0.0.1:8080")).as_deref(), Some("aaaa111111"));
+        assert_eq!(api(None).as_deref(), Some("aaaa111111"));
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod gateway_rules;
 mod html_report;
 mod insights_assemble;
 mod real_shapes;
+mod replay_api_ids;
 mod secrets;
 mod serve_e2e;
 mod serve_hostile;

@@ -148,3 +148,104 @@ fn serve_holds_the_limit_and_its_access_log_reads_back() {
     assert_eq!(report["throttling"]["by_kind"]["throttled"], throttled);
     assert_eq!(report["summary"]["status_classes"]["2xx"], admitted);
 }
+
+/// Sends `GET path` with `Host: host` on a new connection; returns the status.
+fn get_with_host(address: &str, host: &str, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(address.trim_start_matches("http://")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = s.read_to_string(&mut response);
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response:?}"))
+}
+
+#[test]
+fn serve_picks_the_api_by_host_logs_its_id_and_replay_matches_it_without_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    // Two APIs with a `prod` stage: the first allows a burst of 2 (and hardly refills), the
+    // second is open.
+    std::fs::write(
+        &config,
+        "[[apis]]\nid = \"aaaa111111\"\n[[apis.stages]]\nname = \"prod\"\nthrottle = { rate = 0.01, burst = 2 }\n\
+         [[apis]]\nid = \"bbbb222222\"\n[[apis.stages]]\nname = \"prod\"\n",
+    )
+    .unwrap();
+    let access_log = dir.path().join("access.log");
+    let up = upstream(30);
+    let mut serve = Process::new(cargo_bin("gwstat"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--max-requests", "7"])
+        .args(["--max-seconds", "30", "--gateway"])
+        .arg(&config)
+        .arg("--upstream")
+        .arg(format!("http://127.0.0.1:{up}"))
+        .arg("--access-log")
+        .arg(&access_log)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let address = first.trim().rsplit(' ').next().unwrap().to_string();
+    let a = "aaaa111111.execute-api.eu-west-1.amazonaws.com";
+    let mut statuses = Vec::new();
+    for host in [
+        a,
+        "bbbb222222:8080",
+        a,
+        a,
+        "bbbb222222:8080",
+        a,
+        "localhost",
+    ] {
+        statuses.push(get_with_host(&address, host, "/prod/items"));
+    }
+    // Any other host: the first API with the stage (aaaa111111, its bucket empty by then).
+    assert_eq!(statuses, [200, 200, 200, 429, 200, 429, 429]);
+    assert!(serve.wait().unwrap().success());
+    let lines = std::fs::read_to_string(&access_log).unwrap();
+    let ids: Vec<String> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["apiId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "aaaa111111",
+            "bbbb222222",
+            "aaaa111111",
+            "aaaa111111",
+            "bbbb222222",
+            "aaaa111111",
+            "aaaa111111"
+        ]
+    );
+    // The log carries apiId: replay needs no --api to meet each API's own stage.
+    let replay: Value = json_of(
+        Command::cargo_bin("gwstat")
+            .unwrap()
+            .args(["replay", access_log.to_str().unwrap(), "--gateway"])
+            .arg(&config)
+            .args(["--format", "json", "-q"]),
+    );
+    assert_eq!(replay["totals"]["requests"], 7);
+    assert_eq!(replay["totals"]["observed_429"], 3);
+    assert_eq!(replay["totals"]["predicted_429"], 3);
+    assert_eq!(replay["confusion_429"]["tp"], 3);
+    assert_eq!(replay["totals"]["unknown_api_requests"], 0);
+}
