@@ -17,6 +17,7 @@
 pub mod accumulator;
 pub mod histogram;
 pub mod rules;
+pub mod templates;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use histogram::Histogram;
 use crate::analyze::timeline::auto_bin_seconds;
 use crate::ingest::RequestSink;
 use crate::model::{Request, RequestColumns};
-use crate::report::{LatencyStats, Stats};
+use crate::report::{LatencyStats, Stats, TemplateSource};
 use crate::FastMap;
 
 /// Bin start of counts whose time bin is unknown (Logs Insights rows without one): counted
@@ -63,6 +64,8 @@ pub struct Aggregates {
     /// Latency statistics computed by the engine itself (Logs Insights); `None` when the
     /// groups' histograms hold them.
     pub computed: Option<Box<ComputedLatency>>,
+    /// Routes made from raw paths by a template, and how (`crate::aggregate::templates`).
+    pub route_sources: FastMap<u32, TemplateSource>,
 }
 
 /// Latency statistics as an engine computed them, where no histograms exist.
@@ -96,6 +99,14 @@ impl Aggregates {
             return Some("(other routes)".to_string());
         }
         name(&self.names.routes, code)
+    }
+
+    /// How a route was made from raw paths (`None`: as the log named it).
+    pub fn route_source(&self, code: u32) -> Option<TemplateSource> {
+        self.route_sources
+            .get(&code)
+            .copied()
+            .filter(|s| *s != TemplateSource::Log)
     }
 
     /// The name of a stage code.
@@ -227,6 +238,7 @@ impl Accumulator {
             messages: self.messages,
             timeouts: self.timeouts,
             computed: None,
+            route_sources: self.route_sources,
         }
     }
 }
