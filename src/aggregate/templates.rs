@@ -67,11 +67,6 @@ impl RouteTemplates {
         }
     }
 
-    /// The cardinality rule's threshold (0: off).
-    pub fn segment_cardinality(&self) -> usize {
-        self.segment_cardinality
-    }
-
     /// The template of a route as logged (`METHOD /path` or `/path`) and where it came from:
     /// an explicit template, the token rules, or the log itself (unchanged).
     pub fn template<'a>(&self, route: &'a str) -> (Cow<'a, str>, TemplateSource) {
@@ -238,7 +233,7 @@ impl RouteTemplates {
 }
 
 /// How each route of `dictionary` was made, by code, from the sources by name.
-pub fn sources_by_code(
+pub(crate) fn sources_by_code(
     dictionary: &Dictionary,
     by_name: &FastMap<String, TemplateSource>,
 ) -> FastMap<u32, TemplateSource> {
@@ -252,7 +247,7 @@ pub fn sources_by_code(
 
 /// The route templates of an OpenAPI 3 or Swagger 2 document (`aws apigateway get-export`):
 /// `METHOD /path` per operation, `x-amazon-apigateway-any-method` as `ANY`.
-pub fn openapi_templates(document: &serde_json::Value) -> Option<Vec<String>> {
+pub(crate) fn openapi_templates(document: &serde_json::Value) -> Option<Vec<String>> {
     const METHODS: [&str; 8] = [
         "get", "put", "post", "delete", "options", "head", "patch", "trace",
     ];
@@ -289,7 +284,7 @@ fn is_parameter(segment: &str) -> bool {
 /// Whether a path segment is an id by its shape alone: a number, a UUID, hex of 8 or more
 /// characters with a digit, a base64-like token of 16 or more characters with a letter and
 /// a digit, or an e-mail address (also percent-encoded).
-pub fn is_token(segment: &str) -> bool {
+fn is_token(segment: &str) -> bool {
     let bytes = segment.as_bytes();
     if bytes.is_empty() || is_parameter(segment) {
         return false;

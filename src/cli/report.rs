@@ -233,6 +233,12 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let decode = args.input.decode_options()?;
     let filter = request_filter(&args)?;
     if args.engine == Engine::Insights {
+        if !args.route_template.is_empty() || args.gateway.is_some() || !args.openapi.is_empty() {
+            anyhow::bail!(
+                "--engine insights groups routes as the log names them: route templates \
+                 (--route-template, --gateway, --openapi) need --engine stream or table"
+            );
+        }
         return super::insights::run(&args, &decode);
     }
     if args.dry_run {

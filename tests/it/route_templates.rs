@@ -150,6 +150,20 @@ fn bad_template_sources_are_refused_with_the_reason() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("get-export"));
+    // Logs Insights groups by the logged keys: templates would be silently ignored there.
+    let out = gwstat()
+        .args([
+            "report",
+            "--engine",
+            "insights",
+            "--log-group",
+            "/aws/apigw/x",
+        ])
+        .args(["--route-template", "GET /users/{id}", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--engine stream or table"));
 }
 
 /// `n` GETs of `/teams/<slug>/members` with `n` distinct word slugs, and one `/teams/mine`.
