@@ -40,7 +40,7 @@ mkdir -p "$tmp/cwd"
 ln -s "$PWD/sample-logs" "$tmp/cwd/sample-logs"
 
 page report "access logs to a report" \
-  "Latency (total, integration, overhead), errors by status/route/response type, throttling, timeouts, cache, a timeline with sparklines; logs vs CloudWatch metrics when metric files are among the inputs. REST execution logs count as requests too: alone they make the same report (inputs: \"requests from execution logs\"; latency measured between event times, see docs/report-schema.md), and with access logs each request counts once. See the README for every flag and docs/report-schema.md for the JSON."
+  "Latency (total, integration, overhead), errors by status/route/response type, throttling, timeouts, cache, a timeline with sparklines; logs vs CloudWatch metrics when metric files are among the inputs. REST execution logs count as requests too: alone they make the same report (inputs: \"requests from execution logs\"; latency measured between event times, see docs/report-schema.md), and with access logs each request counts once. Logs that name only a raw path (\`\$context.path\`) get route templates: ids become \`{id}\`, or give templates with --route-template, --gateway or --openapi; inferred routes are marked \`~\` (docs/report-schema.md, \"Routes from raw paths\"). See the README for every flag and docs/report-schema.md for the JSON."
 run report report sample-logs/rest-api-json-custom.log --top 5 -q
 run report report sample-logs/ --stage prod --status 5xx --top 3 -q --format markdown
 # Execution logs alone (no access logging): the same report from what their lines state.

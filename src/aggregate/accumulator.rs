@@ -10,9 +10,11 @@ use std::sync::Arc;
 use super::bins::bin_granularity;
 use super::histogram::Histogram;
 use super::rules::{cache_hit, timeout_reached};
+use super::templates::RouteTemplates;
 use super::websocket::WebSocketAggregates;
 use crate::filter::{RequestFilter, Window};
 use crate::model::{Dictionary, Request};
+use crate::report::TemplateSource;
 use crate::FastMap;
 
 /// Marks a missing value among dictionary codes.
@@ -35,6 +37,8 @@ pub struct AggregateOptions {
     pub timeout_ms: u64,
     /// A fixed timeline bin width, seconds (`None`: chosen from the range at the end).
     pub bin_seconds: Option<i64>,
+    /// Route templates for raw paths (`None`: routes are counted as logged).
+    pub templates: Option<Arc<RouteTemplates>>,
 }
 
 /// Requests by status (0: no status logged), in order of first appearance. The first status
@@ -74,6 +78,9 @@ impl Statuses {
         self.first.1 == 0
     }
 }
+/// Most raw routes an accumulator remembers the template code of (then it starts afresh):
+/// the cache saves templating each line, and stays small at any number of distinct paths.
+const ROUTE_CACHE: usize = 1 << 16;
 
 /// The aggregates of one time bin × route × stage.
 #[derive(Debug, Clone, Default)]
@@ -167,6 +174,10 @@ pub struct Accumulator {
     pub timeouts: FastMap<u32, u64>,
     /// WebSocket events (`None` until one is seen); they count nowhere else.
     pub websocket: Option<Box<WebSocketAggregates>>,
+    /// Routes made from raw paths by a template, and how (routes the log named: absent).
+    pub route_sources: FastMap<u32, TemplateSource>,
+    /// Raw route → its templated route's code (with templates only).
+    route_cache: FastMap<Box<str>, u32>,
 }
 
 impl Accumulator {
@@ -188,8 +199,7 @@ impl Accumulator {
     /// Adds one request (if the filter keeps it).
     pub fn push(&mut self, request: &Request<'_>) {
         self.records += 1;
-        let options = &*self.options;
-        if self.filtering && !options.filter.keeps(&options.window, request) {
+        if self.filtering && !self.keeps(request) {
             return;
         }
         self.kept += 1;
@@ -219,7 +229,7 @@ impl Accumulator {
         if status == 429 {
             self.current.1[1] += 1;
         }
-        let route = code(&mut self.names.routes, request.route.as_deref());
+        let route = self.route_code(request.route.as_deref());
         let stage = code(&mut self.names.stages, request.stage.as_deref());
         let bin = second.div_euclid(self.granularity) * self.granularity;
         let group = self.groups.entry((bin, route, stage)).or_default();
@@ -262,6 +272,71 @@ impl Accumulator {
         if reached {
             *self.timeouts.entry(route).or_default() += 1;
         }
+    }
+
+    /// Whether the filter keeps a request; `--route` globs match its templated route, as
+    /// they do the table engine's.
+    fn keeps(&self, request: &Request<'_>) -> bool {
+        let options = &*self.options;
+        match (&options.templates, request.route.as_deref()) {
+            (Some(templates), Some(raw)) if !options.filter.routes.is_empty() => {
+                let (name, _) = templates.template(raw);
+                let templated = Request {
+                    route: Some(std::borrow::Cow::Borrowed(&name)),
+                    ..request.clone()
+                };
+                options.filter.keeps(&options.window, &templated)
+            }
+            _ => options.filter.keeps(&options.window, request),
+        }
+    }
+
+    /// The code of a request's route, templated when the options hold templates.
+    fn route_code(&mut self, route: Option<&str>) -> u32 {
+        let (Some(templates), Some(raw)) = (&self.options.templates, route) else {
+            return code(&mut self.names.routes, route);
+        };
+        if let Some(code) = self.route_cache.get(raw) {
+            return *code;
+        }
+        let (name, source) = templates.template(raw);
+        let code = self.names.routes.code(&name);
+        if source != TemplateSource::Log {
+            let known = self.route_sources.entry(code).or_insert(source);
+            *known = (*known).max(source);
+        }
+        if self.route_cache.len() >= ROUTE_CACHE {
+            self.route_cache.clear();
+        }
+        self.route_cache.insert(raw.into(), code);
+        code
+    }
+
+    /// Applies the templates' cardinality rule to the routes counted so far (call once every
+    /// request is in): routes whose segment position has too many values under one parent
+    /// are joined under `{id}` and marked inferred.
+    pub fn collapse_routes(self) -> Accumulator {
+        let Some(templates) = self.options.templates.clone() else {
+            return self;
+        };
+        let sources = &self.route_sources;
+        let names = self.names.routes.names().iter().enumerate().map(|(c, n)| {
+            let source = sources.get(&(c as u32)).copied();
+            (&**n, source.unwrap_or(TemplateSource::Log))
+        });
+        let renames = templates.collapse(names);
+        if renames.is_empty() {
+            return self;
+        }
+        let mut collapsed = Accumulator::new(self.options.clone());
+        collapsed.merge(self, Some(&|name: &str| renames.get(name).cloned()));
+        for name in renames.values() {
+            let code = collapsed.names.routes.code(name);
+            collapsed
+                .route_sources
+                .insert(code, TemplateSource::Inferred);
+        }
+        collapsed
     }
 
     /// Adds everything `other` counted; `rename` may rename (and so join) its routes.
@@ -314,6 +389,13 @@ impl Accumulator {
             (Some(mine), Some(theirs)) => mine.merge(*theirs),
             (None, theirs) => self.websocket = theirs,
             (_, None) => {}
+        }
+        for (route, source) in other.route_sources {
+            let known = self
+                .route_sources
+                .entry(at(&routes, route))
+                .or_insert(source);
+            *known = (*known).max(source);
         }
     }
 

@@ -19,6 +19,7 @@ pub(crate) mod bins;
 pub mod histogram;
 pub mod rules;
 pub mod websocket;
+pub mod templates;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -30,7 +31,7 @@ use histogram::Histogram;
 use crate::aggregate::bins::auto_bin_seconds;
 use crate::model::RequestSink;
 use crate::model::{Request, RequestColumns};
-use crate::report::{LatencyStats, Stats};
+use crate::report::{LatencyStats, Stats, TemplateSource};
 use crate::FastMap;
 
 /// Bin start of counts whose time bin is unknown (Logs Insights rows without one): counted
@@ -67,6 +68,8 @@ pub struct Aggregates {
     pub computed: Option<Box<ComputedLatency>>,
     /// WebSocket events, finished (`None`: none seen).
     pub websocket: Option<Box<websocket::WebSocketAggregates>>,
+    /// Routes made from raw paths by a template, and how (`crate::aggregate::templates`).
+    pub route_sources: FastMap<u32, TemplateSource>,
 }
 
 /// Latency statistics as an engine computed them, where no histograms exist.
@@ -100,6 +103,14 @@ impl Aggregates {
             return Some("(other routes)".to_string());
         }
         name(&self.names.routes, code)
+    }
+
+    /// How a route was made from raw paths (`None`: as the log named it).
+    pub fn route_source(&self, code: u32) -> Option<TemplateSource> {
+        self.route_sources
+            .get(&code)
+            .copied()
+            .filter(|s| *s != TemplateSource::Log)
     }
 
     /// The name of a stage code.
@@ -241,6 +252,7 @@ impl Accumulator {
                 w.finish();
                 w
             }),
+            route_sources: self.route_sources,
         }
     }
 }

@@ -170,6 +170,7 @@ mod tests {
                 avg_rps: None,
                 peak_rps: None,
                 folded_routes: 0,
+                inferred_routes: 0,
             },
             vec!["y.log".into()],
             0,

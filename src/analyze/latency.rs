@@ -47,6 +47,7 @@ pub(crate) fn latency(agg: &Aggregates, totals: &Totals) -> Latency {
                 stage: agg.stage(key.1),
                 stats,
                 slo: None,
+                template_source: agg.route_source(key.0),
             }
         })
         .collect();

@@ -3,7 +3,7 @@
 use super::routes::Totals;
 use crate::aggregate::Aggregates;
 use crate::filter::rfc3339;
-use crate::report::{ErrorRate, Peak, StatusClasses, Summary};
+use crate::report::{ErrorRate, Peak, StatusClasses, Summary, TemplateSource};
 
 /// Requests per status class from per-status counts.
 pub fn status_classes(statuses: &[(Option<u32>, u64)]) -> StatusClasses {
@@ -59,5 +59,10 @@ pub(crate) fn summary(totals: &Totals, agg: &Aggregates, busiest: &[(i64, [u64; 
         }),
         status_classes: classes,
         folded_routes: 0,
+        inferred_routes: agg
+            .route_sources
+            .values()
+            .filter(|s| **s == TemplateSource::Inferred)
+            .count() as u64,
     }
 }

@@ -17,6 +17,9 @@ use super::inputs::InputArgs;
 use super::metrics::read_metric_inputs;
 pub use super::output::ColorChoice;
 use super::Outcome;
+use crate::aggregate::templates::{
+    openapi_templates, sources_by_code, RouteTemplates, DEFAULT_SEGMENT_CARDINALITY,
+};
 use crate::aggregate::{fold_columns, Accumulator, AggregateOptions};
 use crate::analyze::compare::{compare, route_profiles};
 use crate::analyze::reconcile::{cache_from_metrics, reconcile};
@@ -179,6 +182,27 @@ pub struct ReportArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// A route template for logs that name only a raw path (`$context.path`):
+    /// `GET /users/{id}`, or `/users/{id}` for every method; a trailing `{proxy+}` takes the
+    /// rest of the path. The most specific matching template wins (repeatable).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub route_template: Vec<String>,
+
+    /// Route templates from a gateway.toml: its stages' routes and method settings.
+    #[arg(long, value_name = "FILE")]
+    pub gateway: Option<PathBuf>,
+
+    /// Route templates from an OpenAPI 3 or Swagger 2 export in JSON (`aws apigateway
+    /// get-export --export-type oas30`; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub openapi: Vec<PathBuf>,
+
+    /// Raw paths without a template: a segment position with more than N distinct values
+    /// under one parent path becomes `{id}` (numbers, UUIDs, hex and long tokens always do;
+    /// 0 turns this rule off).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SEGMENT_CARDINALITY)]
+    pub segment_cardinality: usize,
+
     /// Colour in table output: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -208,6 +232,12 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let decode = args.input.decode_options()?;
     let filter = request_filter(&args)?;
     if args.engine == Engine::Insights {
+        if !args.route_template.is_empty() || args.gateway.is_some() || !args.openapi.is_empty() {
+            anyhow::bail!(
+                "--engine insights groups routes as the log names them: route templates \
+                 (--route-template, --gateway, --openapi) need --engine stream or table"
+            );
+        }
         return super::insights::run(&args, &decode);
     }
     if args.dry_run {
@@ -324,7 +354,10 @@ fn stream(
     args: &ReportArgs,
 ) -> Result<Option<Report>> {
     let analysis = analyze_options(args)?;
-    let aggregate = aggregate_options(&analysis, filter.clone(), window);
+    let aggregate = AggregateOptions {
+        templates: Some(Arc::new(route_templates(args)?)),
+        ..aggregate_options(&analysis, filter.clone(), window)
+    };
     let ingested = ingest_into(inputs, options, Accumulator::new(Arc::new(aggregate)))?;
     if !ingested.executions.by_request.is_empty() {
         if args.engine == Engine::Stream {
@@ -335,7 +368,7 @@ fn stream(
         }
         return Ok(None);
     }
-    let mut acc = ingested.columns;
+    let mut acc = ingested.columns.collapse_routes();
     if let Some(rename) = args.settings.route_renamer() {
         let mut renamed = acc.fresh();
         renamed.merge(acc, Some(&rename));
@@ -443,17 +476,20 @@ pub(super) fn analyze(
         None => RequestSource::Access,
     };
     let records = ingested.columns.len() as u64;
+    let templates = route_templates(args)?;
+    let sources = templates.apply(&mut ingested.columns.route);
     args.settings.apply_routes(&mut ingested.columns);
     let mask = filter.mask(&ingested.columns)?;
     // WebSocket events are no requests to compare with metrics or a baseline, route by route.
     let http = ingested.columns.http_rows(mask.as_deref());
     let reconciliation = metrics.map(|m| reconcile(&ingested.columns, http.as_deref(), m));
     let options = analyze_options(args)?;
-    let acc = fold_columns(
+    let mut acc = fold_columns(
         &ingested.columns,
         mask.as_deref(),
         aggregate_options(&options, RequestFilter::default(), Window::default()),
     );
+    acc.route_sources = sources_by_code(&acc.names.routes, &sources);
     let inputs = inputs_of(
         ingested.inputs,
         &ingested.skipped,
@@ -503,7 +539,57 @@ fn aggregate_options(
         window,
         timeout_ms: analysis.timeout_ms,
         bin_seconds: analysis.bin_seconds,
+        templates: None,
     }
+}
+
+/// The route templates from `--route-template`, `--gateway` and `--openapi`, with the
+/// cardinality rule's threshold.
+pub(super) fn route_templates(args: &ReportArgs) -> Result<RouteTemplates> {
+    let mut explicit = args.route_template.clone();
+    if let Some(path) = &args.gateway {
+        let config = super::gateway::load_config(path)?;
+        for stage in &config.stages {
+            explicit.extend(stage.routes.iter().cloned());
+            explicit.extend(
+                stage
+                    .methods
+                    .keys()
+                    .filter_map(|key| crate::gateway::config::method_key(key))
+                    .filter(|(resource, _)| resource.starts_with('/'))
+                    .map(|(resource, method)| format!("{method} {resource}")),
+            );
+        }
+    }
+    for path in &args.openapi {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let document: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not JSON (--openapi reads the JSON export: aws apigateway get-export \
+                 --export-type oas30 --accepts application/json)",
+                path.display()
+            )
+        })?;
+        let templates = openapi_templates(&document).with_context(|| {
+            format!(
+                "{}: not an OpenAPI 3 or Swagger 2 document (no openapi/swagger and paths)",
+                path.display()
+            )
+        })?;
+        explicit.extend(templates);
+    }
+    for template in &args.route_template {
+        let path = template
+            .split_once(' ')
+            .map_or(template.as_str(), |(_, p)| p);
+        if !path.starts_with('/') {
+            anyhow::bail!(
+                "--route-template {template:?}: give METHOD /path or /path (e.g. GET /users/{{id}})"
+            );
+        }
+    }
+    Ok(RouteTemplates::new(&explicit, args.segment_cardinality))
 }
 
 /// The report's `inputs` section.
@@ -646,6 +732,7 @@ fn compare_with_baseline(
         },
     )
     .context("reading the --compare inputs")?;
+    route_templates(args)?.apply(&mut ingested.columns.route);
     args.settings.apply_routes(&mut ingested.columns);
     let baseline_filter = RequestFilter {
         since: None,

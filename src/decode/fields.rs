@@ -22,6 +22,8 @@ pub enum Field {
     ResourcePath,
     /// `$context.routeKey` (HTTP API route, method included)
     RouteKey,
+    /// `$context.path` (the request's path, ids included; read only when no route is)
+    Path,
     /// `$context.status`
     Status,
     /// `$context.responseLatency` in milliseconds
@@ -52,13 +54,14 @@ pub enum Field {
 
 impl Field {
     /// Every field, in documentation order.
-    pub const ALL: [Field; 19] = [
+    pub const ALL: [Field; 20] = [
         Field::RequestId,
         Field::RequestTime,
         Field::RequestTimeEpoch,
         Field::HttpMethod,
         Field::ResourcePath,
         Field::RouteKey,
+        Field::Path,
         Field::Status,
         Field::ResponseLatency,
         Field::IntegrationLatency,
@@ -83,6 +86,7 @@ impl Field {
             Field::HttpMethod => "httpMethod",
             Field::ResourcePath => "resourcePath",
             Field::RouteKey => "routeKey",
+            Field::Path => "path",
             Field::Status => "status",
             Field::ResponseLatency => "responseLatency",
             Field::IntegrationLatency => "integrationLatency",
@@ -120,6 +124,7 @@ const ALIASES: &[(&str, Field)] = &[
     ("method", Field::HttpMethod),
     ("resourcepath", Field::ResourcePath),
     ("routekey", Field::RouteKey),
+    ("path", Field::Path),
     ("status", Field::Status),
     ("statuscode", Field::Status),
     ("responselatency", Field::ResponseLatency),

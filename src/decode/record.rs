@@ -176,6 +176,8 @@ impl<'a> RawRecord<'a> {
 
         let route_key = self.take(Field::RouteKey);
         let resource = self.take(Field::ResourcePath);
+        let path = self.take(Field::Path);
+        let stage = self.take(Field::Stage);
         let mut method = self.take(Field::HttpMethod);
         if method.is_none() {
             // An HTTP API route key carries its method: `GET /pets`.
@@ -187,6 +189,9 @@ impl<'a> RawRecord<'a> {
                 None => None,
             };
         }
+        // Without a route the raw path stands in, less the stage prefix the default
+        // endpoint adds (`/prod/pets/1`); `crate::aggregate::templates` makes it a template.
+        let resource = resource.or_else(|| path.map(|p| without_stage(p, stage.as_deref())));
         let route = match (route_key, resource, &method) {
             (Some(key), _, _) => Some(key),
             (None, Some(resource), Some(m)) => Some(join(m, &resource)),
@@ -203,7 +208,7 @@ impl<'a> RawRecord<'a> {
             status,
             method,
             route,
-            stage: self.take(Field::Stage),
+            stage,
             api_key,
             error_type: self.take(Field::ErrorResponseType),
             error_message,
@@ -233,6 +238,26 @@ impl<'a> RawRecord<'a> {
             connection_id,
             connected_at_ms: connected_at.as_deref().and_then(parse_epoch),
         })
+    }
+}
+
+/// A request path without its leading `/{stage}` (as `$context.path` has it on the
+/// default endpoint; a custom domain's path has none, and stays whole).
+fn without_stage<'a>(path: Cow<'a, str>, stage: Option<&str>) -> Cow<'a, str> {
+    let Some(stage) = stage.filter(|s| !s.is_empty() && !s.starts_with('$')) else {
+        return path;
+    };
+    let rest = path
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(stage))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    match rest {
+        Some("") => Cow::Owned("/".to_string()),
+        Some(rest) => match path {
+            Cow::Borrowed(p) => Cow::Borrowed(&p[p.len() - rest.len()..]),
+            Cow::Owned(ref p) => Cow::Owned(p[p.len() - rest.len()..].to_string()),
+        },
+        None => path,
     }
 }
 
@@ -350,6 +375,53 @@ mod tests {
         .into_request()
         .unwrap();
         assert_eq!(rest.websocket, None);
+    }
+
+    #[test]
+    fn a_raw_path_stands_in_for_a_missing_route_without_its_stage_prefix() {
+        let time = (Field::RequestTime, "25/Nov/2026:02:56:04 +0000");
+        let route = |pairs: &[(Field, &'static str)]| {
+            let mut all = vec![time];
+            all.extend_from_slice(pairs);
+            record(&all)
+                .into_request()
+                .unwrap()
+                .route
+                .map(|r| r.into_owned())
+        };
+        let get = (Field::HttpMethod, "GET");
+        let path = |p| (Field::Path, p);
+        assert_eq!(
+            route(&[get, path("/prod/pets/1"), (Field::Stage, "prod")]).as_deref(),
+            Some("GET /pets/1")
+        );
+        assert_eq!(
+            route(&[get, path("/prod"), (Field::Stage, "prod")]).as_deref(),
+            Some("GET /")
+        );
+        // A custom domain's path has no stage; `$default` adds none; neither does a prefix
+        // that only starts like the stage.
+        for (p, stage) in [
+            ("/pets/1", "prod"),
+            ("/pets/1", "$default"),
+            ("/production/x", "prod"),
+        ] {
+            assert_eq!(
+                route(&[get, path(p), (Field::Stage, stage)]).as_deref(),
+                Some(format!("GET {p}").as_str())
+            );
+        }
+        assert_eq!(route(&[path("/pets/1")]).as_deref(), Some("/pets/1"));
+        // A logged route wins over the path.
+        assert_eq!(
+            route(&[
+                get,
+                (Field::ResourcePath, "/pets/{id}"),
+                path("/prod/pets/1")
+            ])
+            .as_deref(),
+            Some("GET /pets/{id}")
+        );
     }
 
     #[test]

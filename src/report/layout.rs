@@ -145,6 +145,15 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             (c.c1xx + c.unknown).to_string(),
         ]);
     }
+    if s.inferred_routes > 0 {
+        summary.row(vec![
+            "inferred routes".into(),
+            format!(
+                "{} route template(s) made from raw paths (marked ~)",
+                s.inferred_routes
+            ),
+        ]);
+    }
     let inputs = &report.inputs;
     summary.row(vec![
         "inputs".into(),
@@ -205,6 +214,7 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             ],
         );
         let mut hidden = 0;
+        let mut any_inferred = false;
         let mut breaches = Vec::new();
         for r in &report.latency.by_route {
             let s = &r.stats;
@@ -225,9 +235,14 @@ pub fn blocks(report: &Report) -> Vec<Block> {
                 }
                 _ => Tone::Normal,
             };
+            let inferred = r.template_source == Some(super::model::TemplateSource::Inferred);
+            any_inferred |= inferred;
             by_route.toned_row(
                 vec![
-                    opt(&r.route),
+                    match inferred {
+                        true => format!("{} ~", opt(&r.route)),
+                        false => opt(&r.route),
+                    },
                     opt(&r.stage),
                     r.count.to_string(),
                     ms(r.stats.latency_ms.p50),
@@ -249,6 +264,13 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             notes.push(format!(
                 "{hidden} route(s) without logged latencies not shown (see --format json)"
             ));
+        }
+        if any_inferred {
+            notes.push(
+                "~ template inferred from raw paths (ids in the path); give templates with \
+                 --route-template, --gateway or --openapi"
+                    .to_string(),
+            );
         }
         if !notes.is_empty() {
             by_route.note = Some(notes.join("\n  "));

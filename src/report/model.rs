@@ -386,6 +386,10 @@ pub struct Summary {
     /// routes), counted together in every total and overall percentile; absent when 0.
     #[serde(skip_serializing_if = "is_zero")]
     pub folded_routes: u64,
+    /// Routes whose template was inferred from raw paths (ids in `$context.path`, see
+    /// `latency.by_route[].template_source`); absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub inferred_routes: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -491,6 +495,22 @@ pub struct RouteLatency {
     /// The route's latency objective from gwstat.toml `[slo]`, when one applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<SloCheck>,
+    /// How the route was made from raw paths (`explicit`, `inferred`); absent when the log
+    /// named it (`resourcePath`, `routeKey`) or the path needed no template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_source: Option<TemplateSource>,
+}
+
+/// Where a route template came from (`crate::aggregate::templates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TemplateSource {
+    /// The log named the route, or its path needed no template.
+    Log,
+    /// A template given with `--route-template`, `--gateway` or `--openapi`.
+    Explicit,
+    /// The token or cardinality rules (ids in the path).
+    Inferred,
 }
 
 /// A route's p99 against its objective.

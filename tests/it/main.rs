@@ -32,6 +32,7 @@ mod html_report;
 mod insights_assemble;
 mod real_shapes;
 mod replay_api_ids;
+mod route_templates;
 mod secrets;
 mod serve_e2e;
 mod serve_hostile;
