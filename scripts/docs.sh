@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
-bin=${CARGO_TARGET_DIR:-target}/debug/gwstat
+bin=$(realpath "${CARGO_TARGET_DIR:-target}/debug/gwstat")
 out=docs/commands
 mkdir -p "$out"
 export NO_COLOR=1
@@ -31,7 +31,7 @@ run() {
     echo
     echo '```text'
     echo "\$ gwstat $*"
-    (cd "$tmp/cwd" && "$OLDPWD/$bin" "$@" 2>&1 || true) | sed "s|$PWD/||g" | head -n 80 || true
+    (cd "$tmp/cwd" && "$bin" "$@" 2>&1 || true) | sed "s|$PWD/||g" | head -n 80 || true
     echo '```'
   } >> "$out/$name.md"
 }

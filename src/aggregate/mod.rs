@@ -18,8 +18,8 @@ pub mod accumulator;
 pub(crate) mod bins;
 pub mod histogram;
 pub mod rules;
-pub mod websocket;
 pub mod templates;
+pub mod websocket;
 
 use std::borrow::Cow;
 use std::sync::Arc;

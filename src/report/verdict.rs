@@ -52,6 +52,8 @@ pub enum Section {
     Reconciliation,
     /// Skipped lines and invalid fields.
     Inputs,
+    /// WebSocket connections, messages and route keys.
+    Websocket,
 }
 
 /// The sections to show: every one but the findings table (the verdict shows the top ones),
@@ -127,6 +129,7 @@ pub fn sections_of(title: &str) -> &'static [Section] {
         ("Logs vs CloudWatch metrics", &[Reconciliation]),
         ("Skipped lines", &[Inputs]),
         ("Invalid fields", &[Inputs]),
+        ("WebSocket", &[Websocket]),
     ];
     PREFIXES
         .iter()

@@ -188,6 +188,18 @@ fn every_output_format_shows_the_section() {
 }
 
 #[test]
+fn section_websocket_shows_only_the_websocket_tables() {
+    gwstat()
+        .args(["report", EXPORT, "--section", "websocket", "-q"])
+        .env("NO_COLOR", "1")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("WebSocket route keys"))
+        .stdout(predicate::str::contains("WebSocket connections"))
+        .stdout(predicate::str::contains("Latency").not());
+}
+
+#[test]
 fn connections_spread_over_many_chunks_join_in_both_engines() {
     // 3000 connections, one opening every 100 ms, each lasting 1–7 s with 0–4 messages and
     // no `connectedAt`: durations need each DISCONNECT joined with a CONNECT that a file of
