@@ -15,9 +15,10 @@ use thiserror::Error;
 use std::io::Read;
 
 use crate::decode::envelope::{self, Envelope};
-use crate::decode::execution::{looks_like_execution_line, Executions};
+use crate::decode::execution::Executions;
 use crate::decode::framing::{self, Framing, Reframe};
 use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, Known, SkipReason};
+use crate::kind::{self, mostly_execution, not_a_log, trim_line};
 pub use crate::model::RequestSink;
 use crate::model::{InvalidField, InvalidFields, Request, RequestColumns};
 use crate::source::{self, Chunk, ChunkReader, Input, SourceError};
@@ -387,7 +388,7 @@ fn progress_bar(inputs: &[Input], quiet: bool) -> Option<ProgressBar> {
 }
 
 /// Bytes looked at to recognise a CloudWatch envelope.
-const ENVELOPE_HEAD_BYTES: usize = 64 * 1024;
+const ENVELOPE_HEAD_BYTES: usize = kind::HEAD_BYTES;
 
 fn ingest_one<S: RequestSink>(
     input: &Input,
@@ -418,7 +419,7 @@ fn ingest_one<S: RequestSink>(
         // own commands; listed, not decoded as log lines.
         return Ok(InputSummary {
             name,
-            format: format!("{kind} (not a log; skipped)"),
+            format: format!("{} (not a log; skipped)", kind::name_of(kind)),
             records: 0,
             skipped: 0,
         });
@@ -748,66 +749,6 @@ fn ingest_envelope<S: RequestSink>(
     })
 }
 
-/// Whether at least half of the first non-empty lines (or messages) are execution-log lines:
-/// an input like that is an execution log.
-fn mostly_execution<'a>(lines: impl Iterator<Item = &'a [u8]>) -> bool {
-    let (mut seen, mut execution) = (0, 0);
-    for line in lines
-        .map(trim_line)
-        .filter(|l| !l.is_empty())
-        .take(SAMPLE_LINES)
-    {
-        seen += 1;
-        execution += usize::from(looks_like_execution_line(line));
-    }
-    seen > 0 && execution * 2 >= seen
-}
-
-/// Whether any of `inputs` is an execution log, judged from its first bytes as ingesting it
-/// would judge it. Standard input is not looked at (it cannot be read twice), nor an envelope
-/// whose first bytes hold no whole event; unreadable inputs count as not, and fail later
-/// where they are read. Lets a caller choose how to read before reading everything.
-pub fn holds_execution_logs(inputs: &[Input]) -> bool {
-    inputs.iter().any(|input| {
-        if *input == Input::Stdin {
-            return false;
-        }
-        let Ok(head) = source::head(input, ENVELOPE_HEAD_BYTES) else {
-            return false;
-        };
-        if not_a_log(&head).is_some() {
-            return false;
-        }
-        let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
-        match envelope::detect(head) {
-            Envelope::None => mostly_execution(head.split(|b| *b == b'\n')),
-            other => {
-                let events = envelope::unwrap(other, head).events;
-                mostly_execution(events.iter().map(|e| e.message.as_bytes()))
-            }
-        }
-    })
-}
-
-/// What a file is when it is CloudWatch metrics, metric queries or X-Ray traces.
-fn not_a_log(head: &[u8]) -> Option<&'static str> {
-    if let Some(shape) = crate::metrics::decode::sniff(head) {
-        return Some(shape.as_str());
-    }
-    if crate::metrics::decode::sniff_query(head) {
-        return Some("metric-query");
-    }
-    crate::traces::decode::sniff(head).map(|s| s.as_str())
-}
-
-fn trim_line(line: &[u8]) -> &[u8] {
-    let mut line = line;
-    while let [rest @ .., b'\r' | b' ' | b'\t'] = line {
-        line = rest;
-    }
-    line
-}
-
 /// What one part of an input did not yield: its skipped lines and dropped values.
 #[derive(Default)]
 struct Logs {
@@ -889,6 +830,7 @@ fn decode_chunk<S: RequestSink>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::InputKind;
 
     fn sample(path: &str) -> Input {
         Input::File(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
@@ -961,11 +903,12 @@ mod tests {
         let export = sample(
             "sample-logs/execution-logs/export-task-1/072b030ba126b2f4b2374f342be9ed44/000000.gz",
         );
-        assert!(holds_execution_logs(std::slice::from_ref(&export)));
+        let kind = |input: &Input| kind::classify(input).unwrap();
+        assert_eq!(kind(&export), InputKind::ExecutionLog);
         let access = sample("sample-logs/rest-api-json-custom.log");
         let envelope = sample("sample-logs/cloudwatch/filter-log-events.json");
-        assert!(!holds_execution_logs(&[access.clone(), envelope]));
-        assert!(holds_execution_logs(&[access, export]));
+        assert_eq!(kind(&access), InputKind::Log);
+        assert_eq!(kind(&envelope), InputKind::Log);
 
         // Plain lines without an envelope, and a JSON envelope cut off after its first event.
         let dir = tempfile::tempdir().unwrap();
@@ -975,17 +918,18 @@ mod tests {
             "(r-1) HTTP Method: GET, Resource Path: /orders\n(r-1) Method completed with status: 200\n",
         )
         .unwrap();
-        assert!(holds_execution_logs(&[Input::File(plain)]));
+        assert_eq!(kind(&Input::File(plain)), InputKind::ExecutionLog);
         let cut = dir.path().join("events.json");
         let event =
             r#"{"timestamp":1795575364000,"message":"(r-1) Method completed with status: 200"}"#;
         let padding = " ".repeat(ENVELOPE_HEAD_BYTES);
         std::fs::write(&cut, format!("{{\"events\":[{event},{padding}{event}]}}")).unwrap();
         // Its head holds no whole JSON document: not recognised, and ingest still finds it.
-        assert!(!holds_execution_logs(&[Input::File(cut.clone())]));
+        assert_eq!(kind(&Input::File(cut.clone())), InputKind::Log);
 
-        // Standard input and unreadable inputs are not looked at.
+        // Standard input is not looked at; an unreadable input fails with its name.
+        assert_eq!(kind(&Input::Stdin), InputKind::Stdin);
         let missing = Input::File(dir.path().join("missing.log"));
-        assert!(!holds_execution_logs(&[Input::Stdin, missing]));
+        assert!(kind::classify(&missing).is_err());
     }
 }

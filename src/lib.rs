@@ -17,6 +17,7 @@ pub mod gateway;
 pub mod generate;
 pub mod ingest;
 pub mod insights;
+pub mod kind;
 pub mod metrics;
 pub mod model;
 pub mod redact;

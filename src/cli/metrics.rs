@@ -20,12 +20,13 @@ use super::Outcome;
 use crate::aws::metrics::{fetch_metrics, parse_statistics, ApiRef, MetricsRequest};
 use crate::aws::{run_with_progress, AwsArgs, Document, Progress};
 use crate::filter::parse_duration_ms;
+use crate::kind::{classify_all, Classified, InputKind};
 use crate::metrics::analyze::{build_metrics_report, MetricsOptions, MetricsSource};
 
 use crate::metrics::decode::{decode, sniff, sniff_query};
 use crate::metrics::load::load_metrics;
 use crate::metrics::naming::Queries;
-use crate::source::{expand, Input};
+use crate::source::expand;
 
 /// Arguments of `gwstat metrics`.
 #[derive(Debug, Args)]
@@ -199,33 +200,28 @@ pub fn decode_documents(documents: &[Document]) -> Result<Vec<MetricsSource>> {
         .collect()
 }
 
-/// The metric files among `inputs`, decoded; query files among them (such as a
-/// `queries.json` kept beside the results) are added to `queries` first. Other files are
-/// returned apart, and so is stdin (it cannot be looked at twice; it is read as logs).
+/// The metric files among `inputs` (classified once: [`crate::kind`]), decoded; query files
+/// among them (such as a `queries.json` kept beside the results) are added to `queries`
+/// first. Other inputs are returned apart (stdin among them: it is read as logs).
 pub fn read_metric_inputs(
-    inputs: &[Input],
+    inputs: &[Classified],
     queries: &mut Queries,
-) -> Result<(Vec<MetricsSource>, Vec<Input>)> {
+) -> Result<(Vec<MetricsSource>, Vec<Classified>)> {
     let mut metric_files = Vec::new();
     let mut others = Vec::new();
-    for input in inputs {
-        if *input == Input::Stdin {
-            others.push(input.clone());
-            continue;
-        }
-        let head = crate::source::head(input, crate::source::SNIFF_BYTES)?;
-        if let Some(shape) = sniff(&head) {
-            metric_files.push((input, shape));
-        } else if sniff_query(&head) {
-            let mut text = String::new();
-            crate::source::open(input, |_| {})?
-                .read_to_string(&mut text)
-                .with_context(|| format!("cannot read {}", input.name()))?;
-            queries
-                .add(&text)
-                .with_context(|| format!("{} (read as metric queries)", input.name()))?;
-        } else {
-            others.push(input.clone());
+    for c in inputs {
+        match c.kind {
+            InputKind::Metrics(shape) => metric_files.push((&c.input, shape)),
+            InputKind::MetricQueries => {
+                let mut text = String::new();
+                crate::source::open(&c.input, |_| {})?
+                    .read_to_string(&mut text)
+                    .with_context(|| format!("cannot read {}", c.input.name()))?;
+                queries
+                    .add(&text)
+                    .with_context(|| format!("{} (read as metric queries)", c.input.name()))?;
+            }
+            _ => others.push(c.clone()),
         }
     }
     let sources = metric_files
@@ -262,7 +258,7 @@ pub fn run(args: MetricsArgs) -> Result<Outcome> {
         None => {
             let mut queries = Queries::load(&args.metric_query)?;
             let inputs = expand(&args.inputs)?;
-            read_metric_inputs(&inputs, &mut queries)?
+            read_metric_inputs(&classify_all(&inputs)?, &mut queries)?
         }
     };
     if sources.is_empty() {
@@ -273,7 +269,10 @@ pub fn run(args: MetricsArgs) -> Result<Outcome> {
     }
     if !args.out.quiet {
         for other in &others {
-            eprintln!("gwstat: {}: not a metrics file; skipped", other.name());
+            eprintln!(
+                "gwstat: {}: not a metrics file; skipped",
+                other.input.name()
+            );
         }
     }
     let report = build_metrics_report(

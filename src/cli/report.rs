@@ -27,9 +27,10 @@ use crate::analyze::{build_report, AnalyzeOptions};
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
 use crate::filter::{RequestFilter, StatusFilter, TimeBound, Window};
 use crate::ingest::{
-    add_execution_requests, holds_execution_logs, ingest, ingest_into, FieldLog, IngestOptions,
-    Ingested, InputSummary, RequestSink, SkipLog,
+    add_execution_requests, ingest, ingest_into, FieldLog, IngestOptions, Ingested, InputSummary,
+    RequestSink, SkipLog,
 };
+use crate::kind::{classify_all, InputKind};
 use crate::metrics::analyze::{build_metrics_report, MetricsOptions};
 use crate::metrics::naming::Queries;
 use crate::metrics::report::MetricsReport;
@@ -38,7 +39,6 @@ use crate::report::{
     renderer, InputFile, Inputs, OutputFormat, RenderOptions, Report, RequestSource, SloCheck,
 };
 use crate::source::Input;
-use crate::traces::load::trace_shape;
 
 /// Arguments of `gwstat report`.
 #[derive(Debug, Args)]
@@ -252,21 +252,24 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         Some(dir) => crate::source::expand(&[dir.0.display().to_string()])?,
         None => args.input.inputs()?,
     };
-    // Metric files (and their query files) go to the reconciliation; X-Ray files are for
-    // `gwstat traces`; the rest are logs.
+    // Each input's kind, told once: metric files (and their query files) go to the
+    // reconciliation; X-Ray files are for `gwstat traces`; the rest are logs.
+    let classified = classify_all(&given)?;
     let mut queries = Queries::default();
-    let (metric_sources, others) = read_metric_inputs(&given, &mut queries)?;
+    let (metric_sources, others) = read_metric_inputs(&classified, &mut queries)?;
     let mut inputs = Vec::new();
-    for input in others {
-        if input != Input::Stdin && trace_shape(&input)?.is_some() {
+    let mut execution_logs = false;
+    for c in others {
+        if let InputKind::Traces(_) = c.kind {
             if !args.input.quiet {
                 eprintln!(
                     "gwstat: {}: X-Ray traces, skipped (see gwstat traces)",
-                    input.name()
+                    c.input.name()
                 );
             }
         } else {
-            inputs.push(input);
+            execution_logs |= c.kind == InputKind::ExecutionLog;
+            inputs.push(c.input);
         }
     }
     let metrics = (!metric_sources.is_empty()).then(|| {
@@ -279,7 +282,6 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         )
     });
     // Execution logs are joined to the access logs by request ID, which only the table keeps.
-    let execution_logs = holds_execution_logs(&inputs);
     let mut options = IngestOptions {
         decode,
         quiet: args.input.quiet,
