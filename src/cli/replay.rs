@@ -25,6 +25,7 @@ use crate::ingest::{ingest, IngestOptions};
 use crate::replay::report::ReplayReport;
 use crate::replay::whatif::{apply, parse_sweep};
 use crate::replay::{assign_api, drop_retries, http, order, replay, Recorded, ReplayOptions};
+use crate::report::layout::Block;
 use crate::source::expand;
 
 /// Arguments of `gwstat replay`.
@@ -403,11 +404,13 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
             writeln!(out)?;
         }
         ReplayFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            table
-                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-                .force_no_tty();
-            table.set_header(vec!["status", "recorded", "returned"]);
+            let mut table = Block::new(
+                format!(
+                    "HTTP replay to {target}: {} sent in {:.2} s ({:.1} rps), {} failed, {} with the recorded status",
+                    report.sent, report.elapsed_seconds, report.achieved_rps, report.failed, report.same_status
+                ),
+                vec!["status", "recorded", "returned"],
+            );
             let statuses: std::collections::BTreeSet<u16> = report
                 .recorded
                 .keys()
@@ -415,7 +418,7 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
                 .copied()
                 .collect();
             for status in statuses {
-                table.add_row(vec![
+                table.row(vec![
                     status.to_string(),
                     report
                         .recorded
@@ -431,15 +434,19 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
                         .to_string(),
                 ]);
             }
-            writeln!(
-                out,
-                "HTTP replay to {target}: {} sent in {:.2} s ({:.1} rps), {} failed, {} with the recorded status\n{table}",
-                report.sent, report.elapsed_seconds, report.achieved_rps, report.failed, report.same_status
-            )?;
+            crate::report::render::write_table_blocks(&[table], table_options(), &mut out)?;
         }
     }
     write_output(args.output.as_deref(), |w| w.write_all(&out))?;
     Ok(Outcome::Ok)
+}
+
+/// Tables fitted to the width decided for this run (`--width`, `COLUMNS`, the terminal).
+fn table_options() -> crate::report::RenderOptions {
+    crate::report::RenderOptions {
+        width: Some(super::terminal::stdout_width()),
+        ..Default::default()
+    }
 }
 
 fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport) -> Result<()> {
@@ -448,11 +455,9 @@ fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)?;
         }
-        ReplayFormat::Table => crate::report::render::write_table_blocks(
-            &report.blocks(),
-            crate::report::RenderOptions::default(),
-            out,
-        )?,
+        ReplayFormat::Table => {
+            crate::report::render::write_table_blocks(&report.blocks(), table_options(), out)?
+        }
         ReplayFormat::Html => crate::report::render::html::write_page(
             "gwstat replay",
             &format!(
@@ -483,19 +488,19 @@ fn write_sweep(
             writeln!(out)?;
         }
         ReplayFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            table
-                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-                .force_no_tty();
-            table.set_header(vec![
-                path,
-                "predicted 429",
-                "quota 429",
-                "cache hits",
-                "observed 429",
-            ]);
+            let mut table = Block::new(
+                format!("What-if sweep over {path}"),
+                vec![
+                    "value",
+                    "predicted 429",
+                    "quota 429",
+                    "cache hits",
+                    "observed 429",
+                ],
+            );
+            table.drop_first(&["observed 429", "cache hits", "quota 429"]);
             for r in rows {
-                table.add_row(vec![
+                table.row(vec![
                     r.value.clone(),
                     r.predicted_429.to_string(),
                     r.predicted_quota.to_string(),
@@ -503,7 +508,7 @@ fn write_sweep(
                     r.observed_429.to_string(),
                 ]);
             }
-            writeln!(out, "What-if sweep over {path}\n{table}")?;
+            crate::report::render::write_table_blocks(&[table], table_options(), out)?;
         }
     }
     Ok(())

@@ -405,7 +405,7 @@ pub(super) fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
         RenderOptions {
             color,
             terminal: to_terminal,
-            width: None,
+            width: Some(super::terminal::width(to_terminal)),
         },
     );
     // A file is written beside its final name and renamed into place: never half written.

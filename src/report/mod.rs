@@ -6,6 +6,7 @@ pub mod figures;
 pub mod layout;
 pub mod model;
 pub mod render;
+pub mod width;
 
 pub use model::*;
 pub use render::{render_document, renderer, Document, OutputFormat, RenderOptions, Renderer};

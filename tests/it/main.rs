@@ -34,3 +34,4 @@ mod secrets;
 mod serve_e2e;
 mod serve_hostile;
 mod template_roundtrip;
+mod width;

@@ -33,9 +33,10 @@ pub enum OutputFormat {
 pub struct RenderOptions {
     /// Use colour (only on a terminal, never with NO_COLOR).
     pub color: bool,
-    /// Fit tables to the terminal's width (stdout is a terminal).
+    /// The output is a terminal (the width is still decided by the caller: the library never
+    /// measures the terminal).
     pub terminal: bool,
-    /// Fit tables to this many columns instead.
+    /// Fit tables and prose to this many columns (`None` or 0: as wide as the content).
     pub width: Option<u16>,
 }
 
@@ -82,6 +83,17 @@ pub fn write_table_blocks(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     table::TableRenderer { options }.write_blocks(blocks, out)
+}
+
+/// Writes titled blocks as terminal tables in at most `lines` lines, keeping the first
+/// blocks and the first rows of each (see `TableRenderer::write_blocks_within`).
+pub fn write_table_blocks_within(
+    blocks: &[Block],
+    options: RenderOptions,
+    lines: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    table::TableRenderer { options }.write_blocks_within(blocks, lines, out)
 }
 
 /// Renders a [`Document`] in one format.
