@@ -217,8 +217,7 @@ fn render(
     write_output(None, |out| match args.format {
         OutputFormat::Json => {
             // NDJSON: one report per line.
-            serde_json::to_writer(&mut *out, &report)?;
-            writeln!(out)
+            crate::report::rounding::write_json_line(out, &report)
         }
         OutputFormat::Table if to_terminal && !last => {
             write!(out, "\x1b[2J\x1b[H{heading}\n\n")?;

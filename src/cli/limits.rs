@@ -134,7 +134,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
             anyhow::bail!("--format html is for gwstat report, metrics, traces and replay")
         }
         super::replay::ReplayFormat::Json => {
-            serde_json::to_writer_pretty(
+            crate::report::rounding::write_json_pretty(
                 &mut out,
                 &serde_json::json!({
                     "schema_version": 1,

@@ -8,7 +8,7 @@
 //! ```
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -310,10 +310,7 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         let mut write_error = None;
         let report = replay(&requests, &config, &options, dropped, |v| {
             if let Some(w) = verdicts.as_mut() {
-                if let Err(e) = serde_json::to_writer(&mut *w, v)
-                    .map_err(io::Error::from)
-                    .and_then(|()| w.write_all(b"\n"))
-                {
+                if let Err(e) = crate::report::rounding::write_json_line(&mut *w, v) {
                     write_error.get_or_insert(e);
                 }
             }
@@ -400,7 +397,7 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
     match args.format {
         ReplayFormat::Html => bail!("--format html is not available with --target"),
         ReplayFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            crate::report::rounding::write_json_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
         ReplayFormat::Table => {
@@ -452,7 +449,7 @@ fn table_options() -> crate::report::RenderOptions {
 fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport) -> Result<()> {
     match format {
         ReplayFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, report)?;
+            crate::report::rounding::write_json_pretty(&mut *out, report)?;
             writeln!(out)?;
         }
         ReplayFormat::Table => {
@@ -481,7 +478,7 @@ fn write_sweep(
     match format {
         ReplayFormat::Html => bail!("--format html is not available with --sweep"),
         ReplayFormat::Json => {
-            serde_json::to_writer_pretty(
+            crate::report::rounding::write_json_pretty(
                 &mut *out,
                 &serde_json::json!({ "schema_version": 1, "sweep": path, "rows": rows }),
             )?;

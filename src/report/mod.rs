@@ -6,6 +6,7 @@ pub mod figures;
 pub mod layout;
 pub mod model;
 pub mod render;
+pub mod rounding;
 pub mod width;
 
 pub use model::*;

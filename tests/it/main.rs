@@ -30,6 +30,7 @@ mod gateway_rules;
 mod html_report;
 mod insights_assemble;
 mod real_shapes;
+mod rounding;
 mod secrets;
 mod serve_e2e;
 mod serve_hostile;

@@ -114,7 +114,7 @@ pub fn render_document<D: Document>(
             out,
         ),
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, doc)?;
+            crate::report::rounding::write_json_pretty(out, doc)?;
             writeln!(out)
         }
         OutputFormat::Csv => {
@@ -122,7 +122,8 @@ pub fn render_document<D: Document>(
             writer
                 .write_record(["section", "key", "group", "metric", "value"])
                 .map_err(io::Error::other)?;
-            for row in doc.csv_rows() {
+            for mut row in doc.csv_rows() {
+                row[4] = crate::report::rounding::csv_value(&row[3], &row[4]).into_owned();
                 writer.write_record(&row).map_err(io::Error::other)?;
             }
             writer.flush()
