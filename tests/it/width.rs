@@ -177,6 +177,7 @@ fn other_commands_fit() {
         ],
     );
     fits_at_every_width("gateway check", &["gateway", "check", gateway]);
+    fits_at_every_width("config show", &["config", "show"]);
     fits_at_every_width(
         "explain",
         &[
