@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
+use crate::report::layout::Block;
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use comfy_table::{presets, Table};
 
 use super::settings::load;
 use super::Outcome;
@@ -37,22 +37,18 @@ pub enum ConfigAction {
 pub fn run(args: ConfigArgs, flag: Option<&Path>) -> Result<Outcome> {
     let ConfigAction::Show = args.action;
     let loaded = load(flag)?;
-    match &loaded.found {
-        Some(found) => println!(
+    let title = match &loaded.found {
+        Some(found) => format!(
             "settings file: {} (found via {})",
             found.path.display(),
             found.via
         ),
-        None => println!(
-            "settings file: none (looked for --config, GWSTAT_CONFIG, ./gwstat.toml, \
-             $XDG_CONFIG_HOME/gwstat/gwstat.toml); built-in defaults"
-        ),
-    }
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .force_no_tty()
-        .set_header(["setting", "value", "from"]);
+        None => "settings file: none (looked for --config, GWSTAT_CONFIG, ./gwstat.toml, \
+                 $XDG_CONFIG_HOME/gwstat/gwstat.toml); built-in defaults"
+            .to_string(),
+    };
+    let mut table = Block::new(title, vec!["setting", "value", "from"]);
+    table.shorten(&["from"]);
     let source = loaded
         .found
         .as_ref()
@@ -60,11 +56,21 @@ pub fn run(args: ConfigArgs, flag: Option<&Path>) -> Result<Outcome> {
         .unwrap_or_default();
     for (key, value, default) in loaded.settings.entries() {
         match value {
-            Some(v) => table.add_row([key, v, source.clone()]),
-            None => table.add_row([key, default.to_string(), "default".to_string()]),
+            Some(v) => table.row(vec![key.to_string(), v, source.clone()]),
+            None => table.row(vec![
+                key.to_string(),
+                default.to_string(),
+                "default".to_string(),
+            ]),
         };
     }
-    println!("{table}");
-    println!("Flags given on the command line win over these.");
+    table.note = Some("Flags given on the command line win over these.".into());
+    let options = crate::report::RenderOptions {
+        width: Some(super::terminal::stdout_width()),
+        ..Default::default()
+    };
+    super::output::write_output(None, |out| {
+        crate::report::render::write_table_blocks(&[table], options, out)
+    })?;
     Ok(Outcome::Ok)
 }

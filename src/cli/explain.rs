@@ -157,7 +157,8 @@ pub fn run(args: ExplainArgs) -> Result<Outcome> {
     if access.is_none() && execution.is_none() {
         bail!("request {id} is in none of the inputs ({} access-log records, {} requests in execution logs)", ingested.columns.len(), ingested.executions.by_request.len());
     }
-    let mut out = std::io::stdout().lock();
+    // Written whole, then wrapped to the width.
+    let mut out: Vec<u8> = Vec::new();
     writeln!(out, "Request {id}")?;
     match &access {
         Some(a) => {
@@ -209,6 +210,7 @@ pub fn run(args: ExplainArgs) -> Result<Outcome> {
         None => writeln!(out, "  execution log: none for this requestId")?,
     }
     writeln!(out, "  verdict: {}", verdict(access.as_ref(), execution))?;
+    super::terminal::print_wrapped(&String::from_utf8_lossy(&out))?;
     Ok(Outcome::Ok)
 }
 

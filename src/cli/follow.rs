@@ -164,6 +164,24 @@ pub fn run(args: &ReportArgs, filter: &RequestFilter) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// The report's tables, in at most `height` lines when given.
+fn fitted(
+    report: &crate::report::Report,
+    options: RenderOptions,
+    height: Option<usize>,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    match height {
+        Some(lines) => crate::report::render::write_table_blocks_within(
+            &crate::report::layout::blocks(report),
+            options,
+            lines,
+            out,
+        ),
+        None => renderer(OutputFormat::Table, options).render(report, out),
+    }
+}
+
 fn render(
     args: &ReportArgs,
     filter: &RequestFilter,
@@ -183,9 +201,14 @@ fn render(
     let options = RenderOptions {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         terminal: to_terminal,
-        width: None,
+        width: Some(super::terminal::width(to_terminal)),
         ..RenderOptions::default()
     };
+    // A refreshed screen fits the terminal's height (or LINES): the heading takes two lines.
+    let height = (!last && args.format == OutputFormat::Table)
+        .then(|| super::terminal::height(to_terminal))
+        .flatten()
+        .map(|h| h.saturating_sub(2).max(1));
     if let Some(path) = &args.output {
         // A file always holds the latest report, replaced atomically.
         return write_output(Some(path), |out| {
@@ -195,12 +218,15 @@ fn render(
     write_output(None, |out| match args.format {
         OutputFormat::Json => {
             // NDJSON: one report per line.
-            serde_json::to_writer(&mut *out, &report)?;
-            writeln!(out)
+            crate::report::rounding::write_json_line(out, &report)
         }
         OutputFormat::Table if to_terminal && !last => {
             write!(out, "\x1b[2J\x1b[H{heading}\n\n")?;
-            renderer(args.format, options).render(&report, out)
+            fitted(&report, options, height, out)
+        }
+        OutputFormat::Table => {
+            writeln!(out, "{heading}\n")?;
+            fitted(&report, options, height, out)
         }
         _ => {
             writeln!(out, "{heading}\n")?;

@@ -122,12 +122,21 @@ pub fn run(args: GatewayArgs) -> Result<Outcome> {
 
 fn check(path: &Path) -> Result<Outcome> {
     let config = load_config(path)?;
-    println!(
+    // Written whole, then wrapped to the width.
+    let mut out = String::new();
+    macro_rules! say {
+        ($($arg:tt)*) => {{
+            use std::fmt::Write as _;
+            let _ = writeln!(out, $($arg)*);
+        }};
+    }
+    say!(
         "account: {} rps, burst {}",
-        config.account.rate, config.account.burst
+        config.account.rate,
+        config.account.burst
     );
     let options = config.options;
-    println!(
+    say!(
         "options: stage default buckets {:?}, consumption {:?}, quota counts {:?}, week starts {:?}, timeout integration latency {:?}, overhead {} ms",
         options.stage_default_buckets,
         options.consumption,
@@ -143,10 +152,10 @@ fn check(path: &Path) -> Result<Outcome> {
         } else {
             format!(" {}", api.name)
         };
-        println!("api {} ({:?}){name}", api.id, api.kind);
+        say!("api {} ({:?}){name}", api.id, api.kind);
     }
     for (index, stage) in config.stages.iter().enumerate() {
-        println!(
+        say!(
             "stage {} ({:?}): throttle {}, cache {}",
             stage.label(),
             stage.api,
@@ -225,11 +234,11 @@ fn check(path: &Path) -> Result<Outcome> {
             } else {
                 format!("{method} {resource}")
             };
-            println!("  {route}: {}", levels.join(" → "));
+            say!("  {route}: {}", levels.join(" → "));
         }
     }
     for plan in &config.usage_plans {
-        println!(
+        say!(
             "usage plan {}: stages {}, throttle {}, quota {}",
             plan.id,
             plan.api_stages
@@ -247,18 +256,19 @@ fn check(path: &Path) -> Result<Outcome> {
             ))
         );
         if !plan.usage.is_empty() {
-            println!(
+            say!(
                 "  usage already counted for {} key(s), {} day(s)",
                 plan.usage.len(),
                 plan.usage.values().map(|d| d.len()).sum::<usize>()
             );
         }
     }
-    println!("api keys: {}", config.api_keys.len());
+    say!("api keys: {}", config.api_keys.len());
     for unknown in config.unknowns() {
         eprintln!("gwstat: warning: {}: {unknown}", path.display());
     }
-    println!("{}: ok", path.display());
+    say!("{}: ok", path.display());
+    super::terminal::print_wrapped(&out)?;
     Ok(Outcome::Ok)
 }
 

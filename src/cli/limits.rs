@@ -18,6 +18,7 @@ use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
 use crate::replay::suggest::{suggest, SuggestOptions};
 use crate::replay::{assign_api, order, Recorded};
+use crate::report::layout::Block;
 
 /// Arguments of `gwstat limits`.
 #[derive(Debug, Args)]
@@ -133,7 +134,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
             anyhow::bail!("--format html is for gwstat report, metrics, traces and replay")
         }
         super::replay::ReplayFormat::Json => {
-            serde_json::to_writer_pretty(
+            crate::report::rounding::write_json_pretty(
                 &mut out,
                 &serde_json::json!({
                     "schema_version": 1,
@@ -145,24 +146,36 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
             writeln!(out)?;
         }
         super::replay::ReplayFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            table
-                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-                .force_no_tty();
-            table.set_header(vec![
-                "scope".to_string(),
-                "name".to_string(),
-                "requests".to_string(),
-                "p50 rps".to_string(),
-                format!("p{} rps", args.percentile),
-                "max rps".to_string(),
-                "rate".to_string(),
-                "burst".to_string(),
-                "429 (own bucket)".to_string(),
-                "429 (replay)".to_string(),
+            let mut table = Block::new(
+                format!(
+                    "Suggested limits (rate = p{} of per-second counts + {:.0} %, burst = smallest bucket admitting every request at that rate + {:.0} %)",
+                    args.percentile,
+                    args.headroom * 100.0,
+                    args.headroom * 100.0
+                ),
+                vec![
+                    "scope",
+                    "name",
+                    "requests",
+                    "p50 rps",
+                    "pXX rps",
+                    "max rps",
+                    "rate",
+                    "burst",
+                    "429 (own bucket)",
+                    "429 (replay)",
+                ],
+            );
+            table.shorten(&["name"]);
+            table.drop_first(&[
+                "p50 rps",
+                "429 (own bucket)",
+                "requests",
+                "max rps",
+                "pXX rps",
             ]);
             for s in &suggestions {
-                table.add_row(vec![
+                table.row(vec![
                     s.scope.to_string(),
                     s.name.clone(),
                     s.requests.to_string(),
@@ -175,14 +188,19 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
                     s.replay_429.map_or("-".to_string(), |n| n.to_string()),
                 ]);
             }
-            writeln!(
-                out,
-                "Suggested limits (rate = p{} of per-second counts + {:.0} %, burst = smallest bucket admitting every request at that rate + {:.0} %)\n{table}",
-                args.percentile,
-                args.headroom * 100.0,
-                args.headroom * 100.0
+            table.note = Some(format!(
+                "pXX = p{} of per-second counts; 429 (replay): all requests replayed with the \
+                 configuration plus that one setting; apply one with `gwstat replay … --set`.",
+                args.percentile
+            ));
+            crate::report::render::write_table_blocks(
+                &[table],
+                crate::report::RenderOptions {
+                    width: Some(super::terminal::stdout_width()),
+                    ..Default::default()
+                },
+                &mut out,
             )?;
-            writeln!(out, "  429 (replay): all requests replayed with the configuration plus that one setting; apply one with `gwstat replay … --set`.")?;
         }
     }
     Ok(Outcome::Ok)

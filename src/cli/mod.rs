@@ -17,6 +17,7 @@ pub mod replay;
 pub mod report;
 pub mod serve;
 pub mod settings;
+pub mod terminal;
 pub mod traces;
 pub(crate) mod window;
 
@@ -51,6 +52,12 @@ pub struct Cli {
     /// $XDG_CONFIG_HOME/gwstat/gwstat.toml.
     #[arg(long = "config", value_name = "FILE", global = false)]
     pub settings: Option<std::path::PathBuf>,
+
+    /// Fit tables and text to N columns (0 = no limit); default: COLUMNS, then the
+    /// terminal's width, then 100 when piped. Columns of least value go first, long routes
+    /// lose their middle (GET /orders/…/items).
+    #[arg(long, global = true, value_name = "N", value_parser = terminal::parse_width)]
+    pub width: Option<u16>,
 
     /// The command.
     #[command(subcommand)]
@@ -211,6 +218,7 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<(
 /// (0 ok; 1 a runtime error, a refused input or `--strict` with skipped input; 2, from clap,
 /// a usage error).
 pub fn run(cli: Cli) -> ExitCode {
+    terminal::set_width_flag(cli.width);
     let result = match cli.command {
         Command::Report(args) => report::run(*args),
         Command::Generate(args) => generate::run(args),

@@ -55,7 +55,7 @@ impl DocumentOutputArgs {
         let options = RenderOptions {
             color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             terminal,
-            width: None,
+            width: Some(super::terminal::width(terminal)),
             ..RenderOptions::default()
         };
         write_output(self.output.as_deref(), |out| {

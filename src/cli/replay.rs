@@ -8,7 +8,7 @@
 //! ```
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -25,6 +25,7 @@ use crate::ingest::{ingest, IngestOptions};
 use crate::replay::report::ReplayReport;
 use crate::replay::whatif::{apply, parse_sweep};
 use crate::replay::{assign_api, drop_retries, http, order, replay, Recorded, ReplayOptions};
+use crate::report::layout::Block;
 use crate::source::expand;
 
 /// Arguments of `gwstat replay`.
@@ -310,10 +311,7 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         let mut write_error = None;
         let report = replay(&requests, &config, &options, dropped, |v| {
             if let Some(w) = verdicts.as_mut() {
-                if let Err(e) = serde_json::to_writer(&mut *w, v)
-                    .map_err(io::Error::from)
-                    .and_then(|()| w.write_all(b"\n"))
-                {
+                if let Err(e) = crate::report::rounding::write_json_line(&mut *w, v) {
                     write_error.get_or_insert(e);
                 }
             }
@@ -400,15 +398,17 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
     match args.format {
         ReplayFormat::Html => bail!("--format html is not available with --target"),
         ReplayFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            crate::report::rounding::write_json_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
         ReplayFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            table
-                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-                .force_no_tty();
-            table.set_header(vec!["status", "recorded", "returned"]);
+            let mut table = Block::new(
+                format!(
+                    "HTTP replay to {target}: {} sent in {:.2} s ({:.1} rps), {} failed, {} with the recorded status",
+                    report.sent, report.elapsed_seconds, report.achieved_rps, report.failed, report.same_status
+                ),
+                vec!["status", "recorded", "returned"],
+            );
             let statuses: std::collections::BTreeSet<u16> = report
                 .recorded
                 .keys()
@@ -416,7 +416,7 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
                 .copied()
                 .collect();
             for status in statuses {
-                table.add_row(vec![
+                table.row(vec![
                     status.to_string(),
                     report
                         .recorded
@@ -432,28 +432,30 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
                         .to_string(),
                 ]);
             }
-            writeln!(
-                out,
-                "HTTP replay to {target}: {} sent in {:.2} s ({:.1} rps), {} failed, {} with the recorded status\n{table}",
-                report.sent, report.elapsed_seconds, report.achieved_rps, report.failed, report.same_status
-            )?;
+            crate::report::render::write_table_blocks(&[table], table_options(), &mut out)?;
         }
     }
     write_output(args.output.as_deref(), |w| w.write_all(&out))?;
     Ok(Outcome::Ok)
 }
 
+/// Tables fitted to the width decided for this run (`--width`, `COLUMNS`, the terminal).
+fn table_options() -> crate::report::RenderOptions {
+    crate::report::RenderOptions {
+        width: Some(super::terminal::stdout_width()),
+        ..Default::default()
+    }
+}
+
 fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport) -> Result<()> {
     match format {
         ReplayFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, report)?;
+            crate::report::rounding::write_json_pretty(&mut *out, report)?;
             writeln!(out)?;
         }
-        ReplayFormat::Table => crate::report::render::write_table_blocks(
-            &report.blocks(),
-            crate::report::RenderOptions::default(),
-            out,
-        )?,
+        ReplayFormat::Table => {
+            crate::report::render::write_table_blocks(&report.blocks(), table_options(), out)?
+        }
         ReplayFormat::Html => crate::report::render::html::write_page(
             "gwstat replay",
             &format!(
@@ -477,26 +479,26 @@ fn write_sweep(
     match format {
         ReplayFormat::Html => bail!("--format html is not available with --sweep"),
         ReplayFormat::Json => {
-            serde_json::to_writer_pretty(
+            crate::report::rounding::write_json_pretty(
                 &mut *out,
                 &serde_json::json!({ "schema_version": 1, "sweep": path, "rows": rows }),
             )?;
             writeln!(out)?;
         }
         ReplayFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            table
-                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-                .force_no_tty();
-            table.set_header(vec![
-                path,
-                "predicted 429",
-                "quota 429",
-                "cache hits",
-                "observed 429",
-            ]);
+            let mut table = Block::new(
+                format!("What-if sweep over {path}"),
+                vec![
+                    "value",
+                    "predicted 429",
+                    "quota 429",
+                    "cache hits",
+                    "observed 429",
+                ],
+            );
+            table.drop_first(&["observed 429", "cache hits", "quota 429"]);
             for r in rows {
-                table.add_row(vec![
+                table.row(vec![
                     r.value.clone(),
                     r.predicted_429.to_string(),
                     r.predicted_quota.to_string(),
@@ -504,7 +506,7 @@ fn write_sweep(
                     r.observed_429.to_string(),
                 ]);
             }
-            writeln!(out, "What-if sweep over {path}\n{table}")?;
+            crate::report::render::write_table_blocks(&[table], table_options(), out)?;
         }
     }
     Ok(())

@@ -439,7 +439,7 @@ pub(super) fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
         RenderOptions {
             color,
             terminal: to_terminal,
-            width: None,
+            width: Some(super::terminal::width(to_terminal)),
             sections: crate::report::Sections::only(&args.section),
         },
     );

@@ -323,6 +323,7 @@ impl Document for MetricsReport {
     fn blocks(&self) -> Vec<Block> {
         let mut out = Vec::new();
         let mut files = Block::new("Metrics inputs", vec!["file", "shape", "series", "points"]);
+        files.shorten(&["file"]);
         for f in &self.inputs.files {
             files.row(vec![
                 f.name.clone(),
@@ -339,6 +340,8 @@ impl Document for MetricsReport {
             "Series (what each measures, and where that came from)",
             vec!["file", "metric", "stats", "series", "dimensions", "from"],
         );
+        series.shorten(&["file", "dimensions"]);
+        series.drop_first(&["from", "series", "stats"]);
         // One row per file, metric and source: dimensions and stats listed together.
         let mut grouped: BTreeMap<(&str, MetricName, &str), SeriesGroup> = BTreeMap::new();
         for s in &self.inputs.series {
@@ -390,6 +393,14 @@ impl Document for MetricsReport {
                 ),
                 BIN_HEADERS.to_vec(),
             );
+            block.drop_first(&[
+                "4xx %",
+                "5xx %",
+                "cache hit %",
+                "overhead avg",
+                "integration avg",
+                "latency pXX",
+            ]);
             for b in &group.bins {
                 block.toned_row(bin_row(short_time(&b.start, same_day), b), tone(b));
             }
@@ -445,6 +456,8 @@ impl Document for MetricsReport {
                     "overhead avg",
                 ],
             );
+            block.shorten(&["api / stage / route"]);
+            block.drop_first(&["overhead avg", "integration avg", "worst-bin pXX", "4xx"]);
             for g in routes {
                 let t = &g.totals;
                 block.toned_row(

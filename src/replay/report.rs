@@ -374,6 +374,7 @@ impl ReplayReport {
             "By route",
             vec!["route", "requests", "observed 429", "predicted 429"],
         );
+        routes.shorten(&["route"]);
         for r in &self.by_route {
             routes.row(vec![
                 r.route.clone(),
@@ -387,6 +388,7 @@ impl ReplayReport {
             "By API key",
             vec!["api key", "requests", "observed 429", "predicted 429"],
         );
+        keys.shorten(&["api key"]);
         for k in &self.by_api_key {
             keys.row(vec![
                 k.api_key.clone().unwrap_or_else(|| "(no key)".into()),

@@ -25,6 +25,11 @@ pub struct Block {
     pub rows: Vec<Vec<(String, Tone)>>,
     /// A line under the table.
     pub note: Option<String>,
+    /// Columns that may be left out when the table is too wide, least valuable first
+    /// (declared per table; see [`crate::report::width`]).
+    pub drop_order: Vec<usize>,
+    /// Columns whose long values (routes, paths) are cut in the middle to fit.
+    pub shortened: Vec<usize>,
 }
 
 impl Block {
@@ -35,7 +40,30 @@ impl Block {
             headers,
             rows: Vec::new(),
             note: None,
+            drop_order: Vec::new(),
+            shortened: Vec::new(),
         }
+    }
+
+    fn columns(&self, names: &[&str]) -> Vec<usize> {
+        names
+            .iter()
+            .map(|name| {
+                let index = self.headers.iter().position(|h| h == name);
+                debug_assert!(index.is_some(), "no column {name:?} in {:?}", self.title);
+                index.unwrap_or(usize::MAX)
+            })
+            .collect()
+    }
+
+    /// Declares the columns that may be left out on a narrow terminal, least valuable first.
+    pub fn drop_first(&mut self, names: &[&str]) {
+        self.drop_order = self.columns(names);
+    }
+
+    /// Declares the columns whose long values are cut in the middle to fit (routes, paths).
+    pub fn shorten(&mut self, names: &[&str]) {
+        self.shortened = self.columns(names);
     }
 
     /// Adds a plain row.
@@ -190,6 +218,7 @@ pub fn blocks(report: &Report) -> Vec<Block> {
         "mean",
     ];
     let mut overall = Block::new("Latency", stats_headers);
+    overall.drop_first(&["mean", "p90", "min", "p95", "max", "count"]);
     let l = &report.latency.overall;
     overall.row(stats_row("latency", &l.latency_ms));
     overall.row(stats_row("integration latency", &l.integration_latency_ms));
@@ -213,6 +242,15 @@ pub fn blocks(report: &Report) -> Vec<Block> {
                 "overhead p99",
             ],
         );
+        by_route.shorten(&["route"]);
+        by_route.drop_first(&[
+            "overhead p50",
+            "integ p50",
+            "p50",
+            "p95",
+            "overhead p99",
+            "integ p99",
+        ]);
         let mut hidden = 0;
         let mut any_inferred = false;
         let mut breaches = Vec::new();
@@ -299,6 +337,8 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             "Errors by route",
             vec!["route", "errors", "requests", "4xx", "5xx"],
         );
+        b.shorten(&["route"]);
+        b.drop_first(&["requests"]);
         for r in &e.by_route {
             b.row(vec![
                 opt(&r.route),
@@ -315,6 +355,7 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             "Gateway response types",
             vec!["response type", "count", "statuses", "when"],
         );
+        b.drop_first(&["statuses"]);
         for t in &e.by_response_type {
             let statuses: Vec<String> = t.statuses.iter().map(u16::to_string).collect();
             b.row(vec![
@@ -328,6 +369,7 @@ pub fn blocks(report: &Report) -> Vec<Block> {
     }
     if !e.by_message.is_empty() {
         let mut b = Block::new("Error messages", vec!["message", "count"]);
+        b.shorten(&["message"]);
         for m in &e.by_message {
             b.row(vec![m.message.clone(), m.count.to_string()]);
         }
@@ -360,6 +402,8 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             "Throttled routes",
             vec!["route", "throttled", "requests", "share"],
         );
+        b.shorten(&["route"]);
+        b.drop_first(&["requests"]);
         for r in &t.by_route {
             b.row(vec![
                 opt(&r.route),
@@ -375,6 +419,8 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             "Throttled API keys",
             vec!["api key", "throttled", "requests", "share"],
         );
+        b.shorten(&["api key"]);
+        b.drop_first(&["requests"]);
         for k in &t.by_api_key {
             b.row(vec![
                 k.api_key.clone().unwrap_or_else(|| "(no key)".into()),
@@ -586,6 +632,12 @@ fn reconciliation_blocks(r: &crate::report::Reconciliation) -> Vec<Block> {
                 "flag",
             ],
         );
+        b.drop_first(&[
+            "latency avg logs / metrics",
+            "4xx logs / metrics",
+            "gap",
+            "5xx logs / metrics",
+        ]);
         let line = |label: String, x: &crate::report::ReconciliationRow| {
             vec![
                 label,
@@ -668,6 +720,8 @@ fn timeline_blocks(t: &crate::report::Timeline) -> Vec<Block> {
                 "worst p99 ms",
             ],
         );
+        b.shorten(&["route"]);
+        b.drop_first(&["p99 latency", "worst p99 ms", "peak/bin"]);
         for r in &t.routes {
             let counts: Vec<Option<f64>> = r.requests.iter().map(|n| Some(*n as f64)).collect();
             let (counts, p) = squeeze(&counts, |g| Some(g.iter().flatten().sum()));
@@ -706,6 +760,7 @@ fn timeline_blocks(t: &crate::report::Timeline) -> Vec<Block> {
             "Latency distribution",
             vec!["up to ms", "requests", "%", ""],
         );
+        b.drop_first(&["%", ""]);
         b.note = Some("requests with a logged response latency".into());
         let mut previous: Option<f64> = None;
         for h in &t.latency_histogram {
@@ -757,6 +812,8 @@ fn comparison_block(c: &crate::report::Comparison) -> Block {
             "p99 change",
         ],
     );
+    b.shorten(&["route"]);
+    b.drop_first(&["change", "p99 change", "requests before → now"]);
     for r in &c.routes {
         let tone = if r.score >= 0.5 {
             Tone::Bad

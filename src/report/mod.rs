@@ -6,8 +6,10 @@ pub mod figures;
 pub mod layout;
 pub mod model;
 pub mod render;
+pub mod rounding;
 pub mod verdict;
 pub mod websocket;
+pub mod width;
 
 pub use model::*;
 pub use render::{render_document, renderer, Document, OutputFormat, RenderOptions, Renderer};

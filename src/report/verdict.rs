@@ -17,6 +17,7 @@ const MIN_SCREEN_WIDTH: usize = 40;
 pub fn screen_width(options: &RenderOptions) -> usize {
     options
         .width
+        .filter(|w| *w > 0)
         .map_or(DEFAULT_SCREEN_WIDTH, usize::from)
         .max(MIN_SCREEN_WIDTH)
 }

@@ -237,6 +237,7 @@ impl Document for TracesReport {
     fn blocks(&self) -> Vec<Block> {
         let mut out = Vec::new();
         let mut files = Block::new("Trace inputs", vec!["file", "shape", "traces", "summaries"]);
+        files.shorten(&["file"]);
         for f in &self.inputs.files {
             files.row(vec![
                 f.name.clone(),
@@ -274,6 +275,17 @@ impl Document for TracesReport {
                     "runtime overhead",
                 ],
             );
+            time.shorten(&["route"]);
+            time.drop_first(&[
+                "runtime overhead",
+                "invoke overhead",
+                "init",
+                "Lambda service",
+                "handler",
+                "cold starts",
+                "integration",
+                "traces",
+            ]);
             for r in self.routes.iter().chain([&self.totals]) {
                 time.toned_row(
                     vec![
@@ -308,6 +320,7 @@ impl Document for TracesReport {
                     "throttle (429)",
                 ],
             );
+            outcomes.shorten(&["route"]);
             for r in self.routes.iter().chain([&self.totals]) {
                 outcomes.toned_row(
                     vec![
@@ -332,6 +345,8 @@ impl Document for TracesReport {
                     "mean / p99 ms",
                 ],
             );
+            calls.shorten(&["route", "operation"]);
+            calls.drop_first(&["mean / p99 ms", "total ms"]);
             for r in &self.routes {
                 for c in &r.downstream {
                     calls.row(vec![
@@ -361,6 +376,8 @@ impl Document for TracesReport {
                     "duration",
                 ],
             );
+            block.shorten(&["route"]);
+            block.drop_first(&["duration", "throttle", "error"]);
             for s in &self.summaries {
                 block.row(vec![
                     s.route.clone(),

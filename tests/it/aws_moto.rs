@@ -550,7 +550,8 @@ fn metrics_from_cloudwatch_equal_the_saved_files() {
     assert_eq!(stage["totals"]["requests"].as_f64(), Some(requests));
     assert_eq!(stage["totals"]["errors_4xx"].as_f64(), Some(e4));
     let mean = stage["totals"]["latency_ms"]["Average"].as_f64().unwrap();
-    assert!((mean - latency_sum / requests).abs() < 1e-6, "{mean}");
+    // Milliseconds are written with 3 decimals.
+    assert!((mean - latency_sum / requests).abs() <= 5e-4, "{mean}");
     let route = groups.iter().find(|g| g["route"] == "GET /pets").unwrap();
     assert_eq!(route["totals"]["requests"].as_f64(), Some(requests / 2.0));
     assert_eq!(stage["bins"].as_array().unwrap().len(), 30);

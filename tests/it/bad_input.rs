@@ -516,9 +516,9 @@ fn implausible_values_are_invalid_fields_left_out_of_every_figure() {
         );
     }
 
-    // Listed under the table report, and in CSV.
+    // Listed under the table report (unwrapped: --width 0), and in CSV.
     gwstat()
-        .args(["report", f, "-q", "--color", "never"])
+        .args(["report", f, "-q", "--color", "never", "--width", "0"])
         .assert()
         .success()
         .stdout(predicate::str::contains("Invalid fields (7)"))

@@ -14,13 +14,16 @@ pub fn root() -> PathBuf {
 }
 
 /// The gwstat binary, run in the checkout, with no gwstat.toml from the machine
-/// (`GWSTAT_CONFIG`, `XDG_CONFIG_HOME` or `HOME`) and no `NO_COLOR` from the caller.
+/// (`GWSTAT_CONFIG`, `XDG_CONFIG_HOME` or `HOME`) and no `NO_COLOR`, `COLUMNS` or `LINES` from
+/// the caller.
 pub fn gwstat() -> Command {
     let mut cmd = Command::cargo_bin("gwstat").unwrap();
     let nowhere = root().join("target/no-config");
     cmd.current_dir(root())
         .env_remove("GWSTAT_CONFIG")
         .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env_remove("LINES")
         .env("XDG_CONFIG_HOME", &nowhere)
         .env("HOME", &nowhere);
     cmd

@@ -62,8 +62,10 @@ fn insights_report() -> Value {
             bin_seconds: Some(60),
         },
     );
-    // Through text, as the local report is read, so floats parse the same way.
-    serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap()
+    // Through text, written as the CLI writes it (numbers rounded), so floats parse the same way.
+    let mut text = Vec::new();
+    gwstat::report::rounding::write_json_pretty(&mut text, &report).unwrap();
+    serde_json::from_slice(&text).unwrap()
 }
 
 fn local_report() -> Value {

@@ -23,7 +23,13 @@ impl<W: Write> Rows<W> {
         value: impl ToString,
     ) -> io::Result<()> {
         self.writer
-            .write_record([section, key, stage, metric, &value.to_string()])
+            .write_record([
+                section,
+                key,
+                stage,
+                metric,
+                &crate::report::rounding::csv_value(metric, &value.to_string()),
+            ])
             .map_err(io::Error::other)
     }
 

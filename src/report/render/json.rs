@@ -1,4 +1,5 @@
-//! The JSON report: pretty-printed, keys as in docs/report-schema.md.
+//! The JSON report: pretty-printed, keys as in docs/report-schema.md, numbers rounded as
+//! `report::rounding` says.
 
 use std::io::{self, Write};
 
@@ -10,7 +11,7 @@ pub struct JsonRenderer;
 
 impl Renderer for JsonRenderer {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, report)?;
+        crate::report::rounding::write_json_pretty(out, report)?;
         writeln!(out)
     }
 }

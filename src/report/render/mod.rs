@@ -33,9 +33,10 @@ pub enum OutputFormat {
 pub struct RenderOptions {
     /// Use colour (only on a terminal, never with NO_COLOR).
     pub color: bool,
-    /// Fit tables to the terminal's width (stdout is a terminal).
+    /// The output is a terminal (the width is still decided by the caller: the library never
+    /// measures the terminal).
     pub terminal: bool,
-    /// Fit tables to this many columns instead.
+    /// Fit tables and prose to this many columns (`None` or 0: as wide as the content).
     pub width: Option<u16>,
     /// The parts of the report to show (`--section`; table, Markdown and HTML).
     pub sections: crate::report::Sections,
@@ -90,6 +91,17 @@ pub fn write_table_blocks(
     table::TableRenderer { options }.write_blocks(blocks, out)
 }
 
+/// Writes titled blocks as terminal tables in at most `lines` lines, keeping the first
+/// blocks and the first rows of each (see `TableRenderer::write_blocks_within`).
+pub fn write_table_blocks_within(
+    blocks: &[Block],
+    options: RenderOptions,
+    lines: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    table::TableRenderer { options }.write_blocks_within(blocks, lines, out)
+}
+
 /// Renders a [`Document`] in one format.
 pub fn render_document<D: Document>(
     doc: &D,
@@ -108,7 +120,7 @@ pub fn render_document<D: Document>(
             out,
         ),
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, doc)?;
+            crate::report::rounding::write_json_pretty(out, doc)?;
             writeln!(out)
         }
         OutputFormat::Csv => {
@@ -116,7 +128,8 @@ pub fn render_document<D: Document>(
             writer
                 .write_record(["section", "key", "group", "metric", "value"])
                 .map_err(io::Error::other)?;
-            for row in doc.csv_rows() {
+            for mut row in doc.csv_rows() {
+                row[4] = crate::report::rounding::csv_value(&row[3], &row[4]).into_owned();
                 writer.write_record(&row).map_err(io::Error::other)?;
             }
             writer.flush()
