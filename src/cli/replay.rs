@@ -22,8 +22,10 @@ use super::Outcome;
 use crate::gateway::aws_import::{apply_usage, import, AwsSources};
 use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
+use crate::replay::advice::advise;
 use crate::replay::report::ReplayReport;
-use crate::replay::whatif::{apply, parse_sweep};
+use crate::replay::suggest::SuggestOptions;
+use crate::replay::whatif::{apply, apply_change, parse_sweep, sweep_conclusion, Change};
 use crate::replay::{assign_api, drop_retries, http, order, replay, Recorded, ReplayOptions};
 use crate::source::expand;
 
@@ -104,6 +106,15 @@ pub struct ReplayArgs {
     /// Replay once per value of a setting, e.g. `stage.prod.rate=100..1000:100`.
     #[arg(long, value_name = "PATH=LO..HI:STEP")]
     pub sweep: Option<String>,
+
+    /// Percentile of per-second request counts the advised rates cover (as in `limits
+    /// suggest`).
+    #[arg(long, default_value_t = 99.0)]
+    pub percentile: f64,
+
+    /// Extra share on top of advised rates and bursts (0.2 = 20 %).
+    #[arg(long, default_value_t = 0.2)]
+    pub headroom: f64,
 
     /// Drop requests that look like client retries of an earlier 429 (same API key and
     /// route within --retry-window) before replaying.
@@ -211,9 +222,11 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             .with_context(|| format!("cannot read {}", file.display()))?;
         apply_usage(&mut config, &text).with_context(|| format!("{}", file.display()))?;
     }
-    for setting in &args.sets {
-        apply(&mut config, setting)?;
-    }
+    let changes = args
+        .sets
+        .iter()
+        .map(|setting| apply_change(&mut config, setting))
+        .collect::<Result<Vec<_>, _>>()?;
     config.validate()?;
     let ingested = ingest(
         &args.input.inputs()?,
@@ -258,6 +271,12 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             );
         }
     }
+    if !(0.0..=100.0).contains(&args.percentile)
+        || !args.headroom.is_finite()
+        || args.headroom < 0.0
+    {
+        bail!("--percentile must be 0–100 and --headroom at least 0");
+    }
     if !args.account_background.is_finite() || args.account_background < 0.0 {
         bail!("--account-background must be a rate of 0 or more");
     }
@@ -295,7 +314,22 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
                 agreement_429: report.totals.agreement_429,
             });
         }
-        write_sweep(&mut out, args.format, &sweep.path, &rows)?;
+        let conclusion = sweep_conclusion(
+            &sweep.path,
+            &rows
+                .iter()
+                .map(|r| (r.value.clone(), r.predicted_429))
+                .collect::<Vec<_>>(),
+            rows.first().map_or(0, |r| r.observed_429),
+        );
+        write_sweep(
+            &mut out,
+            args.format,
+            &sweep.path,
+            &rows,
+            &changes,
+            &conclusion,
+        )?;
     } else {
         let mut verdicts = args
             .verdicts
@@ -324,8 +358,22 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             w.flush().context("writing verdicts")?;
         }
         let mut report = report;
+        report.settings_changed = changes;
+        report.advice = Some(advise(
+            &requests,
+            &config,
+            &options,
+            &SuggestOptions {
+                percentile: args.percentile,
+                headroom: args.headroom,
+                top: 0,
+            },
+        ));
         if args.redact {
             crate::redact::replay(&mut report);
+            if let Some(advice) = report.advice.as_mut() {
+                advice.redact();
+            }
         }
         write_report(&mut out, args.format, &report)?;
     }
@@ -448,22 +496,47 @@ fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)?;
         }
-        ReplayFormat::Table => crate::report::render::write_table_blocks(
-            &report.blocks(),
-            crate::report::RenderOptions::default(),
-            out,
-        )?,
-        ReplayFormat::Html => crate::report::render::html::write_page(
-            "gwstat replay",
-            &format!(
-                "{} requests replayed through the gateway core",
-                report.totals.requests
-            ),
-            &report.charts(),
-            &report.blocks(),
-            out,
-        )?,
+        ReplayFormat::Table => {
+            write_changes(out, &report.settings_changed)?;
+            crate::report::render::write_table_blocks(
+                &report.blocks(),
+                crate::report::RenderOptions::default(),
+                out,
+            )?;
+            if let Some(advice) = &report.advice {
+                write!(out, "{}", advice.text())?;
+            }
+        }
+        ReplayFormat::Html => {
+            let mut blocks = report.blocks();
+            if let Some(advice) = &report.advice {
+                blocks.push(advice.block());
+            }
+            crate::report::render::html::write_page(
+                "gwstat replay",
+                &format!(
+                    "{} requests replayed through the gateway core",
+                    report.totals.requests
+                ),
+                &report.charts(),
+                &blocks,
+                out,
+            )?
+        }
     }
+    Ok(())
+}
+
+/// Echoes the `--set` changes: `stage.prod.rate: 100 → 500`.
+fn write_changes(out: &mut dyn Write, changes: &[Change]) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Changed by --set before replaying:")?;
+    for c in changes {
+        writeln!(out, "  {}: {} → {}", c.path, c.before, c.after)?;
+    }
+    writeln!(out)?;
     Ok(())
 }
 
@@ -472,17 +545,26 @@ fn write_sweep(
     format: ReplayFormat,
     path: &str,
     rows: &[SweepRow],
+    changes: &[Change],
+    conclusion: &str,
 ) -> Result<()> {
     match format {
         ReplayFormat::Html => bail!("--format html is not available with --sweep"),
         ReplayFormat::Json => {
             serde_json::to_writer_pretty(
                 &mut *out,
-                &serde_json::json!({ "schema_version": 1, "sweep": path, "rows": rows }),
+                &serde_json::json!({
+                    "schema_version": 1,
+                    "sweep": path,
+                    "settings_changed": changes,
+                    "rows": rows,
+                    "conclusion": conclusion,
+                }),
             )?;
             writeln!(out)?;
         }
         ReplayFormat::Table => {
+            write_changes(out, changes)?;
             let mut table = comfy_table::Table::new();
             table
                 .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
@@ -503,7 +585,7 @@ fn write_sweep(
                     r.observed_429.to_string(),
                 ]);
             }
-            writeln!(out, "What-if sweep over {path}\n{table}")?;
+            writeln!(out, "What-if sweep over {path}\n{table}\n{conclusion}")?;
         }
     }
     Ok(())

@@ -154,6 +154,10 @@ pub struct ReplayReport {
     pub worst_seconds: Vec<SecondRow>,
     /// Observed and predicted 429s over the whole replay.
     pub timeline: ReplayTimeline,
+    /// The `--set` changes made before replaying, with their values before and after.
+    pub settings_changed: Vec<super::whatif::Change>,
+    /// What to change, proven by replay (`None` when not computed).
+    pub advice: Option<super::advice::AdviceReport>,
 }
 
 /// Observed and predicted 429s per time bin.
@@ -257,6 +261,8 @@ impl ReplayReport {
                 (s.observed_429.abs_diff(s.predicted_429), s.second.clone())
             }),
             timeline: ReplayTimeline::default(),
+            settings_changed: Vec::new(),
+            advice: None,
         }
     }
 

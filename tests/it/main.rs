@@ -6,6 +6,7 @@
 mod common;
 
 mod account_model;
+mod advice;
 mod aws_errors;
 mod aws_moto;
 mod bad_input;
