@@ -337,6 +337,15 @@ fn stream(
         return Ok(None);
     }
     let mut acc = ingested.columns;
+    if acc.records > 0 && acc.kept == 0 && filter.is_active() && !args.input.quiet {
+        // Nothing matched: read the inputs again as a table to name the nearest values.
+        if inputs.contains(&Input::Stdin) {
+            eprintln!("gwstat: no request matches the filters");
+        } else {
+            let table = ingest(inputs, options)?;
+            warn_nothing_matches(filter, &table.columns, false);
+        }
+    }
     if let Some(rename) = args.settings.route_renamer() {
         let mut renamed = acc.fresh();
         renamed.merge(acc, Some(&rename));
@@ -352,6 +361,21 @@ fn stream(
     let mut report = build_report(acc.into_aggregates(), inputs, &analysis);
     check_slos_and_redact(&mut report, args);
     Ok(Some(report))
+}
+
+/// Says on stderr why no request passes `filter`, naming the nearest values that exist (the
+/// report is still written and the exit code stays 0: an empty answer is an answer).
+fn warn_nothing_matches(
+    filter: &RequestFilter,
+    columns: &crate::model::RequestColumns,
+    quiet: bool,
+) {
+    if quiet {
+        return;
+    }
+    for line in filter.why_nothing_matches(columns) {
+        eprintln!("gwstat: no request matches the filters: {line}");
+    }
 }
 
 /// Writes the report; the exit outcome from its skipped lines.
@@ -420,7 +444,28 @@ pub(super) fn analyze(
     metrics: Option<&MetricsReport>,
 ) -> Result<Report> {
     let records = ingested.columns.len() as u64;
-    let ingested_executions = std::mem::take(&mut ingested.executions);
+    let mut ingested_executions = std::mem::take(&mut ingested.executions);
+    args.settings.apply_routes(&mut ingested.columns);
+    let mask = filter.mask(&ingested.columns)?;
+    warn_nothing_matches(filter, &ingested.columns, args.input.quiet);
+    // Execution records are the filtered requests' (joined by request ID).
+    let ids_logged = ingested.columns.request_id.iter().any(Option::is_some);
+    if let Some(mask) = mask.as_ref().filter(|_| ids_logged) {
+        let kept: std::collections::HashSet<&str> = ingested
+            .columns
+            .request_id
+            .iter()
+            .zip(mask)
+            .filter(|(_, keep)| **keep)
+            .filter_map(|(id, _)| id.as_deref())
+            .collect();
+        ingested_executions
+            .by_request
+            .retain(|id, _| kept.contains(id.as_str()));
+    } else if filter.is_active() && !ingested_executions.by_request.is_empty() && !args.input.quiet
+    {
+        eprintln!("gwstat: the filters apply to access-log requests; execution logs are not filtered (no access log with request IDs to join them to)");
+    }
     let execution = (!ingested_executions.by_request.is_empty()).then(|| {
         crate::analyze::execution::execution_summary(
             &ingested_executions,
@@ -428,9 +473,9 @@ pub(super) fn analyze(
             args.top,
         )
     });
-    args.settings.apply_routes(&mut ingested.columns);
-    let mask = filter.mask(&ingested.columns)?;
-    let reconciliation = metrics.map(|m| reconcile(&ingested.columns, mask.as_deref(), m));
+    let reconciliation = metrics
+        .map(|m| reconcile(&ingested.columns, filter, m))
+        .transpose()?;
     let options = analyze_options(args)?;
     let acc = fold_columns(
         &ingested.columns,
@@ -451,7 +496,7 @@ pub(super) fn analyze(
     {
         report.cache = cache;
     }
-    if let Some(cache) = metrics.and_then(|m| cache_from_metrics(m, args.top)) {
+    if let Some(cache) = metrics.and_then(|m| cache_from_metrics(m, filter, args.top)) {
         report.cache = cache;
     }
     report.reconciliation = reconciliation;

@@ -24,6 +24,7 @@ mod cli_report;
 mod cross_check;
 mod engines;
 mod exit_codes;
+mod filters;
 mod gateway_account;
 mod gateway_from_aws;
 mod gateway_routes;
