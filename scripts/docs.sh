@@ -61,7 +61,7 @@ run replay replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gat
 run replay replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml --sweep 'usage_plan.partner.rate=5..20:5' -q
 
 page limits "throttle limits from recorded traffic" "Rate and burst per stage, method and API key that cover the traffic, proven by replay."
-run limits limits suggest sample-logs/rest-api-json-custom.log -q
+run limits limits suggest sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml --top 3 -q
 
 page gateway "gateway.toml" "Check a gateway configuration, or import one from AWS CLI output (docs/gateway.md)."
 run gateway gateway check sample-logs/gateway.toml

@@ -365,6 +365,218 @@ impl RequestFilter {
 }
 
 /// Evaluates a predicate once per distinct value of a coded column.
+impl RequestFilter {
+    /// The filter flags CloudWatch metrics cannot be split by: API Gateway metrics have API,
+    /// stage and (detailed metrics) resource and method dimensions, no status or API key, and
+    /// the reconciliation compares stage totals.
+    pub fn not_in_metrics(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.routes.is_empty() {
+            out.push("--route");
+        }
+        if !self.methods.is_empty() {
+            out.push("--method");
+        }
+        if self.status.is_some() {
+            out.push("--status");
+        }
+        if !self.api_keys.is_empty() {
+            out.push("--api-key");
+        }
+        out
+    }
+
+    /// The part of the filter metrics can honour too (time window and stages): what the logs
+    /// side of a comparison with metrics must keep to compare like with like.
+    pub fn for_metrics(&self) -> RequestFilter {
+        RequestFilter {
+            since: self.since,
+            until: self.until,
+            stages: self.stages.clone(),
+            ..RequestFilter::default()
+        }
+    }
+
+    /// Why no request of `columns` passes the filter: each value filter that matches no
+    /// value of the inputs, with the nearest values that exist; or, when each matches some,
+    /// that they match none together. Empty when some request passes.
+    pub fn why_nothing_matches(&self, columns: &RequestColumns) -> Vec<String> {
+        if columns.is_empty() || !self.is_active() {
+            return Vec::new();
+        }
+        if self
+            .mask(columns)
+            .ok()
+            .flatten()
+            .is_none_or(|m| m.iter().any(|k| *k))
+        {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let names = |c: &CodedColumn| -> Vec<String> {
+            c.dictionary.names().iter().map(|n| n.to_string()).collect()
+        };
+        let mut unmatched = |flag: &str,
+                             what: &str,
+                             wanted: Vec<String>,
+                             present: Vec<String>,
+                             ok: &dyn Fn(&str) -> bool| {
+            if present.iter().any(|p| ok(p)) {
+                return;
+            }
+            let near: Vec<String> =
+                wanted
+                    .iter()
+                    .flat_map(|w| nearest(w, &present))
+                    .fold(Vec::new(), |mut acc, n| {
+                        if !acc.contains(&n) {
+                            acc.push(n);
+                        }
+                        acc
+                    });
+            let listed = if near.is_empty() {
+                let mut some = present.clone();
+                some.sort();
+                let more = some.len().saturating_sub(5);
+                some.truncate(5);
+                format!(
+                    "the inputs have {}{}",
+                    if some.is_empty() {
+                        "none".to_string()
+                    } else {
+                        some.join(", ")
+                    },
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                )
+            } else {
+                format!("nearest: {}", near.join(", "))
+            };
+            out.push(format!(
+                "{flag} {} matches no {what} in the inputs; {listed}",
+                wanted.join(",")
+            ));
+        };
+        if !self.stages.is_empty() {
+            unmatched(
+                "--stage",
+                "stage",
+                self.stages.clone(),
+                names(&columns.stage),
+                &|n| self.stage_ok(n),
+            );
+        }
+        if !self.routes.is_empty() {
+            let wanted = self.routes.iter().map(|p| p.as_str().to_string()).collect();
+            unmatched("--route", "route", wanted, names(&columns.route), &|n| {
+                self.route_ok(n)
+            });
+        }
+        if !self.methods.is_empty() {
+            unmatched(
+                "--method",
+                "method",
+                self.methods.clone(),
+                names(&columns.method),
+                &|n| self.method_ok(n),
+            );
+        }
+        if !self.api_keys.is_empty() {
+            unmatched(
+                "--api-key",
+                "API key",
+                self.api_keys.clone(),
+                names(&columns.api_key),
+                &|n| self.key_ok(n),
+            );
+        }
+        if let Some(status) = &self.status {
+            let mut present: Vec<u16> = (0..columns.len())
+                .filter_map(|i| columns.status(i))
+                .collect();
+            present.sort_unstable();
+            present.dedup();
+            if !present.iter().any(|s| status.matches(Some(u32::from(*s)))) {
+                let list: Vec<String> = present.iter().map(|s| s.to_string()).collect();
+                out.push(format!(
+                    "--status matches no request; the inputs' statuses are {}",
+                    if list.is_empty() {
+                        "none".to_string()
+                    } else {
+                        list.join(", ")
+                    }
+                ));
+            }
+        }
+        let first = columns.time_ms.iter().copied().min().unwrap_or(0);
+        let last = columns.time_ms.iter().copied().max().unwrap_or(0);
+        if let Ok(w) = self.window(first, last) {
+            let inside = columns
+                .time_ms
+                .iter()
+                .any(|t| w.since.is_none_or(|s| *t >= s) && w.until.is_none_or(|u| *t < u));
+            if !inside {
+                out.push(format!(
+                    "--since/--until select {} – {}; the inputs span {} – {}",
+                    w.since.map_or("the start".to_string(), rfc3339),
+                    w.until.map_or("the end".to_string(), rfc3339),
+                    rfc3339(first),
+                    rfc3339(last)
+                ));
+            }
+        }
+        if out.is_empty() {
+            out.push(
+                "each filter matches some requests, but no request matches them all together"
+                    .to_string(),
+            );
+        }
+        out
+    }
+}
+
+/// Values of `present` close to `wanted`: those it is a prefix of (or that are a prefix of
+/// it), then those within an edit distance of a third of its length (at least 2); three at
+/// most, closest first.
+fn nearest(wanted: &str, present: &[String]) -> Vec<String> {
+    let w = wanted.to_ascii_lowercase();
+    let limit = (w.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &String)> = present
+        .iter()
+        .filter_map(|p| {
+            let l = p.to_ascii_lowercase();
+            if l.starts_with(&w) || w.starts_with(&l) || l.contains(&w) {
+                return Some((0, p));
+            }
+            let d = edit_distance(&w, &l);
+            (d <= limit).then_some((d, p))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, p)| p.clone()).collect()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 fn allowed(column: &CodedColumn, keep: impl Fn(&str) -> bool) -> Vec<bool> {
     column
         .dictionary
@@ -397,6 +609,34 @@ pub fn rfc3339(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_values_by_prefix_then_edit_distance() {
+        assert_eq!(edit_distance("prdo", "prod"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+        let present: Vec<String> = ["prod", "staging", "$default", "production"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(nearest("prdo", &present), ["prod"]);
+        assert_eq!(nearest("prod", &present), ["prod", "production"]);
+        assert_eq!(nearest("stagign", &present), ["staging"]);
+        assert!(nearest("orders", &present).is_empty());
+    }
+
+    #[test]
+    fn only_time_and_stage_filters_reach_the_metrics() {
+        let filter = RequestFilter {
+            stages: vec!["prod".into()],
+            status: Some(StatusFilter::parse("5xx,!504").unwrap()),
+            api_keys: vec!["k".into()],
+            ..RequestFilter::default()
+        };
+        assert_eq!(filter.not_in_metrics(), ["--status", "--api-key"]);
+        let metrics = filter.for_metrics();
+        assert_eq!(metrics.stages, ["prod"]);
+        assert!(metrics.status.is_none() && metrics.api_keys.is_empty());
+    }
 
     #[test]
     fn lenient_rfc3339() {

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::filter::{FilterError, RequestFilter};
 use crate::metrics::analyze::rfc3339;
 use crate::metrics::report::{MetricsGroup, MetricsReport};
 use crate::model::RequestColumns;
@@ -182,17 +183,28 @@ fn stage_reconciliation(
     })
 }
 
-/// Compares the logs (rows kept by `mask`) with the metrics' stage-level groups.
+/// Compares the logs with the metrics' stage-level groups, like with like: `filter`'s time
+/// window and stages apply to both sides; its other flags (status, API key, route, method)
+/// cannot apply to the metrics, so the logs are compared without them and a note says so.
 pub fn reconcile(
     columns: &RequestColumns,
-    mask: Option<&[bool]>,
+    filter: &RequestFilter,
     metrics: &MetricsReport,
-) -> Reconciliation {
+) -> Result<Reconciliation, FilterError> {
+    let comparable = filter.for_metrics();
+    // WebSocket events are no requests CloudWatch's Count counts.
+    let mask = columns.http_rows(comparable.mask(columns)?.as_deref());
     let stages: Vec<StageReconciliation> = metrics
         .groups
         .iter()
         .filter(|g| g.route.is_none() && g.totals.requests.is_some())
-        .filter_map(|g| stage_reconciliation(g, metrics.bin_seconds, columns, mask))
+        .filter(|g| {
+            comparable.stages.is_empty()
+                || g.stage
+                    .as_ref()
+                    .is_some_and(|s| comparable.stages.contains(s))
+        })
+        .filter_map(|g| stage_reconciliation(g, metrics.bin_seconds, columns, mask.as_deref()))
         .collect();
     let mut notes = vec![
         "AWS does not log every request: some 429s (throttling under heavy load), 413/431 and \
@@ -203,13 +215,20 @@ pub fn reconcile(
          APIs' logs, or a metrics query without the Stage dimension)."
             .to_string(),
     ];
+    let ignored = filter.not_in_metrics();
+    if !ignored.is_empty() {
+        notes.push(format!(
+            "{} cannot apply to CloudWatch metrics (they count requests per API and stage, not per status, API key or route): to compare like with like, both sides here count every request of the stage in the time window, not only the filtered ones the rest of the report shows.",
+            ignored.join(", ")
+        ));
+    }
     if stages.is_empty() {
         notes.push(
             "No stage of the metrics overlaps the logs in time, or the metrics have no Count."
                 .into(),
         );
     }
-    Reconciliation {
+    Ok(Reconciliation {
         bin_seconds: metrics.bin_seconds,
         metrics_files: metrics
             .inputs
@@ -219,12 +238,20 @@ pub fn reconcile(
             .collect(),
         stages,
         notes,
-    }
+    })
 }
 
-/// The cache section from CacheHitCount/CacheMissCount, when the metrics have them.
-pub fn cache_from_metrics(metrics: &MetricsReport, top: usize) -> Option<Cache> {
-    let stage_groups = metrics.groups.iter().filter(|g| {
+/// The cache section from CacheHitCount/CacheMissCount, when the metrics have them; of
+/// `filter`'s stages only, and the note names the filter flags metrics cannot honour.
+pub fn cache_from_metrics(
+    metrics: &MetricsReport,
+    filter: &RequestFilter,
+    top: usize,
+) -> Option<Cache> {
+    let stage_ok = |g: &&MetricsGroup| {
+        filter.stages.is_empty() || g.stage.as_ref().is_some_and(|s| filter.stages.contains(s))
+    };
+    let stage_groups = metrics.groups.iter().filter(stage_ok).filter(|g| {
         g.route.is_none() && (g.totals.cache_hits.is_some() || g.totals.cache_misses.is_some())
     });
     let mut hits = 0.0;
@@ -241,6 +268,7 @@ pub fn cache_from_metrics(metrics: &MetricsReport, top: usize) -> Option<Cache> 
     let mut by_route: Vec<RouteCache> = metrics
         .groups
         .iter()
+        .filter(stage_ok)
         .filter(|g| {
             g.route.is_some() && (g.totals.cache_hits.is_some() || g.totals.cache_misses.is_some())
         })
@@ -264,9 +292,27 @@ pub fn cache_from_metrics(metrics: &MetricsReport, top: usize) -> Option<Cache> 
         hits: Some(hits as u64),
         misses: Some(misses as u64),
         hit_ratio: (hits + misses > 0.0).then(|| hits / (hits + misses)),
-        note: "CacheHitCount and CacheMissCount (Sum) from CloudWatch metrics, all stages \
-               of the metrics together"
-            .into(),
+        note: {
+            let mut note = format!(
+                "CacheHitCount and CacheMissCount (Sum) from CloudWatch metrics, {} together",
+                if filter.stages.is_empty() {
+                    "all stages of the metrics".to_string()
+                } else {
+                    format!("stage(s) {}", filter.stages.join(", "))
+                }
+            );
+            let mut ignored = filter.not_in_metrics();
+            if filter.since.is_some() || filter.until.is_some() {
+                ignored.insert(0, "--since/--until");
+            }
+            if !ignored.is_empty() {
+                note.push_str(&format!(
+                    "; not filtered by {} (metrics totals cannot be)",
+                    ignored.join(", ")
+                ));
+            }
+            note
+        },
         by_route,
     })
 }

@@ -16,8 +16,9 @@ use super::replay::load_gateway;
 use super::Outcome;
 use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
-use crate::replay::suggest::{suggest, SuggestOptions};
-use crate::replay::{assign_api, order, Recorded};
+use crate::replay::advice::advise;
+use crate::replay::suggest::{suggest, SuggestOptions, Suggestion};
+use crate::replay::{assign_api, order, Recorded, ReplayOptions};
 use crate::report::layout::Block;
 
 /// Arguments of `gwstat limits`.
@@ -80,6 +81,15 @@ pub struct SuggestArgs {
     pub redact: bool,
 }
 
+/// The limit in force for a suggestion's scope: `100/200 (stage)`.
+fn current_text(s: &Suggestion) -> String {
+    match (s.current.rate, s.current.burst) {
+        (Some(rate), Some(burst)) => format!("{rate}/{burst} ({})", s.current_level),
+        _ if s.current_level.is_empty() => "-".to_string(),
+        _ => format!("- ({})", s.current_level),
+    }
+}
+
 /// Runs `gwstat limits`.
 pub fn run(args: LimitsArgs) -> Result<Outcome> {
     let LimitsCommand::Suggest(args) = args.command;
@@ -114,19 +124,18 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
         assign_api(&mut requests, api);
     }
     let requests = order(requests);
-    let mut suggestions = suggest(
-        &requests,
-        &config,
-        &SuggestOptions {
-            percentile: args.percentile,
-            headroom: args.headroom,
-            top: args.top,
-        },
-    );
+    let sizing = SuggestOptions {
+        percentile: args.percentile,
+        headroom: args.headroom,
+        top: args.top,
+    };
+    let mut suggestions = suggest(&requests, &config, &sizing);
+    let mut advice = advise(&requests, &config, &ReplayOptions::default(), &sizing);
     if args.redact {
         for s in suggestions.iter_mut().filter(|s| s.scope == "api_key") {
             s.name = crate::redact::api_key(&s.name);
         }
+        advice.redact();
     }
     let mut out = io::stdout().lock();
     match args.format {
@@ -141,6 +150,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
                     "percentile": args.percentile,
                     "headroom": args.headroom,
                     "suggestions": suggestions,
+                    "advice": advice,
                 }),
             )?;
             writeln!(out)?;
@@ -160,6 +170,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
                     "p50 rps",
                     "pXX rps",
                     "max rps",
+                    "current (level)",
                     "rate",
                     "burst",
                     "429 (own bucket)",
@@ -182,6 +193,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
                     format!("{:.1}", s.p50_rps),
                     format!("{:.1}", s.percentile_rps),
                     s.max_rps.to_string(),
+                    current_text(s),
                     s.rate.to_string(),
                     s.burst.to_string(),
                     s.bucket_429.to_string(),
@@ -201,6 +213,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
                 },
                 &mut out,
             )?;
+            write!(out, "{}", advice.text())?;
         }
     }
     Ok(Outcome::Ok)

@@ -22,8 +22,10 @@ use super::Outcome;
 use crate::gateway::aws_import::{apply_usage, import, AwsSources};
 use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
+use crate::replay::advice::advise;
 use crate::replay::report::ReplayReport;
-use crate::replay::whatif::{apply, parse_sweep};
+use crate::replay::suggest::SuggestOptions;
+use crate::replay::whatif::{apply, apply_change, parse_sweep, sweep_conclusion, Change};
 use crate::replay::{assign_api, drop_retries, http, order, replay, Recorded, ReplayOptions};
 use crate::report::layout::Block;
 use crate::source::expand;
@@ -106,6 +108,15 @@ pub struct ReplayArgs {
     /// Replay once per value of a setting, e.g. `stage.prod.rate=100..1000:100`.
     #[arg(long, value_name = "PATH=LO..HI:STEP")]
     pub sweep: Option<String>,
+
+    /// Percentile of per-second request counts the advised rates cover (as in `limits
+    /// suggest`).
+    #[arg(long, default_value_t = 99.0)]
+    pub percentile: f64,
+
+    /// Extra share on top of advised rates and bursts (0.2 = 20 %).
+    #[arg(long, default_value_t = 0.2)]
+    pub headroom: f64,
 
     /// Drop requests that look like client retries of an earlier 429 (same API key and
     /// route within --retry-window) before replaying.
@@ -213,9 +224,11 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             .with_context(|| format!("cannot read {}", file.display()))?;
         apply_usage(&mut config, &text).with_context(|| format!("{}", file.display()))?;
     }
-    for setting in &args.sets {
-        apply(&mut config, setting)?;
-    }
+    let changes = args
+        .sets
+        .iter()
+        .map(|setting| apply_change(&mut config, setting))
+        .collect::<Result<Vec<_>, _>>()?;
     config.validate()?;
     let ingested = ingest(
         &args.input.inputs()?,
@@ -260,6 +273,12 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             );
         }
     }
+    if !(0.0..=100.0).contains(&args.percentile)
+        || !args.headroom.is_finite()
+        || args.headroom < 0.0
+    {
+        bail!("--percentile must be 0–100 and --headroom at least 0");
+    }
     if !args.account_background.is_finite() || args.account_background < 0.0 {
         bail!("--account-background must be a rate of 0 or more");
     }
@@ -297,7 +316,22 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
                 agreement_429: report.totals.agreement_429,
             });
         }
-        write_sweep(&mut out, args.format, &sweep.path, &rows)?;
+        let conclusion = sweep_conclusion(
+            &sweep.path,
+            &rows
+                .iter()
+                .map(|r| (r.value.clone(), r.predicted_429))
+                .collect::<Vec<_>>(),
+            rows.first().map_or(0, |r| r.observed_429),
+        );
+        write_sweep(
+            &mut out,
+            args.format,
+            &sweep.path,
+            &rows,
+            &changes,
+            &conclusion,
+        )?;
     } else {
         let mut verdicts = args
             .verdicts
@@ -323,8 +357,22 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             w.flush().context("writing verdicts")?;
         }
         let mut report = report;
+        report.settings_changed = changes;
+        report.advice = Some(advise(
+            &requests,
+            &config,
+            &options,
+            &SuggestOptions {
+                percentile: args.percentile,
+                headroom: args.headroom,
+                top: 0,
+            },
+        ));
         if args.redact {
             crate::redact::replay(&mut report);
+            if let Some(advice) = report.advice.as_mut() {
+                advice.redact();
+            }
         }
         write_report(&mut out, args.format, &report)?;
     }
@@ -454,19 +502,42 @@ fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport
             writeln!(out)?;
         }
         ReplayFormat::Table => {
-            crate::report::render::write_table_blocks(&report.blocks(), table_options(), out)?
+            write_changes(out, &report.settings_changed)?;
+            crate::report::render::write_table_blocks(&report.blocks(), table_options(), out)?;
+            if let Some(advice) = &report.advice {
+                write!(out, "{}", advice.text())?;
+            }
         }
-        ReplayFormat::Html => crate::report::render::html::write_page(
-            "gwstat replay",
-            &format!(
-                "{} requests replayed through the gateway core",
-                report.totals.requests
-            ),
-            &report.charts(),
-            &report.blocks(),
-            out,
-        )?,
+        ReplayFormat::Html => {
+            let mut blocks = report.blocks();
+            if let Some(advice) = &report.advice {
+                blocks.push(advice.block());
+            }
+            crate::report::render::html::write_page(
+                "gwstat replay",
+                &format!(
+                    "{} requests replayed through the gateway core",
+                    report.totals.requests
+                ),
+                &report.charts(),
+                &blocks,
+                out,
+            )?
+        }
     }
+    Ok(())
+}
+
+/// Echoes the `--set` changes: `stage.prod.rate: 100 → 500`.
+fn write_changes(out: &mut dyn Write, changes: &[Change]) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Changed by --set before replaying:")?;
+    for c in changes {
+        writeln!(out, "  {}: {} → {}", c.path, c.before, c.after)?;
+    }
+    writeln!(out)?;
     Ok(())
 }
 
@@ -475,17 +546,26 @@ fn write_sweep(
     format: ReplayFormat,
     path: &str,
     rows: &[SweepRow],
+    changes: &[Change],
+    conclusion: &str,
 ) -> Result<()> {
     match format {
         ReplayFormat::Html => bail!("--format html is not available with --sweep"),
         ReplayFormat::Json => {
             crate::report::rounding::write_json_pretty(
                 &mut *out,
-                &serde_json::json!({ "schema_version": 1, "sweep": path, "rows": rows }),
+                &serde_json::json!({
+                    "schema_version": 1,
+                    "sweep": path,
+                    "settings_changed": changes,
+                    "rows": rows,
+                    "conclusion": conclusion,
+                }),
             )?;
             writeln!(out)?;
         }
         ReplayFormat::Table => {
+            write_changes(out, changes)?;
             let mut table = Block::new(
                 format!("What-if sweep over {path}"),
                 vec![
@@ -507,6 +587,7 @@ fn write_sweep(
                 ]);
             }
             crate::report::render::write_table_blocks(&[table], table_options(), out)?;
+            writeln!(out, "{conclusion}")?;
         }
     }
     Ok(())

@@ -370,7 +370,17 @@ fn stream(
         }
         return Ok(None);
     }
-    let mut acc = ingested.columns.collapse_routes();
+    let acc = ingested.columns;
+    if acc.records > 0 && acc.kept == 0 && filter.is_active() && !args.input.quiet {
+        // Nothing matched: read the inputs again as a table to name the nearest values.
+        if inputs.contains(&Input::Stdin) {
+            eprintln!("gwstat: no request matches the filters");
+        } else {
+            let table = ingest(inputs, options)?;
+            warn_nothing_matches(filter, &table.columns, false);
+        }
+    }
+    let mut acc = acc.collapse_routes();
     if let Some(rename) = args.settings.route_renamer() {
         let mut renamed = acc.fresh();
         renamed.merge(acc, Some(&rename));
@@ -386,6 +396,21 @@ fn stream(
     let mut report = build_report(acc.into_aggregates(), inputs, &analysis);
     check_slos_and_redact(&mut report, args);
     Ok(Some(report))
+}
+
+/// Says on stderr why no request passes `filter`, naming the nearest values that exist (the
+/// report is still written and the exit code stays 0: an empty answer is an answer).
+fn warn_nothing_matches(
+    filter: &RequestFilter,
+    columns: &crate::model::RequestColumns,
+    quiet: bool,
+) {
+    if quiet {
+        return;
+    }
+    for line in filter.why_nothing_matches(columns) {
+        eprintln!("gwstat: no request matches the filters: {line}");
+    }
 }
 
 /// Writes the report; the exit outcome from its skipped lines.
@@ -454,27 +479,17 @@ pub(super) fn analyze(
     args: &ReportArgs,
     metrics: Option<&MetricsReport>,
 ) -> Result<Report> {
-    let ingested_executions = std::mem::take(&mut ingested.executions);
-    let mut execution = (!ingested_executions.by_request.is_empty()).then(|| {
-        crate::analyze::execution::execution_summary(
-            &ingested_executions,
-            ingested.columns.request_id.iter().flatten().map(|id| &**id),
-            args.top,
-        )
-    });
+    let mut ingested_executions = std::mem::take(&mut ingested.executions);
     // Execution logs count as requests too, once each (joined to access logs by request ID).
     let access_records = ingested.columns.len();
-    let source = match &mut execution {
-        Some(summary) => {
-            let counts = add_execution_requests(&ingested_executions, &mut ingested);
-            summary.requests_added = counts.added;
-            summary.requests_completed = counts.completed;
-            match (access_records, counts.added + counts.completed) {
-                (0, _) => RequestSource::Execution,
-                (_, 0) => RequestSource::Access,
-                _ => RequestSource::AccessAndExecution,
-            }
-        }
+    let counts = (!ingested_executions.by_request.is_empty())
+        .then(|| add_execution_requests(&ingested_executions, &mut ingested));
+    let source = match &counts {
+        Some(counts) => match (access_records, counts.added + counts.completed) {
+            (0, _) => RequestSource::Execution,
+            (_, 0) => RequestSource::Access,
+            _ => RequestSource::AccessAndExecution,
+        },
         None => RequestSource::Access,
     };
     let records = ingested.columns.len() as u64;
@@ -482,9 +497,43 @@ pub(super) fn analyze(
     let sources = templates.apply(&mut ingested.columns.route);
     args.settings.apply_routes(&mut ingested.columns);
     let mask = filter.mask(&ingested.columns)?;
-    // WebSocket events are no requests to compare with metrics or a baseline, route by route.
+    warn_nothing_matches(filter, &ingested.columns, args.input.quiet);
+    // Execution records are the filtered requests' (joined by request ID).
+    let ids_logged = ingested.columns.request_id.iter().any(Option::is_some);
+    if let Some(mask) = mask.as_ref().filter(|_| ids_logged) {
+        let kept: std::collections::HashSet<&str> = ingested
+            .columns
+            .request_id
+            .iter()
+            .zip(mask)
+            .filter(|(_, keep)| **keep)
+            .filter_map(|(id, _)| id.as_deref())
+            .collect();
+        ingested_executions
+            .by_request
+            .retain(|id, _| kept.contains(id.as_str()));
+    } else if filter.is_active() && !ingested_executions.by_request.is_empty() && !args.input.quiet
+    {
+        eprintln!("gwstat: the filters apply to access-log requests; execution logs are not filtered (no access log with request IDs to join them to)");
+    }
+    let execution = counts
+        .filter(|_| !ingested_executions.by_request.is_empty())
+        .map(|counts| {
+            let mut summary = crate::analyze::execution::execution_summary(
+                &ingested_executions,
+                ingested.columns.request_id.iter().flatten().map(|id| &**id),
+                args.top,
+            );
+            summary.requests_added = counts.added;
+            summary.requests_completed = counts.completed;
+            summary
+        });
+    // WebSocket events are no requests to compare with a baseline, route by route (nor with
+    // metrics: `reconcile` leaves them out).
     let http = ingested.columns.http_rows(mask.as_deref());
-    let reconciliation = metrics.map(|m| reconcile(&ingested.columns, http.as_deref(), m));
+    let reconciliation = metrics
+        .map(|m| reconcile(&ingested.columns, filter, m))
+        .transpose()?;
     let options = analyze_options(args)?;
     let mut acc = fold_columns(
         &ingested.columns,
@@ -507,7 +556,7 @@ pub(super) fn analyze(
     {
         report.cache = cache;
     }
-    if let Some(cache) = metrics.and_then(|m| cache_from_metrics(m, args.top)) {
+    if let Some(cache) = metrics.and_then(|m| cache_from_metrics(m, filter, args.top)) {
         report.cache = cache;
     }
     report.reconciliation = reconciliation;

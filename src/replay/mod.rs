@@ -4,6 +4,7 @@
 //! integration latency, Lambda error) or, where the gateway stopped it, assumed to be the
 //! route's typical answer.
 
+pub mod advice;
 pub mod http;
 pub mod report;
 pub mod suggest;

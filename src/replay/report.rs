@@ -170,6 +170,10 @@ pub struct ReplayReport {
     pub timeline: ReplayTimeline,
     /// Requests of APIs the configuration does not have, by `apiId`, most first.
     pub unknown_apis: Vec<UnknownApiRow>,
+    /// The `--set` changes made before replaying, with their values before and after.
+    pub settings_changed: Vec<super::whatif::Change>,
+    /// What to change, proven by replay (`None` when not computed).
+    pub advice: Option<super::advice::AdviceReport>,
 }
 
 /// Observed and predicted 429s per time bin.
@@ -274,6 +278,8 @@ impl ReplayReport {
             }),
             timeline: ReplayTimeline::default(),
             unknown_apis: Vec::new(),
+            settings_changed: Vec::new(),
+            advice: None,
         }
     }
 

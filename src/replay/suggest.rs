@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::advice::current_limits;
 use super::{replay, Recorded, ReplayOptions};
-use crate::gateway::config::{split_stage_label, stage_label, Stage};
+use crate::gateway::config::stage_label;
 use crate::gateway::{GatewayConfig, Rate, Throttle, TokenBucket};
 
 /// A method scope: stage (`apiId:stage` when the API is known), method, resource.
@@ -43,6 +44,11 @@ pub struct Suggestion {
     pub percentile_rps: f64,
     /// Busiest second.
     pub max_rps: u64,
+    /// The limit that applies to the scope now, and the level it is set at (`stage`,
+    /// `method`, `usage_plan:ID`, or `account` when nothing closer is set).
+    pub current: super::advice::Limits,
+    /// Where [`Suggestion::current`] is set.
+    pub current_level: String,
     /// Suggested rate.
     pub rate: u64,
     /// Suggested burst.
@@ -86,7 +92,7 @@ fn min_burst(times_ms: &[i64], rate: u64) -> u64 {
     lo
 }
 
-fn sized(
+pub(super) fn sized(
     scope: &'static str,
     name: String,
     times_ms: &[i64],
@@ -109,6 +115,8 @@ fn sized(
         p50_rps: percentile(&counts, 50.0),
         percentile_rps: p,
         max_rps: counts.last().copied().unwrap_or(0),
+        current: super::advice::Limits::default(),
+        current_level: String::new(),
         rate,
         burst,
         bucket_429: refused(times_ms, rate, burst),
@@ -127,6 +135,8 @@ pub fn suggest(
     let mut stages: BTreeMap<Arc<str>, Vec<i64>> = BTreeMap::new();
     let mut methods: BTreeMap<MethodScope, Vec<i64>> = BTreeMap::new();
     let mut keys: BTreeMap<Arc<str>, Vec<i64>> = BTreeMap::new();
+    // The stage each key is first seen on (its usage plan is looked up there).
+    let mut key_stage: BTreeMap<Arc<str>, (Arc<str>, Arc<str>)> = BTreeMap::new();
     for r in requests {
         // `apiId:stage` when the log's API is known: two APIs' `prod` are two stages.
         let stage: Arc<str> = if r.api.is_empty() {
@@ -140,17 +150,13 @@ pub fn suggest(
             .or_default()
             .push(r.time_ms);
         if let Some(key) = &r.api_key {
+            key_stage
+                .entry(key.clone())
+                .or_insert_with(|| (r.api.clone(), r.stage.clone()));
             keys.entry(key.clone()).or_default().push(r.time_ms);
         }
     }
-    let mut base = config.clone();
-    for label in stages.keys() {
-        let (api, stage) = split_stage_label(label);
-        if base.stage_index(api, stage).is_none() {
-            let kind = base.api_kind(api).unwrap_or_default();
-            base.stages.push(Stage::new(api, stage, kind));
-        }
-    }
+    let base = super::advice::with_logged_stages(config, requests);
     let prove = |sets: [String; 2]| -> Option<u64> {
         let mut variant = base.clone();
         for set in &sets {
@@ -167,6 +173,10 @@ pub fn suggest(
     let mut out = Vec::new();
     for (stage, times) in &stages {
         let mut s = sized("stage", stage.to_string(), times, options);
+        let (api, name) = crate::gateway::config::split_stage_label(stage);
+        if let Some(i) = base.stage_index(api, name) {
+            (s.current, s.current_level) = current_limits(&base, i, None, None);
+        }
         let path = format!("stage.{stage}");
         s.replay_429 = prove([
             format!("{path}.rate={}", s.rate),
@@ -200,6 +210,10 @@ pub fn suggest(
             parts.next().unwrap_or_default(),
             parts.next().unwrap_or_default(),
         );
+        let (api, name) = crate::gateway::config::split_stage_label(stage);
+        if let Some(i) = base.stage_index(api, name) {
+            (s.current, s.current_level) = current_limits(&base, i, Some((method, resource)), None);
+        }
         let path = format!("stage.{stage}.method.{resource}/{method}");
         s.replay_429 = prove([
             format!("{path}.rate={}", s.rate),
@@ -218,6 +232,14 @@ pub fn suggest(
     by_key.sort_by(busiest);
     if options.top > 0 {
         by_key.truncate(options.top);
+    }
+    for s in &mut by_key {
+        let stage = key_stage
+            .get(s.name.as_str())
+            .and_then(|(api, stage)| base.stage_index(api, stage));
+        if let Some(i) = stage {
+            (s.current, s.current_level) = current_limits(&base, i, None, Some(&s.name));
+        }
     }
     out.extend(by_key);
     out

@@ -125,6 +125,114 @@ pub fn apply(config: &mut GatewayConfig, setting: &str) -> Result<(), WhatIfErro
     Ok(())
 }
 
+/// A `--set` as applied: the setting's value before and after.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Change {
+    /// The setting's path.
+    pub path: String,
+    /// Its value before (`none` when not set; a throttle not set falls back to the account's).
+    pub before: String,
+    /// Its value after.
+    pub after: String,
+}
+
+/// The value `PATH` (as in `--set PATH=VALUE`) has in `config`, as text; `None` when the
+/// path names nothing.
+pub fn value_of(config: &GatewayConfig, path: &str) -> Option<String> {
+    let throttle = |t: Option<Throttle>, field: &str| -> Option<String> {
+        match (t, field) {
+            (Some(t), "rate") => Some(t.rate.to_string()),
+            (Some(t), "burst") => Some(t.burst.to_string()),
+            (None, "rate" | "burst") => Some("none".to_string()),
+            _ => None,
+        }
+    };
+    let parts: Vec<&str> = path.trim().splitn(3, '.').collect();
+    match parts.as_slice() {
+        ["account", "rate"] => Some(config.account.rate.to_string()),
+        ["account", "burst"] => Some(config.account.burst.to_string()),
+        ["options", name] => toml::Value::try_from(config.options)
+            .ok()?
+            .get(*name)
+            .map(|v| v.to_string().trim_matches('"').to_string()),
+        ["stage", label, rest] => {
+            let (api, name) = split_stage_label(label);
+            let stage = &config.stages[config.stage_index(api, name)?];
+            match *rest {
+                "rate" | "burst" => throttle(stage.throttle, rest),
+                "timeout_ms" => Some(
+                    stage
+                        .integration_timeout_ms
+                        .map_or("none".to_string(), |t| t.to_string()),
+                ),
+                "cache_ttl" => Some(if stage.cache.enabled {
+                    stage.cache.ttl_seconds.to_string()
+                } else {
+                    "none (cache off)".to_string()
+                }),
+                method => {
+                    let (key, field) = method.strip_prefix("method.")?.rsplit_once('.')?;
+                    throttle(stage.methods.get(key).and_then(|m| m.throttle), field)
+                }
+            }
+        }
+        ["usage_plan", id, field] => {
+            let plan = config.usage_plans.iter().find(|p| p.id == *id)?;
+            match *field {
+                "quota" => Some(
+                    plan.quota
+                        .map_or("none".to_string(), |q| q.limit.to_string()),
+                ),
+                _ => throttle(plan.throttle, field),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Applies one `PATH=VALUE` to `config` and says what it changed.
+pub fn apply_change(config: &mut GatewayConfig, setting: &str) -> Result<Change, WhatIfError> {
+    let path = setting.split_once('=').map_or(setting, |(p, _)| p).trim();
+    let before = value_of(config, path).unwrap_or_else(|| "none".to_string());
+    apply(config, setting)?;
+    Ok(Change {
+        path: path.to_string(),
+        before,
+        after: value_of(config, path).unwrap_or_else(|| "none".to_string()),
+    })
+}
+
+/// What a sweep shows, in one sentence: `(value, predicted 429s)` in sweep order.
+pub fn sweep_conclusion(path: &str, rows: &[(String, u64)], observed_429: u64) -> String {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return format!("The sweep over {path} tried no value.");
+    };
+    let best = rows.iter().map(|r| r.1).min().unwrap_or(0);
+    let worst = rows.iter().map(|r| r.1).max().unwrap_or(0);
+    if best == worst {
+        return format!(
+            "Every value of {path} from {} to {} predicts the same {best} 429s (log: {observed_429}): on its own, changing it does not reduce the 429s (another limit refuses what it would admit, or it is not the limit these requests meet).",
+            first.0, last.0
+        );
+    }
+    // The first value that reaches the fewest 429s.
+    let reach = rows
+        .iter()
+        .find(|r| r.1 == best)
+        .map_or("", |r| r.0.as_str());
+    if reach == last.0 && rows.len() > 1 && rows[rows.len() - 2].1 > best {
+        format!(
+            "{path} = {reach}, the last value tried, predicts the fewest 429s ({best}; log: {observed_429}, {} at {}): they still fall at the end of the range, so extend the sweep.",
+            first.1, first.0
+        )
+    } else {
+        format!(
+            "{path} = {reach} is the smallest value with the fewest predicted 429s ({best}; log: {observed_429}, {} at {}); larger values change nothing more.",
+            first.1, first.0
+        )
+    }
+}
+
 /// The stage `apiId:stage`, or a bare stage name when one API has it (or the implicit API).
 fn find_stage<'a>(config: &'a mut GatewayConfig, label: &str) -> Option<&'a mut Stage> {
     let (api, name) = split_stage_label(label);
@@ -225,6 +333,39 @@ mod tests {
             apply(&mut c, "stage.prod.rate=fast"),
             Err(WhatIfError::Value { .. })
         ));
+    }
+
+    #[test]
+    fn changes_are_echoed_with_their_values_before_and_after() {
+        let mut c = config();
+        let change = apply_change(&mut c, "usage_plan.gold.rate=50").unwrap();
+        assert_eq!(
+            (change.before.as_str(), change.after.as_str()),
+            ("10", "50")
+        );
+        let change = apply_change(&mut c, "stage.prod.burst=7").unwrap();
+        assert_eq!(
+            (change.before.as_str(), change.after.as_str()),
+            ("none", "7")
+        );
+        let change = apply_change(&mut c, "options.consumption=all-or-nothing").unwrap();
+        assert_eq!(
+            (change.before.as_str(), change.after.as_str()),
+            ("sequential", "all-or-nothing")
+        );
+    }
+
+    #[test]
+    fn a_sweep_concludes_in_one_sentence() {
+        let rows = |v: &[(u64, u64)]| -> Vec<(String, u64)> {
+            v.iter().map(|(a, b)| (a.to_string(), *b)).collect()
+        };
+        let flat = sweep_conclusion("x", &rows(&[(1, 5), (2, 5)]), 5);
+        assert!(flat.contains("does not reduce the 429s"), "{flat}");
+        let found = sweep_conclusion("x", &rows(&[(1, 9), (2, 3), (3, 0), (4, 0)]), 9);
+        assert!(found.starts_with("x = 3 is the smallest value"), "{found}");
+        let short = sweep_conclusion("x", &rows(&[(1, 9), (2, 3)]), 9);
+        assert!(short.contains("extend the sweep"), "{short}");
     }
 
     #[test]

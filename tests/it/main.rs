@@ -6,6 +6,7 @@
 mod common;
 
 mod account_model;
+mod advice;
 mod aws_errors;
 mod aws_moto;
 mod bad_input;
@@ -24,6 +25,7 @@ mod cross_check;
 mod engines;
 mod execution_only;
 mod exit_codes;
+mod filters;
 mod gateway_account;
 mod gateway_from_aws;
 mod gateway_routes;
