@@ -213,7 +213,11 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
                 },
                 &mut out,
             )?;
-            write!(out, "{}", advice.text())?;
+            write!(
+                out,
+                "{}",
+                advice.text_within(usize::from(super::terminal::stdout_width()))
+            )?;
         }
     }
     Ok(Outcome::Ok)

@@ -505,7 +505,11 @@ fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport
             write_changes(out, &report.settings_changed)?;
             crate::report::render::write_table_blocks(&report.blocks(), table_options(), out)?;
             if let Some(advice) = &report.advice {
-                write!(out, "{}", advice.text())?;
+                write!(
+                    out,
+                    "{}",
+                    advice.text_within(usize::from(super::terminal::stdout_width()))
+                )?;
             }
         }
         ReplayFormat::Html => {
@@ -587,7 +591,14 @@ fn write_sweep(
                 ]);
             }
             crate::report::render::write_table_blocks(&[table], table_options(), out)?;
-            writeln!(out, "{conclusion}")?;
+            match usize::from(super::terminal::stdout_width()) {
+                0 => writeln!(out, "{conclusion}")?,
+                width => {
+                    for line in crate::report::width::wrap(conclusion, width, 0) {
+                        writeln!(out, "{line}")?;
+                    }
+                }
+            }
         }
     }
     Ok(())

@@ -519,9 +519,11 @@ pub(super) fn analyze(
     let execution = counts
         .filter(|_| !ingested_executions.by_request.is_empty())
         .map(|counts| {
+            // Joined: with the access log's own requests (the rows before the added ones).
+            let access_ids = ingested.columns.request_id.iter().take(access_records);
             let mut summary = crate::analyze::execution::execution_summary(
                 &ingested_executions,
-                ingested.columns.request_id.iter().flatten().map(|id| &**id),
+                access_ids.flatten().map(|id| &**id),
                 args.top,
             );
             summary.requests_added = counts.added;

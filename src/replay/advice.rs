@@ -1026,8 +1026,30 @@ impl AdviceReport {
         block
     }
 
-    /// The advice as text lines, ready to paste.
-    pub fn text(&self) -> String {
+    /// The advice as text lines, ready to paste, fitted to `width` columns (0: no limit):
+    /// prose is word-wrapped, commands are continued with ` \` so they still paste as one.
+    pub fn text_within(&self, width: usize) -> String {
+        let text = self.unwrapped_text();
+        if width == 0 {
+            return text;
+        }
+        let mut out = String::new();
+        for line in text.lines() {
+            let body = line.trim_start();
+            let lines = if body.starts_with("gwstat ") || body.starts_with("aws ") {
+                continue_command(line, width)
+            } else {
+                crate::report::width::wrap(line, width, 2)
+            };
+            for l in lines {
+                out.push_str(&l);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    fn unwrapped_text(&self) -> String {
         let mut out = format!(
             "Advice (each change proven by replaying the {} requests with it)\n",
             self.requests
@@ -1084,9 +1106,46 @@ impl AdviceReport {
     }
 }
 
+/// A shell command wrapped at `width` with ` \` continuations (indented two more spaces);
+/// a single word wider than a line stays whole.
+fn continue_command(line: &str, width: usize) -> Vec<String> {
+    let indent = line.len() - line.trim_start().len();
+    let mut lines = Vec::new();
+    let mut current = line[..indent].to_string();
+    let mut fresh = true;
+    for word in line[indent..].split(' ') {
+        if !fresh && current.chars().count() + 1 + word.chars().count() + 2 > width {
+            lines.push(format!("{current} \\"));
+            current = " ".repeat(indent + 2);
+            fresh = true;
+        }
+        if !fresh {
+            current.push(' ');
+        }
+        current.push_str(word);
+        fresh = false;
+    }
+    lines.push(current);
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_continue_and_prose_wraps_within_the_width() {
+        let cmd = "   aws apigateway update-usage-plan --usage-plan-id partner --patch-operations op=replace,path=/throttle/rateLimit,value=98";
+        let lines = continue_command(cmd, 60);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.chars().count() <= 60), "{lines:?}");
+        assert!(lines[..lines.len() - 1].iter().all(|l| l.ends_with(" \\")));
+        let joined: Vec<&str> = lines
+            .iter()
+            .flat_map(|l| l.trim_end_matches(" \\").split_whitespace())
+            .collect();
+        assert_eq!(joined, cmd.split_whitespace().collect::<Vec<_>>());
+    }
 
     fn rec(time_ms: i64, stage: &str, key: &str) -> Recorded {
         Recorded {

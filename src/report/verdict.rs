@@ -368,10 +368,11 @@ fn wrap_command(command: &str, width: usize, first: &str, indent: &str) -> Vec<S
         }
         quoted ^= word.matches('\'').count() % 2 == 1;
     }
+    let room = width.saturating_sub(indent.chars().count() + 2);
     let mut lines = Vec::new();
     let mut line = first.to_string();
     let mut empty = true;
-    for word in words {
+    for word in words.into_iter().map(|w| glob_route(w, room)) {
         let len = line.chars().count();
         // Room for " \" at the end of a continued line.
         if !empty && len + 1 + word.chars().count() + 2 > width {
@@ -387,6 +388,26 @@ fn wrap_command(command: &str, width: usize, first: &str, indent: &str) -> Vec<S
     }
     lines.push(line);
     lines
+}
+
+/// A `--route 'METHOD /path'` flag longer than `room`: the route's middle becomes `*`, a
+/// glob (`--route` takes globs) that still matches it, so the command fits and still pastes.
+fn glob_route(word: String, room: usize) -> String {
+    let Some(route) = word
+        .strip_prefix("--route '")
+        .and_then(|r| r.strip_suffix('\''))
+    else {
+        return word;
+    };
+    let chars: Vec<char> = route.chars().collect();
+    let fixed = "--route '*'".len();
+    if word.chars().count() <= room || room < fixed + 8 {
+        return word;
+    }
+    let keep = room - fixed;
+    let head: String = chars[..keep / 2].iter().collect();
+    let tail: String = chars[chars.len() - (keep - keep / 2)..].iter().collect();
+    format!("--route '{head}*{tail}'")
 }
 
 /// One finding on the screen: its sentence, then `→ next command`.
@@ -521,6 +542,18 @@ mod tests {
     fn long_text_is_cut_in_the_middle() {
         assert_eq!(middle("GET /a/very/long/route/{id}", 11), "GET /…/{id}");
         assert_eq!(middle("short", 11), "short");
+    }
+
+    #[test]
+    fn long_routes_in_commands_become_globs_that_still_match() {
+        let route = "GET /accounts/{accountId}/orders/{orderId}/items/{itemId}/history";
+        let word = format!("--route '{route}'");
+        let short = glob_route(word.clone(), 40);
+        assert!(short.chars().count() <= 40, "{short}");
+        let glob = short.trim_start_matches("--route '").trim_end_matches('\'');
+        assert!(glob::Pattern::new(glob).unwrap().matches(route), "{glob}");
+        assert_eq!(glob_route(word.clone(), 200), word);
+        assert_eq!(glob_route("--stage prod".into(), 5), "--stage prod");
     }
 
     #[test]

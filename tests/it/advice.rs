@@ -191,6 +191,8 @@ fn limits_suggest_advises_the_noisy_keys_usage_plan_not_a_stage_raise() {
 fn limits_suggest_prints_the_advice_ready_to_paste() {
     gwstat()
         .args(["limits", "suggest", SAMPLE, "--gateway", CONFIG, "-q", "--top", "2"])
+        // No width limit: each command on one line, as compared below.
+        .args(["--width", "0"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -357,7 +359,7 @@ fn a_sweep_ends_with_its_conclusion() {
     gwstat()
         .args([
             "replay", SAMPLE, "--gateway", CONFIG, "-q", "--sweep",
-            "usage_plan.partner.rate=10..30:10",
+            "usage_plan.partner.rate=10..30:10", "--width", "0",
         ])
         .assert()
         .success()

@@ -239,6 +239,8 @@ fn the_table_marks_inferred_routes() {
             &format!("{DIR}/http-api-path.log"),
             "--color",
             "never",
+            "--width",
+            "200",
         ])
         .output()
         .unwrap();

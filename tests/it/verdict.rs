@@ -8,9 +8,13 @@ use serde_json::Value;
 
 use crate::common::{gwstat, json_of};
 
-/// The lines before the first table's title (`Summary`): the verdict screen.
+/// The lines before the first table's title (`Summary`): the verdict screen, at 80 columns.
 fn screen(args: &[&str]) -> Vec<String> {
-    let out = gwstat().args(args).arg("-q").output().unwrap();
+    let out = gwstat()
+        .args(args)
+        .args(["-q", "--width", "80"])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
