@@ -30,8 +30,10 @@ run() {
   {
     echo
     echo '```text'
-    echo "\$ gwstat $*"
-    (cd "$tmp/cwd" && "$bin" "$@" 2>&1 || true) | sed "s|$PWD/||g" | head -n 80 || true
+    # The temporary directory is shown as /tmp/gwstat-docs, so pages stay the same
+    # from run to run.
+    echo "\$ gwstat $*" | sed "s|$tmp|/tmp/gwstat-docs|g"
+    (cd "$tmp/cwd" && "$bin" "$@" 2>&1 || true) | sed -e "s|$PWD/||g" -e "s|$tmp|/tmp/gwstat-docs|g" | head -n 80 || true
     echo '```'
   } >> "$out/$name.md"
 }
