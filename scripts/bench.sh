@@ -12,6 +12,7 @@
 # DuckDB alternately (a warm-up, then PAIRS pairs, default 3) and prints each pair's times and
 # gwstat/DuckDB ratio, the medians and peak RSS (/usr/bin/time); a summary table at the end.
 # Usage: scripts/bench.sh [LINES] [DIR] [PAIRS] [WORKLOADS]   (WORKLOADS e.g. "realistic high")
+#        GWSTAT_BIN=/path/to/gwstat scripts/bench.sh …   measures that binary instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-2000000}
@@ -20,8 +21,14 @@ pairs=${3:-3}
 workloads=${4:-low realistic high}
 mkdir -p "$dir"
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release --locked --quiet
-bin="$target/release/gwstat"
+# GWSTAT_BIN=path measures another build (e.g. `cargo build --profile profiling`, which is the
+# release build with line tables); default: the release build, built here.
+if [ -n "${GWSTAT_BIN:-}" ]; then
+  bin=$GWSTAT_BIN
+else
+  cargo build --release --locked --quiet
+  bin="$target/release/gwstat"
+fi
 . scripts/duckdb.sh
 
 # run CMD...: runs once, prints "seconds peak_MiB".
