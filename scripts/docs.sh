@@ -195,15 +195,17 @@ log rotation (SIGHUP flushes; it does not reopen the file).
 
 **Throughput.** `scripts/load-test.sh` measures it with wrk 4.1.0 (Debian `4.1.0-3+b2`)
 against nginx-light answering a fixed `200`, on loopback, and also checks that a stage limit
-holds within 1 % under load. On the 2-core development machine, with the release binary
-(`cargo build --release`; measured 2026-12-03, no other build running):
+holds within 1 % under load. On the 2-core development machine, with the optimized binary
+(`cargo build --profile profiling`: the release build plus line tables; measured 2026-12-03 at
+08:42 UTC, no other build running):
 
 ```text
-$ GWSTAT_BIN=target/release/gwstat scripts/load-test.sh 10
-limit: admitted 1023 in 10.03 s; the limit allows 1023 (rate 100/s × 10.03 s + burst 20); 99.97 %
-limit: RSS (kB) min 18364, max 18568, growth 1.1 % after warm-up
-throughput, access log on : 14,148 requests/s, p99 29.71ms (wrk -t2 -c64, 141904 requests)
-throughput, access log off: 19,842 requests/s, p99 9.85ms (wrk -t2 -c64, 198650 requests)
+$ GWSTAT_BIN=target/profiling/gwstat scripts/load-test.sh 10
+limit: admitted 1020 in 10.01 s; the limit allows 1021 (rate 100/s × 10.01 s + burst 20); 99.94 %
+limit: RSS (kB) min 20324, max 20380, growth 0.3 % after warm-up
+throughput, access log on : 22,000 requests/s, p99 6.74ms (wrk -t2 -c64, 220229 requests)
+throughput, access log off: 32,532 requests/s, p99 4.86ms (wrk -t2 -c64, 328600 requests)
+ceiling, wrk against nginx alone (no serve): 90,255 requests/s, p99 4.26ms (wrk -t2 -c64, 904502 requests)
 ```
 
 wrk, nginx and serve share the two cores. With the debug binary that `cargo test` builds (CI
