@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use crate::gateway::config::ApiKind;
 use crate::gateway::routes::{Router, DEFAULT_ROUTE};
-use crate::model::{CodedColumn, Dictionary};
+use crate::model::CodedColumn;
 use crate::report::TemplateSource;
 use crate::FastMap;
 
@@ -232,9 +232,11 @@ impl RouteTemplates {
     }
 }
 
-/// How each route of `dictionary` was made, by code, from the sources by name.
+/// How each route of `dictionary` was made, by code, from the sources by name (the table
+/// engine's, run by the command line).
+#[cfg(feature = "cli")]
 pub(crate) fn sources_by_code(
-    dictionary: &Dictionary,
+    dictionary: &crate::model::Dictionary,
     by_name: &FastMap<String, TemplateSource>,
 ) -> FastMap<u32, TemplateSource> {
     dictionary
@@ -246,7 +248,8 @@ pub(crate) fn sources_by_code(
 }
 
 /// The route templates of an OpenAPI 3 or Swagger 2 document (`aws apigateway get-export`):
-/// `METHOD /path` per operation, `x-amazon-apigateway-any-method` as `ANY`.
+/// `METHOD /path` per operation, `x-amazon-apigateway-any-method` as `ANY` (`--openapi`).
+#[cfg(feature = "cli")]
 pub(crate) fn openapi_templates(document: &serde_json::Value) -> Option<Vec<String>> {
     const METHODS: [&str; 8] = [
         "get", "put", "post", "delete", "options", "head", "patch", "trace",

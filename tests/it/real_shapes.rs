@@ -197,3 +197,24 @@ fn execution_logs_from_before_the_request_id_prefix_are_stitched_by_order() {
     assert_eq!(file["format"], "cloudwatch-export/execution");
     assert_eq!(file["records"], 2);
 }
+
+/// A field the first lines do not log (custom formats that log a key only sometimes, or logs
+/// whose format gained a variable) is still read on the lines that have it, in both engines.
+#[test]
+fn a_key_missing_from_the_first_line_is_read_where_it_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grown.log");
+    let first = r#"{"requestTimeEpoch":"1795514400000","status":"200","responseLatency":"12","httpMethod":"GET","resourcePath":"/a","requestId":"r1"}"#;
+    let later = r#"{"requestTimeEpoch":"1795514401000","status":"200","responseLatency":"14","integrationLatency":"10","httpMethod":"GET","resourcePath":"/a","requestId":"r2"}"#;
+    std::fs::write(&path, format!("{first}\n{later}\n")).unwrap();
+    for engine in ["stream", "table"] {
+        let r = json_of(
+            gwstat()
+                .args(["report", "--format", "json", "-q", "--engine", engine])
+                .arg(&path),
+        );
+        let integration = &r["latency"]["overall"]["integration_latency_ms"];
+        assert_eq!(integration["count"], 1, "{engine}");
+        assert_eq!(integration["max"], 10.0, "{engine}");
+    }
+}
