@@ -200,7 +200,6 @@ fn render(
     );
     let options = RenderOptions {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        terminal: to_terminal,
         width: Some(super::terminal::width(to_terminal)),
         ..RenderOptions::default()
     };

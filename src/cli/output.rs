@@ -54,7 +54,6 @@ impl DocumentOutputArgs {
         let terminal = self.output.is_none() && std::io::IsTerminal::is_terminal(&io::stdout());
         let options = RenderOptions {
             color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            terminal,
             width: Some(super::terminal::width(terminal)),
             ..RenderOptions::default()
         };

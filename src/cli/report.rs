@@ -463,7 +463,6 @@ pub(super) fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
         args.format,
         RenderOptions {
             color,
-            terminal: to_terminal,
             width: Some(super::terminal::width(to_terminal)),
             sections: crate::report::Sections::only(&args.section),
         },

@@ -33,9 +33,6 @@ pub enum OutputFormat {
 pub struct RenderOptions {
     /// Use colour (only on a terminal, never with NO_COLOR).
     pub color: bool,
-    /// The output is a terminal (the width is still decided by the caller: the library never
-    /// measures the terminal).
-    pub terminal: bool,
     /// Fit tables and prose to this many columns (`None` or 0: as wide as the content).
     pub width: Option<u16>,
     /// The parts of the report to show (`--section`; table, Markdown and HTML).
