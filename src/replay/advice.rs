@@ -15,7 +15,7 @@ use super::suggest::{sized, SuggestOptions};
 use super::{replay, Recorded, ReplayOptions};
 use crate::gateway::config::{method_key, ApiKind, GatewayConfig, Stage};
 use crate::gateway::quota::{period_index, Period};
-use crate::gateway::Rate;
+use crate::gateway::{Rate, Throttle};
 
 /// Share of a scope's traffic, in the seconds where it refused requests, above which one API
 /// key counts as the cause (advice per key instead of a stage or method raise).
@@ -32,7 +32,25 @@ pub struct Limits {
     pub quota: Option<u64>,
 }
 
+impl From<Throttle> for Limits {
+    fn from(t: Throttle) -> Limits {
+        Limits {
+            rate: Some(t.rate),
+            burst: Some(t.burst),
+            quota: None,
+        }
+    }
+}
+
 impl Limits {
+    /// A throttle of `rate` requests per second and `burst`.
+    fn throttle(rate: u64, burst: u64) -> Limits {
+        Limits::from(Throttle {
+            rate: Rate::per_second(rate),
+            burst,
+        })
+    }
+
     fn text(&self) -> String {
         let mut parts = Vec::new();
         if let Some(r) = self.rate {
@@ -162,17 +180,12 @@ pub(crate) fn current_limits(
     route: Option<(&str, &str)>,
     key: Option<&str>,
 ) -> (Limits, String) {
-    let limits = |t: crate::gateway::Throttle| Limits {
-        rate: Some(t.rate),
-        burst: Some(t.burst),
-        quota: None,
-    };
     if let Some(key) = key {
         return match plan_of(config, key, stage).map(|p| &config.usage_plans[p]) {
             Some(p) => (
                 Limits {
                     quota: p.quota.map(|q| q.limit),
-                    ..p.throttle.map(limits).unwrap_or_default()
+                    ..p.throttle.map(Limits::from).unwrap_or_default()
                 },
                 format!("usage_plan:{}", p.id),
             ),
@@ -187,13 +200,10 @@ pub(crate) fn current_limits(
         })
     });
     match (method, s.throttle) {
-        (Some(t), _) => (limits(t), "method".to_string()),
-        (None, Some(t)) => (limits(t), "stage".to_string()),
+        (Some(t), _) => (Limits::from(t), "method".to_string()),
+        (None, Some(t)) => (Limits::from(t), "stage".to_string()),
         (None, None) => (
-            limits(crate::gateway::Throttle::new(
-                config.account.rate,
-                config.account.burst,
-            )),
+            Limits::from(Throttle::new(config.account.rate, config.account.burst)),
             "account".to_string(),
         ),
     }
@@ -723,16 +733,8 @@ fn bucket_advice(
         target,
         refused_at,
         api_key: concentrated.map(|(k, _)| k.to_string()),
-        current: Limits {
-            rate: Some(current.rate),
-            burst: Some(current.burst),
-            quota: None,
-        },
-        proposed: Limits {
-            rate: Some(Rate::per_second(rate)),
-            burst: Some(burst),
-            quota: None,
-        },
+        current: Limits::from(current),
+        proposed: Limits::throttle(rate, burst),
         reason,
         refused_now: 0,
         predicted_429_now: 0,
@@ -761,16 +763,8 @@ fn plan_throttle_advice(base: &GatewayConfig, plan: usize, rate: u64, burst: u64
         target: p.id.clone(),
         refused_at: "usage-plan",
         api_key: None,
-        current: Limits {
-            rate: p.throttle.map(|t| t.rate),
-            burst: p.throttle.map(|t| t.burst),
-            quota: None,
-        },
-        proposed: Limits {
-            rate: Some(Rate::per_second(rate)),
-            burst: Some(burst),
-            quota: None,
-        },
+        current: p.throttle.map(Limits::from).unwrap_or_default(),
+        proposed: Limits::throttle(rate, burst),
         reason: String::new(),
         refused_now: 0,
         predicted_429_now: 0,
@@ -952,16 +946,11 @@ fn account_advice(
         target: "account".to_string(),
         refused_at: "account",
         api_key: None,
-        current: Limits {
-            rate: Some(current.rate),
-            burst: Some(current.burst),
-            quota: None,
-        },
-        proposed: Limits {
-            rate: Some(Rate::per_second(rate)),
-            burst: Some(burst),
-            quota: None,
-        },
+        current: Limits::from(Throttle {
+            rate: current.rate,
+            burst: current.burst,
+        }),
+        proposed: Limits::throttle(rate, burst),
         reason: format!(
             "{} requests refused by the account limit {} rps / {} burst; all replayed traffic's p{} second holds {:.1} requests (busiest {})",
             refused.len(),
