@@ -20,6 +20,7 @@ pub mod insights;
 pub mod kind;
 pub mod metrics;
 pub mod model;
+pub mod plan;
 pub mod redact;
 pub mod replay;
 pub mod report;

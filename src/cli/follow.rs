@@ -3,6 +3,7 @@
 //! ends it with a final report.
 
 use std::io::{self, BufRead, IsTerminal};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -10,10 +11,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use super::output::write_output;
-use super::report::{analyze, ReportArgs};
 use super::Outcome;
-use crate::filter::{parse_duration_ms, RequestFilter};
+use crate::filter::parse_duration_ms;
 use crate::follow::{Tailer, Window};
+use crate::plan::ReportPlan;
 use crate::report::{renderer, OutputFormat, RenderOptions};
 use crate::source::Input;
 
@@ -59,29 +60,42 @@ fn duration(flag: &str, text: &str) -> Result<Duration> {
     }
 }
 
-/// Runs the follow loop for `gwstat report --follow`.
-pub fn run(args: &ReportArgs, filter: &RequestFilter) -> Result<Outcome> {
+/// What `gwstat report --follow` follows, how often it refreshes and where it writes.
+#[derive(Debug)]
+pub struct FollowArgs<'a> {
+    /// The input as given: one file or `-` (none: stdin, when it is no terminal).
+    pub inputs: &'a [String],
+    /// `--window`: the sliding window, by request time.
+    pub window: &'a str,
+    /// `--interval`: how often the report is refreshed.
+    pub interval: &'a str,
+    /// `--stop-after`.
+    pub stop_after: Option<&'a str>,
+    /// `--format`.
+    pub format: OutputFormat,
+    /// `--output`: a file that always holds the latest report.
+    pub output: Option<&'a Path>,
+}
+
+/// Runs the follow loop for `gwstat report --follow`: `plan` makes each report.
+pub fn run(plan: &ReportPlan, args: &FollowArgs) -> Result<Outcome> {
+    let quiet = plan.quiet;
     // The file need not exist yet: it is followed from when it appears.
-    let input = match args.input.inputs.as_slice() {
+    let input = match args.inputs {
         [one] if one == "-" => Input::Stdin,
         [one] => Input::File(one.into()),
         [] if !io::stdin().is_terminal() => Input::Stdin,
         _ => bail!("--follow takes exactly one input: a file or - (stdin)"),
     };
     let input = &input;
-    let window = duration("--window", &args.window)?;
-    let interval = duration("--interval", &args.interval)?;
+    let window = duration("--window", args.window)?;
+    let interval = duration("--interval", args.interval)?;
     let stop_after = args
         .stop_after
-        .as_deref()
         .map(|t| duration("--stop-after", t))
         .transpose()?;
     let name = input.name();
-    let mut window_store = Window::new(
-        &name,
-        window.as_millis() as i64,
-        args.input.decode_options()?,
-    );
+    let mut window_store = Window::new(&name, window.as_millis() as i64, plan.decode.clone());
     let interrupted = interrupt_flag();
     let started = Instant::now();
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
@@ -93,7 +107,7 @@ pub fn run(args: &ReportArgs, filter: &RequestFilter) -> Result<Outcome> {
     let mut next_render = Instant::now() + interval;
     let mut ended = false;
     let mut renders = 0u64;
-    if !args.input.quiet {
+    if !quiet {
         eprintln!(
             "gwstat: following {name} (window {}, refresh every {}; Ctrl-C for a final report)",
             args.window, args.interval
@@ -106,7 +120,7 @@ pub fn run(args: &ReportArgs, filter: &RequestFilter) -> Result<Outcome> {
                 let polled = t
                     .poll(&mut lines)
                     .with_context(|| format!("reading {name}"))?;
-                if !args.input.quiet && (polled.rotated || polled.truncated) {
+                if !quiet && (polled.rotated || polled.truncated) {
                     eprintln!(
                         "gwstat: {name} was {}; following the new content",
                         if polled.rotated {
@@ -146,9 +160,9 @@ pub fn run(args: &ReportArgs, filter: &RequestFilter) -> Result<Outcome> {
             }
             window_store.push(Vec::new(), true)?;
             if !window_store.is_empty() {
-                render(args, filter, &window_store, stop, to_terminal)?;
+                render(plan, args, &window_store, stop, to_terminal)?;
                 renders += 1;
-            } else if stop && !args.input.quiet {
+            } else if stop && !quiet {
                 eprintln!("gwstat: no requests in the window");
             }
             next_render = Instant::now() + interval;
@@ -158,7 +172,7 @@ pub fn run(args: &ReportArgs, filter: &RequestFilter) -> Result<Outcome> {
         }
         std::thread::sleep(POLL);
     }
-    if !args.input.quiet {
+    if !quiet {
         eprintln!("gwstat: stopped following {name} after {renders} report(s)");
     }
     Ok(Outcome::Ok)
@@ -183,15 +197,15 @@ fn fitted(
 }
 
 fn render(
-    args: &ReportArgs,
-    filter: &RequestFilter,
+    plan: &ReportPlan,
+    args: &FollowArgs,
     window: &Window,
     last: bool,
     to_terminal: bool,
 ) -> Result<()> {
     let snapshot = window.snapshot();
     let name = snapshot.inputs[0].name.clone();
-    let report = analyze(snapshot, filter, args, None)?;
+    let report = plan.analyze(snapshot, None)?;
     let heading = format!(
         "gwstat report --follow {name}: last {} of requests, {} in the window{}",
         args.window,
@@ -208,7 +222,7 @@ fn render(
         .then(|| super::terminal::height(to_terminal))
         .flatten()
         .map(|h| h.saturating_sub(2).max(1));
-    if let Some(path) = &args.output {
+    if let Some(path) = args.output {
         // A file always holds the latest report, replaced atomically.
         return write_output(Some(path), |out| {
             renderer(args.format, options).render(&report, out)

@@ -11,40 +11,49 @@ use std::sync::Arc;
 
 use anyhow::{bail, Result};
 
-use super::report::{write_report, ReportArgs};
+use super::fetch::LogGroupArgs;
 use super::window::{aws_range, now_ms};
-use super::Outcome;
 use crate::aggregate::bins::auto_bin_seconds;
 use crate::analyze::AnalyzeOptions;
 use crate::aws::insights::{run_queries, sample_messages, InsightsRun};
 use crate::aws::{run_with_progress, Progress};
-use crate::decode::DecodeOptions;
 use crate::insights::assemble::assemble;
 use crate::insights::keys::Keys;
 use crate::insights::queries::{queries, Query, QueryOptions};
-use crate::report::{InputFile, Inputs};
+use crate::plan::ReportPlan;
+use crate::report::{InputFile, Inputs, Report};
 
 /// Events sampled per log group to find the keys of the access-log format.
 const SAMPLE_EVENTS: i32 = 50;
 
+/// What `--engine insights` reads, besides the plan.
+#[derive(Debug)]
+pub struct InsightsQuery<'a> {
+    /// The log groups and the AWS connection.
+    pub aws: &'a LogGroupArgs,
+    /// `--since` (default: the last hour).
+    pub since: Option<&'a str>,
+    /// `--until` (default: now).
+    pub until: Option<&'a str>,
+    /// Most queries running at once.
+    pub concurrency: usize,
+    /// Print the queries and run nothing.
+    pub dry_run: bool,
+    /// Whether input files were given.
+    pub files: bool,
+    /// Options the engine cannot honour, each with its flag: an error when on.
+    pub unsupported: [(bool, &'static str); 7],
+}
+
 /// What the insights engine cannot do (yet), as an error naming the flag.
-fn check_supported(args: &ReportArgs) -> Result<()> {
-    if args.aws.log_groups.is_empty() {
+fn check_supported(query: &InsightsQuery) -> Result<()> {
+    if query.aws.log_groups.is_empty() {
         bail!("--engine insights reads CloudWatch Logs: give --log-group NAME");
     }
-    if !args.input.inputs.is_empty() {
+    if query.files {
         bail!("--engine insights reads --log-group, not files (use the default local engine)");
     }
-    let unsupported = [
-        (args.follow, "--follow"),
-        (!args.compare.is_empty(), "--compare"),
-        (!args.stage.is_empty(), "--stage"),
-        (!args.route.is_empty(), "--route"),
-        (!args.method.is_empty(), "--method"),
-        (args.status.is_some(), "--status"),
-        (!args.api_key.is_empty(), "--api-key"),
-    ];
-    if let Some((_, flag)) = unsupported.iter().find(|(on, _)| *on) {
+    if let Some((_, flag)) = query.unsupported.iter().find(|(on, _)| *on) {
         bail!("{flag} is not available with --engine insights; use the local engine");
     }
     Ok(())
@@ -75,35 +84,33 @@ pub fn dry_run_text(run: &InsightsRun, keys_note: &str, queries: &[Query]) -> St
     out
 }
 
-/// Runs the report with `--engine insights`.
-pub fn run(args: &ReportArgs, decode: &DecodeOptions) -> Result<Outcome> {
-    check_supported(args)?;
-    let range = aws_range(
-        args.since.as_deref().unwrap_or("-1h"),
-        args.until.as_deref(),
-        now_ms(),
-    )?;
-    let bin_seconds = super::metrics::bin_seconds(args.bin.as_deref())?
+/// The report by `--engine insights`; `None` after a dry run (the queries printed).
+pub fn run(plan: &ReportPlan, query: &InsightsQuery) -> Result<Option<Report>> {
+    check_supported(query)?;
+    let range = aws_range(query.since.unwrap_or("-1h"), query.until, now_ms())?;
+    let bin_seconds = plan
+        .analysis
+        .bin_seconds
         .unwrap_or_else(|| auto_bin_seconds((range.1 - range.0 + 999) / 1000));
     let run = InsightsRun {
-        log_groups: args.aws.log_groups.clone(),
+        log_groups: query.aws.log_groups.clone(),
         start_ms: range.0,
         end_ms: range.1,
         bin_seconds,
-        concurrency: args.insights_concurrency.max(1),
+        concurrency: query.concurrency.max(1),
     };
     let options = QueryOptions {
         bin_seconds,
-        top: args.top,
-        timeout_ms: args.integration_timeout_ms,
+        top: plan.analysis.top,
+        timeout_ms: plan.analysis.timeout_ms,
     };
-    let quiet = args.input.quiet;
+    let quiet = plan.quiet;
     let progress = Arc::new(Progress::default());
-    let dry_run = args.dry_run;
-    let overrides = decode.fields.clone();
+    let dry_run = query.dry_run;
+    let overrides = plan.decode.fields.clone();
     let run_for_task = run.clone();
     let outcome = run_with_progress(
-        &args.aws.aws,
+        &query.aws.aws,
         quiet || dry_run,
         progress.clone(),
         |rows, _, queries| format!("Logs Insights: {queries} queries done, {rows} rows"),
@@ -137,7 +144,7 @@ pub fn run(args: &ReportArgs, decode: &DecodeOptions) -> Result<Outcome> {
     let (keys, results, stats) = match outcome {
         Err(text) => {
             print!("{text}");
-            return Ok(Outcome::Ok);
+            return Ok(None);
         }
         Ok(done) => done,
     };
@@ -153,9 +160,8 @@ pub fn run(args: &ReportArgs, decode: &DecodeOptions) -> Result<Outcome> {
         }
     }
     let analyze = AnalyzeOptions {
-        top: args.top,
-        timeout_ms: args.integration_timeout_ms,
         bin_seconds: Some(bin_seconds),
+        ..plan.analysis
     };
     let inputs = Inputs {
         files: run
@@ -183,9 +189,8 @@ pub fn run(args: &ReportArgs, decode: &DecodeOptions) -> Result<Outcome> {
     if let [only] = report.inputs.files.as_mut_slice() {
         only.records = report.summary.requests;
     }
-    if args.redact {
+    if plan.redact {
         crate::redact::report(&mut report);
     }
-    write_report(&report, args)?;
-    Ok(Outcome::Ok)
+    Ok(Some(report))
 }

@@ -17,28 +17,15 @@ use super::inputs::InputArgs;
 use super::metrics::read_metric_inputs;
 pub use super::output::ColorChoice;
 use super::Outcome;
-use crate::aggregate::templates::{
-    openapi_templates, sources_by_code, RouteTemplates, DEFAULT_SEGMENT_CARDINALITY,
-};
-use crate::aggregate::{fold_columns, Accumulator, AggregateOptions};
-use crate::analyze::compare::{compare, route_profiles};
-use crate::analyze::reconcile::{cache_from_metrics, reconcile};
-use crate::analyze::{build_report, AnalyzeOptions};
+use crate::aggregate::templates::{openapi_templates, RouteTemplates, DEFAULT_SEGMENT_CARDINALITY};
+use crate::analyze::AnalyzeOptions;
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
-use crate::filter::{RequestFilter, StatusFilter, TimeBound, Window};
-use crate::ingest::{
-    add_execution_requests, ingest, ingest_into, FieldLog, IngestOptions, Ingested, InputSummary,
-    RequestSink, SkipLog,
-};
+use crate::filter::{RequestFilter, StatusFilter, TimeBound};
 use crate::kind::{classify_all, InputKind};
 use crate::metrics::analyze::{build_metrics_report, MetricsOptions};
 use crate::metrics::naming::Queries;
-use crate::metrics::report::MetricsReport;
-use crate::model::RequestTable;
-use crate::report::{
-    renderer, InputFile, Inputs, OutputFormat, RenderOptions, Report, RequestSource, SloCheck,
-};
-use crate::source::Input;
+use crate::plan::{self, ReportPlan};
+use crate::report::{renderer, OutputFormat, RenderOptions, Report};
 
 /// Arguments of `gwstat report`.
 #[derive(Debug, Args)]
@@ -229,8 +216,6 @@ pub enum Engine {
 
 /// Runs `gwstat report`.
 pub fn run(args: ReportArgs) -> Result<Outcome> {
-    let decode = args.input.decode_options()?;
-    let filter = request_filter(&args)?;
     if args.engine == Engine::Insights {
         if !args.route_template.is_empty() || args.gateway.is_some() || !args.openapi.is_empty() {
             anyhow::bail!(
@@ -238,16 +223,47 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
                  (--route-template, --gateway, --openapi) need --engine stream or table"
             );
         }
-        return super::insights::run(&args, &decode);
+        let plan = plan(&args)?;
+        let query = super::insights::InsightsQuery {
+            aws: &args.aws,
+            since: args.since.as_deref(),
+            until: args.until.as_deref(),
+            concurrency: args.insights_concurrency,
+            dry_run: args.dry_run,
+            files: !args.input.inputs.is_empty(),
+            unsupported: [
+                (args.follow, "--follow"),
+                (!args.compare.is_empty(), "--compare"),
+                (!args.stage.is_empty(), "--stage"),
+                (!args.route.is_empty(), "--route"),
+                (!args.method.is_empty(), "--method"),
+                (args.status.is_some(), "--status"),
+                (!args.api_key.is_empty(), "--api-key"),
+            ],
+        };
+        if let Some(report) = super::insights::run(&plan, &query)? {
+            write_report(&report, &args)?;
+        }
+        return Ok(Outcome::Ok);
     }
     if args.dry_run {
         anyhow::bail!("--dry-run goes with --engine insights");
     }
+    let mut plan = plan(&args)?;
     if args.follow {
-        return super::follow::run(&args, &filter);
+        return super::follow::run(
+            &plan,
+            &super::follow::FollowArgs {
+                inputs: &args.input.inputs,
+                window: &args.window,
+                interval: &args.interval,
+                stop_after: args.stop_after.as_deref(),
+                format: args.format,
+                output: args.output.as_deref(),
+            },
+        );
     }
-    let mut filter = filter;
-    let fetched = FetchedDir::new(&args, &mut filter)?;
+    let fetched = FetchedDir::new(&args, &mut plan.filter)?;
     let given = match &fetched {
         Some(dir) => crate::source::expand(&[dir.0.display().to_string()])?,
         None => args.input.inputs()?,
@@ -281,136 +297,34 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             },
         )
     });
-    // Execution logs are joined to the access logs by request ID, which only the table keeps.
-    let mut options = IngestOptions {
-        decode,
-        quiet: args.input.quiet,
-        keep_request_ids: execution_logs,
-    };
-    let window = match stream_window(&args, &filter, metrics.is_some(), execution_logs)? {
-        _ if args.engine == Engine::Table => None,
-        Ok(window) => Some(window),
-        Err(reason) if args.engine == Engine::Stream => {
-            anyhow::bail!("--engine stream cannot {reason}; use --engine table (or auto)")
-        }
-        Err(_) => None,
-    };
-    // Stdin cannot be read twice: the table keeps its request IDs from the first read, in
-    // case it holds execution logs (they cannot be sniffed ahead).
-    let stdin = inputs.contains(&Input::Stdin);
-    if let Some(window) = window {
-        match stream(&inputs, &options, &filter, window, &args)? {
-            Some(report) => return finish(&report, &args),
-            None if stdin => anyhow::bail!(
-                "the standard input holds execution logs, found only after it was read: give \
-                 it as a file, or use --engine table"
-            ),
-            // Execution logs the first bytes did not show: the table joins them on request IDs.
-            None => options.keep_request_ids = true,
-        }
-    }
-    options.keep_request_ids |= stdin;
-    let mut ingested = ingest(&inputs, &options)?;
-    if !ingested.executions.by_request.is_empty()
-        && !ingested.columns.is_empty()
-        && !options.keep_request_ids
-    {
-        // Joining needs the access logs' request IDs, kept only when asked for.
-        options.keep_request_ids = true;
-        ingested = ingest(&inputs, &options)?;
-    }
-    let report = analyze(ingested, &filter, &args, metrics.as_ref())?;
+    let report = plan.report(&inputs, metrics.as_ref(), execution_logs)?;
     finish(&report, &args)
 }
 
-/// The time window the streaming engine filters by, or why it cannot make this report.
-fn stream_window(
-    args: &ReportArgs,
-    filter: &RequestFilter,
-    metrics: bool,
-    execution_logs: bool,
-) -> Result<std::result::Result<Window, &'static str>> {
-    if !args.compare.is_empty() {
-        return Ok(Err("compare with a baseline (--compare)"));
-    }
-    if metrics {
-        return Ok(Err("reconcile with CloudWatch metrics"));
-    }
-    if execution_logs {
-        return Ok(Err("join execution logs with access logs"));
-    }
-    Ok(match filter.fixed_window() {
-        Some(window) => Ok(window?),
-        None => Err("resolve a lone relative --since/--until (it depends on the data's range)"),
+/// The library's plan for this report, from the flags (and the settings they hold): the one
+/// place where `gwstat report`'s flags become the pipeline's options.
+pub fn plan(args: &ReportArgs) -> Result<ReportPlan> {
+    Ok(ReportPlan {
+        decode: args.input.decode_options()?,
+        quiet: args.input.quiet,
+        filter: request_filter(args)?,
+        engine: match args.engine {
+            Engine::Auto | Engine::Insights => plan::Engine::Auto,
+            Engine::Stream => plan::Engine::Stream,
+            Engine::Table => plan::Engine::Table,
+        },
+        analysis: AnalyzeOptions {
+            top: args.top,
+            timeout_ms: args.integration_timeout_ms,
+            bin_seconds: super::metrics::bin_seconds(args.bin.as_deref())?,
+        },
+        templates: Arc::new(route_templates(args)?),
+        routes: args.settings.routes.clone(),
+        slos: args.settings.slo.clone(),
+        compare: args.compare.clone(),
+        redact: args.redact,
+        next_command: next_command(args),
     })
-}
-
-/// The report by the streaming engine; `None` when the inputs hold execution logs that their
-/// first bytes did not show (their join needs the table), unless the engine was asked for by
-/// name (then an error).
-fn stream(
-    inputs: &[Input],
-    options: &IngestOptions,
-    filter: &RequestFilter,
-    window: Window,
-    args: &ReportArgs,
-) -> Result<Option<Report>> {
-    let analysis = analyze_options(args)?;
-    let aggregate = AggregateOptions {
-        templates: Some(Arc::new(route_templates(args)?)),
-        ..aggregate_options(&analysis, filter.clone(), window)
-    };
-    let ingested = ingest_into(inputs, options, Accumulator::new(Arc::new(aggregate)))?;
-    if !ingested.executions.by_request.is_empty() {
-        if args.engine == Engine::Stream {
-            anyhow::bail!(
-                "--engine stream cannot join execution logs with access logs; use --engine \
-                 table (or auto)"
-            );
-        }
-        return Ok(None);
-    }
-    let acc = ingested.columns;
-    if acc.records > 0 && acc.kept == 0 && filter.is_active() && !args.input.quiet {
-        // Nothing matched: read the inputs again as a table to name the nearest values.
-        if inputs.contains(&Input::Stdin) {
-            eprintln!("gwstat: no request matches the filters");
-        } else {
-            let table = ingest(inputs, options)?;
-            warn_nothing_matches(filter, &table.columns, false);
-        }
-    }
-    let mut acc = acc.collapse_routes();
-    if let Some(rename) = args.settings.route_renamer() {
-        let mut renamed = acc.fresh();
-        renamed.merge(acc, Some(&rename));
-        acc = renamed;
-    }
-    let inputs = inputs_of(
-        ingested.inputs,
-        &ingested.skipped,
-        &ingested.invalid,
-        acc.records,
-        acc.records - acc.kept,
-    );
-    let mut report = build_report(acc.into_aggregates(), inputs, &analysis);
-    check_slos_and_redact(&mut report, args);
-    Ok(Some(report))
-}
-
-/// Says on stderr why no request passes `filter`, naming the nearest values that exist (the
-/// report is still written and the exit code stays 0: an empty answer is an answer).
-fn warn_nothing_matches(
-    filter: &RequestFilter,
-    columns: &crate::model::RequestColumns,
-    quiet: bool,
-) {
-    if quiet {
-        return;
-    }
-    for line in filter.why_nothing_matches(columns) {
-        eprintln!("gwstat: no request matches the filters: {line}");
-    }
 }
 
 /// Writes the report; the exit outcome from its skipped lines.
@@ -450,7 +364,7 @@ fn finish(report: &Report, args: &ReportArgs) -> Result<Outcome> {
 }
 
 /// Renders the report in the chosen format to --output or stdout.
-pub(super) fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
+fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = !no_color
@@ -471,133 +385,9 @@ pub(super) fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
     super::output::write_output(args.output.as_deref(), |out| render.render(report, out))
 }
 
-/// Ingested requests to the report: filters, settings, sections, reconciliation, comparison.
-pub(super) fn analyze(
-    mut ingested: Ingested,
-    filter: &RequestFilter,
-    args: &ReportArgs,
-    metrics: Option<&MetricsReport>,
-) -> Result<Report> {
-    let mut ingested_executions = std::mem::take(&mut ingested.executions);
-    // Execution logs count as requests too, once each (joined to access logs by request ID).
-    let access_records = ingested.columns.len();
-    let counts = (!ingested_executions.by_request.is_empty())
-        .then(|| add_execution_requests(&ingested_executions, &mut ingested));
-    let source = match &counts {
-        Some(counts) => match (access_records, counts.added + counts.completed) {
-            (0, _) => RequestSource::Execution,
-            (_, 0) => RequestSource::Access,
-            _ => RequestSource::AccessAndExecution,
-        },
-        None => RequestSource::Access,
-    };
-    let records = ingested.columns.len() as u64;
-    let templates = route_templates(args)?;
-    let sources = templates.apply(&mut ingested.columns.route);
-    args.settings.apply_routes(&mut ingested.columns);
-    let mask = filter.mask(&ingested.columns)?;
-    warn_nothing_matches(filter, &ingested.columns, args.input.quiet);
-    // Execution records are the filtered requests' (joined by request ID).
-    let ids_logged = ingested.columns.request_id.iter().any(Option::is_some);
-    if let Some(mask) = mask.as_ref().filter(|_| ids_logged) {
-        let kept: std::collections::HashSet<&str> = ingested
-            .columns
-            .request_id
-            .iter()
-            .zip(mask)
-            .filter(|(_, keep)| **keep)
-            .filter_map(|(id, _)| id.as_deref())
-            .collect();
-        ingested_executions
-            .by_request
-            .retain(|id, _| kept.contains(id.as_str()));
-    } else if filter.is_active() && !ingested_executions.by_request.is_empty() && !args.input.quiet
-    {
-        eprintln!("gwstat: the filters apply to access-log requests; execution logs are not filtered (no access log with request IDs to join them to)");
-    }
-    let execution = counts
-        .filter(|_| !ingested_executions.by_request.is_empty())
-        .map(|counts| {
-            // Joined: with the access log's own requests (the rows before the added ones).
-            let access_ids = ingested.columns.request_id.iter().take(access_records);
-            let mut summary = crate::analyze::execution::execution_summary(
-                &ingested_executions,
-                access_ids.flatten().map(|id| &**id),
-                args.top,
-            );
-            summary.requests_added = counts.added;
-            summary.requests_completed = counts.completed;
-            summary
-        });
-    // WebSocket events are no requests to compare with a baseline, route by route (nor with
-    // metrics: `reconcile` leaves them out).
-    let http = ingested.columns.http_rows(mask.as_deref());
-    let reconciliation = metrics
-        .map(|m| reconcile(&ingested.columns, filter, m))
-        .transpose()?;
-    let options = analyze_options(args)?;
-    let mut acc = fold_columns(
-        &ingested.columns,
-        mask.as_deref(),
-        aggregate_options(&options, RequestFilter::default(), Window::default()),
-    );
-    acc.route_sources = sources_by_code(&acc.names.routes, &sources);
-    let inputs = inputs_of(
-        ingested.inputs,
-        &ingested.skipped,
-        &ingested.invalid,
-        records,
-        records - acc.kept,
-    );
-    let mut report = build_report(acc.into_aggregates(), inputs, &options);
-    report.inputs.request_source = source;
-    report.execution = execution;
-    if let Some(cache) =
-        crate::analyze::execution::cache_from_executions(&ingested_executions, args.top)
-    {
-        report.cache = cache;
-    }
-    if let Some(cache) = metrics.and_then(|m| cache_from_metrics(m, filter, args.top)) {
-        report.cache = cache;
-    }
-    report.reconciliation = reconciliation;
-    if !args.compare.is_empty() {
-        let table = RequestTable::build(ingested.columns, http.as_deref())
-            .context("building the request table")?;
-        report.comparison = Some(compare_with_baseline(&table, filter, args)?);
-    }
-    check_slos_and_redact(&mut report, args);
-    Ok(report)
-}
-
-/// The analysis options from the flags.
-fn analyze_options(args: &ReportArgs) -> Result<AnalyzeOptions> {
-    Ok(AnalyzeOptions {
-        top: args.top,
-        timeout_ms: args.integration_timeout_ms,
-        bin_seconds: super::metrics::bin_seconds(args.bin.as_deref())?,
-    })
-}
-
-/// What the accumulators need: the filters (relative bounds resolved into `window`) and
-/// the analysis options that change what is counted.
-fn aggregate_options(
-    analysis: &AnalyzeOptions,
-    filter: RequestFilter,
-    window: Window,
-) -> AggregateOptions {
-    AggregateOptions {
-        filter,
-        window,
-        timeout_ms: analysis.timeout_ms,
-        bin_seconds: analysis.bin_seconds,
-        templates: None,
-    }
-}
-
 /// The route templates from `--route-template`, `--gateway` and `--openapi`, with the
 /// cardinality rule's threshold.
-pub(super) fn route_templates(args: &ReportArgs) -> Result<RouteTemplates> {
+fn route_templates(args: &ReportArgs) -> Result<RouteTemplates> {
     let mut explicit = args.route_template.clone();
     if let Some(path) = &args.gateway {
         let config = super::gateway::load_config(path)?;
@@ -642,55 +432,6 @@ pub(super) fn route_templates(args: &ReportArgs) -> Result<RouteTemplates> {
         }
     }
     Ok(RouteTemplates::new(&explicit, args.segment_cardinality))
-}
-
-/// The report's `inputs` section.
-fn inputs_of(
-    files: Vec<InputSummary>,
-    skipped: &SkipLog,
-    invalid: &FieldLog,
-    records: u64,
-    filtered_out: u64,
-) -> Inputs {
-    Inputs {
-        files: files
-            .into_iter()
-            .map(|i| InputFile {
-                name: i.name,
-                format: i.format,
-                records: i.records,
-                skipped: i.skipped,
-            })
-            .collect(),
-        records,
-        filtered_out,
-        skipped: skipped.total(),
-        skipped_by_reason: skipped.counts(),
-        skipped_samples: skipped.samples(),
-        invalid_fields: invalid.total(),
-        invalid_fields_by_reason: invalid.counts(),
-        invalid_field_samples: invalid.samples(),
-        request_source: RequestSource::Access,
-    }
-}
-
-/// Route SLOs from the settings, checked against each route's p99; the findings from the
-/// finished sections; then `--redact`.
-fn check_slos_and_redact(report: &mut Report, args: &ReportArgs) {
-    for route in &mut report.latency.by_route {
-        let slo = route
-            .route
-            .as_deref()
-            .and_then(|r| args.settings.slo_for(r));
-        route.slo = slo.map(|slo| SloCheck {
-            p99_ms: slo.p99_ms,
-            breached: route.stats.latency_ms.p99.is_some_and(|p| p > slo.p99_ms),
-        });
-    }
-    report.findings = crate::analyze::findings::findings(report, &next_command(args));
-    if args.redact {
-        crate::redact::report(report);
-    }
 }
 
 /// How next commands in findings begin: these inputs and the flags that narrowed the report
@@ -765,52 +506,6 @@ impl Drop for FetchedDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Reads the `--compare` inputs with the same decoding and non-time filters and compares
-/// them per route with `table`.
-fn compare_with_baseline(
-    table: &RequestTable,
-    filter: &RequestFilter,
-    args: &ReportArgs,
-) -> Result<crate::report::Comparison> {
-    let inputs = crate::source::expand(&args.compare)?;
-    let mut ingested = ingest(
-        &inputs,
-        &IngestOptions {
-            decode: args.input.decode_options()?,
-            quiet: args.input.quiet,
-            keep_request_ids: false,
-        },
-    )
-    .context("reading the --compare inputs")?;
-    route_templates(args)?.apply(&mut ingested.columns.route);
-    args.settings.apply_routes(&mut ingested.columns);
-    let baseline_filter = RequestFilter {
-        since: None,
-        until: None,
-        ..filter.clone()
-    };
-    let mask = baseline_filter.mask(&ingested.columns)?;
-    let options = analyze_options(args)?;
-    let folded = fold_columns(
-        &ingested.columns,
-        mask.as_deref(),
-        aggregate_options(&options, RequestFilter::default(), Window::default()),
-    );
-    let summary = crate::analyze::summary::summary_of(&folded.into_aggregates());
-    let http = ingested.columns.http_rows(mask.as_deref());
-    let baseline = RequestTable::build(ingested.columns, http.as_deref())
-        .context("building the baseline table")?;
-    let before = route_profiles(&baseline).context("analysing the baseline")?;
-    let now = route_profiles(table).context("analysing requests")?;
-    Ok(compare(
-        &now,
-        &before,
-        &summary,
-        inputs.iter().map(|i| i.name()).collect(),
-        args.top,
-    ))
 }
 
 fn request_filter(args: &ReportArgs) -> Result<RequestFilter> {

@@ -14,8 +14,7 @@ use serde::Deserialize;
 
 use super::output::ColorChoice;
 use crate::decode::InputFormat;
-use crate::filter::route_matches;
-use crate::model::RequestColumns;
+use crate::plan::{RouteNames, Slos};
 use crate::report::OutputFormat;
 
 /// `[report]`.
@@ -47,27 +46,6 @@ pub struct InputSettings {
     pub fields: BTreeMap<String, String>,
 }
 
-/// `[routes]`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct RouteSettings {
-    /// Exact route → the name to show.
-    #[serde(default)]
-    pub aliases: BTreeMap<String, String>,
-    /// Route glob (as `--route`) → group name; routes matching one are counted as one (the
-    /// most specific matching glob wins).
-    #[serde(default)]
-    pub groups: BTreeMap<String, String>,
-}
-
-/// One latency objective.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Slo {
-    /// p99 response latency must stay at or under this, ms.
-    pub p99_ms: f64,
-}
-
 /// `[gateway]`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -86,29 +64,15 @@ pub struct Settings {
     /// Input defaults.
     #[serde(default)]
     pub input: InputSettings,
-    /// Route names and groups.
+    /// Route aliases and groups.
     #[serde(default)]
-    pub routes: RouteSettings,
-    /// Per-route-glob latency objectives: `"GET /products" = { p99_ms = 300 }`; the most
-    /// specific matching glob applies ([`by_specificity`]).
+    pub routes: RouteNames,
+    /// Per-route-glob latency objectives.
     #[serde(default)]
-    pub slo: BTreeMap<String, Slo>,
+    pub slo: Slos,
     /// Gateway defaults.
     #[serde(default)]
     pub gateway: GatewaySettings,
-}
-
-/// Globs most specific first: fewest wildcards (`*`, `?`, `[`), then longest, then by text.
-pub fn by_specificity<V>(map: &BTreeMap<String, V>) -> Vec<(glob::Pattern, &V)> {
-    let mut globs: Vec<(&String, &V)> = map.iter().collect();
-    globs.sort_by_key(|(g, _)| {
-        let wild = g.chars().filter(|c| matches!(c, '*' | '?' | '[')).count();
-        (wild, std::cmp::Reverse(g.len()), (*g).clone())
-    });
-    globs
-        .into_iter()
-        .filter_map(|(g, v)| Some((glob::Pattern::new(g).ok()?, v)))
-        .collect()
 }
 
 /// Where the settings came from.
@@ -185,10 +149,10 @@ pub fn parse(text: &str) -> Result<Settings> {
     if let Some(bin) = &settings.report.bin {
         super::metrics::bin_seconds(Some(bin)).context("[report] bin")?;
     }
-    for glob in settings.routes.groups.keys().chain(settings.slo.keys()) {
+    for glob in settings.routes.groups.keys().chain(settings.slo.0.keys()) {
         glob::Pattern::new(glob).with_context(|| format!("route glob {glob:?}"))?;
     }
-    for (glob, slo) in &settings.slo {
+    for (glob, slo) in &settings.slo.0 {
         if slo.p99_ms.is_nan() || slo.p99_ms <= 0.0 {
             bail!("[slo] {glob:?}: p99_ms must be above 0");
         }
@@ -233,39 +197,6 @@ impl Settings {
                 .map(|(meaning, key)| format!("{meaning}={key}"))
                 .collect();
         }
-    }
-
-    /// Applies `[routes]`: aliases first, then groups (most specific matching glob).
-    pub fn apply_routes(&self, columns: &mut RequestColumns) {
-        if let Some(rename) = self.route_renamer() {
-            columns.route.rename(rename);
-        }
-    }
-
-    /// The new name of a route under the aliases and groups (`None`: unchanged); `None`
-    /// when there are no aliases or groups.
-    pub fn route_renamer(&self) -> Option<impl Fn(&str) -> Option<String> + '_> {
-        if self.routes.aliases.is_empty() && self.routes.groups.is_empty() {
-            return None;
-        }
-        let groups = by_specificity(&self.routes.groups);
-        Some(move |route: &str| {
-            let aliased = self.routes.aliases.get(route);
-            let name = aliased.map_or(route, |a| a.as_str());
-            groups
-                .iter()
-                .find(|(p, _)| route_matches(p, name))
-                .map(|(_, group)| (*group).clone())
-                .or_else(|| aliased.cloned())
-        })
-    }
-
-    /// The latency objective of a route: the most specific `[slo]` glob matching it.
-    pub fn slo_for(&self, route: &str) -> Option<Slo> {
-        by_specificity(&self.slo)
-            .into_iter()
-            .find(|(p, _)| route_matches(p, route))
-            .map(|(_, slo)| *slo)
     }
 
     /// Every setting as `(key, value)`, for `gwstat config show`.
@@ -332,7 +263,7 @@ impl Settings {
                 d(Some(group.clone()), ""),
             );
         }
-        for (glob, slo) in &self.slo {
+        for (glob, slo) in &self.slo.0 {
             push(
                 &format!("slo.\"{glob}\".p99_ms"),
                 d(Some(slo.p99_ms.to_string()), ""),
@@ -382,41 +313,14 @@ config = "sample-logs/gateway.toml"
         let s = parse(SAMPLE).unwrap();
         assert_eq!(s.report.top, Some(5));
         assert_eq!(s.report.format, Some(OutputFormat::Json));
-        assert_eq!(s.slo_for("GET /products").unwrap().p99_ms, 300.0);
-        assert_eq!(s.slo_for("POST /orders").unwrap().p99_ms, 1000.0);
+        assert_eq!(s.slo.for_route("GET /products").unwrap().p99_ms, 300.0);
+        assert_eq!(s.slo.for_route("POST /orders").unwrap().p99_ms, 1000.0);
+        assert_eq!(s.routes.groups["GET /users/*"], "GET /users/*");
         assert!(parse("[report]\ntopp = 1")
             .unwrap_err()
             .to_string()
             .contains("topp"));
         assert!(format!("{:#}", parse("[report]\nbin = \"soon\"").unwrap_err()).contains("bin"));
         assert!(parse("[slo]\n\"*\" = { p99_ms = 0 }").is_err());
-    }
-
-    #[test]
-    fn aliases_then_groups() {
-        let s = parse(SAMPLE).unwrap();
-        let mut c = RequestColumns::new(false);
-        for route in [
-            "GET /products/{productId}",
-            "GET /users/{userId}",
-            "GET /users/me",
-            "POST /orders",
-        ] {
-            c.push(&crate::model::Request {
-                route: Some(route.into()),
-                ..Default::default()
-            });
-        }
-        s.apply_routes(&mut c);
-        let names: Vec<&str> = (0..4).map(|i| c.route.name(i).unwrap()).collect();
-        assert_eq!(
-            names,
-            [
-                "GET /products/:id",
-                "GET /users/*",
-                "GET /users/*",
-                "POST /orders"
-            ]
-        );
     }
 }
