@@ -87,6 +87,24 @@ pub fn write_output(
     }
 }
 
+/// Prints `text` to stdout with every line word-wrapped to the run's width (continuation
+/// lines indented 4 more than their line), for commands that print prose rather than tables.
+pub fn print_wrapped(text: &str) -> anyhow::Result<()> {
+    let width = usize::from(super::terminal::stdout_width());
+    write_output(None, |out| {
+        for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
+            if width == 0 {
+                writeln!(out, "{line}")?;
+                continue;
+            }
+            for part in crate::report::width::wrap(line, width, 4) {
+                writeln!(out, "{part}")?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Temporary files being written, removed if the process is interrupted.
 static IN_PROGRESS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
