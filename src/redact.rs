@@ -94,13 +94,6 @@ pub fn report(report: &mut crate::report::Report) {
     }
 }
 
-/// Masks the API keys of a replay report.
-pub fn replay(report: &mut crate::replay::report::ReplayReport) {
-    for k in &mut report.by_api_key {
-        k.api_key = k.api_key.as_deref().map(api_key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -210,7 +210,7 @@ pub fn run(args: ExplainArgs) -> Result<Outcome> {
         None => writeln!(out, "  execution log: none for this requestId")?,
     }
     writeln!(out, "  verdict: {}", verdict(access.as_ref(), execution))?;
-    super::terminal::print_wrapped(&String::from_utf8_lossy(&out))?;
+    super::output::print_wrapped(&String::from_utf8_lossy(&out))?;
     Ok(Outcome::Ok)
 }
 

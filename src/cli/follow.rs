@@ -212,11 +212,7 @@ fn render(
         report.summary.requests,
         if last { " (final)" } else { "" }
     );
-    let options = RenderOptions {
-        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        width: Some(super::terminal::width(to_terminal)),
-        ..RenderOptions::default()
-    };
+    let options = super::output::render_options(to_terminal, super::output::ColorChoice::Auto);
     // A refreshed screen fits the terminal's height (or LINES): the heading takes two lines.
     let height = (!last && args.format == OutputFormat::Table)
         .then(|| super::terminal::height(to_terminal))

@@ -268,7 +268,7 @@ fn check(path: &Path) -> Result<Outcome> {
         eprintln!("gwstat: warning: {}: {unknown}", path.display());
     }
     say!("{}: ok", path.display());
-    super::terminal::print_wrapped(&out)?;
+    super::output::print_wrapped(&out)?;
     Ok(Outcome::Ok)
 }
 

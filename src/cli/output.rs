@@ -52,11 +52,7 @@ impl DocumentOutputArgs {
             }
         }
         let terminal = self.output.is_none() && std::io::IsTerminal::is_terminal(&io::stdout());
-        let options = RenderOptions {
-            color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            width: Some(super::terminal::width(terminal)),
-            ..RenderOptions::default()
-        };
+        let options = render_options(terminal, ColorChoice::Auto);
         write_output(self.output.as_deref(), |out| {
             render_document(doc, self.format, options, out)
         })?;
@@ -85,6 +81,24 @@ pub fn write_output(
             }
         }
     }
+}
+
+/// Prints `text` to stdout with every line word-wrapped to the run's width (continuation
+/// lines indented 4 more than their line), for commands that print prose rather than tables.
+pub fn print_wrapped(text: &str) -> anyhow::Result<()> {
+    let width = usize::from(super::terminal::stdout_width());
+    write_output(None, |out| {
+        for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
+            if width == 0 {
+                writeln!(out, "{line}")?;
+                continue;
+            }
+            for part in crate::report::width::wrap(line, width, 4) {
+                writeln!(out, "{part}")?;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Temporary files being written, removed if the process is interrupted.
@@ -188,6 +202,30 @@ pub enum ColorChoice {
     Always,
     /// Never.
     Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output that goes to a terminal (`to_terminal`) or not: never with
+    /// NO_COLOR set (not empty), else as chosen, `Auto` only on a terminal.
+    pub fn colored(self, to_terminal: bool) -> bool {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        !no_color
+            && match self {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => to_terminal,
+            }
+    }
+}
+
+/// How output is drawn when it goes to a terminal (`to_terminal`) or not: colour as `color`
+/// chooses, fitted to the run's width; every section.
+pub fn render_options(to_terminal: bool, color: ColorChoice) -> RenderOptions {
+    RenderOptions {
+        color: color.colored(to_terminal),
+        width: Some(super::terminal::width(to_terminal)),
+        ..RenderOptions::default()
+    }
 }
 
 #[cfg(test)]

@@ -369,7 +369,7 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             },
         ));
         if args.redact {
-            crate::redact::replay(&mut report);
+            report.redact();
             if let Some(advice) = report.advice.as_mut() {
                 advice.redact();
             }

@@ -366,19 +366,11 @@ fn finish(report: &Report, args: &ReportArgs) -> Result<Outcome> {
 /// Renders the report in the chosen format to --output or stdout.
 fn write_report(report: &Report, args: &ReportArgs) -> Result<()> {
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let color = !no_color
-        && match args.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => to_terminal,
-        };
     let render = renderer(
         args.format,
         RenderOptions {
-            color,
-            width: Some(super::terminal::width(to_terminal)),
             sections: crate::report::Sections::only(&args.section),
+            ..super::output::render_options(to_terminal, args.color)
         },
     );
     // A file is written beside its final name and renamed into place: never half written.

@@ -74,24 +74,6 @@ pub fn height(to_terminal: bool) -> Option<usize> {
         .map(usize::from)
 }
 
-/// Prints `text` to stdout with every line word-wrapped to the run's width (continuation
-/// lines indented 4 more than their line), for commands that print prose rather than tables.
-pub fn print_wrapped(text: &str) -> anyhow::Result<()> {
-    let width = usize::from(stdout_width());
-    super::output::write_output(None, |out| {
-        for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
-            if width == 0 {
-                writeln!(out, "{line}")?;
-                continue;
-            }
-            for part in crate::report::width::wrap(line, width, 4) {
-                writeln!(out, "{part}")?;
-            }
-        }
-        Ok(())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 
 pub mod advice;
 pub mod http;
+mod limits;
 pub mod report;
 pub mod suggest;
 pub mod whatif;

@@ -241,6 +241,13 @@ fn top<T>(mut rows: Vec<T>, n: usize, key: impl Fn(&T) -> (u64, String)) -> Vec<
 }
 
 impl ReplayReport {
+    /// Replaces API key ids with their stable pseudonyms (`--redact`).
+    pub fn redact(&mut self) {
+        for k in &mut self.by_api_key {
+            k.api_key = k.api_key.as_deref().map(crate::redact::api_key);
+        }
+    }
+
     /// Sorts and cuts the lists.
     #[allow(clippy::too_many_arguments)]
     pub fn assemble(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::advice::current_limits;
+use super::limits::{current_limits, with_logged_stages, Limits};
 use super::{replay, Recorded, ReplayOptions};
 use crate::gateway::config::stage_label;
 use crate::gateway::{GatewayConfig, Rate, Throttle, TokenBucket};
@@ -46,7 +46,7 @@ pub struct Suggestion {
     pub max_rps: u64,
     /// The limit that applies to the scope now, and the level it is set at (`stage`,
     /// `method`, `usage_plan:ID`, or `account` when nothing closer is set).
-    pub current: super::advice::Limits,
+    pub current: Limits,
     /// Where [`Suggestion::current`] is set.
     pub current_level: String,
     /// Suggested rate.
@@ -115,7 +115,7 @@ pub(super) fn sized(
         p50_rps: percentile(&counts, 50.0),
         percentile_rps: p,
         max_rps: counts.last().copied().unwrap_or(0),
-        current: super::advice::Limits::default(),
+        current: Limits::default(),
         current_level: String::new(),
         rate,
         burst,
@@ -156,7 +156,7 @@ pub fn suggest(
             keys.entry(key.clone()).or_default().push(r.time_ms);
         }
     }
-    let base = super::advice::with_logged_stages(config, requests);
+    let base = with_logged_stages(config, requests);
     let prove = |sets: [String; 2]| -> Option<u64> {
         let mut variant = base.clone();
         for set in &sets {

@@ -4,7 +4,6 @@
 
 use super::layout::{ms, Block, Tone};
 use super::model::{Finding, FindingWindow, Report, Severity};
-use super::render::RenderOptions;
 
 /// The verdict screen's width when nothing says otherwise: it fits an 80-column terminal.
 pub const DEFAULT_SCREEN_WIDTH: usize = 80;
@@ -13,10 +12,10 @@ pub const SCREEN_LINES: usize = 20;
 /// Narrower than this, the screen is drawn at this width anyway.
 const MIN_SCREEN_WIDTH: usize = 40;
 
-/// The width the verdict screen is drawn at: `width` when one is set, else 80 columns.
-pub fn screen_width(options: &RenderOptions) -> usize {
-    options
-        .width
+/// The width the verdict screen is drawn at: `width` when one is set (not 0), else 80
+/// columns.
+pub fn screen_width(width: Option<u16>) -> usize {
+    width
         .filter(|w| *w > 0)
         .map_or(DEFAULT_SCREEN_WIDTH, usize::from)
         .max(MIN_SCREEN_WIDTH)

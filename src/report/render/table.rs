@@ -218,7 +218,7 @@ impl Renderer for TableRenderer {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let sections = self.options.sections;
         if sections.contains(Section::Verdict) {
-            for (line, tone) in screen(report, screen_width(&self.options)) {
+            for (line, tone) in screen(report, screen_width(self.options.width)) {
                 match (self.options.color, tone) {
                     (true, Tone::Bad) => writeln!(out, "\x1b[31m{line}\x1b[0m")?,
                     (true, Tone::Warn) => writeln!(out, "\x1b[33m{line}\x1b[0m")?,
