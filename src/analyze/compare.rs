@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use polars::prelude::*;
+use polars::prelude::PolarsResult;
 
 use super::name_of;
-use super::stats::{code_column, count_where, f64_column, status_between, u64_column};
+use crate::aggregate::histogram::Histogram;
 use crate::model::{col, RequestTable};
 use crate::report::{Comparison, RouteChange, Summary};
+use crate::FastMap;
 
 /// One route's profile in one period.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,38 +24,35 @@ pub struct RouteProfile {
     pub p99_ms: Option<f64>,
 }
 
-/// Profiles per route name.
+/// Profiles per route name, read straight from the table's columns: one pass that counts
+/// each route's requests and errors and its latencies in an exact histogram (the p99 is the
+/// linearly interpolated 99th percentile of the logged latencies, as polars computes it).
 pub fn route_profiles(
     table: &RequestTable,
 ) -> PolarsResult<BTreeMap<Option<String>, RouteProfile>> {
-    let frame = table
-        .lazy()
-        .group_by([col(col::ROUTE)])
-        .agg([
-            len().cast(DataType::UInt64).alias("requests"),
-            count_where(status_between(400, 599), "errors"),
-            count_where(status_between(500, 599), "server_errors"),
-            col(col::LATENCY)
-                .quantile(lit(0.99), QuantileMethod::Linear)
-                .alias("p99"),
-        ])
-        .collect()?;
-    let routes = code_column(&frame, col::ROUTE)?;
-    let requests = u64_column(&frame, "requests")?;
-    let errors = u64_column(&frame, "errors")?;
-    let server_errors = u64_column(&frame, "server_errors")?;
-    let p99 = f64_column(&frame, "p99")?;
-    Ok((0..frame.height())
-        .map(|i| {
-            (
-                name_of(&table.dictionaries.route, routes[i]),
-                RouteProfile {
-                    requests: requests[i],
-                    errors: errors[i],
-                    server_errors: server_errors[i],
-                    p99_ms: p99[i],
-                },
-            )
+    let frame = &table.frame;
+    let routes = frame.column(col::ROUTE)?.u32()?;
+    let statuses = frame.column(col::STATUS)?.u32()?;
+    let latencies = frame.column(col::LATENCY)?.f64()?;
+    // Per route code: the profile being counted, its latencies and how many had none.
+    let mut groups: FastMap<Option<u32>, (RouteProfile, Histogram, u64)> = FastMap::default();
+    for ((route, status), latency) in routes.iter().zip(statuses.iter()).zip(latencies.iter()) {
+        let (profile, histogram, missing) = groups.entry(route).or_default();
+        profile.requests += 1;
+        if let Some(status) = status {
+            profile.errors += u64::from((400..=599).contains(&status));
+            profile.server_errors += u64::from((500..=599).contains(&status));
+        }
+        match latency {
+            Some(ms) => histogram.add(ms),
+            None => *missing += 1,
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(route, (mut profile, histogram, missing))| {
+            [profile.p99_ms] = histogram.quantiles([0.99], missing);
+            (name_of(&table.dictionaries.route, route), profile)
         })
         .collect())
 }

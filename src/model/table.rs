@@ -146,9 +146,4 @@ impl RequestTable {
     pub fn is_empty(&self) -> bool {
         self.frame.height() == 0
     }
-
-    /// The table as a lazy query.
-    pub fn lazy(&self) -> LazyFrame {
-        self.frame.clone().lazy()
-    }
 }
