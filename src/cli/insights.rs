@@ -177,6 +177,7 @@ pub fn run(args: &ReportArgs, decode: &DecodeOptions) -> Result<Outcome> {
         invalid_fields_by_reason: BTreeMap::new(),
         invalid_field_samples: BTreeMap::new(),
         request_source: Default::default(),
+        objects_skipped: BTreeMap::new(),
     };
     let mut report = assemble(&results, &keys, inputs, bin_seconds, &analyze);
     report.inputs.records = report.summary.requests;

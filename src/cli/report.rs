@@ -248,9 +248,17 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     }
     let mut filter = filter;
     let fetched = FetchedDir::new(&args, &mut filter)?;
-    let given = match &fetched {
-        Some(dir) => crate::source::expand(&[dir.0.display().to_string()])?,
-        None => args.input.inputs()?,
+    let (given, objects_skipped) = match &fetched {
+        Some(dir) => (
+            crate::source::expand(&[dir.0.display().to_string()])?,
+            Default::default(),
+        ),
+        // S3 keys outside a window known before reading are not read.
+        None => {
+            let window = filter.fixed_window().and_then(Result::ok);
+            args.input
+                .inputs_within(&args.aws.aws, window.unwrap_or_default())?
+        }
     };
     // Each input's kind, told once: metric files (and their query files) go to the
     // reconciliation; X-Ray files are for `gwstat traces`; the rest are logs.
@@ -300,7 +308,10 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let stdin = inputs.contains(&Input::Stdin);
     if let Some(window) = window {
         match stream(&inputs, &options, &filter, window, &args)? {
-            Some(report) => return finish(&report, &args),
+            Some(mut report) => {
+                report.inputs.objects_skipped = objects_skipped;
+                return finish(&report, &args);
+            }
             None if stdin => anyhow::bail!(
                 "the standard input holds execution logs, found only after it was read: give \
                  it as a file, or use --engine table"
@@ -319,7 +330,8 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         options.keep_request_ids = true;
         ingested = ingest(&inputs, &options)?;
     }
-    let report = analyze(ingested, &filter, &args, metrics.as_ref())?;
+    let mut report = analyze(ingested, &filter, &args, metrics.as_ref())?;
+    report.inputs.objects_skipped = objects_skipped;
     finish(&report, &args)
 }
 
@@ -671,6 +683,7 @@ fn inputs_of(
         invalid_fields_by_reason: invalid.counts(),
         invalid_field_samples: invalid.samples(),
         request_source: RequestSource::Access,
+        objects_skipped: Default::default(),
     }
 }
 
