@@ -100,6 +100,7 @@ fn inputs() -> Inputs {
         invalid_fields_by_reason: BTreeMap::new(),
         invalid_field_samples: BTreeMap::new(),
         request_source: Default::default(),
+        objects_skipped: BTreeMap::new(),
     }
 }
 

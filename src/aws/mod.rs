@@ -1,5 +1,5 @@
 //! Reading straight from AWS (CloudWatch Logs, CloudWatch metrics, X-Ray, Logs Insights,
-//! API Gateway's configuration):
+//! API Gateway's configuration, S3 archives):
 //! the standard credential chain, `--profile`, `--region`, `--endpoint-url` (and
 //! `AWS_ENDPOINT_URL`), the SDK's adaptive retry with backoff for throttling, 5xx and dropped
 //! connections, and per-attempt timeouts. Credentials are never printed or logged.
@@ -9,6 +9,7 @@ pub mod errors;
 pub mod insights;
 pub mod logs;
 pub mod metrics;
+pub(crate) mod s3;
 pub mod traces;
 
 use std::future::Future;

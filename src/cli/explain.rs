@@ -32,6 +32,10 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// AWS connection for `s3://` inputs.
+    #[command(flatten)]
+    pub aws: crate::aws::AwsArgs,
+
     /// Mask client IPs, API keys and user identities (docs: README, Secrets).
     #[arg(long)]
     pub redact: bool,
@@ -144,7 +148,7 @@ fn verdict(access: Option<&AccessFacts>, execution: Option<&Execution>) -> Strin
 /// Runs `gwstat explain`.
 pub fn run(args: ExplainArgs) -> Result<Outcome> {
     let ingested = ingest(
-        &args.input.inputs()?,
+        &args.input.inputs(&args.aws)?,
         &IngestOptions {
             decode: args.input.decode_options()?,
             quiet: args.input.quiet,

@@ -87,6 +87,10 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// AWS connection for `s3://` inputs.
+    #[command(flatten)]
+    pub aws: crate::aws::AwsArgs,
+
     /// File format; default: the one the -o extension names (.parquet, .csv). A --format
     /// that contradicts the extension is refused.
     #[arg(short, long, value_enum)]
@@ -151,7 +155,7 @@ pub fn named_frame(table: &RequestTable) -> PolarsResult<DataFrame> {
 pub fn run(args: ExportArgs) -> Result<Outcome> {
     // Before reading any input: a wrong name is cheap to fix, a long ingest is not.
     let format = ExportFormat::resolve(&args.output, args.format)?;
-    let inputs = args.input.inputs()?;
+    let inputs = args.input.inputs(&args.aws)?;
     let ingested = ingest(
         &inputs,
         &IngestOptions {

@@ -83,6 +83,10 @@ pub fn run(plan: &ReportPlan, args: &FollowArgs) -> Result<Outcome> {
     // The file need not exist yet: it is followed from when it appears.
     let input = match args.inputs {
         [one] if one == "-" => Input::Stdin,
+        [one] if super::inputs::is_s3(one) => bail!(
+            "--follow reads a local file as it grows (or stdin); {one}: S3 objects do not \
+             grow: drop --follow to report on them"
+        ),
         [one] => Input::File(one.into()),
         [] if !io::stdin().is_terminal() => Input::Stdin,
         _ => bail!("--follow takes exactly one input: a file or - (stdin)"),
@@ -101,7 +105,7 @@ pub fn run(plan: &ReportPlan, args: &FollowArgs) -> Result<Outcome> {
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let mut tailer = match input {
         Input::File(path) => Some(Tailer::new(path)),
-        Input::Stdin => None,
+        Input::Stdin | Input::Remote(_) => None,
     };
     let stdin = tailer.is_none().then(stdin_lines);
     let mut next_render = Instant::now() + interval;

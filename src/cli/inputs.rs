@@ -1,19 +1,24 @@
 //! Arguments shared by every command that reads access logs: the inputs and how to decode
 //! them.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
+use crate::aws::s3;
+use crate::aws::AwsArgs;
 use crate::decode::presets::{preset, PresetName};
 use crate::decode::{DecodeOptions, Field, InputFormat, Template};
+use crate::filter::Window;
 use crate::source::{expand, Input};
 
 /// Inputs and decoding choices.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Log files, directories (read recursively), globs, or `-` for stdin. `.gz` files are
+    /// Log files, directories (read recursively), globs, `-` for stdin, or S3:
+    /// `s3://BUCKET/PREFIX/` (every object under it) or `s3://BUCKET/KEY`. `.gz` is
     /// decompressed. With no input, stdin is read when it is not a terminal.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
@@ -58,16 +63,76 @@ impl InputArgs {
         })
     }
 
-    /// The inputs; stdin when none are given and stdin is piped.
-    pub fn inputs(&self) -> Result<Vec<Input>> {
+    /// The inputs; stdin when none are given and stdin is piped. `s3://` inputs are listed
+    /// with `aws`'s connection.
+    pub fn inputs(&self, aws: &AwsArgs) -> Result<Vec<Input>> {
+        Ok(self.inputs_within(aws, Window::default())?.0)
+    }
+
+    /// The inputs, leaving out the S3 objects whose keys show they cannot hold requests of
+    /// `window`; and the S3 objects not read, by reason (said on stderr unless `--quiet`).
+    pub fn inputs_within(
+        &self,
+        aws: &AwsArgs,
+        window: Window,
+    ) -> Result<(Vec<Input>, BTreeMap<String, u64>)> {
         if self.inputs.is_empty() {
             if std::io::stdin().is_terminal() {
                 bail!("no input: give log files, directories or globs, or pipe logs to stdin (see --help)");
             }
-            return Ok(vec![Input::Stdin]);
+            return Ok((vec![Input::Stdin], BTreeMap::new()));
         }
-        Ok(expand(&self.inputs)?)
+        let urls: Vec<String> = self.inputs.iter().filter(|a| is_s3(a)).cloned().collect();
+        if urls.is_empty() {
+            return Ok((expand(&self.inputs)?, BTreeMap::new()));
+        }
+        let listing = s3::list(&urls, aws, window)?;
+        let read: usize = listing.inputs.iter().map(Vec::len).sum();
+        if !self.quiet {
+            let skipped: Vec<String> = listing
+                .skipped
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect();
+            let skipped = match skipped.is_empty() {
+                true => String::new(),
+                false => format!("; skipped {}", skipped.join(", ")),
+            };
+            eprintln!(
+                "gwstat: S3: {read} objects to read ({:.1} MiB){skipped}",
+                listing.bytes as f64 / (1 << 20) as f64
+            );
+        }
+        // In the order given: each run of local arguments expanded together, each URL's
+        // objects where the URL stands.
+        let mut remote = listing.inputs.into_iter();
+        let mut inputs = Vec::new();
+        let mut local: Vec<String> = Vec::new();
+        for arg in &self.inputs {
+            if is_s3(arg) {
+                if !local.is_empty() {
+                    inputs.extend(expand(&std::mem::take(&mut local))?);
+                }
+                inputs.extend(remote.next().unwrap_or_default());
+            } else {
+                local.push(arg.clone());
+            }
+        }
+        if !local.is_empty() {
+            inputs.extend(expand(&local)?);
+        }
+        let skipped = listing
+            .skipped
+            .into_iter()
+            .map(|(reason, n)| (reason.to_string(), n))
+            .collect();
+        Ok((inputs, skipped))
     }
+}
+
+/// Whether an input argument names S3 (`s3://…`).
+pub fn is_s3(arg: &str) -> bool {
+    s3::is_s3(arg)
 }
 
 /// `--access-format`: a preset name, `@file`, or the format string itself.

@@ -183,6 +183,7 @@ pub fn run(plan: &ReportPlan, query: &InsightsQuery) -> Result<Option<Report>> {
         invalid_fields_by_reason: BTreeMap::new(),
         invalid_field_samples: BTreeMap::new(),
         request_source: Default::default(),
+        objects_skipped: BTreeMap::new(),
     };
     let mut report = assemble(&results, &keys, inputs, bin_seconds, &analyze);
     report.inputs.records = report.summary.requests;

@@ -46,6 +46,10 @@ pub struct SuggestArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// AWS connection for `s3://` inputs.
+    #[command(flatten)]
+    pub aws: crate::aws::AwsArgs,
+
     /// Configuration the suggestions are proven against (gateway.toml or AWS CLI JSON);
     /// default: the logged stages with no limits but the account's.
     #[arg(long = "gateway", value_name = "FILE")]
@@ -102,7 +106,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
         load_gateway(&args.configs)?
     };
     let ingested = ingest(
-        &args.input.inputs()?,
+        &args.input.inputs(&args.aws)?,
         &IngestOptions {
             decode: args.input.decode_options()?,
             quiet: args.input.quiet,

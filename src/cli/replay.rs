@@ -40,6 +40,10 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// AWS connection for `s3://` inputs.
+    #[command(flatten)]
+    pub aws: crate::aws::AwsArgs,
+
     /// Gateway configuration: a gateway.toml, or AWS CLI JSON (`get-stage`, `apigatewayv2
     /// get-stage`, `get-usage-plans`, `get-account`, `get-usage`, and `PLAN_ID=get-usage-plan-keys.json`).
     /// Repeatable for the JSON files. Required unless --target is given.
@@ -231,7 +235,7 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         .collect::<Result<Vec<_>, _>>()?;
     config.validate()?;
     let ingested = ingest(
-        &args.input.inputs()?,
+        &args.input.inputs(&args.aws)?,
         &IngestOptions {
             decode: args.input.decode_options()?,
             quiet: args.input.quiet,
@@ -418,7 +422,7 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
         })
         .collect::<Result<Vec<_>>>()?;
     let ingested = ingest(
-        &args.input.inputs()?,
+        &args.input.inputs(&args.aws)?,
         &IngestOptions {
             decode: args.input.decode_options()?,
             quiet: args.input.quiet,

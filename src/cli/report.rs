@@ -264,9 +264,17 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         );
     }
     let fetched = FetchedDir::new(&args, &mut plan.filter)?;
-    let given = match &fetched {
-        Some(dir) => crate::source::expand(&[dir.0.display().to_string()])?,
-        None => args.input.inputs()?,
+    let (given, objects_skipped) = match &fetched {
+        Some(dir) => (
+            crate::source::expand(&[dir.0.display().to_string()])?,
+            Default::default(),
+        ),
+        // S3 keys outside a window known before reading are not read.
+        None => {
+            let window = plan.filter.fixed_window().and_then(Result::ok);
+            args.input
+                .inputs_within(&args.aws.aws, window.unwrap_or_default())?
+        }
     };
     // Each input's kind, told once: metric files (and their query files) go to the
     // reconciliation; X-Ray files are for `gwstat traces`; the rest are logs.
@@ -297,7 +305,8 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             },
         )
     });
-    let report = plan.report(&inputs, metrics.as_ref(), execution_logs)?;
+    let mut report = plan.report(&inputs, metrics.as_ref(), execution_logs)?;
+    report.inputs.objects_skipped = objects_skipped;
     finish(&report, &args)
 }
 

@@ -399,5 +399,6 @@ fn inputs_of(
         invalid_fields_by_reason: invalid.counts(),
         invalid_field_samples: invalid.samples(),
         request_source: RequestSource::Access,
+        objects_skipped: Default::default(),
     }
 }

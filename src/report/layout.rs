@@ -579,6 +579,17 @@ pub fn blocks(report: &Report) -> Vec<Block> {
         }
         out.push(b);
     }
+    if !inputs.objects_skipped.is_empty() {
+        let total: u64 = inputs.objects_skipped.values().sum();
+        let mut b = Block::new(
+            format!("S3 objects not read ({total})"),
+            vec!["reason", "count"],
+        );
+        for (reason, count) in &inputs.objects_skipped {
+            b.row(vec![reason.clone(), count.to_string()]);
+        }
+        out.push(b);
+    }
     if inputs.invalid_fields > 0 {
         let mut b = Block::new(
             format!("Invalid fields ({})", inputs.invalid_fields),

@@ -303,6 +303,10 @@ pub struct Inputs {
     pub invalid_field_samples: BTreeMap<String, Vec<String>>,
     /// Which logs the requests come from.
     pub request_source: RequestSource,
+    /// `s3://` objects listed but not read, by reason (`outside the time window`, `manifest
+    /// or test object`, `folder marker`, `empty object`); absent when there are none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub objects_skipped: BTreeMap<String, u64>,
 }
 
 /// Which logs a report's requests come from.

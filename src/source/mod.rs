@@ -1,11 +1,14 @@
-//! Where bytes come from: files, directories (recursive), globs, stdin, gzip (multi-member).
-//! Yields named byte streams cut into line-aligned chunks; knows nothing of formats.
+//! Where bytes come from: files, directories (recursive), globs, stdin, gzip (multi-member),
+//! and objects stored elsewhere ([`RemoteObject`]: S3 with the `cli` feature, read without
+//! this module knowing the SDK). Yields named byte streams cut into line-aligned chunks;
+//! knows nothing of formats.
 
 pub mod chunks;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 use thiserror::Error;
@@ -46,6 +49,8 @@ pub enum Input {
     Stdin,
     /// A file.
     File(PathBuf),
+    /// An object stored elsewhere (an S3 object).
+    Remote(Remote),
 }
 
 impl Input {
@@ -54,6 +59,7 @@ impl Input {
         match self {
             Input::Stdin => "<stdin>".to_string(),
             Input::File(path) => path.display().to_string(),
+            Input::Remote(remote) => remote.0.name().to_string(),
         }
     }
 
@@ -62,9 +68,40 @@ impl Input {
         match self {
             Input::Stdin => None,
             Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Input::Remote(remote) => Some(remote.0.size()),
         }
     }
 }
+
+/// An object read from somewhere other than the file system — an S3 object with the `cli`
+/// feature. Its bytes are read as they are stored (gzip is recognised by its magic bytes
+/// like a file's), by a reader that holds a bounded part of the object at a time.
+pub trait RemoteObject: Send + Sync + std::fmt::Debug {
+    /// The name shown in messages and `file:line` samples (`s3://bucket/key`).
+    fn name(&self) -> &str;
+    /// Size in bytes as stored (compressed size for gzip).
+    fn size(&self) -> u64;
+    /// A reader of the whole object, from its first byte. Fails (with a sentence a person can
+    /// act on) when the object cannot be read at all.
+    fn open(&self) -> io::Result<Box<dyn Read + Send>>;
+    /// A reader for looking at the first bytes only: it may fetch less ahead than
+    /// [`open`](Self::open), but reads on to the end if asked to.
+    fn open_head(&self) -> io::Result<Box<dyn Read + Send>> {
+        self.open()
+    }
+}
+
+/// A shared [`RemoteObject`]; inputs are the same when their names are.
+#[derive(Debug, Clone)]
+pub struct Remote(pub Arc<dyn RemoteObject>);
+
+impl PartialEq for Remote {
+    fn eq(&self, other: &Remote) -> bool {
+        self.0.name() == other.0.name()
+    }
+}
+
+impl Eq for Remote {}
 
 /// Files a directory walk leaves out: configuration and documentation kept beside logs.
 const NOT_LOGS: [&str; 2] = ["toml", "md"];
@@ -119,6 +156,7 @@ fn once_each(inputs: Vec<Input>) -> Vec<Input> {
         let id = match &input {
             Input::Stdin => Some(FileId::Stdin),
             Input::File(path) => file_id(path),
+            Input::Remote(_) => None,
         };
         if let Some(id) = id {
             if let Some(first) = seen.get(&id) {
@@ -217,12 +255,23 @@ pub fn open(
     input: &Input,
     on_read: impl FnMut(u64) + Send + 'static,
 ) -> Result<Box<dyn Read + Send>, SourceError> {
+    open_as(input, on_read, false)
+}
+
+fn open_as(
+    input: &Input,
+    on_read: impl FnMut(u64) + Send + 'static,
+    head_only: bool,
+) -> Result<Box<dyn Read + Send>, SourceError> {
+    let io_error = |source| SourceError::Io {
+        name: input.name(),
+        source,
+    };
     let raw: Box<dyn Read + Send> = match input {
         Input::Stdin => Box::new(io::stdin()),
-        Input::File(path) => Box::new(File::open(path).map_err(|source| SourceError::Io {
-            name: input.name(),
-            source,
-        })?),
+        Input::File(path) => Box::new(File::open(path).map_err(io_error)?),
+        Input::Remote(remote) if head_only => remote.0.open_head().map_err(io_error)?,
+        Input::Remote(remote) => remote.0.open().map_err(io_error)?,
     };
     let mut reader = BufReader::with_capacity(
         1 << 20,
@@ -253,7 +302,7 @@ pub const SNIFF_BYTES: usize = 16 * 1024;
 /// happens.
 pub fn head(input: &Input, bytes: usize) -> Result<Vec<u8>, SourceError> {
     let mut head = Vec::new();
-    let _ = open(input, |_| {})?
+    let _ = open_as(input, |_| {}, true)?
         .take(bytes as u64)
         .read_to_end(&mut head);
     Ok(head)

@@ -322,6 +322,12 @@ fn log_group_report_equals_the_file_report() {
 /// Faults injected in front of moto, by request number: 429 ThrottlingException, 500,
 /// a dropped connection, a slow answer.
 async fn fault_proxy(upstream: String, counter: Arc<AtomicU64>) -> String {
+    fault_proxy_as(upstream, counter, false).await
+}
+
+/// [`fault_proxy`], its errors in JSON (CloudWatch and most services) or, with `xml`, in the
+/// XML error document S3 answers with.
+pub(crate) async fn fault_proxy_as(upstream: String, counter: Arc<AtomicU64>, xml: bool) -> String {
     use http_body_util::{BodyExt, Full};
     use hyper::body::Bytes;
     use hyper::service::service_fn;
@@ -345,13 +351,24 @@ async fn fault_proxy(upstream: String, counter: Arc<AtomicU64>) -> String {
                     let n = counter.fetch_add(1, Ordering::SeqCst);
                     async move {
                         let canned = |status: u16, kind: &str| {
+                            let (content_type, body) = match xml {
+                                true => (
+                                    "application/xml",
+                                    format!(
+                                        "<Error><Code>{kind}</Code><Message>injected</Message>\
+                                         </Error>"
+                                    ),
+                                ),
+                                false => (
+                                    "application/x-amz-json-1.1",
+                                    format!("{{\"__type\":\"{kind}\",\"message\":\"injected\"}}"),
+                                ),
+                            };
                             hyper::Response::builder()
                                 .status(status)
-                                .header("content-type", "application/x-amz-json-1.1")
+                                .header("content-type", content_type)
                                 .header("x-amzn-errortype", kind)
-                                .body(Full::new(Bytes::from(format!(
-                                    "{{\"__type\":\"{kind}\",\"message\":\"injected\"}}"
-                                ))))
+                                .body(Full::new(Bytes::from(body)))
                                 .unwrap()
                         };
                         // The first four requests meet one fault each; later every fifth is

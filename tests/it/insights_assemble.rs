@@ -50,6 +50,7 @@ fn insights_report() -> Value {
         invalid_fields_by_reason: BTreeMap::new(),
         invalid_field_samples: BTreeMap::new(),
         request_source: Default::default(),
+        objects_skipped: BTreeMap::new(),
     };
     let report = assemble(
         &results,

@@ -36,6 +36,7 @@ mod real_shapes;
 mod replay_api_ids;
 mod rounding;
 mod route_templates;
+mod s3_inputs;
 mod secrets;
 mod serve_e2e;
 mod serve_hostile;

@@ -89,6 +89,9 @@ impl Renderer for CsvRenderer {
         for (reason, n) in &i.skipped_by_reason {
             rows.add("inputs", reason, "", "skipped", n)?;
         }
+        for (reason, n) in &i.objects_skipped {
+            rows.add("inputs", reason, "", "objects_skipped", n)?;
+        }
         rows.add("inputs", "", "", "invalid_fields", i.invalid_fields)?;
         for (reason, n) in &i.invalid_fields_by_reason {
             rows.add("inputs", reason, "", "invalid_fields", n)?;
