@@ -9,7 +9,9 @@
 #    access-log line for every request wrk completed, RSS stable.
 # 2. Throughput: limits far above the offered load; wrk -t2 -c64 with --latency, once with
 #    the access log and once without; reports requests/s and p99 for proxied requests
-#    (all 200, one log line per request when the log is on).
+#    (all 200, one log line per request when the log is on), and the CPU time serve used
+#    per request (user + system), which other load on the machine disturbs far less than
+#    requests/s.
 # 3. Ceiling: the same wrk straight against the upstream, no serve in between. wrk and nginx
 #    share the machine's cores with serve in 2., so this bounds what 2. can reach here.
 #
@@ -87,7 +89,11 @@ start_serve() {
   # A TCP connect only: no request, so nothing in the access log.
   wait_listening "$gw_port"
 }
-stop_serve() { kill -TERM "$serve"; wait "$serve" || true; }
+# Stops serve; with a name, first saves the CPU time it used (user + system, in clock ticks).
+stop_serve() {
+  [ -n "${1:-}" ] && awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$serve/stat" > "$work/$1.cpu"
+  kill -TERM "$serve"; wait "$serve" || true
+}
 
 echo "== load generator: wrk $wrk_installed; upstream: nginx $(dpkg-query -W -f='${Version}' nginx-light 2>/dev/null || echo '?'); gwstat: $bin"
 
@@ -121,10 +127,10 @@ name = "prod"
 TOML
 start_serve "$work/open.toml" --access-log "$work/open.log"
 wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$gw_port/prod/items" > "$work/log-on.wrk"
-stop_serve
+stop_serve log-on
 start_serve "$work/open.toml"
 wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$gw_port/prod/items" > "$work/log-off.wrk"
-stop_serve
+stop_serve log-off
 
 # --- 3. The ceiling: wrk against the upstream alone ---
 wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$up_port/prod/items" > "$work/ceiling.wrk"
@@ -178,7 +184,8 @@ if growth > 0.25:
 # 2. Throughput.
 for name, log in (("log-on", f"{work}/open.log"), ("log-off", None)):
     completed, rps, p99, errors, non2xx = wrk(name)
-    print(f"throughput, access log {'on ' if log else 'off'}: {rps:,.0f} requests/s, p99 {p99} (wrk -t2 -c64, {completed} requests)")
+    cpu = float(open(f"{work}/{name}.cpu").read())
+    print(f"throughput, access log {'on ' if log else 'off'}: {rps:,.0f} requests/s, p99 {p99} (wrk -t2 -c64, {completed} requests; serve used {cpu * 1e6 / max(completed, 1):.1f} µs CPU per request)")
     if errors:
         problems.append(f"{name}: socket errors: {errors.group(1)}")
     if non2xx:

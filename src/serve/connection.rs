@@ -216,7 +216,7 @@ pub(crate) async fn accept_until(
 
 /// Answers 503 and closes, without reading the request.
 fn shed(state: &State, mut stream: TcpStream, shedding: &Arc<AtomicUsize>) {
-    state.summary.lock().expect("summary lock").shed += 1;
+    state.counts.shed.fetch_add(1, Ordering::Relaxed);
     if shedding.fetch_add(1, Ordering::AcqRel) >= MAX_SHEDDING {
         shedding.fetch_sub(1, Ordering::AcqRel);
         return; // dropped: closed at once

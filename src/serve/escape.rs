@@ -44,26 +44,21 @@ impl LogSyntax {
             }
     }
 
-    /// `value` made safe for a field of this syntax (unchanged, without copying, when it
-    /// needs nothing).
-    pub(crate) fn escape(self, value: String) -> String {
-        if !value.bytes().any(|b| self.special(b)) {
-            return value;
-        }
-        let mut out = String::with_capacity(value.len() + 16);
-        for c in value.chars() {
-            let special = c.is_ascii() && self.special(c as u8);
-            if !special {
-                out.push(c);
-                continue;
-            }
+    /// Appends `value` to `out`, made safe for a field of this syntax.
+    pub(crate) fn escape_into(self, value: &str, out: &mut String) {
+        let mut rest = value;
+        while let Some(at) = rest.bytes().position(|b| self.special(b)) {
+            // Special bytes are ASCII: `at` is a character boundary.
+            out.push_str(&rest[..at]);
+            let c = rest.as_bytes()[at] as char;
+            rest = &rest[at + 1..];
             match (self, c) {
                 (LogSyntax::Json, '"') => out.push_str("\\\""),
                 (LogSyntax::Json, '\\') => out.push_str("\\\\"),
                 (LogSyntax::Json, '\n') => out.push_str("\\n"),
                 (LogSyntax::Json, '\r') => out.push_str("\\r"),
                 (LogSyntax::Json, '\t') => out.push_str("\\t"),
-                (LogSyntax::Json, c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+                (LogSyntax::Json, c) => push_hex(out, "\\u00", c),
                 (LogSyntax::Xml, '&') => out.push_str("&amp;"),
                 (LogSyntax::Xml, '<') => out.push_str("&lt;"),
                 (LogSyntax::Xml, '>') => out.push_str("&gt;"),
@@ -73,11 +68,20 @@ impl LogSyntax {
                 (LogSyntax::Csv | LogSyntax::Clf, '\\') => out.push_str("\\\\"),
                 // Control characters (XML 1.0 cannot carry them even as references) and
                 // the CSV separator.
-                (_, c) => out.push_str(&format!("\\x{:02x}", c as u32)),
+                (_, c) => push_hex(out, "\\x", c),
             }
         }
-        out
+        out.push_str(rest);
     }
+}
+
+/// `prefix` and the two hex digits of an ASCII character.
+fn push_hex(out: &mut String, prefix: &str, c: char) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b = c as u8;
+    out.push_str(prefix);
+    out.push(HEX[(b >> 4) as usize] as char);
+    out.push(HEX[(b & 15) as usize] as char);
 }
 
 #[cfg(test)]
@@ -85,6 +89,14 @@ mod tests {
     use super::*;
     use crate::decode::presets::{preset, PresetName};
     use crate::decode::Template;
+
+    impl LogSyntax {
+        fn escape(self, value: &str) -> String {
+            let mut out = String::new();
+            self.escape_into(value, &mut out);
+            out
+        }
+    }
 
     fn syntax(name: PresetName) -> LogSyntax {
         let template = Template::parse(preset(name)).unwrap();
@@ -106,7 +118,7 @@ mod tests {
 
     #[test]
     fn json_values_stay_one_string() {
-        let escaped = LogSyntax::Json.escape(HOSTILE.to_string());
+        let escaped = LogSyntax::Json.escape(HOSTILE);
         let line = format!("{{\"path\":\"{escaped}\",\"status\":\"403\"}}");
         let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["path"], HOSTILE);
@@ -116,7 +128,7 @@ mod tests {
 
     #[test]
     fn xml_values_have_no_markup_or_controls() {
-        let escaped = LogSyntax::Xml.escape(HOSTILE.to_string());
+        let escaped = LogSyntax::Xml.escape(HOSTILE);
         assert!(!escaped.contains(['<', '>', '"', '\'', '\n', '\r', '\u{1}']));
         assert!(escaped.contains("&lt;b&gt;&amp;&apos;"));
         assert!(escaped.ends_with("\\x0d\\x09\\x01é"));
@@ -124,14 +136,14 @@ mod tests {
 
     #[test]
     fn csv_values_have_no_separator_quote_or_newline() {
-        let escaped = LogSyntax::Csv.escape(HOSTILE.to_string());
+        let escaped = LogSyntax::Csv.escape(HOSTILE);
         assert!(!escaped.contains([',', '\n', '\r']));
         assert!(!escaped.replace("\\\"", "").contains('"'));
     }
 
     #[test]
     fn clf_values_cannot_close_their_quotes() {
-        let escaped = LogSyntax::Clf.escape(HOSTILE.to_string());
+        let escaped = LogSyntax::Clf.escape(HOSTILE);
         assert!(!escaped.contains(['\n', '\r', '\u{1}']));
         assert!(!escaped
             .replace("\\\\", "")
@@ -140,10 +152,10 @@ mod tests {
     }
 
     #[test]
-    fn clean_values_are_not_copied() {
-        let value = "/prod/pets/42".to_string();
-        let pointer = value.as_ptr();
-        let escaped = LogSyntax::Json.escape(value);
-        assert_eq!(escaped.as_ptr(), pointer);
+    fn clean_values_are_copied_unchanged_and_appended() {
+        let mut out = "x=".to_string();
+        LogSyntax::Json.escape_into("/prod/pets/42", &mut out);
+        LogSyntax::Json.escape_into("\u{1}é\"", &mut out);
+        assert_eq!(out, "x=/prod/pets/42\\u0001é\\\"");
     }
 }

@@ -3,15 +3,20 @@
 //! throttling, quota, cache), only then the body (payload limit, timeout, memory budget),
 //! the upstream call, the cache, the response headers, the log line.
 //!
-//! Each request runs in its own task, so a client that goes away does not cancel it: the
-//! gateway finishes and logs the request with the status it decided (API Gateway logs such
-//! requests too). Past the shutdown deadline a request still waiting for its body or the
+//! A client that goes away does not cancel its request: the rest of the work moves to a
+//! task of its own ([`Detach`]), and the gateway finishes and logs the request with the
+//! status it decided (API Gateway logs such requests too). Past the shutdown deadline a request still waiting for its body or the
 //! upstream is cut and logged as a 503.
 
+use std::cell::RefCell;
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -24,6 +29,7 @@ use rand::Rng;
 use super::body::{self, BodyError};
 use super::cache::Stored;
 use super::connection::Phase;
+use super::line::LineFacts;
 use super::proxy::{self, UpstreamError};
 use super::routing::{Route, METHODS};
 use super::{now_ns, State};
@@ -53,32 +59,26 @@ const UNAVAILABLE: GatewayError = GatewayError {
 type Reply = Response<Full<Bytes>>;
 
 /// What the client sent that the gateway and the log use.
-struct Seen {
-    method: String,
-    path: String,
-    query: String,
-    api_key: Option<String>,
-    user_agent: Option<String>,
-    host: Option<String>,
+struct Seen<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    api_key: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    host: Option<&'a str>,
     max_age_0: bool,
     content_length: Option<u64>,
     /// Not a path (`*`, or absolute-form with a scheme or host).
     not_a_path: bool,
 }
 
-impl Seen {
-    fn of(parts: &hyper::http::request::Parts) -> Seen {
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+impl Seen<'_> {
+    fn of(parts: &hyper::http::request::Parts) -> Seen<'_> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
         Seen {
-            method: parts.method.as_str().to_string(),
-            path: parts.uri.path().to_string(),
-            query: parts.uri.query().unwrap_or("").to_string(),
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
             api_key: header("x-api-key"),
             user_agent: header(USER_AGENT.as_str()),
             host: header(HOST.as_str()),
@@ -92,16 +92,44 @@ impl Seen {
     }
 }
 
-/// Handles one request in its own task (see the module doc).
+/// Handles one request (see the module doc).
 pub(crate) async fn handle(
     state: Arc<State>,
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Result<Reply, Infallible> {
-    let task = tokio::spawn(process(state, peer, request));
-    Ok(task
-        .await
-        .unwrap_or_else(|_| gateway_response(&Outcome::gateway(UNAVAILABLE, None, 0))))
+    Ok(Detach(Some(Box::pin(process(state, peer, request)))).await)
+}
+
+/// A request's work: polled on its connection's task while the client waits; dropped
+/// before it completes (the client went away, the connection was cut), it finishes in a
+/// task of its own. A panic answers 503 instead of taking the connection down.
+struct Detach<F: Future<Output = Reply> + Send + 'static>(Option<Pin<Box<F>>>);
+
+impl<F: Future<Output = Reply> + Send + 'static> Future for Detach<F> {
+    type Output = Reply;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply> {
+        let Some(work) = self.0.as_mut() else {
+            return Poll::Pending; // polled again after completing: never
+        };
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx)));
+        let reply = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(reply)) => reply,
+            Err(_) => gateway_response(&Outcome::gateway(UNAVAILABLE, None, 0)),
+        };
+        self.0 = None;
+        Poll::Ready(reply)
+    }
+}
+
+impl<F: Future<Output = Reply> + Send + 'static> Drop for Detach<F> {
+    fn drop(&mut self) {
+        if let (Some(work), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(work);
+        }
+    }
 }
 
 async fn process(state: Arc<State>, peer: SocketAddr, request: Request<Incoming>) -> Reply {
@@ -113,10 +141,10 @@ async fn process(state: Arc<State>, peer: SocketAddr, request: Request<Incoming>
     // Requests whose clients left keep running (and holding memory) until they finish:
     // their number is bounded too.
     let overloaded = state.inflight.count() > max_in_flight(&state.limits);
-    let route = if overloaded || seen.not_a_path || !METHODS.contains(&seen.method.as_str()) {
+    let route = if overloaded || seen.not_a_path || !METHODS.contains(&seen.method) {
         None
     } else {
-        state.routes.resolve_host(seen.host.as_deref(), &seen.path)
+        state.routes.resolve_host(seen.host, seen.path)
     };
     let Some(route) = route else {
         // Answered here: overloaded, or no stage has this route (nothing reaches the upstream).
@@ -128,7 +156,7 @@ async fn process(state: Arc<State>, peer: SocketAddr, request: Request<Incoming>
         let outcome = Outcome::gateway(error, None, 0);
         let logged = GatewayRequest {
             stage: "-",
-            resource: &seen.path,
+            resource: seen.path,
             ..request_for(&seen, "", "-", "")
         };
         let reply = gateway_response(&outcome);
@@ -136,14 +164,13 @@ async fn process(state: Arc<State>, peer: SocketAddr, request: Request<Incoming>
             &state, peer, &seen, &logged, None, outcome, reply, started, now,
         );
     };
-    let gateway_request = request_for(&seen, &route.api, &route.stage, &route.resource);
+    let gateway_request = request_for(&seen, route.api, route.stage, route.resource);
     let (prepared, admission, key_id) = {
         let mut pipeline = state.pipeline.lock().expect("pipeline lock");
         let prepared = pipeline.prepare(&gateway_request);
         let admission = pipeline.admit(&prepared, now);
         let key_id = seen
             .api_key
-            .as_deref()
             .and_then(|k| pipeline.api_key_id(k))
             .map(str::to_string);
         (prepared, admission, key_id)
@@ -178,7 +205,7 @@ pub(crate) fn max_in_flight(limits: &super::Limits) -> usize {
 }
 
 fn request_for<'a>(
-    seen: &'a Seen,
+    seen: &Seen<'a>,
     api: &'a str,
     stage: &'a str,
     resource: &'a str,
@@ -187,10 +214,10 @@ fn request_for<'a>(
         // The API the Host header names, else the first with the stage (see `routing`).
         api,
         stage,
-        method: &seen.method,
+        method: seen.method,
         resource,
-        api_key: seen.api_key.as_deref(),
-        cache_key: &seen.query,
+        api_key: seen.api_key,
+        cache_key: seen.query,
         cache_control_max_age_0: seen.max_age_0,
         may_invalidate_cache: false,
         // The payload is checked after admission, while it is read.
@@ -215,8 +242,8 @@ async fn decide(
     state: &State,
     parts: &hyper::http::request::Parts,
     body: Incoming,
-    seen: &Seen,
-    route: &Route,
+    seen: &Seen<'_>,
+    route: &Route<'_>,
     prepared: &PreparedRequest,
     admission: Admission,
 ) -> (Outcome, Reply) {
@@ -227,7 +254,7 @@ async fn decide(
                     .caches
                     .lock()
                     .expect("cache lock")
-                    .get_mut(&stage_label(&route.api, &route.stage))?
+                    .get_mut(&stage_label(route.api, route.stage))?
                     .get(key, now_ns())
             });
             match stored {
@@ -262,7 +289,7 @@ async fn decide(
             return (outcome, gateway_response(&outcome));
         }
     };
-    let Some(target) = proxy::target(&state.upstream, &route.rest, parts.uri.query()) else {
+    let Some(target) = proxy::target(&state.upstream, route.rest, parts.uri.query()) else {
         let outcome = Outcome::gateway(BAD_BODY, None, 0);
         return (outcome, gateway_response(&outcome));
     };
@@ -321,7 +348,7 @@ async fn decide(
                     .caches
                     .lock()
                     .expect("cache lock")
-                    .get_mut(&stage_label(&route.api, &route.stage))
+                    .get_mut(&stage_label(route.api, route.stage))
                 {
                     cache.put(key, stored.clone(), now_ns(), ttl);
                 }
@@ -337,7 +364,7 @@ async fn decide(
 fn finish(
     state: &State,
     peer: SocketAddr,
-    seen: &Seen,
+    seen: &Seen<'_>,
     request: &GatewayRequest<'_>,
     key_id: Option<&str>,
     mut outcome: Outcome,
@@ -346,14 +373,10 @@ fn finish(
     now: u64,
 ) -> Reply {
     outcome.latency_ms = started.elapsed().as_millis() as u64;
-    let (request_id, extended_id) = ids(state);
+    let ids = RequestIds::new();
     let headers = reply.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        headers.insert("x-amzn-requestid", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&extended_id) {
-        headers.insert("x-amz-apigw-id", v);
-    }
+    headers.insert("x-amzn-requestid", ids.header(&ids.request));
+    headers.insert("x-amz-apigw-id", ids.header(&ids.extended));
     if outcome.message.is_some() {
         if let Some(kind) = error_type_header(outcome.status, outcome.response_type) {
             headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
@@ -364,42 +387,29 @@ fn finish(
             api_key: key_id,
             ..*request
         };
-        let length = hyper::body::Body::size_hint(reply.body())
-            .exact()
-            .unwrap_or(0);
-        let line = state.template.render(|name| {
-            let value = outcome
-                .context_value(&logged, name)
-                .unwrap_or_else(|| match name {
-                    "requestId" => request_id.clone(),
-                    "extendedRequestId" => extended_id.clone(),
-                    "identity.sourceIp" => peer.ip().to_string(),
-                    "requestTime" => clf_time(now),
-                    "requestTimeEpoch" => (now / 1_000_000).to_string(),
-                    "protocol" => "HTTP/1.1".to_string(),
-                    "responseLength" => length.to_string(),
-                    "path" => seen.path.clone(),
-                    "identity.userAgent" => seen.user_agent.clone().unwrap_or_else(|| "-".into()),
-                    // The implicit API (top-level stages) has no id: missing, as `-`.
-                    "apiId" if logged.api.is_empty() => "-".to_string(),
-                    "apiId" => logged.api.to_string(),
-                    _ => "-".to_string(),
-                });
-            // The one value meant to be quoted by the template's author, not by us (its
-            // text is always one of the gateway's fixed messages).
-            if name == "error.messageString" {
-                value
-            } else {
-                state.syntax.escape(value)
-            }
+        let facts = LineFacts {
+            outcome: &outcome,
+            request: &logged,
+            request_id: ids.text(&ids.request),
+            extended_id: ids.text(&ids.extended),
+            peer: peer.ip(),
+            now_ns: now,
+            response_length: hyper::body::Body::size_hint(reply.body())
+                .exact()
+                .unwrap_or(0),
+            path: seen.path,
+            user_agent: seen.user_agent,
+        };
+        thread_local! {
+            static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+        }
+        LINE.with_borrow_mut(|line| {
+            line.clear();
+            state.line.render(&facts, line);
+            log.send(line);
         });
-        log.send(line);
     }
-    {
-        let mut summary = state.summary.lock().expect("summary lock");
-        summary.requests += 1;
-        *summary.by_status.entry(outcome.status).or_default() += 1;
-    }
+    state.counts.count(outcome.status);
     let served = state.served.fetch_add(1, Ordering::Relaxed) + 1;
     if state.max_requests.is_some_and(|max| served >= max) {
         state.done.notify_one();
@@ -428,28 +438,52 @@ fn stored_response(stored: Stored) -> Reply {
     response
 }
 
-fn ids(state: &State) -> (String, String) {
-    let mut rng = state.ids.lock().expect("ids lock");
-    let a: u64 = rng.random();
-    let b: u64 = rng.random();
-    let request_id = format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        0x8000 | (b >> 48) & 0x3fff,
-        b & 0xffff_ffff_ffff
-    );
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut extended: String = (0..15)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
-    extended.push('=');
-    (request_id, extended)
+/// A request's `x-amzn-RequestId` (a random UUID) and `x-amz-apigw-id` (15 random
+/// letters and digits and `=`), written without allocating.
+struct RequestIds {
+    request: [u8; 36],
+    extended: [u8; 16],
 }
 
-fn clf_time(now_ns: u64) -> String {
-    chrono::DateTime::from_timestamp((now_ns / 1_000_000_000) as i64, 0)
-        .map(|t| t.format("%d/%b/%Y:%H:%M:%S +0000").to_string())
-        .unwrap_or_else(|| "-".into())
+impl RequestIds {
+    fn new() -> RequestIds {
+        thread_local! {
+            static RNG: RefCell<rand_pcg::Pcg64> = RefCell::new({
+                // Threads started in the same nanosecond still get different streams.
+                static THREADS: AtomicU64 = AtomicU64::new(0);
+                let thread = THREADS.fetch_add(1, Ordering::Relaxed);
+                rand_pcg::Pcg64::new(now_ns() as u128, thread as u128)
+            });
+        }
+        RNG.with_borrow_mut(|rng| {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            // Version 4, variant 10: the digits a random UUID has.
+            let bits: u128 =
+                rng.random::<u128>() & !(0xf << 76) & !(0x3 << 62) | (0x4 << 76) | (0x2 << 62);
+            let mut request = [b'-'; 36];
+            let mut digit = 0;
+            for (i, slot) in request.iter_mut().enumerate() {
+                if !matches!(i, 8 | 13 | 18 | 23) {
+                    *slot = HEX[(bits >> (124 - 4 * digit)) as usize & 15];
+                    digit += 1;
+                }
+            }
+            const ALPHABET: &[u8] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+            let mut extended = [b'='; 16];
+            for slot in &mut extended[..15] {
+                *slot = ALPHABET[rng.random_range(0..ALPHABET.len())];
+            }
+            RequestIds { request, extended }
+        })
+    }
+
+    fn text<'a>(&self, id: &'a [u8]) -> &'a str {
+        // Only ASCII letters, digits, `-` and `=` were written.
+        std::str::from_utf8(id).unwrap_or("-")
+    }
+
+    fn header(&self, id: &[u8]) -> HeaderValue {
+        HeaderValue::from_bytes(id).unwrap_or_else(|_| HeaderValue::from_static("-"))
+    }
 }

@@ -8,8 +8,8 @@
 //! [`connection`] (accept loop, connection cap and shedding, header and idle timeouts,
 //! shutdown phases), [`handler`] (one request, start to log line), [`body`] (payload limit,
 //! body timeout and memory budget), [`proxy`] (upstream target and hop-by-hop headers),
-//! [`cache`] (stored responses), [`access_log`] (the writer), [`escape`] (log values),
-//! [`routing`] (stage and resource).
+//! [`cache`] (stored responses), [`line`] (the access-log template, compiled),
+//! [`access_log`] (the writer), [`escape`] (log values), [`routing`] (stage and resource).
 
 pub(crate) mod access_log;
 pub(crate) mod body;
@@ -17,19 +17,19 @@ pub(crate) mod cache;
 pub(crate) mod connection;
 pub(crate) mod escape;
 pub(crate) mod handler;
+pub(crate) mod line;
 pub(crate) mod proxy;
 pub mod routing;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rand::SeedableRng;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -39,7 +39,7 @@ use access_log::AccessLog;
 use body::BodyBudget;
 use cache::BodyCache;
 use connection::{Phase, Tracker};
-use escape::LogSyntax;
+use line::LineFormat;
 use routing::Routes;
 
 /// How to serve.
@@ -110,23 +110,61 @@ pub struct ServeSummary {
 /// Shared by every connection and request.
 pub(crate) struct State {
     pub(crate) pipeline: Mutex<Pipeline>,
-    pub(crate) ids: Mutex<rand_pcg::Pcg64>,
     pub(crate) routes: Routes,
-    pub(crate) upstream: Uri,
+    /// The upstream URL without its trailing `/` (see [`proxy::base`]).
+    pub(crate) upstream: String,
     pub(crate) client: proxy::Upstream,
-    pub(crate) template: Template,
-    pub(crate) syntax: LogSyntax,
+    pub(crate) line: LineFormat,
     pub(crate) log: Option<AccessLog>,
     pub(crate) caches: Mutex<HashMap<String, BodyCache>>,
     pub(crate) bodies: Arc<BodyBudget>,
     pub(crate) limits: Limits,
-    pub(crate) summary: Mutex<ServeSummary>,
+    pub(crate) counts: Counts,
     pub(crate) served: AtomicU64,
     pub(crate) done: tokio::sync::Notify,
     pub(crate) max_requests: Option<u64>,
     pub(crate) phase: watch::Receiver<Phase>,
     pub(crate) inflight: Tracker,
     pub(crate) connections: Tracker,
+}
+
+/// Requests answered by status, and connections shed: counted by every request without a
+/// lock.
+pub(crate) struct Counts {
+    /// Index: the status (statuses are 100–599).
+    by_status: Box<[AtomicU64]>,
+    pub(crate) shed: AtomicU64,
+}
+
+impl Counts {
+    fn new() -> Counts {
+        Counts {
+            by_status: (0..600).map(|_| AtomicU64::new(0)).collect(),
+            shed: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn count(&self, status: u16) {
+        // hyper sends only 100–999; the gateway only 100–599.
+        let slot = (status as usize).min(self.by_status.len() - 1);
+        self.by_status[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn summary(&self) -> ServeSummary {
+        let by_status: std::collections::BTreeMap<u16, u64> = self
+            .by_status
+            .iter()
+            .enumerate()
+            .map(|(status, n)| (status as u16, n.load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        ServeSummary {
+            requests: by_status.values().sum(),
+            by_status,
+            shed: self.shed.load(Ordering::Relaxed),
+            cut: 0,
+        }
+    }
 }
 
 pub(crate) fn now_ns() -> u64 {
@@ -168,20 +206,17 @@ pub async fn serve(
         })
         .collect();
     let (phase_tx, phase) = watch::channel(Phase::Serve);
-    let template = options.access_format.clone();
     let state = Arc::new(State {
         routes: Routes::new(&options.config),
         pipeline: Mutex::new(Pipeline::new(options.config.clone())),
-        ids: Mutex::new(rand_pcg::Pcg64::seed_from_u64(now_ns())),
-        upstream: options.upstream.clone(),
+        upstream: proxy::base(&options.upstream),
         client: Client::builder(TokioExecutor::new()).build(proxy::connector()),
-        syntax: LogSyntax::of_skeleton(&template.render(|_| String::new())),
-        template,
+        line: LineFormat::new(&options.access_format),
         log,
         caches: Mutex::new(caches),
         bodies: BodyBudget::new(limits.body_memory),
         limits,
-        summary: Mutex::new(ServeSummary::default()),
+        counts: Counts::new(),
         served: AtomicU64::new(0),
         done: tokio::sync::Notify::new(),
         max_requests: options.max_requests,
@@ -203,7 +238,7 @@ pub async fn serve(
     let grace = tokio::time::Instant::now() + Duration::from_secs(2);
     state.inflight.wait_idle(grace).await;
     housekeeping.abort();
-    let mut summary = state.summary.lock().expect("summary lock").clone();
+    let mut summary = state.counts.summary();
     summary.cut = cut;
     if let Some(writer) = writer {
         tokio::task::spawn_blocking(move || writer.close()).await??;

@@ -35,16 +35,16 @@ pub struct Routes {
 }
 
 /// Where a request goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route<'a> {
     /// The id of the stage's API (empty: the implicit API).
-    pub api: String,
+    pub api: &'a str,
     /// Stage name.
-    pub stage: String,
+    pub stage: &'a str,
     /// Resource template.
-    pub resource: String,
+    pub resource: &'a str,
     /// The path below the stage prefix (what the upstream gets), `/…` or empty.
-    pub rest: String,
+    pub rest: &'a str,
 }
 
 impl Routes {
@@ -78,68 +78,61 @@ impl Routes {
         Routes { stages }
     }
 
-    /// The stage, resource and upstream path of a request path, or `None` when no
-    /// configured stage has a route for it. Of several APIs with the stage, the first in
+    /// The stage, resource and upstream path of a request path (origin-form, starting with
+    /// `/`), or `None` when no configured stage has a route for it. Of several APIs with the stage, the first in
     /// the configuration answers.
-    pub fn resolve(&self, path: &str) -> Option<Route> {
+    pub fn resolve<'a>(&'a self, path: &'a str) -> Option<Route<'a>> {
         self.resolve_host(None, path)
     }
 
     /// As [`resolve`](Self::resolve), among the stages of the API whose id is the first
     /// label of `host` when there is one (AWS's default endpoint,
     /// `{apiId}.execute-api.{region}.amazonaws.com`), else among all APIs' stages.
-    pub fn resolve_host(&self, host: Option<&str>, path: &str) -> Option<Route> {
+    pub fn resolve_host<'a>(&'a self, host: Option<&str>, path: &'a str) -> Option<Route<'a>> {
+        if !path.starts_with('/') {
+            return None;
+        }
         let label = host.and_then(|h| h.split(['.', ':']).next()).unwrap_or("");
         let named = !label.is_empty() && self.stages.iter().any(|s| s.api == label);
-        let stages: Vec<&StageRoutes> = self
-            .stages
-            .iter()
-            .filter(|s| !named || s.api == label)
-            .collect();
+        let stages = || self.stages.iter().filter(move |s| !named || s.api == label);
         let trimmed = path.trim_start_matches('/');
-        let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
-        if let Some(stage) = stages
-            .iter()
-            .find(|s| s.name == first && s.name != "$default")
-        {
-            let rest = if rest.is_empty() && !path.ends_with('/') {
-                String::new()
-            } else {
-                format!("/{rest}")
-            };
-            let resource = stage.resource(if rest.is_empty() { "/" } else { &rest })?;
+        let (first, _) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+        if let Some(stage) = stages().find(|s| s.name == first && s.name != "$default") {
+            // The path below the stage, from the `/` after its name (empty without one).
+            let rest = &trimmed[first.len()..];
+            let resource = stage.resource(if rest.is_empty() { "/" } else { rest })?;
             return Some(Route {
-                api: stage.api.clone(),
-                stage: stage.name.clone(),
+                api: &stage.api,
+                stage: &stage.name,
                 resource,
                 rest,
             });
         }
-        let default = stages.iter().find(|s| s.name == "$default")?;
-        let concrete = format!("/{trimmed}");
-        let own = default.templates.iter().any(|t| matches(t, &concrete));
-        let elsewhere = stages
-            .iter()
+        let default = stages().find(|s| s.name == "$default")?;
+        // The path with one leading `/`.
+        let concrete = &path[path.len() - trimmed.len() - 1..];
+        let own = default.templates.iter().any(|t| matches(t, concrete));
+        let elsewhere = stages()
             .filter(|s| s.name != "$default")
-            .any(|s| s.templates.iter().any(|t| matches(t, &concrete)));
+            .any(|s| s.templates.iter().any(|t| matches(t, concrete)));
         if elsewhere && !own {
             return None;
         }
         Some(Route {
-            api: default.api.clone(),
-            stage: default.name.clone(),
-            resource: default.resource(&concrete)?,
+            api: &default.api,
+            stage: &default.name,
+            resource: default.resource(concrete)?,
             rest: concrete,
         })
     }
 }
 
 impl StageRoutes {
-    fn resource(&self, concrete: &str) -> Option<String> {
+    fn resource(&self, concrete: &str) -> Option<&str> {
         match self.templates.iter().find(|t| matches(t, concrete)) {
-            Some(t) => Some(t.clone()),
+            Some(t) => Some(t),
             None if self.closed => None,
-            None => Some(PROXY_RESOURCE.to_string()),
+            None => Some(PROXY_RESOURCE),
         }
     }
 }
@@ -165,12 +158,12 @@ pub fn matches(template: &str, path: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn route(stage: &str, resource: &str, rest: &str) -> Option<Route> {
+    fn route<'a>(stage: &'a str, resource: &'a str, rest: &'a str) -> Option<Route<'a>> {
         Some(Route {
-            api: String::new(),
-            stage: stage.into(),
-            resource: resource.into(),
-            rest: rest.into(),
+            api: "",
+            stage,
+            resource,
+            rest,
         })
     }
 
@@ -238,13 +231,13 @@ mod tests {
         let routes = Routes::new(&config);
         let api = |host: Option<&str>| routes.resolve_host(host, "/prod/x").map(|r| r.api);
         assert_eq!(
-            api(Some("bbbb222222.execute-api.eu-west-1.amazonaws.com")).as_deref(),
+            api(Some("bbbb222222.execute-api.eu-west-1.amazonaws.com")),
             Some("bbbb222222")
         );
-        assert_eq!(api(Some("aaaa111111:8080")).as_deref(), Some("aaaa111111"));
+        assert_eq!(api(Some("aaaa111111:8080")), Some("aaaa111111"));
         // Any other host: the first API with the stage.
-        assert_eq!(api(Some("127.0.0.1:8080")).as_deref(), Some("aaaa111111"));
-        assert_eq!(api(None).as_deref(), Some("aaaa111111"));
+        assert_eq!(api(Some("127.0.0.1:8080")), Some("aaaa111111"));
+        assert_eq!(api(None), Some("aaaa111111"));
     }
 
     #[test]
