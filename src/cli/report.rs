@@ -154,14 +154,19 @@ pub struct ReportArgs {
     /// (any input size); `table` keeps every decoded request, then folds them
     /// into the same aggregates;
     /// `insights` runs them inside CloudWatch Logs Insights over the --log-group(s) and
-    /// reads back only the aggregates. All give the same report (Insights: its own
+    /// reads back only the aggregates; `athena` runs them as SQL inside Amazon Athena over
+    /// --athena-table (an S3 archive). All give the same report (Insights: its own
     /// percentiles).
     #[arg(long, value_enum, default_value_t = Engine::Auto)]
     pub engine: Engine,
 
-    /// With --engine insights: print the Logs Insights queries and run nothing.
+    /// With --engine insights or athena: print the queries and run nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Where and how --engine athena runs.
+    #[command(flatten)]
+    pub athena: super::athena::AthenaArgs,
 
     /// With --engine insights: most queries running at once (the account's Logs Insights
     /// concurrency limit is shared with other users of it).
@@ -225,6 +230,8 @@ pub enum Engine {
     Table,
     /// Inside CloudWatch Logs Insights (StartQuery/GetQueryResults).
     Insights,
+    /// Inside Amazon Athena, over a table of access logs in S3 (exact building blocks).
+    Athena,
 }
 
 /// Runs `gwstat report`.
@@ -240,8 +247,11 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         }
         return super::insights::run(&args, &decode);
     }
+    if args.engine == Engine::Athena {
+        return super::athena::run(&args, &decode);
+    }
     if args.dry_run {
-        anyhow::bail!("--dry-run goes with --engine insights");
+        anyhow::bail!("--dry-run goes with --engine insights or athena");
     }
     if args.follow {
         return super::follow::run(&args, &filter);
