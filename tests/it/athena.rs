@@ -61,10 +61,11 @@ fn python() -> std::path::PathBuf {
 
 /// Runs gwstat's DuckDB statements over `log` and queues their rows in moto; returns how
 /// many rows.
-fn queue_duckdb_rows(moto: &str, log: &Path, bin: &str, dir: &Path) -> u64 {
+fn queue_duckdb_rows(moto: &str, log: &Path, bin: &str, window: &[&str], dir: &Path) -> u64 {
     let out = gwstat()
         .args(["report", "--engine", "athena", "--athena-table", "api"])
         .args(["--athena-dialect", "duckdb", "--dry-run", "--bin", bin])
+        .args(window)
         .arg("--athena-create")
         .arg(log)
         .output()
@@ -115,23 +116,25 @@ fn sections(mut report: Value) -> Value {
     report
 }
 
-fn stream_report(log: &Path, bin: &str) -> Value {
+fn stream_report(log: &Path, bin: &str, window: &[&str]) -> Value {
     json_of(
         gwstat()
             .args([
                 "report", "--engine", "stream", "--format", "json", "-q", "--bin", bin,
             ])
+            .args(window)
             .arg(log),
     )
 }
 
 /// The exact comparison on one log: DuckDB's rows through moto's Athena give the stream
 /// engine's report.
-fn equals_the_stream_report(log: &Path, bin: &str) -> u64 {
+fn equals_the_stream_report(log: &Path, bin: &str, window: &[&str]) -> u64 {
     let moto = start_moto();
     let dir = tempfile::tempdir().unwrap();
-    let rows = queue_duckdb_rows(&moto.url, log, bin, dir.path());
+    let rows = queue_duckdb_rows(&moto.url, log, bin, window, dir.path());
     let out = athena_report(&moto.url, "logs.api", bin, dir.path())
+        .args(window)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -143,7 +146,7 @@ fn equals_the_stream_report(log: &Path, bin: &str) -> u64 {
     );
     let athena: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(athena["inputs"]["files"][0]["format"], "athena");
-    let stream = stream_report(log, bin);
+    let stream = stream_report(log, bin, window);
     assert_eq!(
         athena["inputs"]["skipped"], stream["inputs"]["skipped"],
         "lines that could not be placed are counted"
@@ -180,9 +183,14 @@ fn differences(left: &Value, right: &Value, path: &str) -> Vec<String> {
 
 #[test]
 fn sql_on_duckdb_gives_the_stream_report_on_the_sample_json_log() {
-    let rows = equals_the_stream_report(&root().join("sample-logs/rest-api-json-custom.log"), "5m");
+    let log = root().join("sample-logs/rest-api-json-custom.log");
+    let rows = equals_the_stream_report(&log, "5m", &[]);
     // More rows than one GetQueryResults page: the results were read page by page.
     assert!(rows > 5_000, "{rows}");
+    // --since/--until go into the WHERE clause.
+    let window = ["--since", "2026-11-24T10:20:00Z", "--until", "+25m"];
+    let rows = equals_the_stream_report(&log, "1m", &window);
+    assert!(rows > 1_000, "{rows}");
 }
 
 #[test]
@@ -196,7 +204,7 @@ fn sql_on_duckdb_gives_the_stream_report_at_high_cardinality() {
         .arg(&log)
         .assert()
         .success();
-    let rows = equals_the_stream_report(&log, "10m");
+    let rows = equals_the_stream_report(&log, "10m", &[]);
     assert!(rows > 10_000, "{rows}");
 }
 
@@ -205,14 +213,18 @@ fn throttling_and_errors_from_athena_are_retried() {
     let moto = start_moto();
     let dir = tempfile::tempdir().unwrap();
     let log = root().join("sample-logs/rest-api-json-custom.log");
-    queue_duckdb_rows(&moto.url, &log, "5m", dir.path());
+    queue_duckdb_rows(&moto.url, &log, "5m", &[], dir.path());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let counter = Arc::new(AtomicU64::new(0));
     let proxy = runtime.block_on(fault_proxy(moto.url.clone(), counter.clone()));
     let athena = json_of(&mut athena_report(&proxy, "logs.api", "5m", dir.path()));
     // A delay, a throttle, a 500 and a dropped connection, then every fifth call throttled.
     assert!(counter.load(Ordering::SeqCst) >= 8, "{counter:?}");
-    let differences = differences(&sections(athena), &sections(stream_report(&log, "5m")), "");
+    let differences = differences(
+        &sections(athena),
+        &sections(stream_report(&log, "5m", &[])),
+        "",
+    );
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
 
