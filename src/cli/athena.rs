@@ -115,6 +115,11 @@ fn check_supported(args: &ReportArgs) -> Result<()> {
     if let Some((_, flag)) = unsupported.iter().find(|(on, _)| *on) {
         bail!("{flag} is not available with --engine athena; use the local engine");
     }
+    if let Some(location) = &args.athena.athena_create {
+        if args.athena.athena_dialect == Dialect::Athena && !location.starts_with("s3://") {
+            bail!("--athena-create {location}: expected the archive's s3://bucket/prefix/");
+        }
+    }
     if args.dry_run && args.athena.athena_dialect == Dialect::Duckdb {
         return Ok(());
     }

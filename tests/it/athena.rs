@@ -289,4 +289,11 @@ fn dry_run_prints_the_table_and_partition_predicates() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr)
         .contains("--stage is not available with --engine athena"));
+    let local = gwstat()
+        .args(["report", "--engine", "athena", "--athena-table", "logs.api"])
+        .args(["--athena-create", "logs/", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(!local.status.success());
+    assert!(String::from_utf8_lossy(&local.stderr).contains("expected the archive's s3://"));
 }
