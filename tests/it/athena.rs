@@ -64,7 +64,8 @@ fn python() -> std::path::PathBuf {
 fn queue_duckdb_rows(moto: &str, log: &Path, bin: &str, window: &[&str], dir: &Path) -> u64 {
     let out = gwstat()
         .args(["report", "--engine", "athena", "--athena-table", "api"])
-        .args(["--athena-dialect", "duckdb", "--dry-run", "--bin", bin])
+        .args(["--athena-dialect", "duckdb", "--dry-run", "--bin"])
+        .arg(bin.strip_prefix("auto:").unwrap_or(bin))
         .args(window)
         .arg("--athena-create")
         .arg(log)
@@ -97,9 +98,19 @@ fn athena_report(endpoint: &str, table: &str, bin: &str, home: &Path) -> Command
     let mut cmd = gwstat();
     aws_env(&mut cmd, home);
     cmd.args(["report", "--engine", "athena", "--athena-table", table])
-        .args(["--athena-output", "s3://results/gwstat/", "--bin", bin])
+        .args(["--athena-output", "s3://results/gwstat/"])
+        .args(bin_flag(bin))
         .args(["--endpoint-url", endpoint, "--format", "json"]);
     cmd
+}
+
+/// `--bin WIDTH`; none for `auto:WIDTH` (the report then picks the width itself, which the
+/// test expects to be WIDTH).
+fn bin_flag(bin: &str) -> Vec<&str> {
+    match bin.strip_prefix("auto:") {
+        Some(_) => vec![],
+        None => vec!["--bin", bin],
+    }
 }
 
 /// The report without what names the engine and its inputs (the finding about lines not
@@ -119,9 +130,8 @@ fn sections(mut report: Value) -> Value {
 fn stream_report(log: &Path, bin: &str, window: &[&str]) -> Value {
     json_of(
         gwstat()
-            .args([
-                "report", "--engine", "stream", "--format", "json", "-q", "--bin", bin,
-            ])
+            .args(["report", "--engine", "stream", "--format", "json", "-q"])
+            .args(bin_flag(bin))
             .args(window)
             .arg(log),
     )
@@ -191,6 +201,9 @@ fn sql_on_duckdb_gives_the_stream_report_on_the_sample_json_log() {
     let window = ["--since", "2026-11-24T10:20:00Z", "--until", "+25m"];
     let rows = equals_the_stream_report(&log, "1m", &window);
     assert!(rows > 1_000, "{rows}");
+    // Without --bin, the width comes from the first query's range (an hour: 30 s), as the
+    // stream engine picks it.
+    equals_the_stream_report(&log, "auto:30s", &[]);
 }
 
 #[test]
