@@ -32,6 +32,11 @@ if [ ! -x "$moto_venv/bin/moto_server" ]; then
   fi
   "$moto_venv/bin/pip" install -q 'moto[server]>=5.2,<6'
 fi
+# DuckDB runs the Athena engine's SQL over the same files (tests/it/athena.rs).
+if ! "$moto_venv/bin/python" -c 'import duckdb' 2>/dev/null; then
+  echo "scripts/test.sh: installing duckdb into $moto_venv" >&2
+  "$moto_venv/bin/pip" install -q 'duckdb>=1.1'
+fi
 export GWSTAT_MOTO_SERVER="$PWD/$moto_venv/bin/moto_server"
 case "${CARGO_TARGET_DIR:-}" in /*) export GWSTAT_MOTO_SERVER="$moto_venv/bin/moto_server" ;; esac
 

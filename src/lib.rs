@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod analyze;
+pub mod athena;
 #[cfg(feature = "cli")]
 pub mod aws;
 #[cfg(feature = "cli")]

@@ -5,6 +5,7 @@
 //! connections, and per-attempt timeouts. Credentials are never printed or logged.
 
 pub mod apigateway;
+pub mod athena;
 pub mod errors;
 pub mod insights;
 pub mod logs;

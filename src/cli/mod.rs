@@ -1,5 +1,6 @@
 //! Command-line definitions: one file per subcommand holding its clap arguments and `run`.
 
+pub mod athena;
 pub mod completions;
 pub mod config;
 pub mod explain;

@@ -141,14 +141,19 @@ pub struct ReportArgs {
     /// (any input size); `table` keeps every decoded request, then folds them
     /// into the same aggregates;
     /// `insights` runs them inside CloudWatch Logs Insights over the --log-group(s) and
-    /// reads back only the aggregates. All give the same report (Insights: its own
+    /// reads back only the aggregates; `athena` runs them as SQL inside Amazon Athena over
+    /// --athena-table (an S3 archive). All give the same report (Insights: its own
     /// percentiles).
     #[arg(long, value_enum, default_value_t = Engine::Auto)]
     pub engine: Engine,
 
-    /// With --engine insights: print the Logs Insights queries and run nothing.
+    /// With --engine insights or athena: print the queries and run nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Where and how --engine athena runs.
+    #[command(flatten)]
+    pub athena: super::athena::AthenaArgs,
 
     /// With --engine insights: most queries running at once (the account's Logs Insights
     /// concurrency limit is shared with other users of it).
@@ -212,6 +217,8 @@ pub enum Engine {
     Table,
     /// Inside CloudWatch Logs Insights (StartQuery/GetQueryResults).
     Insights,
+    /// Inside Amazon Athena, over a table of access logs in S3 (exact building blocks).
+    Athena,
 }
 
 /// Runs `gwstat report`.
@@ -246,8 +253,38 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         }
         return Ok(Outcome::Ok);
     }
+    if args.engine == Engine::Athena {
+        let plan = plan(&args)?;
+        let query = super::athena::AthenaQuery {
+            athena: &args.athena,
+            aws: &args.aws,
+            since: args.since.as_deref(),
+            until: args.until.as_deref(),
+            dry_run: args.dry_run,
+            files: !args.input.inputs.is_empty(),
+            unsupported: [
+                (args.follow, "--follow"),
+                (!args.compare.is_empty(), "--compare"),
+                (!args.stage.is_empty(), "--stage"),
+                (!args.route.is_empty(), "--route"),
+                (!args.method.is_empty(), "--method"),
+                (args.status.is_some(), "--status"),
+                (!args.api_key.is_empty(), "--api-key"),
+                (
+                    !args.route_template.is_empty()
+                        || args.gateway.is_some()
+                        || !args.openapi.is_empty(),
+                    "route templates (--route-template, --gateway, --openapi)",
+                ),
+            ],
+        };
+        if let Some(report) = super::athena::run(&plan, &query)? {
+            write_report(&report, &args)?;
+        }
+        return Ok(Outcome::Ok);
+    }
     if args.dry_run {
-        anyhow::bail!("--dry-run goes with --engine insights");
+        anyhow::bail!("--dry-run goes with --engine insights or athena");
     }
     let mut plan = plan(&args)?;
     if args.follow {
@@ -318,7 +355,7 @@ pub fn plan(args: &ReportArgs) -> Result<ReportPlan> {
         quiet: args.input.quiet,
         filter: request_filter(args)?,
         engine: match args.engine {
-            Engine::Auto | Engine::Insights => plan::Engine::Auto,
+            Engine::Auto | Engine::Insights | Engine::Athena => plan::Engine::Auto,
             Engine::Stream => plan::Engine::Stream,
             Engine::Table => plan::Engine::Table,
         },

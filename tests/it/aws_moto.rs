@@ -63,6 +63,37 @@ def summary(self, *args, **kwargs):
         s["Users"] = []
     return result
 models.SegmentCollection.summary = summary
+# Athena (tests/it/athena.rs): GetQueryResults pages by MaxResults/NextToken as AWS does
+# (moto returns every row at once); a query over `gwstat_failing` ends FAILED with a reason,
+# one over `gwstat_huge` keeps RUNNING with 50 GB scanned; every other query scanned
+# 12,345,678 bytes (moto reports 0).
+import json
+from moto.athena import responses as athena
+_results = athena.AthenaResponse.get_query_results
+def get_query_results(self):
+    out = json.loads(_results(self))
+    rows = out["ResultSet"]["Rows"]
+    start = int(self._get_param("NextToken") or 0)
+    size = int(self._get_param("MaxResults") or 1000)
+    out["ResultSet"]["Rows"] = rows[start:start + size]
+    if start + size < len(rows):
+        out["NextToken"] = str(start + size)
+    return json.dumps(out)
+athena.AthenaResponse.get_query_results = get_query_results
+_execution = athena.AthenaResponse.get_query_execution
+def get_query_execution(self):
+    out = json.loads(_execution(self))
+    q = out["QueryExecution"]
+    if "gwstat_failing" in q["Query"]:
+        q["Status"]["State"] = "FAILED"
+        q["Status"]["StateChangeReason"] = "TABLE_NOT_FOUND: line 3:8: Table 'awsdatacatalog.logs.gwstat_failing' does not exist"
+    elif "gwstat_huge" in q["Query"]:
+        q["Status"]["State"] = "RUNNING"
+        q["Statistics"]["DataScannedInBytes"] = 50000000000
+    else:
+        q["Statistics"]["DataScannedInBytes"] = 12345678
+    return json.dumps(out)
+athena.AthenaResponse.get_query_execution = get_query_execution
 from moto.server import main
 sys.exit(main(sys.argv[1:]))
 "#;
@@ -321,7 +352,7 @@ fn log_group_report_equals_the_file_report() {
 
 /// Faults injected in front of moto, by request number: 429 ThrottlingException, 500,
 /// a dropped connection, a slow answer.
-async fn fault_proxy(upstream: String, counter: Arc<AtomicU64>) -> String {
+pub(crate) async fn fault_proxy(upstream: String, counter: Arc<AtomicU64>) -> String {
     fault_proxy_as(upstream, counter, false).await
 }
 

@@ -7,6 +7,7 @@ mod common;
 
 mod account_model;
 mod advice;
+mod athena;
 mod aws_errors;
 mod aws_moto;
 mod bad_input;
