@@ -1,7 +1,7 @@
 //! The report's aggregates, folded one request at a time: counts by time bin, route, stage
 //! and status; requests and 429s per second; exact latency histograms per route × stage,
-//! per bin and per bin × route; API keys, gateway response types, messages, timeouts and the
-//! cache pattern. Each decode chunk fills its own accumulator and the chunks' accumulators
+//! per bin and per bin × route (response latency only), the detail the sections report and
+//! no finer; API keys, gateway response types, messages, timeouts and the cache pattern. Each decode chunk fills its own accumulator and the chunks' accumulators
 //! are merged, so memory follows the data's cardinality (routes, stages, statuses, seconds
 //! spanned, distinct latencies), never the number of requests.
 
@@ -82,17 +82,11 @@ impl Statuses {
 /// the cache saves templating each line, and stays small at any number of distinct paths.
 const ROUTE_CACHE: usize = 1 << 16;
 
-/// The aggregates of one time bin × route × stage.
+/// The counts of one time bin × route × stage (its latencies are in [`LatencyDetail`]).
 #[derive(Debug, Clone, Default)]
 pub struct Group {
     /// Requests by status.
     pub statuses: Statuses,
-    /// Response latency.
-    pub latency: Histogram,
-    /// Integration latency.
-    pub integration: Histogram,
-    /// Latency − integration latency, where both are logged.
-    pub overhead: Histogram,
     /// GET 2xx answered without integration latency (inferred cache hits).
     pub hits: u64,
     /// GET 2xx with integration latency (inferred cache misses).
@@ -111,9 +105,6 @@ impl Group {
         for (status, n) in other.statuses.iter() {
             self.count_status(status, n);
         }
-        self.latency.merge(&other.latency);
-        self.integration.merge(&other.integration);
-        self.overhead.merge(&other.overhead);
         self.hits += other.hits;
         self.misses += other.misses;
     }
@@ -121,6 +112,162 @@ impl Group {
     /// Requests in the group.
     pub fn requests(&self) -> u64 {
         self.statuses.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// The latency histograms of some requests: response latency, integration latency and
+/// overhead, and how many requests they came from.
+#[derive(Debug, Clone, Default)]
+pub struct Latencies {
+    /// Response latency.
+    pub latency: Histogram,
+    /// Integration latency.
+    pub integration: Histogram,
+    /// Latency − integration latency, where both are logged.
+    pub overhead: Histogram,
+    /// Requests, with or without values.
+    pub requests: u64,
+}
+
+impl Latencies {
+    /// Adds one request's values.
+    #[inline]
+    pub(crate) fn push(&mut self, latency: Option<f64>, integration: Option<f64>) {
+        self.requests += 1;
+        if let Some(latency) = latency {
+            self.latency.add(latency);
+        }
+        if let Some(integration) = integration {
+            self.integration.add(integration);
+            if let Some(latency) = latency {
+                self.overhead.add(latency - integration);
+            }
+        }
+    }
+
+    /// Adds everything `other` counted.
+    pub(crate) fn merge(&mut self, other: &Latencies) {
+        self.latency.merge(&other.latency);
+        self.integration.merge(&other.integration);
+        self.overhead.merge(&other.overhead);
+        self.requests += other.requests;
+    }
+
+    /// Requests without a value in `histogram` (polars ranks them first; see
+    /// [`Histogram::quantiles`]).
+    pub(crate) fn missing(&self, histogram: &Histogram) -> u64 {
+        self.requests - histogram.count()
+    }
+
+    /// The statistics of the three measures.
+    pub(crate) fn stats(&self) -> crate::report::LatencyStats {
+        let of = |h: &Histogram| h.stats(self.missing(h));
+        crate::report::LatencyStats {
+            latency_ms: of(&self.latency),
+            integration_latency_ms: of(&self.integration),
+            overhead_ms: of(&self.overhead),
+        }
+    }
+}
+
+/// Response latency of some requests, and how many requests it came from.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseLatency {
+    /// Response latency.
+    pub latency: Histogram,
+    /// Requests, with or without a latency.
+    pub requests: u64,
+}
+
+impl ResponseLatency {
+    /// Adds everything `other` counted.
+    pub(crate) fn merge(&mut self, other: &ResponseLatency) {
+        self.latency.merge(&other.latency);
+        self.requests += other.requests;
+    }
+}
+
+/// Exact latency histograms at the detail the report's sections show, and no finer: the
+/// three measures per route × stage (latency section, overall statistics, near-timeout
+/// routes, histogram buckets) and per time bin (the timeline's percentiles), and response
+/// latency per time bin × route (the timeline's busiest routes). A histogram per bin ×
+/// route × stage would hold every value three times over in ten times as many histograms.
+#[derive(Debug, Clone, Default)]
+pub struct LatencyDetail {
+    /// Per (route, stage).
+    pub by_route: FastMap<(u32, u32), Latencies>,
+    /// Per bin start (epoch seconds, in the groups' bins).
+    pub by_bin: FastMap<i64, Latencies>,
+    /// Per (bin start, route), over the route's stages.
+    pub by_bin_route: FastMap<(i64, u32), ResponseLatency>,
+}
+
+impl LatencyDetail {
+    /// Adds one request's values.
+    #[inline]
+    fn push(
+        &mut self,
+        (bin, route, stage): (i64, u32, u32),
+        latency: Option<f64>,
+        integration: Option<f64>,
+    ) {
+        let by_route = self.by_route.entry((route, stage)).or_default();
+        by_route.push(latency, integration);
+        self.by_bin
+            .entry(bin)
+            .or_default()
+            .push(latency, integration);
+        let by_bin_route = self.by_bin_route.entry((bin, route)).or_default();
+        by_bin_route.requests += 1;
+        if let Some(latency) = latency {
+            by_bin_route.latency.add(latency);
+        }
+    }
+
+    /// Re-keys the bins not aligned to granularity `g`.
+    fn coarsen(&mut self, g: i64) {
+        if self.by_bin.keys().any(|bin| bin.rem_euclid(g) != 0) {
+            for (bin, l) in std::mem::take(&mut self.by_bin) {
+                add_latencies(&mut self.by_bin, bin.div_euclid(g) * g, l);
+            }
+        }
+        if self
+            .by_bin_route
+            .keys()
+            .any(|(bin, _)| bin.rem_euclid(g) != 0)
+        {
+            for ((bin, route), l) in std::mem::take(&mut self.by_bin_route) {
+                add_response_latency(&mut self.by_bin_route, (bin.div_euclid(g) * g, route), l);
+            }
+        }
+    }
+}
+
+/// Adds `latencies` under `key`.
+pub(crate) fn add_latencies<K: std::hash::Hash + Eq>(
+    map: &mut FastMap<K, Latencies>,
+    key: K,
+    latencies: Latencies,
+) {
+    match map.get_mut(&key) {
+        Some(mine) => mine.merge(&latencies),
+        None => {
+            map.insert(key, latencies);
+        }
+    }
+}
+
+/// Adds `latency` under `key`.
+pub(crate) fn add_response_latency(
+    map: &mut FastMap<(i64, u32), ResponseLatency>,
+    key: (i64, u32),
+    latency: ResponseLatency,
+) {
+    match map.get_mut(&key) {
+        Some(mine) => mine.merge(&latency),
+        None => {
+            map.insert(key, latency);
+        }
     }
 }
 
@@ -160,6 +307,8 @@ pub struct Accumulator {
     pub names: Names,
     /// Per (bin start in epoch seconds, route, stage).
     pub groups: FastMap<(i64, u32, u32), Group>,
+    /// Latency histograms.
+    pub latencies: LatencyDetail,
     /// Requests and 429s per epoch second (see [`finish`](Self::finish)).
     pub seconds: FastMap<i64, [u64; 2]>,
     /// The second being counted, not yet in `seconds`.
@@ -234,15 +383,6 @@ impl Accumulator {
         let bin = second.div_euclid(self.granularity) * self.granularity;
         let group = self.groups.entry((bin, route, stage)).or_default();
         group.count_status(status, 1);
-        if let Some(latency) = request.latency_ms {
-            group.latency.add(latency);
-        }
-        if let Some(integration) = request.integration_latency_ms {
-            group.integration.add(integration);
-            if let Some(latency) = request.latency_ms {
-                group.overhead.add(latency - integration);
-            }
-        }
         match cache_hit(
             request.method.as_deref(),
             status,
@@ -253,6 +393,11 @@ impl Accumulator {
             Some(false) => group.misses += 1,
             None => {}
         }
+        self.latencies.push(
+            (bin, route, stage),
+            request.latency_ms,
+            request.integration_latency_ms,
+        );
         let key = code(&mut self.names.api_keys, request.api_key.as_deref());
         *self.api_keys.entry((key, status)).or_default() += 1;
         if let Some(kind) = request.error_type.as_deref() {
@@ -368,6 +513,18 @@ impl Accumulator {
             );
             add_group(&mut self.groups, key, group);
         }
+        let theirs = other.latencies;
+        for ((route, stage), l) in theirs.by_route {
+            let key = (at(&routes, route), at(&stages, stage));
+            add_latencies(&mut self.latencies.by_route, key, l);
+        }
+        for (bin, l) in theirs.by_bin {
+            add_latencies(&mut self.latencies.by_bin, bin.div_euclid(g) * g, l);
+        }
+        for ((bin, route), l) in theirs.by_bin_route {
+            let key = (bin.div_euclid(g) * g, at(&routes, route));
+            add_response_latency(&mut self.latencies.by_bin_route, key, l);
+        }
         // Our own groups may be keyed by a finer granularity than the merged one.
         self.coarsen();
         for (second, counts) in other.seconds {
@@ -437,9 +594,10 @@ impl Accumulator {
         }
     }
 
-    /// Re-keys groups not aligned to the current granularity.
+    /// Re-keys groups (and latencies) not aligned to the current granularity.
     fn coarsen(&mut self) {
         let g = self.granularity;
+        self.latencies.coarsen(g);
         if self.groups.keys().all(|(bin, _, _)| bin.rem_euclid(g) == 0) {
             return;
         }
@@ -523,9 +681,10 @@ mod tests {
     /// What the accumulator holds: groups, seconds, keyed counts and distinct latencies.
     fn size(acc: &Accumulator) -> (usize, usize, usize, usize) {
         let distinct = acc
-            .groups
+            .latencies
+            .by_bin
             .values()
-            .map(|g| g.latency.sorted().len() + g.integration.sorted().len())
+            .map(|l| l.latency.sorted().len() + l.integration.sorted().len())
             .sum();
         (
             acc.groups.len(),
@@ -543,11 +702,17 @@ mod tests {
         let (groups, seconds, keys, distinct) = size(&large);
         assert_eq!((groups, keys), (size(&small).0, size(&small).2));
         assert_eq!(seconds, 3600);
-        // 6 ten-minute bins × 14 route-stages, each with at most 300 + 296 latencies: ten
+        // 6 ten-minute bins × 14 route-stages, each bin with at most 300 + 296 latencies: ten
         // times the requests, the same values to count.
         assert_eq!(groups, 6 * 14);
         assert_eq!(distinct, size(&small).3);
-        assert!(distinct <= groups * 596, "{distinct}");
+        assert!(distinct <= 6 * 596, "{distinct}");
+        // Histograms per route × stage, per bin and per bin × route only.
+        let l = &large.latencies;
+        assert_eq!(
+            (l.by_route.len(), l.by_bin.len(), l.by_bin_route.len()),
+            (14, 6, 6 * 7)
+        );
     }
 
     #[test]
@@ -558,15 +723,29 @@ mod tests {
         assert_eq!(a.kept, 2 * whole.kept);
         assert_eq!(a.groups.len(), whole.groups.len());
         for (key, group) in &whole.groups {
-            let merged = &a.groups[key];
-            assert_eq!(merged.requests(), 2 * group.requests());
-            let doubled: Vec<(f64, u64)> = group
-                .latency
-                .sorted()
-                .into_iter()
-                .map(|(v, n)| (v, 2 * n))
-                .collect();
-            assert_eq!(merged.latency.sorted(), doubled);
+            assert_eq!(a.groups[key].requests(), 2 * group.requests());
+        }
+        let doubled = |h: &Histogram| -> Vec<(f64, u64)> {
+            h.sorted().into_iter().map(|(v, n)| (v, 2 * n)).collect()
+        };
+        let (mine, theirs) = (&a.latencies, &whole.latencies);
+        assert_eq!(mine.by_route.len(), theirs.by_route.len());
+        for (key, l) in &theirs.by_route {
+            let merged = &mine.by_route[key];
+            assert_eq!(merged.requests, 2 * l.requests);
+            assert_eq!(merged.latency.sorted(), doubled(&l.latency));
+            assert_eq!(merged.overhead.sorted(), doubled(&l.overhead));
+        }
+        for (key, l) in &theirs.by_bin {
+            assert_eq!(
+                mine.by_bin[key].integration.sorted(),
+                doubled(&l.integration)
+            );
+        }
+        assert_eq!(mine.by_bin_route.len(), theirs.by_bin_route.len());
+        for (key, l) in &theirs.by_bin_route {
+            assert_eq!(mine.by_bin_route[key].requests, 2 * l.requests);
+            assert_eq!(mine.by_bin_route[key].latency.sorted(), doubled(&l.latency));
         }
     }
 }

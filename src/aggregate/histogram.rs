@@ -12,13 +12,13 @@ use crate::FastMap;
 const DENSE_LIMIT: usize = 1024;
 
 /// Values held inline, without any allocation: at high route cardinality most histograms
-/// (one per time bin × route × stage) see one or two values.
+/// (one per route × stage, time bin × route) see one or two values.
 const INLINE: usize = 2;
 
-/// Values held as a list before they are counted: a histogram that sees few values (a
-/// decode chunk's, per group) stays a short list, so merging it costs its values, not a
-/// scan of its counts.
-const PENDING_LIMIT: usize = 128;
+/// Whole milliseconds held as a list before they are counted: a histogram that sees few
+/// values stays a short list (4 bytes a value, no larger than the dense counts it would
+/// otherwise allocate), so it costs and merges as its values, not a scan of its counts.
+const PENDING_LIMIT: usize = 256;
 
 /// Counts of the values of one measure.
 #[derive(Debug, Clone, Default)]
@@ -36,87 +36,98 @@ pub struct Histogram {
 /// A histogram's values past its inline ones.
 #[derive(Debug, Clone, Default)]
 struct Rest {
-    /// Values not yet counted (only while nothing is counted).
-    pending: Vec<f64>,
+    /// Whole milliseconds not yet counted (only while nothing is counted).
+    pending: Vec<u32>,
     /// Whole milliseconds below [`DENSE_LIMIT`], by value.
     dense: Vec<u32>,
     /// Everything else (and dense counts that would overflow), by the value's bits.
     other: FastMap<u64, u64>,
 }
 
+/// The value as a whole number of milliseconds a pending list can hold (-0.0 is 0).
+#[inline]
+fn whole_ms(value: f64) -> Option<u32> {
+    let whole = value as u32;
+    (f64::from(whole) == value).then_some(whole)
+}
+
 impl Histogram {
     /// Counts one value (finite; NaN is never passed).
     #[inline]
     pub fn add(&mut self, value: f64) {
+        if self.count > 0 {
+            self.add_n(value, 1);
+            return;
+        }
         let Some(rest) = &mut self.rest else {
             if usize::from(self.inline_len) < INLINE {
                 self.inline[usize::from(self.inline_len)] = value;
                 self.inline_len += 1;
                 return;
             }
-            let mut rest = Box::<Rest>::default();
-            rest.pending.extend_from_slice(&self.inline);
-            rest.pending.push(value);
-            self.inline_len = 0;
-            self.rest = Some(rest);
+            let listed: Option<Vec<u32>> = self.inline.iter().map(|v| whole_ms(*v)).collect();
+            match (listed, whole_ms(value)) {
+                (Some(mut pending), Some(whole)) => {
+                    pending.reserve(8);
+                    pending.push(whole);
+                    self.inline_len = 0;
+                    self.rest = Some(Box::new(Rest {
+                        pending,
+                        ..Rest::default()
+                    }));
+                }
+                _ => self.add_n(value, 1),
+            }
             return;
         };
-        if self.count == 0 && rest.pending.len() < PENDING_LIMIT {
-            rest.pending.push(value);
-            return;
+        match whole_ms(value) {
+            Some(whole) if rest.pending.len() < PENDING_LIMIT => rest.pending.push(whole),
+            _ => self.add_n(value, 1),
         }
-        self.count_pending();
-        self.add_n(value, 1);
     }
 
     /// Counts the values held as a list (inline or pending).
     fn count_pending(&mut self) {
         let inline = std::mem::take(&mut self.inline_len);
+        let rest = self.rest.get_or_insert_with(Box::default);
+        let pending = std::mem::take(&mut rest.pending);
+        self.count += u64::from(inline) + pending.len() as u64;
         for i in 0..usize::from(inline) {
-            self.add_n(self.inline[i], 1);
+            rest.count(self.inline[i], 1);
         }
-        let pending = self.rest.as_mut().map(|r| std::mem::take(&mut r.pending));
-        for v in pending.unwrap_or_default() {
-            self.add_n(v, 1);
+        for v in pending {
+            rest.count(f64::from(v), 1);
         }
     }
 
     /// Counts `n` occurrences of a value.
     pub fn add_n(&mut self, value: f64, n: u64) {
-        if self.inline_len > 0 {
+        if self.count == 0 {
             self.count_pending();
         }
         self.count += n;
         let rest = self.rest.get_or_insert_with(Box::default);
-        let whole = value as usize;
-        if whole < DENSE_LIMIT && whole as f64 == value {
-            if whole >= rest.dense.len() {
-                let len = (whole + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
-                rest.dense.resize(len, 0);
-            }
-            let slot = &mut rest.dense[whole];
-            match u32::try_from(u64::from(*slot) + n) {
-                Ok(sum) => *slot = sum,
-                Err(_) => *rest.other.entry((whole as f64).to_bits()).or_default() += n,
-            }
-        } else {
-            // -0.0 is 0.0 (caught above); other values keep their exact bits.
-            *rest.other.entry(value.to_bits()).or_default() += n;
-        }
+        rest.count(value, n);
+    }
+
+    /// How many values are held as a list (not yet counted).
+    fn listed_len(&self) -> usize {
+        usize::from(self.inline_len) + self.rest.as_ref().map_or(0, |r| r.pending.len())
     }
 
     /// The values held as a list (not yet counted).
-    fn listed(&self) -> &[f64] {
-        match &self.rest {
-            Some(rest) => &rest.pending,
-            None => &self.inline[..usize::from(self.inline_len)],
-        }
+    fn listed(&self) -> impl Iterator<Item = f64> + '_ {
+        let pending = self.rest.as_ref().map_or(&[][..], |r| &r.pending[..]);
+        self.inline[..usize::from(self.inline_len)]
+            .iter()
+            .copied()
+            .chain(pending.iter().map(|v| f64::from(*v)))
     }
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Histogram) {
         for v in other.listed() {
-            self.add(*v);
+            self.add(v);
         }
         let Some(theirs) = &other.rest else {
             return;
@@ -124,7 +135,9 @@ impl Histogram {
         if other.count == 0 {
             return;
         }
-        self.count_pending();
+        if self.count == 0 {
+            self.count_pending();
+        }
         let rest = self.rest.get_or_insert_with(Box::default);
         if rest.dense.len() < theirs.dense.len() {
             rest.dense.resize(theirs.dense.len(), 0);
@@ -157,7 +170,7 @@ impl Histogram {
 
     /// Values counted.
     pub fn count(&self) -> u64 {
-        self.count + self.listed().len() as u64
+        self.count + self.listed_len() as u64
     }
 
     /// `(value, count)` pairs in ascending value order, each value once.
@@ -177,11 +190,7 @@ impl Histogram {
                     .flatten()
                     .map(|(b, n)| (f64::from_bits(*b), *n)),
             )
-            .chain(
-                self.listed()
-                    .iter()
-                    .map(|v| (if *v == 0.0 { 0.0 } else { *v }, 1)),
-            )
+            .chain(self.listed().map(|v| (if v == 0.0 { 0.0 } else { v }, 1)))
             .collect();
         out.sort_by(|a, b| a.0.total_cmp(&b.0));
         out.dedup_by(|later, kept| {
@@ -217,6 +226,28 @@ impl Histogram {
     /// the same keeps both engines' reports equal to the last bit.
     pub fn quantiles<const N: usize>(&self, ps: [f64; N], missing: u64) -> [Option<f64>; N] {
         quantiles(&self.sorted(), ps, missing)
+    }
+}
+
+impl Rest {
+    /// Adds `n` occurrences of a value to the counts.
+    #[inline]
+    fn count(&mut self, value: f64, n: u64) {
+        let whole = value as usize;
+        if whole < DENSE_LIMIT && whole as f64 == value {
+            if whole >= self.dense.len() {
+                let len = (whole + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
+                self.dense.resize(len, 0);
+            }
+            let slot = &mut self.dense[whole];
+            match u32::try_from(u64::from(*slot) + n) {
+                Ok(sum) => *slot = sum,
+                Err(_) => *self.other.entry((whole as f64).to_bits()).or_default() += n,
+            }
+        } else {
+            // -0.0 is 0.0 (caught above); other values keep their exact bits.
+            *self.other.entry(value.to_bits()).or_default() += n;
+        }
     }
 }
 

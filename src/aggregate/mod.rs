@@ -24,14 +24,16 @@ pub mod websocket;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-pub(crate) use accumulator::add_group;
-pub use accumulator::{Accumulator, AggregateOptions, Group, Names, NONE, OTHER};
-use histogram::Histogram;
+pub(crate) use accumulator::{add_group, add_latencies, add_response_latency};
+pub use accumulator::{
+    Accumulator, AggregateOptions, Group, Latencies, LatencyDetail, Names, ResponseLatency, NONE,
+    OTHER,
+};
 
 use crate::aggregate::bins::auto_bin_seconds;
 use crate::model::RequestSink;
 use crate::model::{Request, RequestColumns};
-use crate::report::{LatencyStats, Stats, TemplateSource};
+use crate::report::{LatencyStats, TemplateSource};
 use crate::FastMap;
 
 /// Bin start of counts whose time bin is unknown (Logs Insights rows without one): counted
@@ -49,9 +51,12 @@ pub struct Aggregates {
     pub bin_seconds: i64,
     /// Dictionaries behind the codes.
     pub names: Names,
-    /// Per (bin start in epoch seconds, route, stage): requests by status, latency
-    /// histograms (empty from Logs Insights), inferred cache hits and misses.
+    /// Per (bin start in epoch seconds, route, stage): requests by status, inferred cache
+    /// hits and misses.
     pub groups: FastMap<(i64, u32, u32), Group>,
+    /// Latency histograms per route × stage, per bin and per bin × route (empty from Logs
+    /// Insights: see `computed`).
+    pub latencies: LatencyDetail,
     /// Requests and 429s per epoch second, in no order (from Logs Insights: the busiest
     /// seconds only).
     pub seconds: Vec<(i64, [u64; 2])>,
@@ -63,8 +68,8 @@ pub struct Aggregates {
     pub messages: FastMap<u32, u64>,
     /// 504s that reached the integration timeout, per route.
     pub timeouts: FastMap<u32, u64>,
-    /// Latency statistics computed by the engine itself (Logs Insights); `None` when the
-    /// groups' histograms hold them.
+    /// Latency statistics computed by the engine itself (Logs Insights); `None` when
+    /// `latencies` holds them.
     pub computed: Option<Box<ComputedLatency>>,
     /// WebSocket events, finished (`None`: none seen).
     pub websocket: Option<Box<websocket::WebSocketAggregates>>,
@@ -122,41 +127,6 @@ impl Aggregates {
 /// The name behind a code ([`NONE`]: `None`).
 pub(crate) fn name(dictionary: &crate::model::Dictionary, code: u32) -> Option<String> {
     (code != NONE).then(|| dictionary.name(code).to_string())
-}
-
-/// The latency histograms of one or more groups, and the requests they came from.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Latencies {
-    pub latency: Histogram,
-    pub integration: Histogram,
-    pub overhead: Histogram,
-    pub requests: u64,
-}
-
-impl Latencies {
-    /// Adds a group's histograms and requests.
-    pub fn add(&mut self, group: &Group) {
-        self.latency.merge(&group.latency);
-        self.integration.merge(&group.integration);
-        self.overhead.merge(&group.overhead);
-        self.requests += group.requests();
-    }
-
-    /// Requests without a value in `histogram` (polars ranks them first; see
-    /// [`Histogram::quantiles`]).
-    pub fn missing(&self, histogram: &Histogram) -> u64 {
-        self.requests - histogram.count()
-    }
-
-    /// The statistics of the three measures.
-    pub fn stats(&self) -> LatencyStats {
-        let of = |h: &Histogram| -> Stats { h.stats(self.missing(h)) };
-        LatencyStats {
-            latency_ms: of(&self.latency),
-            integration_latency_ms: of(&self.integration),
-            overhead_ms: of(&self.overhead),
-        }
-    }
 }
 
 impl RequestSink for Accumulator {
@@ -242,6 +212,7 @@ impl Accumulator {
             bin_seconds: width,
             names: self.names,
             groups: self.groups,
+            latencies: self.latencies,
             seconds: self.seconds.into_iter().collect(),
             api_keys: self.api_keys,
             types: self.types,

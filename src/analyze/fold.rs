@@ -15,7 +15,7 @@ use super::routes::Totals;
 use super::timeline::{THROTTLED_ROUTES, TIMELINE_ROUTES};
 use super::timeouts::NEAR_SHARE;
 use super::AnalyzeOptions;
-use crate::aggregate::{add_group, Aggregates, Group, Latencies, OTHER};
+use crate::aggregate::{add_group, add_latencies, add_response_latency, Aggregates, Group, OTHER};
 use crate::FastMap;
 
 /// Routes are folded only beyond this many (below it the sections' per-route work is small).
@@ -89,6 +89,21 @@ pub(crate) fn fold_routes(agg: &mut Aggregates, options: &AnalyzeOptions) -> u64
     for ((bin, stage), group) in other {
         add_group(&mut agg.groups, (bin, OTHER, stage), group);
     }
+    let latencies = &mut agg.latencies;
+    let folded_routes: Vec<_> = latencies
+        .by_route
+        .extract_if(|(r, _), _| !keep.contains(r))
+        .collect();
+    for ((_, stage), l) in folded_routes {
+        add_latencies(&mut latencies.by_route, (OTHER, stage), l);
+    }
+    let folded_bins: Vec<_> = latencies
+        .by_bin_route
+        .extract_if(|(_, r), _| !keep.contains(r))
+        .collect();
+    for ((bin, _), l) in folded_bins {
+        add_response_latency(&mut latencies.by_bin_route, (bin, OTHER), l);
+    }
     let timeouts = std::mem::take(&mut agg.timeouts);
     for (route, n) in timeouts {
         let route = if keep.contains(&route) { route } else { OTHER };
@@ -119,20 +134,14 @@ fn near_timeout(
             .map(|(k, _)| (*k, count(k)))
             .collect();
     }
-    let mut by_route: FastMap<(u32, u32), Latencies> = FastMap::default();
-    for (&(_, route, stage), group) in &agg.groups {
-        // Only the integration latency decides; the other measures are not merged.
-        let l = by_route.entry((route, stage)).or_default();
-        l.integration.merge(&group.integration);
-        l.requests += group.requests();
-    }
-    by_route
-        .into_iter()
+    agg.latencies
+        .by_route
+        .iter()
         .filter(|(_, l)| {
             let [p99] = l.integration.quantiles([0.99], l.missing(&l.integration));
             p99.is_some_and(|p| p >= near)
         })
-        .map(|(k, _)| (k, count(&k)))
+        .map(|(k, _)| (*k, count(k)))
         .collect()
 }
 

@@ -1,5 +1,5 @@
 //! Latency: response latency, integration latency and gateway overhead, overall and per
-//! route × stage, with exact percentiles (from the groups' histograms) or the engine's own
+//! route × stage, with exact percentiles (from the aggregates' histograms) or the engine's own
 //! (Logs Insights).
 
 use std::collections::BTreeSet;
@@ -17,14 +17,16 @@ pub(crate) fn latency(agg: &Aggregates, totals: &Totals) -> Latency {
         Some(computed) => (computed.overall.clone(), computed.by_route.clone()),
         None => {
             let mut overall = Latencies::default();
-            let mut by_route: FastMap<(u32, u32), Latencies> = FastMap::default();
-            for (&(_, route, stage), group) in &agg.groups {
-                if route != OTHER {
-                    by_route.entry((route, stage)).or_default().add(group);
-                }
-                overall.add(group);
+            for l in agg.latencies.by_route.values() {
+                overall.merge(l);
             }
-            let stats = by_route.iter().map(|(k, l)| (*k, l.stats())).collect();
+            let stats: FastMap<(u32, u32), _> = agg
+                .latencies
+                .by_route
+                .iter()
+                .filter(|((route, _), _)| *route != OTHER)
+                .map(|(k, l)| (*k, l.stats()))
+                .collect();
             (overall.stats(), stats)
         }
     };

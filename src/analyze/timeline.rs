@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 
 use super::routes::Totals;
 use crate::aggregate::histogram::Histogram;
-use crate::aggregate::{Aggregates, BinPercentiles, Latencies};
+use crate::aggregate::{Aggregates, BinPercentiles};
 use crate::filter::rfc3339;
 use crate::report::{HistogramBucket, RouteThrottled, RouteTimeline, TimeBin, Timeline};
-use crate::FastMap;
 
 /// Routes with their own series.
 pub(crate) const TIMELINE_ROUTES: usize = 8;
@@ -112,15 +111,10 @@ pub(crate) fn timeline(agg: &Aggregates, totals: &Totals) -> Timeline {
             throttled: vec![0; count],
         })
         .collect();
-    // The busiest routes' latency per bin, over their stages.
-    let mut route_bins: FastMap<(usize, usize), Latencies> = FastMap::default();
     for (&(start, route, _), group) in &agg.groups {
         let Some(i) = index(start) else { continue };
         if let Some(s) = busiest.iter().position(|r| *r == route) {
             routes[s].requests[i] += group.requests();
-            if agg.computed.is_none() {
-                route_bins.entry((s, i)).or_default().add(group);
-            }
         }
         if let Some(s) = throttled_routes.iter().position(|r| *r == route) {
             throttled_by_route[s].throttled[i] += group
@@ -141,9 +135,14 @@ pub(crate) fn timeline(agg: &Aggregates, totals: &Totals) -> Timeline {
             }
         }
         None => {
-            for ((s, i), l) in route_bins {
-                let [p99] = l.latency.quantiles([0.99], l.missing(&l.latency));
-                routes[s].latency_p99_ms[i] = p99;
+            // The busiest routes' latency per bin, over their stages.
+            for (&(start, route), l) in &agg.latencies.by_bin_route {
+                if let (Some(s), Some(i)) = (busiest.iter().position(|r| *r == route), index(start))
+                {
+                    let missing = l.requests - l.latency.count();
+                    let [p99] = l.latency.quantiles([0.99], missing);
+                    routes[s].latency_p99_ms[i] = p99;
+                }
             }
         }
     }
@@ -161,10 +160,7 @@ fn bin_percentiles(agg: &Aggregates) -> Vec<(i64, BinPercentiles)> {
     if let Some(computed) = &agg.computed {
         return computed.by_bin.iter().map(|(s, p)| (*s, *p)).collect();
     }
-    let mut by_bin: BTreeMap<i64, Latencies> = BTreeMap::new();
-    for (&(start, _, _), group) in &agg.groups {
-        by_bin.entry(start).or_default().add(group);
-    }
+    let by_bin: BTreeMap<i64, _> = agg.latencies.by_bin.iter().map(|(s, l)| (*s, l)).collect();
     by_bin
         .into_iter()
         .map(|(start, l)| {
@@ -191,8 +187,8 @@ fn latency_histogram(agg: &Aggregates) -> Vec<HistogramBucket> {
         return Vec::new();
     }
     let mut buckets = vec![0u64; latency_bucket(f64::INFINITY) + 1];
-    for group in agg.groups.values() {
-        count_buckets(&group.latency, &mut buckets);
+    for l in agg.latencies.by_route.values() {
+        count_buckets(&l.latency, &mut buckets);
     }
     latency_buckets(&buckets)
 }

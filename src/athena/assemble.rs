@@ -7,7 +7,8 @@ use anyhow::{bail, Context, Result};
 
 use super::sql::{grouping_mask, SETS};
 use crate::aggregate::bins::auto_bin_seconds;
-use crate::aggregate::{Aggregates, Group, NONE};
+use crate::aggregate::histogram::Histogram;
+use crate::aggregate::{Aggregates, Group, Latencies, NONE};
 use crate::model::Dictionary;
 
 /// A query's result: column names and rows of text cells (`None`: SQL NULL).
@@ -166,12 +167,20 @@ pub fn aggregates(overview: &Overview, result: &ResultSet, bin_seconds: i64) -> 
             let bin = whole(row[1])?.context("a grouped row has no time bin")?;
             let route = code(&mut agg.names.routes, row[2]);
             let stage = code(&mut agg.names.stages, row[3]);
-            let group: &mut Group = agg.groups.entry((bin, route, stage)).or_default();
+            let detail = &mut agg.latencies;
             match set {
                 0 => {
+                    let group: &mut Group = agg.groups.entry((bin, route, stage)).or_default();
                     group.count_status(status()?, n);
                     group.hits += count(row[12])?;
                     group.misses += count(row[13])?;
+                    detail.by_route.entry((route, stage)).or_default().requests += n;
+                    detail.by_bin.entry(bin).or_default().requests += n;
+                    detail
+                        .by_bin_route
+                        .entry((bin, route))
+                        .or_default()
+                        .requests += n;
                     let timeouts = count(row[14])?;
                     if timeouts > 0 {
                         *agg.timeouts.entry(route).or_default() += timeouts;
@@ -179,12 +188,15 @@ pub fn aggregates(overview: &Overview, result: &ResultSet, bin_seconds: i64) -> 
                 }
                 _ => {
                     if let Some(value) = number(row[7 + set])? {
-                        let histogram = match set {
-                            1 => &mut group.latency,
-                            2 => &mut group.integration,
-                            _ => &mut group.overhead,
-                        };
-                        histogram.add_n(value, n);
+                        // The sections read latencies per route × stage, per bin, and
+                        // response latency per bin × route (aggregate::LatencyDetail).
+                        pick(detail.by_route.entry((route, stage)).or_default(), set)
+                            .add_n(value, n);
+                        pick(detail.by_bin.entry(bin).or_default(), set).add_n(value, n);
+                        if set == 1 {
+                            let by_bin_route = detail.by_bin_route.entry((bin, route)).or_default();
+                            by_bin_route.latency.add_n(value, n);
+                        }
                     }
                 }
             }
@@ -210,6 +222,15 @@ pub fn aggregates(overview: &Overview, result: &ResultSet, bin_seconds: i64) -> 
         }
     }
     Ok(agg)
+}
+
+/// The histogram of grouping set `set` (1 latency, 2 integration, 3 overhead).
+fn pick(latencies: &mut Latencies, set: usize) -> &mut Histogram {
+    match set {
+        1 => &mut latencies.latency,
+        2 => &mut latencies.integration,
+        _ => &mut latencies.overhead,
+    }
 }
 
 #[cfg(test)]
@@ -391,7 +412,9 @@ mod tests {
         let group = agg.groups.values().next().unwrap();
         assert_eq!(group.requests(), 8);
         assert_eq!((group.hits, group.misses), (4, 1));
-        assert_eq!(group.latency.sorted(), vec![(12.0, 6)]);
+        let detail = agg.latencies.by_route.values().next().unwrap();
+        assert_eq!(detail.latency.sorted(), vec![(12.0, 6)]);
+        assert_eq!(detail.requests, 8);
         assert_eq!(agg.timeouts.values().sum::<u64>(), 2);
         assert_eq!(agg.api_keys.get(&(NONE, 0)), Some(&8));
         assert_eq!(agg.types.len(), 1);
