@@ -18,11 +18,6 @@ pub fn api_key(id: &str) -> String {
     format!("key-{:06x}", hash(id))
 }
 
-/// A user identity (ARN, Cognito id, caller) as a pseudonym.
-pub fn user(identity: &str) -> String {
-    format!("user-{:06x}", hash(identity))
-}
-
 /// An IP address with its host part masked; other text is returned as a pseudonym.
 pub fn ip(address: &str) -> String {
     if let Ok(v4) = address.parse::<std::net::Ipv4Addr>() {

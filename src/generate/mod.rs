@@ -2,11 +2,11 @@
 //! templates here render them exactly as API Gateway would, and a few malformed lines are
 //! mixed in at fixed places so reports have something to skip.
 
-pub mod envelopes;
-pub mod execution;
-pub mod metrics;
-pub mod traces;
-pub mod traffic;
+pub(crate) mod envelopes;
+pub(crate) mod execution;
+pub(crate) mod metrics;
+pub(crate) mod traces;
+pub(crate) mod traffic;
 pub mod workload;
 
 use std::io::{self, Write};

@@ -4,7 +4,7 @@
 
 pub mod analyze;
 pub mod decode;
-pub mod load;
+pub(crate) mod load;
 pub mod naming;
 pub mod report;
 

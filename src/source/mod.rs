@@ -1,7 +1,7 @@
 //! Where bytes come from: files, directories (recursive), globs, stdin, gzip (multi-member).
 //! Yields named byte streams cut into line-aligned chunks; knows nothing of formats.
 
-pub mod chunks;
+pub(crate) mod chunks;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};

@@ -5,7 +5,7 @@
 
 pub mod analyze;
 pub mod decode;
-pub mod load;
+pub(crate) mod load;
 pub mod report;
 
 /// One segment or subsegment.
