@@ -2,9 +2,12 @@
 //! templates here render them exactly as API Gateway would, and a few malformed lines are
 //! mixed in at fixed places so reports have something to skip.
 
+#[cfg(feature = "cli")]
 pub(crate) mod envelopes;
 pub(crate) mod execution;
+#[cfg(feature = "cli")]
 pub(crate) mod metrics;
+#[cfg(feature = "cli")]
 pub(crate) mod traces;
 pub(crate) mod traffic;
 pub mod workload;

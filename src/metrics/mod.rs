@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod decode;
+#[cfg(feature = "cli")]
 pub(crate) mod load;
 pub mod naming;
 pub mod report;

@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod decode;
+#[cfg(feature = "cli")]
 pub(crate) mod load;
 pub mod report;
 
