@@ -31,16 +31,6 @@ pub enum InputKind {
     Stdin,
 }
 
-impl InputKind {
-    /// Whether `report` reads it as log lines.
-    pub fn is_log(self) -> bool {
-        matches!(
-            self,
-            InputKind::Log | InputKind::ExecutionLog | InputKind::Stdin
-        )
-    }
-}
-
 /// An input and its kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classified {

@@ -5,15 +5,17 @@
 
 pub mod aggregate;
 pub mod analyze;
-pub mod athena;
+#[cfg(feature = "cli")]
+pub(crate) mod athena;
 #[cfg(feature = "cli")]
 pub mod aws;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod decode;
-pub mod facts;
+pub(crate) mod facts;
 pub mod filter;
-pub mod follow;
+#[cfg(feature = "cli")]
+pub(crate) mod follow;
 pub mod gateway;
 pub mod generate;
 pub mod ingest;
@@ -22,8 +24,9 @@ pub mod kind;
 pub mod metrics;
 pub mod model;
 pub mod plan;
-pub mod redact;
-pub mod replay;
+pub(crate) mod redact;
+#[cfg(feature = "cli")]
+pub(crate) mod replay;
 pub mod report;
 pub mod serve;
 pub mod source;

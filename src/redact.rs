@@ -18,11 +18,7 @@ pub fn api_key(id: &str) -> String {
     format!("key-{:06x}", hash(id))
 }
 
-/// A user identity (ARN, Cognito id, caller) as a pseudonym.
-pub fn user(identity: &str) -> String {
-    format!("user-{:06x}", hash(identity))
-}
-
+#[cfg(feature = "cli")]
 /// An IP address with its host part masked; other text is returned as a pseudonym.
 pub fn ip(address: &str) -> String {
     if let Ok(v4) = address.parse::<std::net::Ipv4Addr>() {
@@ -36,6 +32,7 @@ pub fn ip(address: &str) -> String {
     format!("addr-{:06x}", hash(address))
 }
 
+#[cfg(feature = "cli")]
 /// Masks every IPv4 address and every `API Key: …`/`apiKey` value in free text (execution-log
 /// lines, messages).
 pub fn text(line: &str) -> String {

@@ -14,12 +14,12 @@
 //! Percentiles stay exact: latencies are counted per distinct value ([`histogram`]), and
 //! percentiles of the counts are those of the values.
 
-pub mod accumulator;
+pub(crate) mod accumulator;
 pub(crate) mod bins;
-pub mod histogram;
-pub mod rules;
+pub(crate) mod histogram;
+pub(crate) mod rules;
 pub mod templates;
-pub mod websocket;
+pub(crate) mod websocket;
 
 use std::borrow::Cow;
 use std::sync::Arc;

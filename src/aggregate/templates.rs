@@ -234,7 +234,6 @@ impl RouteTemplates {
 
 /// How each route of `dictionary` was made, by code, from the sources by name (the table
 /// engine's, run by the command line).
-#[cfg(feature = "cli")]
 pub(crate) fn sources_by_code(
     dictionary: &crate::model::Dictionary,
     by_name: &FastMap<String, TemplateSource>,

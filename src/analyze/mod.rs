@@ -6,22 +6,22 @@
 //! `execution` (the execution-log join), `reconcile` (against CloudWatch metrics) and
 //! `compare` (against a baseline). Knows nothing of rendering.
 
-pub mod cache;
-pub mod compare;
-pub mod errors;
-pub mod execution;
+pub(crate) mod cache;
+pub(crate) mod compare;
+pub(crate) mod errors;
+pub(crate) mod execution;
 pub mod findings;
-pub mod fold;
-pub mod keys;
-pub mod latency;
-pub mod reconcile;
-pub mod routes;
-pub mod stats;
-pub mod summary;
-pub mod throttling;
-pub mod timeline;
-pub mod timeouts;
-pub mod websocket;
+pub(crate) mod fold;
+pub(crate) mod keys;
+pub(crate) mod latency;
+pub(crate) mod reconcile;
+pub(crate) mod routes;
+pub(crate) mod stats;
+pub(crate) mod summary;
+pub(crate) mod throttling;
+pub(crate) mod timeline;
+pub(crate) mod timeouts;
+pub(crate) mod websocket;
 
 use crate::aggregate::Aggregates;
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;

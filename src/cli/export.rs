@@ -152,7 +152,7 @@ pub fn named_frame(table: &RequestTable) -> PolarsResult<DataFrame> {
 }
 
 /// Runs `gwstat export`.
-pub fn run(args: ExportArgs) -> Result<Outcome> {
+pub(crate) fn run(args: ExportArgs) -> Result<Outcome> {
     // Before reading any input: a wrong name is cheap to fix, a long ingest is not.
     let format = ExportFormat::resolve(&args.output, args.format)?;
     let inputs = args.input.inputs(&args.aws)?;

@@ -1,25 +1,25 @@
 //! Command-line definitions: one file per subcommand holding its clap arguments and `run`.
 
-pub mod athena;
-pub mod completions;
-pub mod config;
-pub mod explain;
+pub(crate) mod athena;
+pub(crate) mod completions;
+pub(crate) mod config;
+pub(crate) mod explain;
 pub mod export;
-pub mod fetch;
-pub mod follow;
-pub mod gateway;
-pub mod generate;
-pub mod inputs;
-pub mod insights;
-pub mod limits;
-pub mod metrics;
-pub mod output;
-pub mod replay;
-pub mod report;
-pub mod serve;
-pub mod settings;
-pub mod terminal;
-pub mod traces;
+pub(crate) mod fetch;
+pub(crate) mod follow;
+pub(crate) mod gateway;
+pub(crate) mod generate;
+pub(crate) mod inputs;
+pub(crate) mod insights;
+pub(crate) mod limits;
+pub(crate) mod metrics;
+pub(crate) mod output;
+pub(crate) mod replay;
+pub(crate) mod report;
+pub(crate) mod serve;
+pub(crate) mod settings;
+pub(crate) mod terminal;
+pub(crate) mod traces;
 pub(crate) mod window;
 
 use std::process::ExitCode;
@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand};
 
 /// How a command ended, mapped to the documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Exit 0.
     Ok,
     /// Exit 1: `--strict` and some input was not decoded (the output is still written).
@@ -48,7 +48,7 @@ pub enum Outcome {
                   API Gateway log, input that could not be used with --strict); 2 usage error \
                   (unknown flag, bad value)."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Settings file (gwstat.toml); default: GWSTAT_CONFIG, ./gwstat.toml, then
     /// $XDG_CONFIG_HOME/gwstat/gwstat.toml.
     #[arg(long = "config", value_name = "FILE", global = false)]
@@ -67,7 +67,7 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Report on access logs: latency, errors, throttling, timeouts, cache.
     Report(Box<report::ReportArgs>),
     /// Write deterministic, realistic sample access logs.
@@ -218,7 +218,7 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<(
 /// Runs the parsed command line and returns the process exit code
 /// (0 ok; 1 a runtime error, a refused input or `--strict` with skipped input; 2, from clap,
 /// a usage error).
-pub fn run(cli: Cli) -> ExitCode {
+pub(crate) fn run(cli: Cli) -> ExitCode {
     terminal::set_width_flag(cli.width);
     let result = match cli.command {
         Command::Report(args) => report::run(*args),

@@ -5,18 +5,18 @@
 
 pub mod envelope;
 pub mod execution;
-pub mod fields;
-pub mod framing;
-pub mod infer;
-pub mod json;
+pub(crate) mod fields;
+pub(crate) mod framing;
+pub(crate) mod infer;
+pub(crate) mod json;
 pub(crate) mod number;
-pub mod prefixed;
+pub(crate) mod prefixed;
 pub mod presets;
-pub mod record;
-pub mod select;
-pub mod template;
-pub mod time;
-pub mod xml;
+pub(crate) mod record;
+pub(crate) mod select;
+pub(crate) mod template;
+pub(crate) mod time;
+pub(crate) mod xml;
 
 use std::sync::Arc;
 

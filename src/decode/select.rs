@@ -83,6 +83,7 @@ impl Selector {
 
     /// The wanted values of one line (without its newline), when the line is safe to read
     /// this way.
+    #[cfg(test)]
     pub fn decode<'a>(&mut self, line: &'a [u8]) -> Option<RawRecord<'a>> {
         let mut record = RawRecord::default();
         self.decode_into(line, Known::default(), &mut record)

@@ -84,12 +84,8 @@ impl StageCache {
         self.used_bytes += response.bytes;
     }
 
-    /// Number of entries held (expired ones included until touched).
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     /// Whether the cache holds nothing.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

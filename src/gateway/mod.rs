@@ -6,13 +6,13 @@
 
 pub mod aws_account;
 pub mod aws_import;
-pub mod bucket;
-pub mod cache;
+pub(crate) mod bucket;
+pub(crate) mod cache;
 pub mod config;
-pub mod pipeline;
-pub mod quota;
-pub mod responses;
-pub mod routes;
+pub(crate) mod pipeline;
+pub(crate) mod quota;
+pub(crate) mod responses;
+pub(crate) mod routes;
 
 pub use bucket::{Rate, Throttle, TokenBucket};
 pub use config::{GatewayConfig, Options};

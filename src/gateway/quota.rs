@@ -121,11 +121,6 @@ impl QuotaCounter {
     pub fn count(&mut self) {
         self.used += 1;
     }
-
-    /// Requests counted in the current period.
-    pub fn used(&self) -> u64 {
-        self.used
-    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,14 @@
 //! templates here render them exactly as API Gateway would, and a few malformed lines are
 //! mixed in at fixed places so reports have something to skip.
 
-pub mod envelopes;
-pub mod execution;
-pub mod metrics;
-pub mod traces;
-pub mod traffic;
+#[cfg(feature = "cli")]
+pub(crate) mod envelopes;
+pub(crate) mod execution;
+#[cfg(feature = "cli")]
+pub(crate) mod metrics;
+#[cfg(feature = "cli")]
+pub(crate) mod traces;
+pub(crate) mod traffic;
 pub mod workload;
 
 use std::io::{self, Write};

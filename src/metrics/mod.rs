@@ -4,7 +4,8 @@
 
 pub mod analyze;
 pub mod decode;
-pub mod load;
+#[cfg(feature = "cli")]
+pub(crate) mod load;
 pub mod naming;
 pub mod report;
 

@@ -1,15 +1,15 @@
 //! The report model and its renderers (one file per output format behind one trait).
 //! Knows nothing of analysis.
 
-pub mod charts;
-pub mod figures;
-pub mod layout;
+pub(crate) mod charts;
+pub(crate) mod figures;
+pub(crate) mod layout;
 pub mod model;
 pub mod render;
 pub mod rounding;
-pub mod verdict;
-pub mod websocket;
-pub mod width;
+pub(crate) mod verdict;
+pub(crate) mod websocket;
+pub(crate) mod width;
 
 pub use model::*;
 pub use render::{render_document, renderer, Document, OutputFormat, RenderOptions, Renderer};

@@ -3,7 +3,7 @@
 //! this module knowing the SDK). Yields named byte streams cut into line-aligned chunks;
 //! knows nothing of formats.
 
-pub mod chunks;
+pub(crate) mod chunks;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};

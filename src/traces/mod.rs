@@ -5,7 +5,8 @@
 
 pub mod analyze;
 pub mod decode;
-pub mod load;
+#[cfg(feature = "cli")]
+pub(crate) mod load;
 pub mod report;
 
 /// One segment or subsegment.
