@@ -197,18 +197,20 @@ log rotation (SIGHUP flushes; it does not reopen the file).
 against nginx-light answering a fixed `200`, on loopback, and also checks that a stage limit
 holds within 1 % under load. On the 2-core development machine, with the optimized binary
 (`cargo build --profile profiling`: the release build plus line tables; measured 2026-12-03 at
-08:42 UTC, no other build running):
+12:22 UTC, no other build running):
 
 ```text
 $ GWSTAT_BIN=target/profiling/gwstat scripts/load-test.sh 10
-limit: admitted 1020 in 10.01 s; the limit allows 1021 (rate 100/s × 10.01 s + burst 20); 99.94 %
-limit: RSS (kB) min 20324, max 20380, growth 0.3 % after warm-up
-throughput, access log on : 22,000 requests/s, p99 6.74ms (wrk -t2 -c64, 220229 requests)
-throughput, access log off: 32,532 requests/s, p99 4.86ms (wrk -t2 -c64, 328600 requests)
-ceiling, wrk against nginx alone (no serve): 90,255 requests/s, p99 4.26ms (wrk -t2 -c64, 904502 requests)
+limit: admitted 1020 in 10.01 s; the limit allows 1021 (rate 100/s × 10.01 s + burst 20); 99.90 %
+limit: RSS (kB) min 20800, max 21008, growth 1.0 % after warm-up
+throughput, access log on : 24,473 requests/s, p99 6.30ms (wrk -t2 -c64, 244959 requests; serve used 45.6 µs CPU per request)
+throughput, access log off: 27,512 requests/s, p99 6.11ms (wrk -t2 -c64, 275370 requests; serve used 38.9 µs CPU per request)
+ceiling, wrk against nginx alone (no serve): 83,296 requests/s, p99 4.50ms (wrk -t2 -c64, 834613 requests)
 ```
 
-wrk, nginx and serve share the two cores. With the debug binary that `cargo test` builds (CI
+wrk, nginx and serve share the two cores. Back to back with the build of 08:42 (the same script, 12:23 UTC):
+17,633 → 24,741 requests/s with the access log (serve's CPU per request 71.0 → 44.5 µs) and
+25,967 → 28,844 without; the goal of 30 k with the log is not reached yet. With the debug binary that `cargo test` builds (CI
 runs the script on it), the same script gave 2,351 requests/s with the log and 2,456 without.
 MD
 
