@@ -224,7 +224,7 @@ pub enum Engine {
 /// Runs `gwstat report`.
 pub fn run(args: ReportArgs) -> Result<Outcome> {
     if args.engine == Engine::Insights {
-        if !args.route_template.is_empty() || args.gateway.is_some() || !args.openapi.is_empty() {
+        if route_templates_given(&args) {
             anyhow::bail!(
                 "--engine insights groups routes as the log names them: route templates \
                  (--route-template, --gateway, --openapi) need --engine stream or table"
@@ -238,15 +238,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             concurrency: args.insights_concurrency,
             dry_run: args.dry_run,
             files: !args.input.inputs.is_empty(),
-            unsupported: [
-                (args.follow, "--follow"),
-                (!args.compare.is_empty(), "--compare"),
-                (!args.stage.is_empty(), "--stage"),
-                (!args.route.is_empty(), "--route"),
-                (!args.method.is_empty(), "--method"),
-                (args.status.is_some(), "--status"),
-                (!args.api_key.is_empty(), "--api-key"),
-            ],
+            unsupported: local_only(&args),
         };
         if let Some(report) = super::insights::run(&plan, &query)? {
             write_report(&report, &args)?;
@@ -262,21 +254,20 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             until: args.until.as_deref(),
             dry_run: args.dry_run,
             files: !args.input.inputs.is_empty(),
-            unsupported: [
-                (args.follow, "--follow"),
-                (!args.compare.is_empty(), "--compare"),
-                (!args.stage.is_empty(), "--stage"),
-                (!args.route.is_empty(), "--route"),
-                (!args.method.is_empty(), "--method"),
-                (args.status.is_some(), "--status"),
-                (!args.api_key.is_empty(), "--api-key"),
-                (
-                    !args.route_template.is_empty()
-                        || args.gateway.is_some()
-                        || !args.openapi.is_empty(),
-                    "route templates (--route-template, --gateway, --openapi)",
-                ),
-            ],
+            unsupported: {
+                let [a, b, c, d, e, f, g] = local_only(&args);
+                let templates = "route templates (--route-template, --gateway, --openapi)";
+                [
+                    a,
+                    b,
+                    c,
+                    d,
+                    e,
+                    f,
+                    g,
+                    (route_templates_given(&args), templates),
+                ]
+            },
         };
         if let Some(report) = super::athena::run(&plan, &query)? {
             write_report(&report, &args)?;
@@ -345,6 +336,25 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let mut report = plan.report(&inputs, metrics.as_ref(), execution_logs)?;
     report.inputs.objects_skipped = objects_skipped;
     finish(&report, &args)
+}
+
+/// The flags only the local engines honour, each with whether it was given: the remote
+/// engines (insights, athena) refuse the ones that are on.
+fn local_only(args: &ReportArgs) -> [(bool, &'static str); 7] {
+    [
+        (args.follow, "--follow"),
+        (!args.compare.is_empty(), "--compare"),
+        (!args.stage.is_empty(), "--stage"),
+        (!args.route.is_empty(), "--route"),
+        (!args.method.is_empty(), "--method"),
+        (args.status.is_some(), "--status"),
+        (!args.api_key.is_empty(), "--api-key"),
+    ]
+}
+
+/// Whether route templates were asked for (--route-template, --gateway, --openapi).
+fn route_templates_given(args: &ReportArgs) -> bool {
+    !args.route_template.is_empty() || args.gateway.is_some() || !args.openapi.is_empty()
 }
 
 /// The library's plan for this report, from the flags (and the settings they hold): the one
