@@ -34,6 +34,8 @@ SQL
   cat > "$dir/duckdb-run.py" <<'PY'
 import sys, duckdb
 con = duckdb.connect()
+# No progress bar drawn on stdout for queries over 2 s.
+con.execute("SET enable_progress_bar = false")
 for statement in open(sys.argv[1]).read().split(";"):
     if statement.strip():
         con.execute(statement).fetchall()

@@ -21,7 +21,10 @@ use crate::common::{gwstat, json_of, root};
 const RUN_ON_DUCKDB: &str = r#"
 import duckdb, json, sys, urllib.request
 text = open(sys.argv[1]).read()
+# No progress bar: on a loaded machine a query passes its 2 s wait and DuckDB draws one on
+# stdout, where the row count is read.
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 results = []
 for statement in text.split(";\n"):
     body = "\n".join(l for l in statement.splitlines() if not l.startswith("--")).strip()
@@ -90,7 +93,11 @@ fn queue_duckdb_rows(moto: &str, log: &Path, bin: &str, window: &[&str], dir: &P
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    String::from_utf8_lossy(&run.stdout).trim().parse().unwrap()
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let count = stdout.lines().last().unwrap_or("").trim();
+    count
+        .parse()
+        .unwrap_or_else(|_| panic!("no row count on DuckDB's stdout: {stdout:?}"))
 }
 
 /// `gwstat report --engine athena` against `endpoint`.
