@@ -134,7 +134,9 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
         body_memory: args.body_memory << 20,
         cache_memory: args.cache_memory << 20,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // Accepting, signals and housekeeping; the connections are served by a thread per core
+    // (see `gwstat::serve`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;

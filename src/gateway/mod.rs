@@ -17,6 +17,6 @@ pub(crate) mod routes;
 pub use bucket::{Rate, Throttle, TokenBucket};
 pub use config::{GatewayConfig, Options};
 pub use pipeline::{
-    Admission, Backend, CacheResult, Forward, GatewayRequest, Level, Outcome, Pipeline,
-    PreparedRequest,
+    Admission, Backend, CacheResult, ContextVariable, Forward, GatewayRequest, Level, Outcome,
+    Pipeline, PreparedRequest,
 };

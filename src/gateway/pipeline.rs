@@ -197,24 +197,103 @@ impl Outcome {
     /// The access-log value of `$context.<name>` for this request, as API Gateway writes it
     /// (`-` for missing), for the variables the gateway decides; `None` for others.
     pub fn context_value(&self, request: &GatewayRequest<'_>, name: &str) -> Option<String> {
-        let dash = || "-".to_string();
-        Some(match name {
-            "status" => self.status.to_string(),
-            "responseLatency" => self.latency_ms.to_string(),
-            "integrationLatency" | "integration.latency" => self
-                .integration_latency_ms
-                .map_or_else(dash, |v| v.to_string()),
-            "integrationStatus" | "integration.status" => {
-                self.integration_status.map_or_else(dash, |v| v.to_string())
+        let variable = ContextVariable::from_name(name)?;
+        let mut number = String::new();
+        Some(self.context_str(request, variable, &mut number).to_string())
+    }
+
+    /// The access-log value of `variable` for this request (`-` for missing); numbers are
+    /// written into `buffer`, which is cleared first, and the rest borrowed.
+    pub fn context_str<'a>(
+        &'a self,
+        request: &'a GatewayRequest<'a>,
+        variable: ContextVariable,
+        buffer: &'a mut String,
+    ) -> &'a str {
+        use std::fmt::Write;
+        use ContextVariable as V;
+        buffer.clear();
+        fn number(buffer: &mut String, n: Option<i64>) -> &str {
+            match n {
+                Some(n) => {
+                    let _ = write!(buffer, "{n}");
+                    buffer
+                }
+                None => "-",
             }
-            "error.responseType" => self.response_type.map_or_else(dash, str::to_string),
-            "error.message" => self.message.map_or_else(dash, str::to_string),
-            "error.messageString" => self.message.map_or_else(dash, |m| format!("\"{m}\"")),
-            "stage" => request.stage.to_string(),
-            "httpMethod" => request.method.to_string(),
-            "resourcePath" => request.resource.to_string(),
-            "routeKey" => format!("{} {}", request.method, request.resource),
-            "identity.apiKeyId" => request.api_key.map_or_else(dash, str::to_string),
+        }
+        match variable {
+            V::Status => number(buffer, Some(i64::from(self.status))),
+            V::ResponseLatency => number(buffer, Some(self.latency_ms as i64)),
+            V::IntegrationLatency => number(buffer, self.integration_latency_ms),
+            V::IntegrationStatus => number(buffer, self.integration_status.map(i64::from)),
+            V::ResponseType => self.response_type.unwrap_or("-"),
+            V::Message => self.message.unwrap_or("-"),
+            V::MessageString => match self.message {
+                Some(m) => {
+                    let _ = write!(buffer, "\"{m}\"");
+                    buffer
+                }
+                None => "-",
+            },
+            V::Stage => request.stage,
+            V::HttpMethod => request.method,
+            V::ResourcePath => request.resource,
+            V::RouteKey => {
+                let _ = write!(buffer, "{} {}", request.method, request.resource);
+                buffer
+            }
+            V::ApiKeyId => request.api_key.unwrap_or("-"),
+        }
+    }
+}
+
+/// A `$context` variable of the access log whose value the gateway decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextVariable {
+    /// `status`.
+    Status,
+    /// `responseLatency`.
+    ResponseLatency,
+    /// `integrationLatency` (`integration.latency`).
+    IntegrationLatency,
+    /// `integrationStatus` (`integration.status`).
+    IntegrationStatus,
+    /// `error.responseType`.
+    ResponseType,
+    /// `error.message`.
+    Message,
+    /// `error.messageString`: the message in double quotes.
+    MessageString,
+    /// `stage`.
+    Stage,
+    /// `httpMethod`.
+    HttpMethod,
+    /// `resourcePath`.
+    ResourcePath,
+    /// `routeKey`: method and resource.
+    RouteKey,
+    /// `identity.apiKeyId`.
+    ApiKeyId,
+}
+
+impl ContextVariable {
+    /// The variable `$context.<name>` names, if the gateway decides it.
+    pub fn from_name(name: &str) -> Option<ContextVariable> {
+        use ContextVariable as V;
+        Some(match name {
+            "status" => V::Status,
+            "responseLatency" => V::ResponseLatency,
+            "integrationLatency" | "integration.latency" => V::IntegrationLatency,
+            "integrationStatus" | "integration.status" => V::IntegrationStatus,
+            "error.responseType" => V::ResponseType,
+            "error.message" => V::Message,
+            "error.messageString" => V::MessageString,
+            "stage" => V::Stage,
+            "httpMethod" => V::HttpMethod,
+            "resourcePath" => V::ResourcePath,
+            "routeKey" => V::RouteKey,
+            "identity.apiKeyId" => V::ApiKeyId,
             _ => return None,
         })
     }

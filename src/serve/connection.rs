@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-use super::State;
+use super::{Phase, State};
 
 /// Largest request line plus headers (API Gateway allows 10,240 bytes of headers); a
 /// larger head gets 431 from hyper.
@@ -29,17 +29,6 @@ const MAX_SHEDDING: usize = 256;
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 const SHED_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 33\r\nretry-after: 1\r\nconnection: close\r\n\r\n{\"message\":\"Service Unavailable\"}";
-
-/// Where the server is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Phase {
-    /// Accepting and answering.
-    Serve,
-    /// Not accepting; finishing requests in flight, closing idle connections.
-    Drain,
-    /// Past the shutdown deadline: everything still open is cut.
-    Stop,
-}
 
 /// Counts things in flight and wakes a waiter when none are left.
 #[derive(Debug, Default)]
@@ -75,11 +64,34 @@ impl Tracker {
     }
 }
 
+impl Tracker {
+    fn leave(&self) {
+        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+}
+
 impl Drop for Tracked<'_> {
     fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_waiters();
-        }
+        self.0.leave();
+    }
+}
+
+/// An open client connection, counted in [`State::connections`] from its accept (so
+/// connections waiting to be handed to a thread count against the cap too) until dropped.
+pub(crate) struct OpenConnection(Arc<State>);
+
+impl OpenConnection {
+    fn new(state: &Arc<State>) -> OpenConnection {
+        state.connections.count.fetch_add(1, Ordering::AcqRel);
+        OpenConnection(state.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.connections.leave();
     }
 }
 
@@ -171,11 +183,13 @@ impl AsyncWrite for Watched {
     }
 }
 
-/// Accepts connections until `shutdown` completes or the request limit is reached; the
+/// Accepts connections until `shutdown` completes or the request limit is reached, and
+/// gives each to `hand` (which gives back those it has no room for: they are shed); the
 /// listener is closed on return.
 pub(crate) async fn accept_until(
     state: &Arc<State>,
     listener: TcpListener,
+    hand: impl Fn(TcpStream, SocketAddr, OpenConnection) -> Result<(), TcpStream>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
@@ -194,7 +208,9 @@ pub(crate) async fn accept_until(
                     shed(state, stream, &shedding);
                 } else {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(serve_connection(state.clone(), stream, peer));
+                    if let Err(stream) = hand(stream, peer, OpenConnection::new(state)) {
+                        shed(state, stream, &shedding);
+                    }
                 }
             }
             Err(e) => {
@@ -232,8 +248,12 @@ fn shed(state: &State, mut stream: TcpStream, shedding: &Arc<AtomicUsize>) {
     });
 }
 
-async fn serve_connection(state: Arc<State>, stream: TcpStream, peer: SocketAddr) {
-    let _open = state.connections.enter();
+pub(crate) async fn serve_connection(
+    state: Arc<State>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    _open: OpenConnection,
+) {
     let activity = Arc::new(Activity {
         active: AtomicU32::new(0),
         head_started: AtomicU64::new(0),
@@ -271,11 +291,11 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream, peer: SocketAddr
     let mut phase = state.phase.clone();
     let mut draining = false;
     loop {
-        if !draining && *phase.borrow_and_update() != super::Phase::Serve {
+        if !draining && *phase.borrow_and_update() != Phase::Serve {
             draining = true;
             connection.as_mut().graceful_shutdown();
         }
-        if *phase.borrow() == super::Phase::Stop {
+        if *phase.borrow() == Phase::Stop {
             return;
         }
         // Looked at again at least every second: a head may start arriving meanwhile.

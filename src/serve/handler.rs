@@ -28,11 +28,10 @@ use rand::Rng;
 
 use super::body::{self, BodyError};
 use super::cache::Stored;
-use super::connection::Phase;
 use super::line::LineFacts;
 use super::proxy::{self, UpstreamError};
 use super::routing::{Route, METHODS};
-use super::{now_ns, State};
+use super::{now_ns, Phase, State};
 use crate::gateway::config::stage_label;
 use crate::gateway::responses::{self, error_type_header, GatewayError};
 use crate::gateway::{Admission, Backend, CacheResult, GatewayRequest, Outcome, PreparedRequest};
@@ -295,7 +294,7 @@ async fn decide(
     };
     let timeout = Duration::from_millis(prepared.timeout_ms());
     let call_started = Instant::now();
-    let upstream = proxy::forward(&state.client, parts, target, bytes, timeout).await;
+    let upstream = proxy::forward(parts, target, bytes, timeout).await;
     let latency_ms = call_started.elapsed().as_millis() as u64;
     let outcome = match forward {
         Some(forward) => {

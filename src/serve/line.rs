@@ -10,15 +10,13 @@ use std::net::IpAddr;
 
 use super::escape::LogSyntax;
 use crate::decode::Template;
-use crate::gateway::{Backend, GatewayRequest, Outcome};
+use crate::gateway::{ContextVariable, GatewayRequest, Outcome};
 
 /// A variable serve answers itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Variable {
-    /// Answered by [`Outcome::context_value`] under this name.
-    Core(Box<str>),
-    /// `error.messageString`: already quoted, one of the gateway's fixed messages.
-    MessageString,
+    /// Answered by the gateway core ([`Outcome::context_str`]).
+    Core(ContextVariable),
     RequestId,
     ExtendedRequestId,
     SourceIp,
@@ -64,42 +62,23 @@ impl LineFormat {
     /// Compiles `template`.
     pub(crate) fn new(template: &Template) -> LineFormat {
         let syntax = LogSyntax::of_skeleton(&template.render(|_| String::new()));
-        let probe_outcome = Outcome::gateway(crate::gateway::responses::THROTTLED, None, 0);
-        let probe_request = GatewayRequest {
-            api: "",
-            stage: "",
-            method: "",
-            resource: "",
-            api_key: None,
-            cache_key: "",
-            cache_control_max_age_0: false,
-            may_invalidate_cache: false,
-            payload_bytes: 0,
-            overhead_ms: None,
-            backend: Backend::Response {
-                status: 200,
-                latency_ms: 0,
-                bytes: 0,
-            },
-        };
         let mut variables = Vec::new();
         let skeleton = template.render(|name| {
-            // Whether the core knows a name does not depend on the request.
-            let core = probe_outcome.context_value(&probe_request, name).is_some();
-            variables.push(match name {
-                "error.messageString" => Variable::MessageString,
-                _ if core => Variable::Core(name.into()),
-                "requestId" => Variable::RequestId,
-                "extendedRequestId" => Variable::ExtendedRequestId,
-                "identity.sourceIp" => Variable::SourceIp,
-                "requestTime" => Variable::RequestTime,
-                "requestTimeEpoch" => Variable::RequestTimeEpoch,
-                "protocol" => Variable::Protocol,
-                "responseLength" => Variable::ResponseLength,
-                "path" => Variable::Path,
-                "identity.userAgent" => Variable::UserAgent,
-                "apiId" => Variable::ApiId,
-                _ => Variable::Missing,
+            variables.push(match ContextVariable::from_name(name) {
+                Some(core) => Variable::Core(core),
+                None => match name {
+                    "requestId" => Variable::RequestId,
+                    "extendedRequestId" => Variable::ExtendedRequestId,
+                    "identity.sourceIp" => Variable::SourceIp,
+                    "requestTime" => Variable::RequestTime,
+                    "requestTimeEpoch" => Variable::RequestTimeEpoch,
+                    "protocol" => Variable::Protocol,
+                    "responseLength" => Variable::ResponseLength,
+                    "path" => Variable::Path,
+                    "identity.userAgent" => Variable::UserAgent,
+                    "apiId" => Variable::ApiId,
+                    _ => Variable::Missing,
+                },
             });
             MARK.to_string()
         });
@@ -121,18 +100,23 @@ impl LineFormat {
     /// Appends the line for `facts` (without a newline) to `out`.
     pub(crate) fn render(&self, facts: &LineFacts<'_>, out: &mut String) {
         let escape = |out: &mut String, value: &str| self.syntax.escape_into(value, out);
+        let mut buffer = String::new();
         for (literal, variable) in self.literals.iter().zip(&self.variables) {
             out.push_str(literal);
             match variable {
-                Variable::Core(name) => {
-                    let value = facts.outcome.context_value(facts.request, name);
-                    escape(out, value.as_deref().unwrap_or("-"));
+                // Already quoted, one of the gateway's fixed messages.
+                Variable::Core(ContextVariable::MessageString) => {
+                    out.push_str(facts.outcome.context_str(
+                        facts.request,
+                        ContextVariable::MessageString,
+                        &mut buffer,
+                    ))
                 }
-                Variable::MessageString => {
-                    let value = facts
-                        .outcome
-                        .context_value(facts.request, "error.messageString");
-                    out.push_str(value.as_deref().unwrap_or("-"));
+                Variable::Core(core) => {
+                    escape(
+                        out,
+                        facts.outcome.context_str(facts.request, *core, &mut buffer),
+                    );
                 }
                 Variable::RequestId => escape(out, facts.request_id),
                 Variable::ExtendedRequestId => escape(out, facts.extended_id),
@@ -187,7 +171,7 @@ fn clf_time(now_ns: u64, out: &mut String) {
 mod tests {
     use super::*;
     use crate::decode::presets::{preset, PresetName};
-    use crate::gateway::CacheResult;
+    use crate::gateway::{Backend, CacheResult};
 
     fn facts_line(format: &LineFormat, path: &str, user_agent: &str, api: &str) -> String {
         let outcome = Outcome {

@@ -9,7 +9,8 @@
 //! shutdown phases), [`handler`] (one request, start to log line), [`body`] (payload limit,
 //! body timeout and memory budget), [`proxy`] (upstream target and hop-by-hop headers),
 //! [`cache`] (stored responses), [`line`] (the access-log template, compiled),
-//! [`access_log`] (the writer), [`escape`] (log values), [`routing`] (stage and resource).
+//! [`access_log`] (the writer), [`escape`] (log values), [`routing`] (stage and resource),
+//! [`workers`] (a thread per core, each serving the connections handed to it).
 
 pub(crate) mod access_log;
 pub(crate) mod body;
@@ -20,6 +21,7 @@ pub(crate) mod handler;
 pub(crate) mod line;
 pub(crate) mod proxy;
 pub mod routing;
+pub(crate) mod workers;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -28,8 +30,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::Uri;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -38,9 +38,10 @@ use crate::gateway::{GatewayConfig, Pipeline};
 use access_log::AccessLog;
 use body::BodyBudget;
 use cache::BodyCache;
-use connection::{Phase, Tracker};
+use connection::Tracker;
 use line::LineFormat;
 use routing::Routes;
+use workers::Workers;
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -94,6 +95,17 @@ impl Default for Limits {
     }
 }
 
+/// Where the server is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Accepting and answering.
+    Serve,
+    /// Not accepting; finishing requests in flight, closing idle connections.
+    Drain,
+    /// Past the shutdown deadline: everything still open is cut.
+    Stop,
+}
+
 /// What a serve run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServeSummary {
@@ -113,7 +125,6 @@ pub(crate) struct State {
     pub(crate) routes: Routes,
     /// The upstream URL without its trailing `/` (see [`proxy::base`]).
     pub(crate) upstream: String,
-    pub(crate) client: proxy::Upstream,
     pub(crate) line: LineFormat,
     pub(crate) log: Option<AccessLog>,
     pub(crate) caches: Mutex<HashMap<String, BodyCache>>,
@@ -210,7 +221,6 @@ pub async fn serve(
         routes: Routes::new(&options.config),
         pipeline: Mutex::new(Pipeline::new(options.config.clone())),
         upstream: proxy::base(&options.upstream),
-        client: Client::builder(TokioExecutor::new()).build(proxy::connector()),
         line: LineFormat::new(&options.access_format),
         log,
         caches: Mutex::new(caches),
@@ -225,7 +235,16 @@ pub async fn serve(
         connections: Tracker::default(),
     });
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    connection::accept_until(&state, listener, shutdown).await;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut workers = Workers::start(threads, &state)?;
+    connection::accept_until(
+        &state,
+        listener,
+        |s, p, open| workers.hand(s, p, open),
+        shutdown,
+    )
+    .await;
+    workers.close();
 
     // The listener is closed. Let requests in flight finish, then cut what is left.
     let _ = phase_tx.send(Phase::Drain);
@@ -237,6 +256,7 @@ pub async fn serve(
     // Cut requests log themselves (503) as they stop; give them a moment to do so.
     let grace = tokio::time::Instant::now() + Duration::from_secs(2);
     state.inflight.wait_idle(grace).await;
+    tokio::task::spawn_blocking(move || workers.join()).await?;
     housekeeping.abort();
     let mut summary = state.counts.summary();
     summary.cut = cut;

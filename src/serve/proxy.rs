@@ -12,16 +12,23 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENG
 use hyper::{Request, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 
 use super::cache::Stored;
 use crate::gateway::pipeline::MAX_PAYLOAD_BYTES;
 
 /// The upstream client.
-pub(crate) type Upstream = Client<HttpConnector, Full<Bytes>>;
+type Upstream = Client<HttpConnector, Full<Bytes>>;
+
+thread_local! {
+    /// Each serving thread's client, with its own pool of upstream connections: a request
+    /// reuses a connection whose I/O is driven by its own thread (see `super::workers`).
+    static UPSTREAM: Upstream = Client::builder(TokioExecutor::new()).build(connector());
+}
 
 /// Connections to the upstream, without Nagle's delay (a response written in parts
 /// would otherwise wait for the peer's delayed ACK, 40 ms).
-pub(crate) fn connector() -> HttpConnector {
+fn connector() -> HttpConnector {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector
@@ -92,7 +99,6 @@ pub(crate) fn target(base: &str, rest: &str, query: Option<&str>) -> Option<Uri>
 
 /// Sends the request and reads the whole response, within `timeout`.
 pub(crate) async fn forward(
-    client: &Upstream,
     parts: &hyper::http::request::Parts,
     target: Uri,
     body: Bytes,
@@ -107,8 +113,8 @@ pub(crate) async fn forward(
         headers.append(name, value.clone());
     }
     let call = async {
-        let response = client
-            .request(request)
+        let response = UPSTREAM
+            .with(|client| client.request(request))
             .await
             .map_err(|_| UpstreamError::Failed)?;
         let (parts, body) = response.into_parts();
