@@ -151,7 +151,7 @@ in `src/serve/`; the hostile-client suite also checks that the serve process sta
 
 | what | bound |
 |---|---|
-| open connections | `--max-connections`; the excess is answered `503` + `Retry-After: 1` and closed (at most 256 such answers in progress, beyond that closed at once) |
+| open connections | `--max-connections`, counted from the accept (connections are served by one thread per core, each handed its connections in turn); the excess is answered `503` + `Retry-After: 1` and closed (at most 256 such answers in progress, beyond that closed at once) |
 | requests in progress | twice `--max-connections`, counting requests whose client left (they run to the end and are logged); beyond that `503` |
 | running out of file descriptors | `accept` backs off (10 ms doubling to 1 s) instead of retrying at full speed |
 | request line + headers | 16 KiB and 100 headers, else `431` (API Gateway allows 10,240 bytes of headers) |
@@ -160,7 +160,7 @@ in `src/serve/`; the hostile-client suite also checks that the serve process sta
 | request body | 10 MB (API Gateway's payload limit) → `413`, from `Content-Length` before reading, and counted while streaming (chunked bodies too); `--body-timeout` → `408`; all bodies together `--body-memory` → `503` |
 | upstream response | 10 MB, else the gateway's `500`; the stage's integration timeout → `504` (`503` on HTTP APIs) |
 | response cache | per stage, bytes (body, headers and 160 bytes per entry) up to the smaller of `size_gb` and `--cache-memory`, least recently used out first, every entry dropped when its TTL passes (swept each second) |
-| access log | a queue of 16,384 lines; when the disk is slower, requests wait rather than lines being dropped |
+| access log | 4 MiB of pending lines (the writer thread takes them at 64 KiB, and at least every second); when the disk is slower, requests wait rather than lines being dropped |
 | routes and methods | a path that matches no template is the stage's `/{proxy+}` resource; unknown methods are refused: hostile paths cannot grow per-route state |
 | shutdown | SIGTERM/SIGINT closes the port at once, lets in-flight requests finish for `--shutdown-timeout`, then cuts the rest (logged as `503`), writes and flushes the access log |
 
