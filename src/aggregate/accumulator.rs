@@ -203,27 +203,6 @@ pub struct LatencyDetail {
 }
 
 impl LatencyDetail {
-    /// Adds one request's values.
-    #[inline]
-    fn push(
-        &mut self,
-        (bin, route, stage): (i64, u32, u32),
-        latency: Option<f64>,
-        integration: Option<f64>,
-    ) {
-        let by_route = self.by_route.entry((route, stage)).or_default();
-        by_route.push(latency, integration);
-        self.by_bin
-            .entry(bin)
-            .or_default()
-            .push(latency, integration);
-        let by_bin_route = self.by_bin_route.entry((bin, route)).or_default();
-        by_bin_route.requests += 1;
-        if let Some(latency) = latency {
-            by_bin_route.latency.add(latency);
-        }
-    }
-
     /// Re-keys the bins not aligned to granularity `g`.
     fn coarsen(&mut self, g: i64) {
         if self.by_bin.keys().any(|bin| bin.rem_euclid(g) != 0) {
@@ -271,6 +250,84 @@ pub(crate) fn add_response_latency(
     }
 }
 
+/// One route × stage's state while requests are pushed: its latencies, and its counts in
+/// the bin being counted.
+#[derive(Debug, Clone, Default)]
+struct Pair {
+    /// Route and stage codes.
+    key: (u32, u32),
+    /// The route's index in [`Hot::routes`].
+    route: u32,
+    /// Whether `group` holds counts (the pair is in [`Hot::touched_pairs`]).
+    in_bin: bool,
+    /// Latencies, moved into [`LatencyDetail::by_route`] by [`Accumulator::flush`].
+    latencies: Latencies,
+    /// Counts in the current bin, moved into [`Accumulator::groups`] when the bin changes.
+    group: Group,
+}
+
+/// A route's response latency in the bin being counted.
+#[derive(Debug, Clone, Default)]
+struct HotRoute {
+    /// Route code.
+    code: u32,
+    /// Whether `latency` holds counts (the route is in [`Hot::touched_routes`]).
+    in_bin: bool,
+    /// Moved into [`LatencyDetail::by_bin_route`] when the bin changes.
+    latency: ResponseLatency,
+}
+
+/// What the requests of the current time bin change, kept out of the maps: a chunk's lines
+/// come in time order, so most requests land in the bin before, and one lookup of the route
+/// × stage pair (a few hundred, or as many as there are routes) replaces five lookups in
+/// maps as large as bins × routes × stages. Moved into the maps when the bin or the
+/// granularity changes, and by [`Accumulator::flush`].
+#[derive(Debug, Clone, Default)]
+struct Hot {
+    /// Index in `pairs` per (route, stage).
+    pair_index: FastMap<(u32, u32), u32>,
+    /// The pairs seen.
+    pairs: Vec<Pair>,
+    /// Index in `routes` per route code.
+    route_index: FastMap<u32, u32>,
+    /// The routes seen.
+    routes: Vec<HotRoute>,
+    /// The current bin's start (meaningful while anything below holds counts).
+    bin: i64,
+    /// The current bin's latencies.
+    bin_latencies: Latencies,
+    /// Pairs with counts in the current bin.
+    touched_pairs: Vec<u32>,
+    /// Routes with latencies in the current bin.
+    touched_routes: Vec<u32>,
+}
+
+impl Hot {
+    /// The index of a route × stage pair, adding it if new.
+    #[inline]
+    fn pair(&mut self, key: (u32, u32)) -> usize {
+        if let Some(index) = self.pair_index.get(&key) {
+            return *index as usize;
+        }
+        let routes = &mut self.routes;
+        let route = *self.route_index.entry(key.0).or_insert_with(|| {
+            routes.push(HotRoute {
+                code: key.0,
+                ..HotRoute::default()
+            });
+            (routes.len() - 1) as u32
+        });
+        self.pairs.push(Pair {
+            key,
+            route,
+            ..Pair::default()
+        });
+        let index = self.pairs.len() - 1;
+        self.pair_index.insert(key, index as u32);
+        index
+    }
+}
+
 /// The dictionaries behind the codes.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
@@ -313,6 +370,8 @@ pub struct Accumulator {
     pub seconds: FastMap<i64, [u64; 2]>,
     /// The second being counted, not yet in `seconds`.
     current: (i64, [u64; 2]),
+    /// The current bin's counts and every pair's latencies, not yet in the maps.
+    hot: Hot,
     /// Requests per (API key, status).
     pub api_keys: FastMap<(u32, u16), u64>,
     /// Requests per (gateway response type, status).
@@ -381,23 +440,36 @@ impl Accumulator {
         let route = self.route_code(request.route.as_deref());
         let stage = code(&mut self.names.stages, request.stage.as_deref());
         let bin = second.div_euclid(self.granularity) * self.granularity;
-        let group = self.groups.entry((bin, route, stage)).or_default();
-        group.count_status(status, 1);
-        match cache_hit(
-            request.method.as_deref(),
-            status,
-            request.latency_ms,
-            request.integration_latency_ms,
-        ) {
-            Some(true) => group.hits += 1,
-            Some(false) => group.misses += 1,
+        if bin != self.hot.bin {
+            self.flush_bin();
+            self.hot.bin = bin;
+        }
+        let (latency, integration) = (request.latency_ms, request.integration_latency_ms);
+        let hot = &mut self.hot;
+        let p = hot.pair((route, stage));
+        let pair = &mut hot.pairs[p];
+        if !pair.in_bin {
+            pair.in_bin = true;
+            hot.touched_pairs.push(p as u32);
+        }
+        pair.group.statuses.count(status, 1);
+        match cache_hit(request.method.as_deref(), status, latency, integration) {
+            Some(true) => pair.group.hits += 1,
+            Some(false) => pair.group.misses += 1,
             None => {}
         }
-        self.latencies.push(
-            (bin, route, stage),
-            request.latency_ms,
-            request.integration_latency_ms,
-        );
+        pair.latencies.push(latency, integration);
+        let r = pair.route as usize;
+        hot.bin_latencies.push(latency, integration);
+        let by_route = &mut hot.routes[r];
+        if !by_route.in_bin {
+            by_route.in_bin = true;
+            hot.touched_routes.push(r as u32);
+        }
+        by_route.latency.requests += 1;
+        if let Some(latency) = latency {
+            by_route.latency.latency.add(latency);
+        }
         let key = code(&mut self.names.api_keys, request.api_key.as_deref());
         *self.api_keys.entry((key, status)).or_default() += 1;
         if let Some(kind) = request.error_type.as_deref() {
@@ -486,8 +558,8 @@ impl Accumulator {
 
     /// Adds everything `other` counted; `rename` may rename (and so join) its routes.
     pub fn merge(&mut self, mut other: Accumulator, rename: Option<Rename<'_>>) {
-        self.flush_second();
-        other.flush_second();
+        self.flush();
+        other.flush();
         self.records += other.records;
         self.kept += other.kept;
         let routes = remap(&mut self.names.routes, &other.names.routes, rename);
@@ -556,6 +628,48 @@ impl Accumulator {
         }
     }
 
+    /// Moves everything not yet in the maps into them.
+    fn flush(&mut self) {
+        self.flush_second();
+        self.flush_bin();
+        let hot = &mut self.hot;
+        for pair in &mut hot.pairs {
+            if pair.latencies.requests > 0 {
+                let latencies = std::mem::take(&mut pair.latencies);
+                add_latencies(&mut self.latencies.by_route, pair.key, latencies);
+            }
+        }
+    }
+
+    /// Moves the current bin's counts into the maps.
+    fn flush_bin(&mut self) {
+        let hot = &mut self.hot;
+        let bin = hot.bin;
+        for p in hot.touched_pairs.drain(..) {
+            let pair = &mut hot.pairs[p as usize];
+            pair.in_bin = false;
+            let (route, stage) = pair.key;
+            add_group(
+                &mut self.groups,
+                (bin, route, stage),
+                std::mem::take(&mut pair.group),
+            );
+        }
+        for r in hot.touched_routes.drain(..) {
+            let route = &mut hot.routes[r as usize];
+            route.in_bin = false;
+            add_response_latency(
+                &mut self.latencies.by_bin_route,
+                (bin, route.code),
+                std::mem::take(&mut route.latency),
+            );
+        }
+        if hot.bin_latencies.requests > 0 {
+            let latencies = std::mem::take(&mut hot.bin_latencies);
+            add_latencies(&mut self.latencies.by_bin, bin, latencies);
+        }
+    }
+
     /// Moves the counts of the current second into the map (lines come mostly in time
     /// order, so most requests only touch the current second's counts).
     fn flush_second(&mut self) {
@@ -568,7 +682,7 @@ impl Accumulator {
     /// Regroups the bins by a coarser width (a multiple of the current one), and completes
     /// the per-second counts: call before reading the fields.
     pub fn finish(&mut self, width: i64) {
-        self.flush_second();
+        self.flush();
         self.granularity = width.max(1);
         self.coarsen();
     }
@@ -588,6 +702,7 @@ impl Accumulator {
             self.fitted_range = range;
             let g = bin_granularity(range);
             if g > self.granularity {
+                self.flush_bin();
                 self.granularity = g;
                 self.coarsen();
             }
