@@ -78,6 +78,9 @@ impl Statuses {
         self.first.1 == 0
     }
 }
+/// `seconds` entries below which they are not sorted and summed before the end.
+const MIN_SECONDS_COMPACTED: usize = 4096;
+
 /// Most raw routes an accumulator remembers the template code of (then it starts afresh):
 /// the cache saves templating each line, and stays small at any number of distinct paths.
 const ROUTE_CACHE: usize = 1 << 16;
@@ -366,8 +369,11 @@ pub struct Accumulator {
     pub groups: FastMap<(i64, u32, u32), Group>,
     /// Latency histograms.
     pub latencies: LatencyDetail,
-    /// Requests and 429s per epoch second (see [`finish`](Self::finish)).
-    pub seconds: FastMap<i64, [u64; 2]>,
+    /// Requests and 429s per epoch second, appended as the seconds come; sorted with one
+    /// entry per second once [`finish`](Self::finish)ed.
+    pub seconds: Vec<(i64, [u64; 2])>,
+    /// How many entries `seconds` had when it was last sorted and summed.
+    seconds_compacted: usize,
     /// The second being counted, not yet in `seconds`.
     current: (i64, [u64; 2]),
     /// The current bin's counts and every pair's latencies, not yet in the maps.
@@ -560,6 +566,14 @@ impl Accumulator {
     pub fn merge(&mut self, mut other: Accumulator, rename: Option<Rename<'_>>) {
         self.flush();
         other.flush();
+        if self.records == 0 && rename.is_none() {
+            // Nothing of ours to keep (only requests change an accumulator): taking theirs
+            // whole saves re-inserting every entry, which the sinks' first join did.
+            let options = std::mem::take(&mut self.options);
+            *self = other;
+            self.options = options;
+            return;
+        }
         self.records += other.records;
         self.kept += other.kept;
         let routes = remap(&mut self.names.routes, &other.names.routes, rename);
@@ -599,9 +613,8 @@ impl Accumulator {
         }
         // Our own groups may be keyed by a finer granularity than the merged one.
         self.coarsen();
-        for (second, counts) in other.seconds {
-            add_second(&mut self.seconds, second, counts);
-        }
+        self.seconds.extend(other.seconds);
+        self.compact_seconds();
         for ((key, status), n) in other.api_keys {
             *self.api_keys.entry((at(&keys, key), status)).or_default() += n;
         }
@@ -670,19 +683,48 @@ impl Accumulator {
         }
     }
 
-    /// Moves the counts of the current second into the map (lines come mostly in time
-    /// order, so most requests only touch the current second's counts).
+    /// Appends the counts of the current second to `seconds` (lines come mostly in time
+    /// order, so most requests only touch the current second's counts, and the seconds
+    /// come in order); sums the entries of each second when they have doubled since the
+    /// last time, so memory follows the seconds spanned, however the lines are ordered.
     fn flush_second(&mut self) {
-        let (second, counts) = std::mem::take(&mut self.current);
-        if counts != [0, 0] {
-            add_second(&mut self.seconds, second, counts);
+        let (second, [requests, throttled]) = std::mem::take(&mut self.current);
+        if requests == 0 {
+            return;
         }
+        match self.seconds.last_mut() {
+            Some((last, counts)) if *last == second => {
+                counts[0] += requests;
+                counts[1] += throttled;
+            }
+            _ => self.seconds.push((second, [requests, throttled])),
+        }
+        if self.seconds.len() >= 2 * self.seconds_compacted.max(MIN_SECONDS_COMPACTED) {
+            self.compact_seconds();
+        }
+    }
+
+    /// Sorts `seconds` and sums each second's entries into one. The sort is stable, so
+    /// runs already in order (a chunk's lines, each sink's sorted part) are merged in
+    /// linear time.
+    fn compact_seconds(&mut self) {
+        self.seconds.sort_by_key(|(second, _)| *second);
+        self.seconds.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1[0] += later.1[0];
+                kept.1[1] += later.1[1];
+            }
+            same
+        });
+        self.seconds_compacted = self.seconds.len();
     }
 
     /// Regroups the bins by a coarser width (a multiple of the current one), and completes
     /// the per-second counts: call before reading the fields.
     pub fn finish(&mut self, width: i64) {
         self.flush();
+        self.compact_seconds();
         self.granularity = width.max(1);
         self.coarsen();
     }
@@ -756,13 +798,6 @@ pub(crate) fn add_group(
     }
 }
 
-/// Adds one second's requests and 429s.
-fn add_second(seconds: &mut FastMap<i64, [u64; 2]>, second: i64, [requests, throttled]: [u64; 2]) {
-    let entry = seconds.entry(second).or_default();
-    entry[0] += requests;
-    entry[1] += throttled;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -828,6 +863,43 @@ mod tests {
             (l.by_route.len(), l.by_bin.len(), l.by_bin_route.len()),
             (14, 6, 6 * 7)
         );
+    }
+
+    #[test]
+    fn seconds_stay_bounded_by_the_seconds_spanned_in_any_order() {
+        let mut acc = Accumulator::new(Arc::new(AggregateOptions::default()));
+        let t0 = 1_795_514_400_000;
+        for i in 0..100_000i64 {
+            // Three seconds taking turns: a new entry on every line until they are summed.
+            acc.push(&Request {
+                time_ms: t0 + (i % 3) * 1000,
+                status: Some(if i % 4 == 0 { 429 } else { 200 }),
+                ..Request::default()
+            });
+            assert!(acc.seconds.len() <= 2 * MIN_SECONDS_COMPACTED);
+        }
+        acc.finish(1);
+        let per_second: Vec<(i64, [u64; 2])> = (0..3)
+            .map(|k| {
+                let lines = (0..100_000i64).filter(|i| i % 3 == k);
+                let throttled = lines.clone().filter(|i| i % 4 == 0).count() as u64;
+                (t0 / 1000 + k, [lines.count() as u64, throttled])
+            })
+            .collect();
+        assert_eq!(acc.seconds, per_second);
+    }
+
+    #[test]
+    fn merging_into_an_empty_accumulator_takes_the_other_whole() {
+        let part = fill(30_000);
+        let mut empty = Accumulator::new(Arc::new(part.options().clone()));
+        empty.merge(fill(30_000), None);
+        assert_eq!((empty.records, empty.kept), (part.records, part.kept));
+        assert_eq!(size(&empty), size(&part));
+        assert_eq!(empty.seconds, part.seconds);
+        for (key, group) in &part.groups {
+            assert_eq!(empty.groups[key].requests(), group.requests());
+        }
     }
 
     #[test]

@@ -213,7 +213,7 @@ impl Accumulator {
             names: self.names,
             groups: self.groups,
             latencies: self.latencies,
-            seconds: self.seconds.into_iter().collect(),
+            seconds: self.seconds,
             api_keys: self.api_keys,
             types: self.types,
             messages: self.messages,
