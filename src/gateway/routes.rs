@@ -41,7 +41,8 @@ pub struct Matched<'a> {
     pub resource: &'a str,
 }
 
-fn segments(path: &str) -> Vec<(Segment, String)> {
+/// A path's or template's segments and what each is, borrowed from it.
+fn segments(path: &str) -> Vec<(Segment, &str)> {
     path.trim_matches('/')
         .split('/')
         .filter(|s| !s.is_empty())
@@ -53,7 +54,7 @@ fn segments(path: &str) -> Vec<(Segment, String)> {
             } else {
                 Segment::Literal
             };
-            (kind, s.to_string())
+            (kind, s)
         })
         .collect()
 }
@@ -79,7 +80,10 @@ impl Router {
                 });
             } else if let Some((resource, method)) = method_key(route) {
                 router.routes.push(Route {
-                    segments: segments(&resource),
+                    segments: segments(&resource)
+                        .into_iter()
+                        .map(|(kind, text)| (kind, text.to_string()))
+                        .collect(),
                     method,
                     resource,
                 });
@@ -103,33 +107,49 @@ impl Router {
                     resource: &r.resource,
                 });
             }
-        } else {
-            let wanted = segments(path);
-            let best = self
-                .routes
-                .iter()
-                .filter(|r| r.method == "ANY" || r.method.eq_ignore_ascii_case(method))
-                .filter_map(|r| {
-                    let rank = rank(&r.segments, &wanted)?;
-                    Some(((rank, r.method != "ANY"), r))
-                })
-                .max_by(|(a, _), (b, _)| a.cmp(b));
-            if let Some((_, r)) = best {
-                return Some(Matched {
-                    method: &r.method,
-                    resource: &r.resource,
-                });
-            }
+        } else if let Some(r) = self.most_specific(path, |r| {
+            r.method == "ANY" || r.method.eq_ignore_ascii_case(method)
+        }) {
+            return Some(Matched {
+                method: &r.method,
+                resource: &r.resource,
+            });
         }
         self.has_default.then_some(Matched {
             method: DEFAULT_ROUTE,
             resource: DEFAULT_ROUTE,
         })
     }
+
+    /// The most specific resource template of any route, whatever its method, that takes
+    /// the concrete `path` (not counting `$default`): the resource a request for `path` is
+    /// logged under before its method is looked at.
+    pub fn resource(&self, path: &str) -> Option<&str> {
+        if self.kind == ApiKind::Websocket {
+            return None;
+        }
+        self.most_specific(path, |_| true)
+            .map(|r| r.resource.as_str())
+    }
+
+    /// Among the routes `eligible` keeps, the one that matches `path` most specifically
+    /// (then an explicit method over `ANY`).
+    fn most_specific(&self, path: &str, eligible: impl Fn(&Route) -> bool) -> Option<&Route> {
+        let wanted = segments(path);
+        self.routes
+            .iter()
+            .filter(|r| eligible(r))
+            .filter_map(|r| {
+                let rank = rank(&r.segments, &wanted)?;
+                Some(((rank, r.method != "ANY"), r))
+            })
+            .max_by(|(a, _), (b, _)| a.cmp(b))
+            .map(|(_, r)| r)
+    }
 }
 
 /// How specifically `template` matches `path`, segment by segment; `None` if it does not.
-fn rank(template: &[(Segment, String)], path: &[(Segment, String)]) -> Option<Vec<Segment>> {
+fn rank(template: &[(Segment, String)], path: &[(Segment, &str)]) -> Option<Vec<Segment>> {
     let mut rank = Vec::with_capacity(template.len());
     for (i, (kind, text)) in template.iter().enumerate() {
         match kind {

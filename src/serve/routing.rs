@@ -1,7 +1,8 @@
 //! From a request to (stage, resource template): API Gateway's default endpoint puts the
 //! stage first (`/prod/pets/42`); HTTP APIs' `$default` stage has no prefix. Resource
 //! templates (`/pets/{id}`, `/files/{proxy+}`) come from the stage's configured routes and
-//! method settings.
+//! method settings, and the most specific one is chosen by the gateway core's route
+//! selection ([`Router`]), so serve and replay name the same resource for a path.
 //!
 //! Every answer names a configured stage and a bounded set of resources: a stage with a
 //! `routes` list matches only those; a stage without one is a catch-all whose unmatched
@@ -10,7 +11,8 @@
 //! under its prefix: `$default` does not take `/products` when `/prod/products` is a route
 //! of `prod` (that would skip `prod`'s API key and throttle).
 
-use crate::gateway::config::{method_key, GatewayConfig};
+use crate::gateway::config::{method_key, ApiKind, GatewayConfig};
+use crate::gateway::routes::Router;
 
 /// The resource of a catch-all stage's unmatched paths.
 pub(crate) const PROXY_RESOURCE: &str = "/{proxy+}";
@@ -23,7 +25,9 @@ struct StageRoutes {
     /// The API's id (empty: the implicit API).
     api: String,
     name: String,
-    templates: Vec<String>,
+    /// The stage's routes and the resources of its method settings, selected as the gateway
+    /// core selects them.
+    router: Router,
     /// Only the configured routes exist (the stage has a `routes` list).
     closed: bool,
 }
@@ -54,23 +58,20 @@ impl Routes {
             .stages
             .iter()
             .map(|s| {
-                let mut templates: Vec<String> = s
+                // Every resource the stage names: routes, and method settings (not the
+                // stage-wide `*/*`).
+                let named: Vec<String> = s
                     .routes
                     .iter()
                     .chain(s.methods.keys())
-                    .filter_map(|k| method_key(k).map(|(resource, _)| resource))
-                    .filter(|r| r != "*")
+                    .filter(|k| method_key(k).is_some_and(|(resource, _)| resource != "*"))
+                    .cloned()
                     .collect();
-                templates.sort();
-                templates.dedup();
-                // Literal segments win over parameters: try the most specific first.
-                templates.sort_by_key(|t| {
-                    std::cmp::Reverse(t.matches('/').count() * 2 - t.matches('{').count())
-                });
                 StageRoutes {
                     api: s.api_id.clone(),
                     name: s.name.clone(),
-                    templates,
+                    // Paths are matched by resource whatever the API kind (serve proxies HTTP).
+                    router: Router::new(ApiKind::Rest, &named),
                     closed: !s.routes.is_empty(),
                 }
             })
@@ -111,10 +112,10 @@ impl Routes {
         let default = stages().find(|s| s.name == "$default")?;
         // The path with one leading `/`.
         let concrete = &path[path.len() - trimmed.len() - 1..];
-        let own = default.templates.iter().any(|t| matches(t, concrete));
+        let own = default.router.resource(concrete).is_some();
         let elsewhere = stages()
             .filter(|s| s.name != "$default")
-            .any(|s| s.templates.iter().any(|t| matches(t, concrete)));
+            .any(|s| s.router.resource(concrete).is_some());
         if elsewhere && !own {
             return None;
         }
@@ -129,29 +130,12 @@ impl Routes {
 
 impl StageRoutes {
     fn resource(&self, concrete: &str) -> Option<&str> {
-        match self.templates.iter().find(|t| matches(t, concrete)) {
+        match self.router.resource(concrete) {
             Some(t) => Some(t),
             None if self.closed => None,
             None => Some(PROXY_RESOURCE),
         }
     }
-}
-
-/// Whether a concrete path fits a resource template.
-pub fn matches(template: &str, path: &str) -> bool {
-    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
-    for (i, segment) in t.iter().enumerate() {
-        if segment.starts_with('{') && segment.ends_with("+}") {
-            return p.len() > i && !p[i].is_empty();
-        }
-        let Some(actual) = p.get(i) else { return false };
-        let is_param = segment.starts_with('{') && segment.ends_with('}');
-        if !(is_param && !actual.is_empty() || segment == actual) {
-            return false;
-        }
-    }
-    t.len() == p.len()
 }
 
 #[cfg(test)]
@@ -169,11 +153,20 @@ mod tests {
 
     #[test]
     fn templates_match_parameters_and_greedy_proxies() {
-        assert!(matches("/pets/{id}", "/pets/42"));
-        assert!(!matches("/pets/{id}", "/pets"));
-        assert!(!matches("/pets/{id}", "/pets/42/toys"));
-        assert!(matches("/files/{proxy+}", "/files/a/b/c"));
-        assert!(matches("/", "/"));
+        let config = GatewayConfig::from_toml(
+            "[[stages]]\nname = \"prod\"\nroutes = [\"GET /pets/{id}\", \"GET /files/{proxy+}\", \"GET /\", \"POST /files/{name}\"]\n",
+        )
+        .unwrap();
+        let routes = Routes::new(&config);
+        let resource = |path: &'static str| routes.resolve(path).map(|r| r.resource);
+        assert_eq!(resource("/prod/pets/42"), Some("/pets/{id}"));
+        assert_eq!(resource("/prod/pets"), None);
+        assert_eq!(resource("/prod/pets/42/toys"), None);
+        assert_eq!(resource("/prod/files/a/b/c"), Some("/files/{proxy+}"));
+        // A parameter is more specific than a greedy segment, whatever the method.
+        assert_eq!(resource("/prod/files/a"), Some("/files/{name}"));
+        assert_eq!(resource("/prod/"), Some("/"));
+        assert_eq!(resource("/prod"), Some("/"));
     }
 
     #[test]
