@@ -82,52 +82,64 @@ impl InputArgs {
             }
             return Ok((vec![Input::Stdin], BTreeMap::new()));
         }
-        let urls: Vec<String> = self.inputs.iter().filter(|a| is_s3(a)).cloned().collect();
-        if urls.is_empty() {
-            return Ok((expand(&self.inputs)?, BTreeMap::new()));
-        }
-        let listing = s3::list(&urls, aws, window)?;
-        let read: usize = listing.inputs.iter().map(Vec::len).sum();
-        if !self.quiet {
-            let skipped: Vec<String> = listing
-                .skipped
-                .iter()
-                .map(|(reason, n)| format!("{n} {reason}"))
-                .collect();
-            let skipped = match skipped.is_empty() {
-                true => String::new(),
-                false => format!("; skipped {}", skipped.join(", ")),
-            };
-            eprintln!(
-                "gwstat: S3: {read} objects to read ({:.1} MiB){skipped}",
-                listing.bytes as f64 / (1 << 20) as f64
-            );
-        }
-        // In the order given: each run of local arguments expanded together, each URL's
-        // objects where the URL stands.
-        let mut remote = listing.inputs.into_iter();
-        let mut inputs = Vec::new();
-        let mut local: Vec<String> = Vec::new();
-        for arg in &self.inputs {
-            if is_s3(arg) {
-                if !local.is_empty() {
-                    inputs.extend(expand(&std::mem::take(&mut local))?);
-                }
-                inputs.extend(remote.next().unwrap_or_default());
-            } else {
-                local.push(arg.clone());
-            }
-        }
-        if !local.is_empty() {
-            inputs.extend(expand(&local)?);
-        }
-        let skipped = listing
-            .skipped
-            .into_iter()
-            .map(|(reason, n)| (reason.to_string(), n))
-            .collect();
-        Ok((inputs, skipped))
+        resolve(&self.inputs, aws, window, self.quiet)
     }
+}
+
+/// Input arguments (files, directories, globs, `s3://` URLs) as inputs, in the order given,
+/// leaving out the S3 objects whose keys show they cannot hold requests of `window`; and the
+/// S3 objects not read, by reason (said on stderr unless `quiet`).
+pub fn resolve(
+    args: &[String],
+    aws: &AwsArgs,
+    window: Window,
+    quiet: bool,
+) -> Result<(Vec<Input>, BTreeMap<String, u64>)> {
+    let urls: Vec<String> = args.iter().filter(|a| is_s3(a)).cloned().collect();
+    if urls.is_empty() {
+        return Ok((expand(args)?, BTreeMap::new()));
+    }
+    let listing = s3::list(&urls, aws, window)?;
+    let read: usize = listing.inputs.iter().map(Vec::len).sum();
+    if !quiet {
+        let skipped: Vec<String> = listing
+            .skipped
+            .iter()
+            .map(|(reason, n)| format!("{n} {reason}"))
+            .collect();
+        let skipped = match skipped.is_empty() {
+            true => String::new(),
+            false => format!("; skipped {}", skipped.join(", ")),
+        };
+        eprintln!(
+            "gwstat: S3: {read} objects to read ({:.1} MiB){skipped}",
+            listing.bytes as f64 / (1 << 20) as f64
+        );
+    }
+    // In the order given: each run of local arguments expanded together, each URL's
+    // objects where the URL stands.
+    let mut remote = listing.inputs.into_iter();
+    let mut inputs = Vec::new();
+    let mut local: Vec<String> = Vec::new();
+    for arg in args {
+        if is_s3(arg) {
+            if !local.is_empty() {
+                inputs.extend(expand(&std::mem::take(&mut local))?);
+            }
+            inputs.extend(remote.next().unwrap_or_default());
+        } else {
+            local.push(arg.clone());
+        }
+    }
+    if !local.is_empty() {
+        inputs.extend(expand(&local)?);
+    }
+    let skipped = listing
+        .skipped
+        .into_iter()
+        .map(|(reason, n)| (reason.to_string(), n))
+        .collect();
+    Ok((inputs, skipped))
 }
 
 /// Whether an input argument names S3 (`s3://…`).

@@ -20,7 +20,7 @@ use super::Outcome;
 use crate::aggregate::templates::{openapi_templates, RouteTemplates, DEFAULT_SEGMENT_CARDINALITY};
 use crate::analyze::AnalyzeOptions;
 use crate::facts::REST_INTEGRATION_TIMEOUT_MS;
-use crate::filter::{RequestFilter, StatusFilter, TimeBound};
+use crate::filter::{RequestFilter, StatusFilter, TimeBound, Window};
 use crate::kind::{classify_all, InputKind};
 use crate::metrics::analyze::{build_metrics_report, MetricsOptions};
 use crate::metrics::naming::Queries;
@@ -106,9 +106,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DURATION")]
     pub bin: Option<String>,
 
-    /// Compare with a baseline period: these inputs (file, directory, glob; repeatable) are
-    /// read the same way and shown per route against the main inputs, biggest regressions
-    /// first. Time filters apply to the main inputs only.
+    /// Compare with a baseline period: these inputs (file, directory, glob, s3:// URL;
+    /// repeatable) are read the same way and shown per route against the main inputs,
+    /// biggest regressions first. Time filters apply to the main inputs only.
     #[arg(long, value_name = "INPUT")]
     pub compare: Vec<String>,
 
@@ -377,7 +377,21 @@ pub fn plan(args: &ReportArgs) -> Result<ReportPlan> {
         templates: Arc::new(route_templates(args)?),
         routes: args.settings.routes.clone(),
         slos: args.settings.slo.clone(),
-        compare: args.compare.clone(),
+        // Listed here (S3 too) for the local engines; the remote ones refuse --compare.
+        compare: match args.engine {
+            Engine::Insights | Engine::Athena => Vec::new(),
+            _ if args.compare.is_empty() => Vec::new(),
+            _ => {
+                super::inputs::resolve(
+                    &args.compare,
+                    &args.aws.aws,
+                    Window::default(),
+                    args.input.quiet,
+                )
+                .context("--compare")?
+                .0
+            }
+        },
         redact: args.redact,
         next_command: next_command(args),
     })

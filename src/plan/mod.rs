@@ -66,8 +66,8 @@ pub struct ReportPlan {
     pub routes: RouteNames,
     /// Latency objectives per route glob.
     pub slos: Slos,
-    /// A baseline's inputs (files, directories, globs) to compare with, route by route.
-    pub compare: Vec<String>,
+    /// A baseline's inputs to compare with, route by route.
+    pub compare: Vec<Input>,
     /// Mask API keys, client IPs and user identities.
     pub redact: bool,
     /// How the next commands suggested by the findings begin.
@@ -333,9 +333,8 @@ impl ReportPlan {
     /// Reads the baseline's inputs with the same decoding and non-time filters and compares
     /// them per route with `table`.
     fn compare_with_baseline(&self, table: &RequestTable) -> Result<Comparison> {
-        let inputs = crate::source::expand(&self.compare)?;
         let mut ingested = ingest(
-            &inputs,
+            &self.compare,
             &IngestOptions {
                 decode: self.decode.clone(),
                 quiet: self.quiet,
@@ -366,7 +365,7 @@ impl ReportPlan {
             &now,
             &before,
             &summary,
-            inputs.iter().map(|i| i.name()).collect(),
+            self.compare.iter().map(|i| i.name()).collect(),
             self.analysis.top,
         ))
     }

@@ -217,6 +217,25 @@ fn an_s3_report_equals_the_report_of_the_same_files() {
         without_names(one),
         without_names(local_report(&local.join("07-0.gz"), &[]))
     );
+    // A baseline in S3 compares as the same files do.
+    let hour = local.join("07-0.gz");
+    let against_files = local_report(&hour, &["--compare", local.to_str().unwrap()]);
+    let against_s3 = report(
+        &[hour.to_str().unwrap(), "--compare", &url],
+        &moto.url,
+        dir.path(),
+        &[],
+    );
+    let comparison = |mut report: Value| {
+        let mut comparison = report["comparison"].take();
+        let inputs = comparison["baseline_inputs"].take();
+        (comparison, inputs.as_array().unwrap().len())
+    };
+    let (from_s3, s3_inputs) = comparison(against_s3);
+    let (from_files, file_inputs) = comparison(against_files);
+    assert!(from_s3["routes"].as_array().unwrap().len() > 1);
+    assert_eq!(from_s3, from_files);
+    assert_eq!((s3_inputs, file_inputs), (objects + 1, objects + 1));
 }
 
 #[test]
