@@ -32,15 +32,17 @@ pub struct Histogram {
     inline_len: u8,
     /// Values counted in `rest`'s counts.
     count: u64,
-    /// Everything past the inline values, allocated only when they are full.
+    /// Whole milliseconds not yet counted (at most [`PENDING_LIMIT`]), past the inline
+    /// values. Held here rather than in `rest`: adding a value then reaches its list
+    /// without first loading the box, which at hundreds of routes is not in the cache.
+    pending: Vec<u32>,
+    /// The counts, allocated only when values are counted.
     rest: Option<Box<Rest>>,
 }
 
-/// A histogram's values past its inline ones.
+/// A histogram's counts.
 #[derive(Debug, Clone, Default)]
 struct Rest {
-    /// Whole milliseconds not yet counted (at most [`PENDING_LIMIT`]).
-    pending: Vec<u32>,
     /// Whole milliseconds below [`DENSE_LIMIT`], by value.
     dense: Vec<u32>,
     /// Everything else (and dense counts that would overflow), by the value's bits.
@@ -58,36 +60,44 @@ impl Histogram {
     /// Counts one value (finite; NaN is never passed).
     #[inline]
     pub fn add(&mut self, value: f64) {
-        let Some(rest) = &mut self.rest else {
-            if usize::from(self.inline_len) < INLINE {
-                self.inline[usize::from(self.inline_len)] = value;
-                self.inline_len += 1;
-                return;
-            }
-            let listed: Option<Vec<u32>> = self.inline.iter().map(|v| whole_ms(*v)).collect();
-            match (listed, whole_ms(value)) {
-                (Some(mut pending), Some(whole)) => {
-                    pending.reserve(8);
-                    pending.push(whole);
-                    self.inline_len = 0;
-                    self.rest = Some(Box::new(Rest {
-                        pending,
-                        ..Rest::default()
-                    }));
+        match whole_ms(value) {
+            Some(whole) if self.pending.capacity() > 0 => {
+                if self.pending.len() == PENDING_LIMIT {
+                    self.count_pending();
                 }
-                _ => self.add_n(value, 1),
+                self.pending.push(whole);
             }
+            _ => self.add_first(value),
+        }
+    }
+
+    /// [`add`](Self::add) before the pending list exists, or of a value it cannot hold.
+    fn add_first(&mut self, value: f64) {
+        if self.rest.is_none()
+            && self.pending.capacity() == 0
+            && usize::from(self.inline_len) < INLINE
+        {
+            self.inline[usize::from(self.inline_len)] = value;
+            self.inline_len += 1;
             return;
-        };
+        }
         match whole_ms(value) {
             Some(whole) => {
-                if rest.pending.len() == PENDING_LIMIT {
-                    self.count += rest.count_pending();
-                }
-                rest.pending.push(whole);
+                self.pending.reserve(8);
+                self.pending.push(whole);
             }
             None => self.add_n(value, 1),
         }
+    }
+
+    /// Counts the pending values (keeping the list's room for more).
+    fn count_pending(&mut self) {
+        let rest = self.rest.get_or_insert_with(Box::default);
+        for v in &self.pending {
+            rest.count(f64::from(*v), 1);
+        }
+        self.count += self.pending.len() as u64;
+        self.pending.clear();
     }
 
     /// Counts `n` occurrences of a value.
@@ -103,16 +113,15 @@ impl Histogram {
 
     /// How many values are held as a list (not yet counted).
     fn listed_len(&self) -> usize {
-        usize::from(self.inline_len) + self.rest.as_ref().map_or(0, |r| r.pending.len())
+        usize::from(self.inline_len) + self.pending.len()
     }
 
     /// The values held as a list (not yet counted).
     fn listed(&self) -> impl Iterator<Item = f64> + '_ {
-        let pending = self.rest.as_ref().map_or(&[][..], |r| &r.pending[..]);
         self.inline[..usize::from(self.inline_len)]
             .iter()
             .copied()
-            .chain(pending.iter().map(|v| f64::from(*v)))
+            .chain(self.pending.iter().map(|v| f64::from(*v)))
     }
 
     /// Adds every count of `other`.
@@ -218,18 +227,6 @@ impl Histogram {
 }
 
 impl Rest {
-    /// Counts the pending values (keeping the list's room for more); returns how many.
-    fn count_pending(&mut self) -> u64 {
-        let pending = std::mem::take(&mut self.pending);
-        for v in &pending {
-            self.count(f64::from(*v), 1);
-        }
-        let n = pending.len() as u64;
-        self.pending = pending;
-        self.pending.clear();
-        n
-    }
-
     /// Adds `n` occurrences of a value to the counts.
     #[inline]
     fn count(&mut self, value: f64, n: u64) {
