@@ -55,7 +55,7 @@ bench() {
   local name=$1 json=$2
   duckdb_setup "$target" "$dir" "$json"
   local bytes n
-  bytes=$(stat -c %s "$json")
+  bytes=$(stat -L -c %s "$json")
   n=$(wc -l < "$json")
   echo
   echo "== $name: $json, $n lines, $(( bytes / 1000000 )) MB; $(nproc) cores; $("$duck_python" -c 'import duckdb; print("duckdb", duckdb.__version__)')"
