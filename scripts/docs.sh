@@ -195,23 +195,25 @@ log rotation (SIGHUP flushes; it does not reopen the file).
 
 **Throughput.** `scripts/load-test.sh` measures it with wrk 4.1.0 (Debian `4.1.0-3+b2`)
 against nginx-light answering a fixed `200`, on loopback, and also checks that a stage limit
-holds within 1 % under load. On the 2-core development machine, with the optimized binary
-(`cargo build --profile profiling`: the release build plus line tables; measured 2026-12-03 at
-12:22 UTC, no other build running):
+holds within 1 % under load. On the 2-core development machine, with the release binary of
+commit 8324af9 (`cargo build --release`; measured 2026-12-03 at 14:57 UTC, nothing else
+running):
 
 ```text
-$ GWSTAT_BIN=target/profiling/gwstat scripts/load-test.sh 10
-limit: admitted 1020 in 10.01 s; the limit allows 1021 (rate 100/s × 10.01 s + burst 20); 99.90 %
-limit: RSS (kB) min 20800, max 21008, growth 1.0 % after warm-up
-throughput, access log on : 24,473 requests/s, p99 6.30ms (wrk -t2 -c64, 244959 requests; serve used 45.6 µs CPU per request)
-throughput, access log off: 27,512 requests/s, p99 6.11ms (wrk -t2 -c64, 275370 requests; serve used 38.9 µs CPU per request)
-ceiling, wrk against nginx alone (no serve): 83,296 requests/s, p99 4.50ms (wrk -t2 -c64, 834613 requests)
+$ GWSTAT_BIN=target/release/gwstat scripts/load-test.sh 10
+limit: admitted 1020 in 10.00 s; the limit allows 1020 (rate 100/s × 10.00 s + burst 20); 99.99 %
+limit: RSS (kB) min 19944, max 20004, growth 0.3 % after warm-up
+throughput, access log on : 45,850 requests/s, p99 3.12ms (wrk -t2 -c64, 458725 requests; serve used 24.8 µs CPU per request)
+throughput, access log off: 47,267 requests/s, p99 2.85ms (wrk -t2 -c64, 472815 requests; serve used 23.8 µs CPU per request)
+ceiling, wrk against nginx alone (no serve): 92,983 requests/s, p99 3.99ms (wrk -t2 -c64, 931780 requests)
 ```
 
-wrk, nginx and serve share the two cores. Back to back with the build of 08:42 (the same script, 12:23 UTC):
-17,633 → 24,741 requests/s with the access log (serve's CPU per request 71.0 → 44.5 µs) and
-25,967 → 28,844 without; the goal of 30 k with the log is not reached yet. With the debug binary that `cargo test` builds (CI
-runs the script on it), the same script gave 2,351 requests/s with the log and 2,456 without.
+wrk, nginx and serve share the two cores, so runs vary: three runs of this build alternated
+with two of the build of 016ee7b (before serve ran a thread per core) gave, with the access
+log, 45,850, 42,377 and 35,220 requests/s (24.8, 27.0 and 33.2 µs of CPU per request)
+against 32,817 and 31,969 (34.1 and 34.6 µs); the limit held within 0.1 % in every run. With
+the debug binary that `cargo test` builds (CI runs the script on it), the same script gave
+5,364 requests/s with the log and 6,445 without (15:04 UTC).
 MD
 
 page fetch "AWS to files" "Reads CloudWatch Logs (FilterLogEvents in parallel time slices, every nextToken), CloudWatch metrics (GetMetricData, batched and paginated; ListMetrics for --detailed) and X-Ray (GetTraceSummaries, BatchGetTraces) and saves them as the AWS CLI writes them, so every offline command reads them; --resume continues an interrupted log fetch. It needs AWS (or an emulator), so this page shows the commands only:"
