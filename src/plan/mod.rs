@@ -172,8 +172,9 @@ impl ReportPlan {
         }
         let acc = ingested.columns;
         if acc.records > 0 && acc.kept == 0 && self.filter.is_active() && !self.quiet {
-            // Nothing matched: read the inputs again as a table to name the nearest values.
-            if inputs.contains(&Input::Stdin) {
+            // Nothing matched: read the inputs again as a table to name the nearest values;
+            // files only (stdin is consumed, and S3 objects would be downloaded again).
+            if inputs.iter().any(|i| !matches!(i, Input::File(_))) {
                 eprintln!("gwstat: no request matches the filters");
             } else {
                 let table = ingest(inputs, options)?;

@@ -282,6 +282,32 @@ fn a_window_skips_the_hours_that_cannot_hold_its_requests() {
         report
     };
     assert_eq!(kept(from_s3), kept(from_files));
+    // Nothing matches: said once, without downloading the objects again to name the
+    // nearest values (local files are read again for that).
+    let mut cmd = gwstat();
+    aws_env(&mut cmd, dir.path());
+    let out = cmd
+        .args(["report", &url, "--stage", "nosuch", "--format", "json"])
+        .args(["--endpoint-url", &moto.url])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("no request matches"))
+        .collect();
+    assert_eq!(said, ["gwstat: no request matches the filters"], "{stderr}");
+    let out = gwstat()
+        .arg("report")
+        .arg(&local)
+        .args(["--stage", "nosuch", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("gwstat: no request matches the filters: "),
+        "{stderr}"
+    );
 }
 
 #[test]
