@@ -42,8 +42,18 @@ pub(crate) struct Tracked<'a>(&'a Tracker);
 
 impl Tracker {
     pub(crate) fn enter(&self) -> Tracked<'_> {
-        self.count.fetch_add(1, Ordering::AcqRel);
+        self.arrive();
         Tracked(self)
+    }
+
+    fn arrive(&self) {
+        self.count.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn leave(&self) {
+        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
     }
 
     pub(crate) fn count(&self) -> usize {
@@ -64,14 +74,6 @@ impl Tracker {
     }
 }
 
-impl Tracker {
-    fn leave(&self) {
-        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.idle.notify_waiters();
-        }
-    }
-}
-
 impl Drop for Tracked<'_> {
     fn drop(&mut self) {
         self.0.leave();
@@ -84,7 +86,7 @@ pub(crate) struct OpenConnection(Arc<State>);
 
 impl OpenConnection {
     fn new(state: &Arc<State>) -> OpenConnection {
-        state.connections.count.fetch_add(1, Ordering::AcqRel);
+        state.connections.arrive();
         OpenConnection(state.clone())
     }
 }

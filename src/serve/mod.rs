@@ -236,7 +236,7 @@ pub async fn serve(
     });
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut workers = Workers::start(threads, &state)?;
+    let workers = Workers::start(threads, &state)?;
     connection::accept_until(
         &state,
         listener,
@@ -244,7 +244,6 @@ pub async fn serve(
         shutdown,
     )
     .await;
-    workers.close();
 
     // The listener is closed. Let requests in flight finish, then cut what is left.
     let _ = phase_tx.send(Phase::Drain);

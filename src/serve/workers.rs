@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::connection::{serve_connection, OpenConnection};
 use super::State;
@@ -26,7 +26,6 @@ type Handed = (std::net::TcpStream, SocketAddr, OpenConnection);
 pub(crate) struct Workers {
     queues: Vec<mpsc::Sender<Handed>>,
     next: AtomicUsize,
-    finish: Vec<oneshot::Sender<()>>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -36,12 +35,10 @@ impl Workers {
         let mut workers = Workers {
             queues: Vec::new(),
             next: AtomicUsize::new(0),
-            finish: Vec::new(),
             threads: Vec::new(),
         };
         for i in 0..count.max(1) {
             let (queue, mut handed) = mpsc::channel::<Handed>(state.limits.max_connections);
-            let (finish, finished) = oneshot::channel::<()>();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
@@ -49,6 +46,9 @@ impl Workers {
             let thread = std::thread::Builder::new()
                 .name(format!("serve-{i}"))
                 .spawn(move || {
+                    // Until the server is done (its queue closed): connections and requests
+                    // still open after the listener closed run their drain and stop phases
+                    // here meanwhile.
                     runtime.block_on(async move {
                         while let Some((stream, peer, open)) = handed.recv().await {
                             // Registered with this thread's event loop from here on.
@@ -56,15 +56,11 @@ impl Workers {
                                 tokio::spawn(serve_connection(state.clone(), stream, peer, open));
                             }
                         }
-                        // The listener is closed: connections and requests still open run
-                        // their drain and stop phases here until the server is done.
-                        let _ = finished.await;
                     });
                     // Dropping the runtime ends whatever was cut and never finished.
                     drop(runtime);
                 })?;
             workers.queues.push(queue);
-            workers.finish.push(finish);
             workers.threads.push(thread);
         }
         Ok(workers)
@@ -78,9 +74,7 @@ impl Workers {
         peer: SocketAddr,
         open: OpenConnection,
     ) -> Result<(), TcpStream> {
-        if self.queues.is_empty() {
-            return Err(stream);
-        }
+        // At least one queue, from `start` until `join` consumes the workers.
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len();
         let queue = &self.queues[i];
         let permit = match queue.try_reserve() {
@@ -97,17 +91,10 @@ impl Workers {
         }
     }
 
-    /// No more connections: the threads finish those they hold as the phases tell them.
-    pub(crate) fn close(&mut self) {
-        self.queues.clear();
-    }
-
     /// Ends the threads (what is still running on them is dropped) and waits for them.
     pub(crate) fn join(mut self) {
+        // Closing the queues ends each thread's loop.
         self.queues.clear();
-        for finish in self.finish.drain(..) {
-            let _ = finish.send(());
-        }
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
