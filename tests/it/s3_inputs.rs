@@ -140,6 +140,28 @@ fn upload(url: &str, archive: &Archive) {
     });
 }
 
+/// moto running with the archive uploaded, and the same logs as files in `local`.
+struct Uploaded {
+    moto: crate::aws_moto::Moto,
+    dir: tempfile::TempDir,
+    archive: Archive,
+    local: PathBuf,
+}
+
+fn uploaded() -> Uploaded {
+    let moto = start_moto();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = archive(dir.path());
+    upload(&moto.url, &archive);
+    let local = dir.path().join("local");
+    Uploaded {
+        moto,
+        dir,
+        archive,
+        local,
+    }
+}
+
 /// The report without what names the inputs (file names, and the commands of findings that
 /// repeat them).
 fn without_names(mut report: Value) -> Value {
@@ -174,11 +196,12 @@ fn local_report(local: &PathBuf, extra: &[&str]) -> Value {
 
 #[test]
 fn an_s3_report_equals_the_report_of_the_same_files() {
-    let moto = start_moto();
-    let dir = tempfile::tempdir().unwrap();
-    let archive = archive(dir.path());
-    upload(&moto.url, &archive);
-    let local = dir.path().join("local");
+    let Uploaded {
+        moto,
+        dir,
+        archive,
+        local,
+    } = uploaded();
     let from_files = local_report(&local, &[]);
     let url = format!("s3://{BUCKET}/");
     let from_s3 = report(&[&url], &moto.url, dir.path(), &[]);
@@ -240,11 +263,12 @@ fn an_s3_report_equals_the_report_of_the_same_files() {
 
 #[test]
 fn a_window_skips_the_hours_that_cannot_hold_its_requests() {
-    let moto = start_moto();
-    let dir = tempfile::tempdir().unwrap();
-    let archive = archive(dir.path());
-    upload(&moto.url, &archive);
-    let local = dir.path().join("local");
+    let Uploaded {
+        moto,
+        dir,
+        archive,
+        local,
+    } = uploaded();
     std::fs::remove_file(local.join("export-000000.gz")).unwrap();
     let window = [
         "--since",
@@ -312,11 +336,12 @@ fn a_window_skips_the_hours_that_cannot_hold_its_requests() {
 
 #[test]
 fn pages_parts_and_faults_lose_nothing() {
-    let moto = start_moto();
-    let dir = tempfile::tempdir().unwrap();
-    let archive = archive(dir.path());
-    upload(&moto.url, &archive);
-    let local = dir.path().join("local");
+    let Uploaded {
+        moto,
+        dir,
+        archive,
+        local,
+    } = uploaded();
     let from_files = local_report(&local, &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let counter = Arc::new(AtomicU64::new(0));
@@ -410,11 +435,12 @@ fn a_missing_bucket_or_no_objects_fails_in_one_line() {
 /// The other commands that read logs take `s3://` inputs (and the AWS connection flags).
 #[test]
 fn export_and_explain_read_s3_too() {
-    let moto = start_moto();
-    let dir = tempfile::tempdir().unwrap();
-    let archive = archive(dir.path());
-    upload(&moto.url, &archive);
-    let local = dir.path().join("local");
+    let Uploaded {
+        moto,
+        dir,
+        archive,
+        local,
+    } = uploaded();
     std::fs::remove_file(local.join("export-000000.gz")).unwrap();
     let url = format!("s3://{BUCKET}/firehose/");
     let (from_s3, from_files) = (dir.path().join("s3.csv"), dir.path().join("files.csv"));
