@@ -72,15 +72,10 @@ fn queue_duckdb_rows(moto: &str, log: &Path, bin: &str, window: &[&str], dir: &P
         .args(window)
         .arg("--athena-create")
         .arg(log)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
     let sql = dir.join("duckdb.sql");
-    std::fs::write(&sql, &out.stdout).unwrap();
+    std::fs::write(&sql, &out.get_output().stdout).unwrap();
     let run = Process::new(python())
         .args(["-c", RUN_ON_DUCKDB])
         .arg(&sql)

@@ -469,14 +469,9 @@ fn export_and_explain_read_s3_too() {
     let id = v["requestId"].as_str().unwrap();
     let mut cmd = gwstat();
     aws_env(&mut cmd, dir.path());
-    let out = cmd
+    let explained = cmd
         .args(["explain", id, &url, "--endpoint-url", &moto.url, "-q"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains(id));
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&explained.get_output().stdout).contains(id));
 }
