@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::bins::bin_granularity;
+use super::bins::{bin_granularity, same_width_up_to};
 use super::histogram::Histogram;
 use super::rules::{cache_hit, timeout_reached};
 use super::templates::RouteTemplates;
@@ -359,8 +359,9 @@ pub struct Accumulator {
     /// Width of the bins the groups are keyed by, seconds; it grows with the range, and
     /// every width the timeline may finally use is a multiple of it.
     pub granularity: i64,
-    /// The range (seconds) the granularity was last fitted to.
-    fitted_range: i64,
+    /// The longest range (seconds) the current granularity fits: it is refitted once the
+    /// range grows past it.
+    fitted_up_to: i64,
     /// Whether the options filter requests at all.
     filtering: bool,
     /// Dictionaries.
@@ -729,19 +730,19 @@ impl Accumulator {
         self.coarsen();
     }
 
-    /// Raises the granularity as the range grows (unless the bin width is fixed). A finer
-    /// granularity than the range allows is still exact, so it is refitted only when the
-    /// range has doubled since the last fit.
+    /// Raises the granularity as the range grows (unless the bin width is fixed), as soon as
+    /// the range allows a coarser one: the fewer bins, the fewer groups to count, merge and
+    /// re-key.
     fn fit_granularity(&mut self) {
         if self.options.bin_seconds.is_some() {
             return;
         }
         if let Some((first, last)) = self.bounds {
             let range = last.div_euclid(1000) - first.div_euclid(1000) + 1;
-            if range < self.fitted_range.saturating_mul(2) {
+            if range <= self.fitted_up_to {
                 return;
             }
-            self.fitted_range = range;
+            self.fitted_up_to = same_width_up_to(range);
             let g = bin_granularity(range);
             if g > self.granularity {
                 self.flush_bin();

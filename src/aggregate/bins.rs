@@ -20,6 +20,12 @@ pub(crate) fn auto_bin_seconds(seconds: i64) -> i64 {
         })
 }
 
+/// The longest range (seconds) with the same automatic bin width as `seconds`: the
+/// granularity cannot change before the range grows past it.
+pub(crate) fn same_width_up_to(seconds: i64) -> i64 {
+    auto_bin_seconds(seconds).saturating_mul(MAX_BINS)
+}
+
 /// The largest width that divides every width [`auto_bin_seconds`] can give for `seconds`
 /// or any longer range: data kept in bins this wide can be regrouped exactly into the final
 /// timeline's bins once the whole range is known (the streaming aggregation).
@@ -65,6 +71,23 @@ mod tests {
             assert_eq!(auto_bin_seconds(seconds) % g, 0);
         }
         assert_eq!(bin_granularity(86400), 900);
+        for seconds in [
+            1,
+            119,
+            120,
+            121,
+            600,
+            7200,
+            7201,
+            72_000,
+            86400,
+            86400 * 400,
+        ] {
+            let limit = same_width_up_to(seconds);
+            assert!(limit >= seconds);
+            assert_eq!(auto_bin_seconds(limit), auto_bin_seconds(seconds));
+            assert!(auto_bin_seconds(limit + 1) > auto_bin_seconds(seconds));
+        }
         assert_eq!(bin_granularity(600), 5);
     }
 }
