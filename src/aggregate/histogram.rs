@@ -170,33 +170,36 @@ impl Histogram {
         self.count + self.listed_len() as u64
     }
 
-    /// `(value, count)` pairs in ascending value order, each value once.
+    /// `(value, count)` pairs in ascending value order, each value once. The dense counts
+    /// are in order already: only the few other values are sorted, then merged in.
     pub fn sorted(&self) -> Vec<(f64, u64)> {
         let (dense, other) = match &self.rest {
             Some(r) => (&r.dense[..], Some(&r.other)),
             None => (&[][..], None),
         };
-        let mut out: Vec<(f64, u64)> = dense
+        let mut extra: Vec<(f64, u64)> = other
+            .into_iter()
+            .flatten()
+            .map(|(b, n)| (f64::from_bits(*b), *n))
+            .chain(self.listed().map(|v| (if v == 0.0 { 0.0 } else { v }, 1)))
+            .collect();
+        extra.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut extra = extra.into_iter().peekable();
+        let mut out: Vec<(f64, u64)> = Vec::new();
+        let dense = dense
             .iter()
             .enumerate()
             .filter(|(_, n)| **n > 0)
-            .map(|(v, n)| (v as f64, u64::from(*n)))
-            .chain(
-                other
-                    .into_iter()
-                    .flatten()
-                    .map(|(b, n)| (f64::from_bits(*b), *n)),
-            )
-            .chain(self.listed().map(|v| (if v == 0.0 { 0.0 } else { v }, 1)))
-            .collect();
-        out.sort_by(|a, b| a.0.total_cmp(&b.0));
-        out.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                kept.1 += later.1;
+            .map(|(v, n)| (v as f64, u64::from(*n)));
+        for (value, n) in dense {
+            while let Some(e) = extra.next_if(|e| e.0.total_cmp(&value).is_lt()) {
+                add_sorted(&mut out, e);
             }
-            same
-        });
+            add_sorted(&mut out, (value, n));
+        }
+        for e in extra {
+            add_sorted(&mut out, e);
+        }
         out
     }
 
@@ -223,6 +226,16 @@ impl Histogram {
     /// the same keeps both engines' reports equal to the last bit.
     pub fn quantiles<const N: usize>(&self, ps: [f64; N], missing: u64) -> [Option<f64>; N] {
         quantiles(&self.sorted(), ps, missing)
+    }
+}
+
+/// Appends `(value, n)` to pairs sorted by value, adding to the last pair when it holds the
+/// same value.
+#[inline]
+fn add_sorted(out: &mut Vec<(f64, u64)>, (value, n): (f64, u64)) {
+    match out.last_mut() {
+        Some(last) if last.0 == value => last.1 += n,
+        _ => out.push((value, n)),
     }
 }
 
@@ -341,7 +354,8 @@ mod tests {
         fn equals_sorting_the_values(
             values in prop::collection::vec(
                 prop_oneof![0u32..3000u32, 0u32..50u32].prop_map(f64::from), 1..400),
-            fractional in prop::collection::vec(-50.0f64..50.0, 0..20),
+            fractional in prop::collection::vec(
+                prop_oneof![-50.0f64..50.0, Just(-0.0), Just(0.0), Just(2000.5)], 0..20),
             split in 0usize..400,
         ) {
             let all: Vec<f64> = values.iter().chain(&fractional).copied().collect();
@@ -350,6 +364,16 @@ mod tests {
             all[..split].iter().for_each(|v| a.add(*v));
             all[split..].iter().for_each(|v| b.add(*v));
             b.merge(&a);
+            let mut pairs: Vec<(f64, u64)> = Vec::new();
+            let mut values = all.clone();
+            values.sort_by(f64::total_cmp);
+            for v in values {
+                match pairs.last_mut() {
+                    Some(last) if last.0 == v => last.1 += 1,
+                    _ => pairs.push((if v == 0.0 { 0.0 } else { v }, 1)),
+                }
+            }
+            prop_assert_eq!(b.sorted(), pairs);
             let expected = Stats::of(&all);
             let got = b.stats(0);
             prop_assert_eq!(got.count, expected.count);

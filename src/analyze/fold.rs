@@ -24,8 +24,13 @@ pub const FOLD_ABOVE: usize = 1000;
 /// Folds the routes no section can show into [`OTHER`]; how many were folded.
 pub(crate) fn fold_routes(agg: &mut Aggregates, options: &AnalyzeOptions) -> u64 {
     let top = options.top;
+    // Every route with requests has a code: few codes, nothing to fold (and no totals to
+    // count for it).
+    if top == 0 || agg.names.routes.names().len() <= FOLD_ABOVE {
+        return 0;
+    }
     let totals = Totals::of(agg);
-    if top == 0 || totals.routes.len() <= FOLD_ABOVE {
+    if totals.routes.len() <= FOLD_ABOVE {
         return 0;
     }
     let mut keep: HashSet<u32> = HashSet::new();

@@ -52,7 +52,18 @@ impl Default for AnalyzeOptions {
 /// Builds every section of the report from the aggregates.
 pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOptions) -> Report {
     let folded_routes = fold::fold_routes(&mut agg, options);
-    let agg = &agg;
+    let report = sections(&agg, inputs, options, folded_routes);
+    drop_in_background(agg);
+    report
+}
+
+/// The report's sections from the (folded) aggregates.
+fn sections(
+    agg: &Aggregates,
+    inputs: Inputs,
+    options: &AnalyzeOptions,
+    folded_routes: u64,
+) -> Report {
     let totals = routes::Totals::of(agg);
     let busiest = summary::busiest_seconds(agg);
     let mut latency = latency::latency(agg, &totals);
@@ -79,6 +90,20 @@ pub fn build_report(mut agg: Aggregates, inputs: Inputs, options: &AnalyzeOption
     };
     report.findings = findings::findings(&report, &findings::NextCommand::default());
     report
+}
+
+/// Frees large aggregates on another thread, so the report is written meanwhile (freeing
+/// hundreds of thousands of groups and histograms takes a noticeable part of a run; a process
+/// that exits first leaves it to the operating system).
+fn drop_in_background(agg: Aggregates) {
+    if agg.groups.len() + agg.latencies.by_bin_route.len() < 10_000 {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("gwstat-free".into())
+        .spawn(move || drop(agg));
+    // Without a thread, it is freed here (the closure is dropped with the error).
+    drop(spawned);
 }
 
 /// The name behind an optional dictionary code.

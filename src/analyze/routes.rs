@@ -38,9 +38,12 @@ pub(crate) struct Totals {
 }
 
 impl Totals {
-    /// The counts of `agg`.
+    /// The counts of `agg`. Counted in hash maps and ordered once at the end: the groups come
+    /// in no order, and a tree lookup per group and status cost more than the rest.
     pub fn of(agg: &Aggregates) -> Totals {
         let mut t = Totals::default();
+        let mut statuses: FastMap<u16, u64> = FastMap::default();
+        let mut bins: FastMap<i64, TimeBin> = FastMap::default();
         for (&(bin, route, stage), group) in &agg.groups {
             if group.hits + group.misses > 0 {
                 let c = t.cache.entry((route, stage)).or_default();
@@ -50,13 +53,11 @@ impl Totals {
             if group.statuses.is_empty() {
                 continue;
             }
-            let b = t.bins.entry(bin).or_default();
+            let b = bins.entry(bin).or_default();
             let mut r = RouteCounts::default();
             for (status, n) in group.statuses.iter() {
                 r.requests += n;
-                *t.statuses
-                    .entry((status != 0).then_some(status))
-                    .or_default() += n;
+                *statuses.entry(status).or_default() += n;
                 add_status(b, status, n);
                 match status / 100 {
                     4 => r.c4xx += n,
@@ -77,6 +78,11 @@ impl Totals {
                 *t.route_stage.entry((route, stage)).or_default() += r.requests;
             }
         }
+        t.statuses = statuses
+            .into_iter()
+            .map(|(status, n)| ((status != 0).then_some(status), n))
+            .collect();
+        t.bins = bins.into_iter().collect();
         t
     }
 
