@@ -1119,3 +1119,115 @@ impl Document for SuggestReport {
         rows.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change() -> Change {
+        Change {
+            path: "stage.prod.rate".into(),
+            before: "100".into(),
+            after: "500".into(),
+        }
+    }
+
+    fn replay_report() -> ReplayReport {
+        let mut report = ReplayReport::assemble(
+            Totals {
+                requests: 10,
+                observed_429: 2,
+                predicted_429: 3,
+                ..Totals::default()
+            },
+            Confusion::default(),
+            vec![RouteRow {
+                route: "GET /a".into(),
+                requests: 10,
+                observed_429: 2,
+                predicted_429: 3,
+            }],
+            vec![KeyRow {
+                api_key: None,
+                requests: 10,
+                observed_429: 2,
+                predicted_429: 3,
+            }],
+            Vec::new(),
+            Vec::new(),
+            0,
+            20,
+        );
+        report.settings_changed = vec![change()];
+        report
+    }
+
+    #[test]
+    fn the_terminal_shows_the_set_changes_as_text_other_formats_as_a_table() {
+        let report = replay_report();
+        let view = report.table_view(0);
+        assert_eq!(
+            view.before,
+            "Changed by --set before replaying:\n  stage.prod.rate: 100 → 500\n\n"
+        );
+        assert_eq!(view.blocks[0].title, "Replay");
+        assert!(view.after.is_empty());
+        let blocks = report.blocks();
+        assert_eq!(blocks[0].title, "Changed by --set before replaying");
+        assert_eq!(blocks.len(), view.blocks.len() + 1);
+    }
+
+    #[test]
+    fn replay_csv_rows_leave_absent_values_empty() {
+        let rows = replay_report().csv_rows();
+        let find = |section: &str, key: &str, metric: &str| {
+            rows.iter()
+                .find(|r| r[0] == section && r[1] == key && r[3] == metric)
+                .map(|r| r[4].clone())
+        };
+        assert_eq!(find("totals", "", "predicted_429").as_deref(), Some("3"));
+        // No ratio without requests counted in the confusion matrix; no key: an empty key.
+        assert_eq!(find("confusion_429", "", "precision").as_deref(), Some(""));
+        assert_eq!(find("by_api_key", "", "requests").as_deref(), Some("10"));
+        assert_eq!(
+            find("settings_changed", "stage.prod.rate", "after").as_deref(),
+            Some("500")
+        );
+    }
+
+    #[test]
+    fn a_sweep_keeps_its_alphabetical_json_and_wraps_its_conclusion() {
+        let report = SweepReport {
+            sweep: "stage.prod.rate".into(),
+            settings_changed: vec![change()],
+            rows: Vec::new(),
+            conclusion: "one two three".into(),
+        };
+        let json = serde_json::to_string(&report).unwrap();
+        assert_eq!(
+            json,
+            r#"{"conclusion":"one two three","rows":[],"schema_version":1,"settings_changed":[{"after":"500","before":"100","path":"stage.prod.rate"}],"sweep":"stage.prod.rate"}"#
+        );
+        assert_eq!(report.table_view(8).after, "one two\nthree\n");
+        assert_eq!(report.table_view(0).after, "one two three\n");
+        assert!(report.charts().is_empty());
+    }
+
+    #[test]
+    fn an_http_replay_names_its_target_in_tables_not_in_json() {
+        let report = HttpReplayReport {
+            schema_version: 1,
+            sent: 3,
+            recorded: [(200, 2), (201, 1)].into_iter().collect(),
+            returned: [(429, 3)].into_iter().collect(),
+            target: "http://127.0.0.1:8080".into(),
+            ..HttpReplayReport::default()
+        };
+        assert!(report.blocks()[0]
+            .title
+            .starts_with("HTTP replay to http://127.0.0.1:8080: 3 sent"));
+        assert_eq!(report.blocks()[0].rows.len(), 3);
+        assert!(!serde_json::to_string(&report).unwrap().contains("8080"));
+        assert_eq!(report.charts()[0].labels, vec!["200", "201", "429"]);
+    }
+}

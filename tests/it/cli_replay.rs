@@ -793,3 +793,41 @@ fn limits_suggest_csv_has_the_jsons_suggestions() {
     );
     assert!(run("markdown").starts_with("# gwstat limits suggest\n"));
 }
+
+#[test]
+fn an_http_replay_has_csv_and_markdown_too() {
+    // Nothing listens on the discard port of this machine: each request fails at once.
+    let run = |format: &str| {
+        let out = gwstat()
+            .args(["replay", SAMPLE, "--target", "http://127.0.0.1:9"])
+            .args([
+                "--max-requests",
+                "3",
+                "--speed",
+                "100",
+                "-q",
+                "--format",
+                format,
+            ])
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let rows = csv_rows(&run("csv"));
+    assert_eq!(csv_value(&rows, "http_replay", "", "sent"), "3");
+    assert_eq!(csv_value(&rows, "http_replay", "", "failed"), "3");
+    let recorded: u64 = rows
+        .iter()
+        .filter(|r| r[0] == "status" && r[3] == "recorded")
+        .map(|r| r[4].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(recorded, 3);
+    let text = run("markdown");
+    assert!(text.starts_with("# gwstat replay --target\n"), "{text}");
+    let title = text.lines().find(|l| l.starts_with("## ")).unwrap();
+    assert!(
+        title.starts_with("## HTTP replay to http://127.0.0.1:9: 3 sent"),
+        "{title}"
+    );
+}
