@@ -61,6 +61,7 @@ run explain explain "$id" sample-logs/ -q
 page replay "recorded traffic through the gateway core" "Predicted vs observed 429s, what-if settings and sweeps (docs/replay.md)."
 run replay replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml --top 3 -q
 run replay replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml --sweep 'usage_plan.partner.rate=5..20:5' -q
+run replay replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml --sweep 'usage_plan.partner.rate=5..20:5' -q --format csv
 
 page limits "throttle limits from recorded traffic" "Rate and burst per stage, method and API key that cover the traffic, proven by replay."
 run limits limits suggest sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml --top 3 -q

@@ -5,7 +5,7 @@
 
 use anyhow::{bail, Context, Result};
 
-use super::sql::{grouping_mask, SETS};
+use super::sql::{grouping_mask, position, AGGREGATE_COLUMNS, OVERVIEW_COLUMNS, SETS};
 use crate::aggregate::bins::auto_bin_seconds;
 use crate::aggregate::histogram::Histogram;
 use crate::aggregate::{Aggregates, Group, Latencies, NONE};
@@ -109,16 +109,24 @@ fn number(cell: Option<&str>) -> Result<Option<f64>> {
 
 /// Reads the first query's rows (`top`: longest list of seconds kept, 0 = all).
 pub fn overview(result: &ResultSet, top: usize) -> Result<Overview> {
+    const SEC: usize = position(&OVERVIEW_COLUMNS, "sec");
+    const N: usize = position(&OVERVIEW_COLUMNS, "n");
+    const THROTTLED: usize = position(&OVERVIEW_COLUMNS, "throttled");
+    const KEPT: usize = position(&OVERVIEW_COLUMNS, "kept");
+    const FIRST: usize = position(&OVERVIEW_COLUMNS, "first_ms");
+    const LAST: usize = position(&OVERVIEW_COLUMNS, "last_ms");
     let mut out = Overview::default();
-    let rows = result.cells(&["sec", "n", "throttled", "kept", "first_ms", "last_ms"])?;
+    let rows = result.cells(&OVERVIEW_COLUMNS)?;
     for row in &rows {
-        out.kept = count(row[3])?;
-        if let (Some(first), Some(last)) = (whole(row[4])?, whole(row[5])?) {
+        out.kept = count(row[KEPT])?;
+        if let (Some(first), Some(last)) = (whole(row[FIRST])?, whole(row[LAST])?) {
             out.bounds = Some((first, last));
         }
-        match whole(row[0])? {
-            None => out.skipped = count(row[1])?,
-            Some(second) => out.seconds.push((second, [count(row[1])?, count(row[2])?])),
+        match whole(row[SEC])? {
+            None => out.skipped = count(row[N])?,
+            Some(second) => out
+                .seconds
+                .push((second, [count(row[N])?, count(row[THROTTLED])?])),
         }
     }
     if top > 0 {
@@ -136,44 +144,43 @@ pub fn aggregates(overview: &Overview, result: &ResultSet, bin_seconds: i64) -> 
         seconds: overview.seconds.clone(),
         ..Aggregates::default()
     };
+    const G: usize = position(&AGGREGATE_COLUMNS, "g");
+    const BIN: usize = position(&AGGREGATE_COLUMNS, "bin");
+    const ROUTE: usize = position(&AGGREGATE_COLUMNS, "route");
+    const STAGE: usize = position(&AGGREGATE_COLUMNS, "stage");
+    const STATUS: usize = position(&AGGREGATE_COLUMNS, "status");
+    const API_KEY: usize = position(&AGGREGATE_COLUMNS, "api_key");
+    const ERROR_TYPE: usize = position(&AGGREGATE_COLUMNS, "error_type");
+    const ERROR_MESSAGE: usize = position(&AGGREGATE_COLUMNS, "error_message");
+    const LATENCY: usize = position(&AGGREGATE_COLUMNS, "latency");
+    const INTEGRATION: usize = position(&AGGREGATE_COLUMNS, "integration");
+    const OVERHEAD: usize = position(&AGGREGATE_COLUMNS, "overhead");
+    const N: usize = position(&AGGREGATE_COLUMNS, "n");
+    const HITS: usize = position(&AGGREGATE_COLUMNS, "hits");
+    const MISSES: usize = position(&AGGREGATE_COLUMNS, "misses");
+    const TIMEOUTS: usize = position(&AGGREGATE_COLUMNS, "timeouts");
     let masks: Vec<u64> = SETS.iter().map(|s| grouping_mask(s)).collect();
-    let names = [
-        "g",
-        "bin",
-        "route",
-        "stage",
-        "status",
-        "api_key",
-        "error_type",
-        "error_message",
-        "latency",
-        "integration",
-        "overhead",
-        "n",
-        "hits",
-        "misses",
-        "timeouts",
-    ];
     let code = |d: &mut Dictionary, name: Option<&str>| name.map_or(NONE, |n| d.code(n));
-    for row in result.cells(&names)? {
-        let g = count(row[0])?;
+    for row in result.cells(&AGGREGATE_COLUMNS)? {
+        let g = count(row[G])?;
         let Some(set) = masks.iter().position(|m| *m == g) else {
             bail!("a query result row belongs to no grouping set (grouping = {g})");
         };
-        let n = count(row[11])?;
-        let status =
-            || -> Result<u16> { Ok(whole(row[4])?.map_or(0, |s| u16::try_from(s).unwrap_or(0))) };
+        let n = count(row[N])?;
+        let status = || -> Result<u16> {
+            Ok(whole(row[STATUS])?.map_or(0, |s| u16::try_from(s).unwrap_or(0)))
+        };
         if set <= 3 {
-            let bin = whole(row[1])?.context("a grouped row has no time bin")?;
-            let route = code(&mut agg.names.routes, row[2]);
-            let stage = code(&mut agg.names.stages, row[3]);
+            let bin = whole(row[BIN])?.context("a grouped row has no time bin")?;
+            let route = code(&mut agg.names.routes, row[ROUTE]);
+            let stage = code(&mut agg.names.stages, row[STAGE]);
             let detail = &mut agg.latencies;
             match set {
                 0 => {
                     let group: &mut Group = agg.groups.entry((bin, route, stage)).or_default();
                     group.count_status(status()?, n);
-                    group.hits += count(row[12])?;
-                    group.misses += count(row[13])?;
+                    group.hits += count(row[HITS])?;
+                    group.misses += count(row[MISSES])?;
                     detail.by_route.entry((route, stage)).or_default().requests += n;
                     detail.by_bin.entry(bin).or_default().requests += n;
                     detail
@@ -181,13 +188,18 @@ pub fn aggregates(overview: &Overview, result: &ResultSet, bin_seconds: i64) -> 
                         .entry((bin, route))
                         .or_default()
                         .requests += n;
-                    let timeouts = count(row[14])?;
+                    let timeouts = count(row[TIMEOUTS])?;
                     if timeouts > 0 {
                         *agg.timeouts.entry(route).or_default() += timeouts;
                     }
                 }
                 _ => {
-                    if let Some(value) = number(row[7 + set])? {
+                    let column = match set {
+                        1 => LATENCY,
+                        2 => INTEGRATION,
+                        _ => OVERHEAD,
+                    };
+                    if let Some(value) = number(row[column])? {
                         // The sections read latencies per route × stage, per bin, and
                         // response latency per bin × route (aggregate::LatencyDetail).
                         pick(detail.by_route.entry((route, stage)).or_default(), set)
@@ -204,17 +216,17 @@ pub fn aggregates(overview: &Overview, result: &ResultSet, bin_seconds: i64) -> 
         }
         match set {
             4 => {
-                let key = code(&mut agg.names.api_keys, row[5]);
+                let key = code(&mut agg.names.api_keys, row[API_KEY]);
                 *agg.api_keys.entry((key, status()?)).or_default() += n;
             }
             5 => {
-                if let Some(kind) = row[6] {
+                if let Some(kind) = row[ERROR_TYPE] {
                     let kind = agg.names.types.code(kind);
                     *agg.types.entry((kind, status()?)).or_default() += n;
                 }
             }
             _ => {
-                if let Some(message) = row[7] {
+                if let Some(message) = row[ERROR_MESSAGE] {
                     let message = agg.names.messages.code(message);
                     *agg.messages.entry(message).or_default() += n;
                 }
@@ -249,9 +261,8 @@ mod tests {
 
     #[test]
     fn overview_reads_skipped_lines_bounds_and_seconds() {
-        let cols = ["sec", "n", "throttled", "kept", "first_ms", "last_ms"];
         let r = result(
-            &cols,
+            &OVERVIEW_COLUMNS,
             &[
                 &[
                     None,
@@ -290,9 +301,7 @@ mod tests {
 
     #[test]
     fn rows_fill_groups_histograms_and_keyed_counts() {
-        let mut cols = vec!["g"];
-        cols.extend(crate::athena::sql::GROUPED);
-        cols.extend(["n", "hits", "misses", "timeouts"]);
+        let cols = AGGREGATE_COLUMNS;
         let mask = |i: usize| grouping_mask(SETS[i]).to_string();
         let (m0, m1, m4, m5) = (mask(0), mask(1), mask(4), mask(5));
         let row = |g: &str, cells: [Option<&str>; 10], n: &str, extra: [&str; 3]| {

@@ -48,6 +48,56 @@ pub const GROUPED: [&str; 10] = [
     "overhead",
 ];
 
+/// The counts on every row of the main query, after `g` and the [`GROUPED`] columns: each
+/// column's name and the SQL that computes it.
+pub const COUNTS: [(&str, &str); 4] = [
+    ("n", "count(*)"),
+    ("hits", "sum(CASE WHEN cache = 1 THEN 1 ELSE 0 END)"),
+    ("misses", "sum(CASE WHEN cache = 0 THEN 1 ELSE 0 END)"),
+    ("timeouts", "sum(timeout)"),
+];
+
+/// The main query's result columns, in order: `g` (the grouping set's mask, see
+/// [`grouping_mask`]), the [`GROUPED`] columns, then the [`COUNTS`].
+pub const AGGREGATE_COLUMNS: [&str; 1 + GROUPED.len() + COUNTS.len()] = {
+    let mut out = [""; 1 + GROUPED.len() + COUNTS.len()];
+    out[0] = "g";
+    let mut i = 0;
+    while i < GROUPED.len() {
+        out[1 + i] = GROUPED[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < COUNTS.len() {
+        out[1 + GROUPED.len() + j] = COUNTS[j].0;
+        j += 1;
+    }
+    out
+};
+
+/// The overview query's result columns, in order.
+pub const OVERVIEW_COLUMNS: [&str; 6] = ["sec", "n", "throttled", "kept", "first_ms", "last_ms"];
+
+/// Where `name` is in `columns`, for reading result rows by column name; used in constants,
+/// so a name that is not there fails to compile.
+pub const fn position(columns: &[&str], name: &str) -> usize {
+    let mut i = 0;
+    while i < columns.len() {
+        let (a, b) = (columns[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut k = 0;
+            while k < a.len() && a[k] == b[k] {
+                k += 1;
+            }
+            if k == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("no such column")
+}
+
 /// The grouping sets of the main query.
 pub const SETS: [&[&str]; 7] = [
     &["bin", "route", "stage", "status"],
@@ -228,12 +278,13 @@ pub fn overview(options: &QueryOptions) -> String {
         n => format!("\nLIMIT {}", n + 1),
     };
     format!(
-        "{}SELECT sec, n, throttled, kept, first_ms, last_ms FROM (\n\
+        "{}SELECT {columns} FROM (\n\
          \x20 SELECT sec, count(*) AS n, sum(CASE WHEN status = 429 THEN 1 ELSE 0 END) AS throttled,\n\
          \x20   sum(count(t)) OVER () AS kept, min(min(t)) OVER () AS first_ms,\n\
          \x20   max(max(t)) OVER () AS last_ms\n\
          \x20 FROM r GROUP BY sec\n) s\nORDER BY sec IS NULL DESC, n DESC, sec ASC{limit}",
-        requests(options, 1)
+        requests(options, 1),
+        columns = OVERVIEW_COLUMNS.join(", "),
     )
 }
 
@@ -243,16 +294,18 @@ pub fn aggregates(options: &QueryOptions, bin_seconds: i64) -> String {
         .iter()
         .map(|set| format!("({})", set.join(", ")))
         .collect();
+    let counts: Vec<String> = COUNTS
+        .iter()
+        .map(|(name, sql)| format!("  {sql} AS {name}"))
+        .collect();
     format!(
-        "{}SELECT grouping({grouped}) AS g, {grouped},\n\
-         \x20 count(*) AS n,\n\
-         \x20 sum(CASE WHEN cache = 1 THEN 1 ELSE 0 END) AS hits,\n\
-         \x20 sum(CASE WHEN cache = 0 THEN 1 ELSE 0 END) AS misses,\n\
-         \x20 sum(timeout) AS timeouts\n\
+        "{}SELECT grouping({grouped}) AS {g}, {grouped},\n{}\n\
          FROM r WHERE t IS NOT NULL\n\
          GROUP BY GROUPING SETS (\n  {}\n)",
         requests(options, bin_seconds),
+        counts.join(",\n"),
         sets.join(",\n  "),
+        g = AGGREGATE_COLUMNS[0],
         grouped = GROUPED.join(", "),
     )
 }

@@ -6,20 +6,19 @@
 //! gwstat limits suggest access.log --percentile 99.9 --headroom 0.5 --format json
 //! ```
 
-use std::io::{self, Write};
-
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use super::inputs::InputArgs;
+use super::output::DocumentOutputArgs;
 use super::replay::load_gateway;
 use super::Outcome;
 use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
 use crate::replay::advice::advise;
-use crate::replay::suggest::{suggest, SuggestOptions, Suggestion};
+use crate::replay::report::SuggestReport;
+use crate::replay::suggest::{suggest, SuggestOptions};
 use crate::replay::{assign_api, order, Recorded, ReplayOptions};
-use crate::report::layout::Block;
 
 /// Arguments of `gwstat limits`.
 #[derive(Debug, Args)]
@@ -41,6 +40,7 @@ pub enum LimitsCommand {
 
 /// Arguments of `gwstat limits suggest`.
 #[derive(Debug, Args)]
+#[command(mut_arg("top", |a| a.help("Methods and API keys listed (0 = all)")))]
 pub struct SuggestArgs {
     /// Inputs and how to decode them.
     #[command(flatten)]
@@ -72,26 +72,13 @@ pub struct SuggestArgs {
     #[arg(long, default_value_t = 0.2)]
     pub headroom: f64,
 
-    /// Methods and API keys listed (0 = all).
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub top: usize,
-
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = super::replay::ReplayFormat::Table)]
-    pub format: super::replay::ReplayFormat,
+    /// Output choices (`--strict`: exit 1 when log lines could not be decoded).
+    #[command(flatten)]
+    pub out: DocumentOutputArgs,
 
     /// Mask API key ids in the output (stable pseudonyms such as key-3f9a1c).
     #[arg(long)]
     pub redact: bool,
-}
-
-/// The limit in force for a suggestion's scope: `100/200 (stage)`.
-fn current_text(s: &Suggestion) -> String {
-    match (s.current.rate, s.current.burst) {
-        (Some(rate), Some(burst)) => format!("{rate}/{burst} ({})", s.current_level),
-        _ if s.current_level.is_empty() => "-".to_string(),
-        _ => format!("- ({})", s.current_level),
-    }
 }
 
 /// Runs `gwstat limits`.
@@ -131,7 +118,7 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
     let sizing = SuggestOptions {
         percentile: args.percentile,
         headroom: args.headroom,
-        top: args.top,
+        top: args.out.top,
     };
     let mut suggestions = suggest(&requests, &config, &sizing);
     let mut advice = advise(&requests, &config, &ReplayOptions::default(), &sizing);
@@ -141,88 +128,17 @@ pub fn run(args: LimitsArgs) -> Result<Outcome> {
         }
         advice.redact();
     }
-    let mut out = io::stdout().lock();
-    match args.format {
-        super::replay::ReplayFormat::Html => {
-            anyhow::bail!("--format html is for gwstat report, metrics, traces and replay")
-        }
-        super::replay::ReplayFormat::Json => {
-            crate::report::rounding::write_json_pretty(
-                &mut out,
-                &serde_json::json!({
-                    "schema_version": 1,
-                    "percentile": args.percentile,
-                    "headroom": args.headroom,
-                    "suggestions": suggestions,
-                    "advice": advice,
-                }),
-            )?;
-            writeln!(out)?;
-        }
-        super::replay::ReplayFormat::Table => {
-            let mut table = Block::new(
-                format!(
-                    "Suggested limits (rate = p{} of per-second counts + {:.0} %, burst = smallest bucket admitting every request at that rate + {:.0} %)",
-                    args.percentile,
-                    args.headroom * 100.0,
-                    args.headroom * 100.0
-                ),
-                vec![
-                    "scope",
-                    "name",
-                    "requests",
-                    "p50 rps",
-                    "pXX rps",
-                    "max rps",
-                    "current (level)",
-                    "rate",
-                    "burst",
-                    "429 (own bucket)",
-                    "429 (replay)",
-                ],
-            );
-            table.shorten(&["name"]);
-            table.drop_first(&[
-                "p50 rps",
-                "429 (own bucket)",
-                "requests",
-                "max rps",
-                "pXX rps",
-            ]);
-            for s in &suggestions {
-                table.row(vec![
-                    s.scope.to_string(),
-                    s.name.clone(),
-                    s.requests.to_string(),
-                    format!("{:.1}", s.p50_rps),
-                    format!("{:.1}", s.percentile_rps),
-                    s.max_rps.to_string(),
-                    current_text(s),
-                    s.rate.to_string(),
-                    s.burst.to_string(),
-                    s.bucket_429.to_string(),
-                    s.replay_429.map_or("-".to_string(), |n| n.to_string()),
-                ]);
-            }
-            table.note = Some(format!(
-                "pXX = p{} of per-second counts; 429 (replay): all requests replayed with the \
-                 configuration plus that one setting; apply one with `gwstat replay … --set`.",
-                args.percentile
-            ));
-            crate::report::render::write_table_blocks(
-                &[table],
-                crate::report::RenderOptions {
-                    width: Some(super::terminal::stdout_width()),
-                    ..Default::default()
-                },
-                &mut out,
-            )?;
-            write!(
-                out,
-                "{}",
-                advice.text_within(usize::from(super::terminal::stdout_width()))
-            )?;
-        }
-    }
-    Ok(Outcome::Ok)
+    let report = SuggestReport {
+        percentile: args.percentile,
+        headroom: args.headroom,
+        suggestions,
+        advice,
+    };
+    args.out.finish(
+        &report,
+        &[],
+        ingested.skipped.total(),
+        "log line(s)",
+        args.input.quiet,
+    )
 }

@@ -86,6 +86,10 @@ pub struct MetricsArgs {
     /// Output choices.
     #[command(flatten)]
     pub out: DocumentOutputArgs,
+
+    /// No progress or notes on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Which API's metrics to read from CloudWatch (GetMetricData).
@@ -249,7 +253,7 @@ pub fn run(args: MetricsArgs) -> Result<Outcome> {
             if !args.inputs.is_empty() {
                 bail!("give metric files or --api-name/--api-id, not both");
             }
-            let documents = read_cloudwatch(request, &args.aws, args.out.quiet)?;
+            let documents = read_cloudwatch(request, &args.aws, args.quiet)?;
             if let Some(dir) = &args.save {
                 Document::write_all(&documents, dir)?;
             }
@@ -267,7 +271,7 @@ pub fn run(args: MetricsArgs) -> Result<Outcome> {
              get-metric-statistics JSON, or a timestamp,metric,dimensions,stat,value CSV)"
         );
     }
-    if !args.out.quiet {
+    if !args.quiet {
         for other in &others {
             eprintln!(
                 "gwstat: {}: not a metrics file; skipped",
@@ -287,5 +291,6 @@ pub fn run(args: MetricsArgs) -> Result<Outcome> {
         &report.inputs.warnings,
         report.inputs.skipped,
         "point(s) or row(s)",
+        args.quiet,
     )
 }

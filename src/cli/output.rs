@@ -12,7 +12,8 @@ use clap::Args;
 use super::Outcome;
 use crate::report::{render_document, Document, OutputFormat, RenderOptions};
 
-/// Output choices shared by the metrics and traces commands.
+/// Output choices shared by the commands whose reports are [`Document`]s (metrics, traces,
+/// replay); each command has its own `-q`.
 #[derive(Debug, Args)]
 pub struct DocumentOutputArgs {
     /// Output format.
@@ -30,14 +31,10 @@ pub struct DocumentOutputArgs {
     /// Exit with status 1 if any input could not be fully used (the output is still written).
     #[arg(long)]
     pub strict: bool,
-
-    /// No progress or notes on stderr.
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 impl DocumentOutputArgs {
-    /// Prints the warnings (unless the table shows them), renders `doc`, and maps
+    /// Prints the warnings (unless the table shows them or `quiet`), renders `doc`, and maps
     /// `skipped` unusable items (`what`) to the exit code under `--strict`.
     pub fn finish<D: Document>(
         &self,
@@ -45,8 +42,9 @@ impl DocumentOutputArgs {
         warnings: &[String],
         skipped: u64,
         what: &str,
+        quiet: bool,
     ) -> Result<Outcome> {
-        if !self.quiet && self.format != OutputFormat::Table {
+        if !quiet && self.format != OutputFormat::Table {
             for warning in warnings {
                 eprintln!("gwstat: {warning}");
             }
@@ -57,7 +55,7 @@ impl DocumentOutputArgs {
             render_document(doc, self.format, options, out)
         })?;
         if self.strict && skipped > 0 {
-            if !self.quiet {
+            if !quiet {
                 eprintln!("gwstat: --strict: {skipped} {what} unusable");
             }
             return Ok(Outcome::StrictViolation);

@@ -13,26 +13,25 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use serde::Serialize;
 
 use super::gateway::load_config;
 use super::inputs::InputArgs;
-use super::output::write_output;
+use super::output::DocumentOutputArgs;
 use super::Outcome;
 use crate::gateway::aws_import::{apply_usage, import, AwsSources};
 use crate::gateway::GatewayConfig;
 use crate::ingest::{ingest, IngestOptions};
 use crate::replay::advice::advise;
-use crate::replay::report::ReplayReport;
+use crate::replay::report::{SweepReport, SweepRow};
 use crate::replay::suggest::SuggestOptions;
-use crate::replay::whatif::{apply, apply_change, parse_sweep, sweep_conclusion, Change};
+use crate::replay::whatif::{apply, apply_change, parse_sweep};
 use crate::replay::{assign_api, drop_retries, http, order, replay, Recorded, ReplayOptions};
-use crate::report::layout::Block;
 use crate::source::expand;
 
 /// Arguments of `gwstat replay`.
 #[derive(Debug, Args)]
 #[command(
+    mut_arg("top", |a| a.help("Longest list (0 = all)")),
     after_help = "Examples:\n  gwstat replay sample-logs/rest-api-json-custom.log --gateway sample-logs/gateway.toml\n  gwstat replay access.log --gateway get-stage.json --gateway plans.json --set stage.prod.rate=500\n  gwstat replay access.log --gateway gateway.toml --sweep stage.prod.rate=100..1000:100"
 )]
 pub struct ReplayArgs {
@@ -136,43 +135,13 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "FILE")]
     pub verdicts: Option<PathBuf>,
 
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = ReplayFormat::Table)]
-    pub format: ReplayFormat,
-
-    /// Write the report to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Longest list (0 = all).
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub top: usize,
+    /// Output choices (`--strict`: exit 1 when log lines could not be decoded).
+    #[command(flatten)]
+    pub out: DocumentOutputArgs,
 
     /// Mask API key ids in the output (stable pseudonyms such as key-3f9a1c).
     #[arg(long)]
     pub redact: bool,
-}
-
-/// `gwstat replay --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReplayFormat {
-    /// Tables.
-    Table,
-    /// JSON (docs/replay.md).
-    Json,
-    /// One self-contained HTML file with the observed-vs-predicted chart.
-    Html,
-}
-
-/// One row of a sweep.
-#[derive(Debug, Serialize)]
-struct SweepRow {
-    value: String,
-    predicted_429: u64,
-    predicted_quota: u64,
-    predicted_cache_hits: u64,
-    observed_429: u64,
-    agreement_429: Option<f64>,
 }
 
 /// Loads the gateway configuration from a TOML file or AWS CLI JSON files.
@@ -213,9 +182,6 @@ pub fn load_gateway(configs: &[String]) -> Result<GatewayConfig> {
 
 /// Runs `gwstat replay`.
 pub fn run(args: ReplayArgs) -> Result<Outcome> {
-    if args.format == ReplayFormat::Html && (args.target.is_some() || args.sweep.is_some()) {
-        bail!("--format html is for a plain replay (not with --target or --sweep)");
-    }
     if let Some(target) = &args.target {
         return run_http(&args, target);
     }
@@ -298,11 +264,11 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
         account_background_rps: args.account_background,
         drop_retries: args.drop_retries,
         retry_window_ms: args.retry_window_ms,
-        top: args.top,
+        top: args.out.top,
     };
+    let quiet = args.input.quiet;
+    let what = "log line(s)";
 
-    // Rendered in memory, then written at once (atomically to a file; a closed pipe is fine).
-    let mut out: Vec<u8> = Vec::new();
     if let Some(sweep) = &args.sweep {
         let sweep = parse_sweep(sweep)?;
         let mut rows = Vec::new();
@@ -311,31 +277,10 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
             apply(&mut variant, &format!("{}={value}", sweep.path))?;
             variant.validate()?;
             let report = replay(&requests, &variant, &options, dropped, |_| {});
-            rows.push(SweepRow {
-                value: value.clone(),
-                predicted_429: report.totals.predicted_429,
-                predicted_quota: report.totals.predicted_quota,
-                predicted_cache_hits: report.totals.predicted_cache_hits,
-                observed_429: report.totals.observed_429,
-                agreement_429: report.totals.agreement_429,
-            });
+            rows.push(SweepRow::new(value, &report));
         }
-        let conclusion = sweep_conclusion(
-            &sweep.path,
-            &rows
-                .iter()
-                .map(|r| (r.value.clone(), r.predicted_429))
-                .collect::<Vec<_>>(),
-            rows.first().map_or(0, |r| r.observed_429),
-        );
-        write_sweep(
-            &mut out,
-            args.format,
-            &sweep.path,
-            &rows,
-            &changes,
-            &conclusion,
-        )?;
+        let report = SweepReport::new(&sweep.path, rows, changes);
+        args.out.finish(&report, &[], skipped, what, quiet)
     } else {
         let mut verdicts = args
             .verdicts
@@ -378,10 +323,8 @@ pub fn run(args: ReplayArgs) -> Result<Outcome> {
                 advice.redact();
             }
         }
-        write_report(&mut out, args.format, &report)?;
+        args.out.finish(&report, &[], skipped, what, quiet)
     }
-    write_output(args.output.as_deref(), |w| w.write_all(&out))?;
-    Ok(Outcome::Ok)
 }
 
 fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
@@ -445,165 +388,11 @@ fn run_http(args: &ReplayArgs, target: &str) -> Result<Outcome> {
         .build()
         .context("starting the async runtime")?;
     let report = runtime.block_on(http::http_replay(&requests, &options));
-    // Rendered in memory, then written at once (atomically to a file; a closed pipe is fine).
-    let mut out: Vec<u8> = Vec::new();
-    match args.format {
-        ReplayFormat::Html => bail!("--format html is not available with --target"),
-        ReplayFormat::Json => {
-            crate::report::rounding::write_json_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
-        ReplayFormat::Table => {
-            let mut table = Block::new(
-                format!(
-                    "HTTP replay to {target}: {} sent in {:.2} s ({:.1} rps), {} failed, {} with the recorded status",
-                    report.sent, report.elapsed_seconds, report.achieved_rps, report.failed, report.same_status
-                ),
-                vec!["status", "recorded", "returned"],
-            );
-            let statuses: std::collections::BTreeSet<u16> = report
-                .recorded
-                .keys()
-                .chain(report.returned.keys())
-                .copied()
-                .collect();
-            for status in statuses {
-                table.row(vec![
-                    status.to_string(),
-                    report
-                        .recorded
-                        .get(&status)
-                        .copied()
-                        .unwrap_or(0)
-                        .to_string(),
-                    report
-                        .returned
-                        .get(&status)
-                        .copied()
-                        .unwrap_or(0)
-                        .to_string(),
-                ]);
-            }
-            crate::report::render::write_table_blocks(&[table], table_options(), &mut out)?;
-        }
-    }
-    write_output(args.output.as_deref(), |w| w.write_all(&out))?;
-    Ok(Outcome::Ok)
-}
-
-/// Tables fitted to the width decided for this run (`--width`, `COLUMNS`, the terminal).
-fn table_options() -> crate::report::RenderOptions {
-    crate::report::RenderOptions {
-        width: Some(super::terminal::stdout_width()),
-        ..Default::default()
-    }
-}
-
-fn write_report(out: &mut dyn Write, format: ReplayFormat, report: &ReplayReport) -> Result<()> {
-    match format {
-        ReplayFormat::Json => {
-            crate::report::rounding::write_json_pretty(&mut *out, report)?;
-            writeln!(out)?;
-        }
-        ReplayFormat::Table => {
-            write_changes(out, &report.settings_changed)?;
-            crate::report::render::write_table_blocks(&report.blocks(), table_options(), out)?;
-            if let Some(advice) = &report.advice {
-                write!(
-                    out,
-                    "{}",
-                    advice.text_within(usize::from(super::terminal::stdout_width()))
-                )?;
-            }
-        }
-        ReplayFormat::Html => {
-            let mut blocks = report.blocks();
-            if let Some(advice) = &report.advice {
-                blocks.push(advice.block());
-            }
-            crate::report::render::html::write_page(
-                "gwstat replay",
-                &format!(
-                    "{} requests replayed through the gateway core",
-                    report.totals.requests
-                ),
-                &report.charts(),
-                &blocks,
-                out,
-            )?
-        }
-    }
-    Ok(())
-}
-
-/// Echoes the `--set` changes: `stage.prod.rate: 100 → 500`.
-fn write_changes(out: &mut dyn Write, changes: &[Change]) -> Result<()> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    writeln!(out, "Changed by --set before replaying:")?;
-    for c in changes {
-        writeln!(out, "  {}: {} → {}", c.path, c.before, c.after)?;
-    }
-    writeln!(out)?;
-    Ok(())
-}
-
-fn write_sweep(
-    out: &mut dyn Write,
-    format: ReplayFormat,
-    path: &str,
-    rows: &[SweepRow],
-    changes: &[Change],
-    conclusion: &str,
-) -> Result<()> {
-    match format {
-        ReplayFormat::Html => bail!("--format html is not available with --sweep"),
-        ReplayFormat::Json => {
-            crate::report::rounding::write_json_pretty(
-                &mut *out,
-                &serde_json::json!({
-                    "schema_version": 1,
-                    "sweep": path,
-                    "settings_changed": changes,
-                    "rows": rows,
-                    "conclusion": conclusion,
-                }),
-            )?;
-            writeln!(out)?;
-        }
-        ReplayFormat::Table => {
-            write_changes(out, changes)?;
-            let mut table = Block::new(
-                format!("What-if sweep over {path}"),
-                vec![
-                    "value",
-                    "predicted 429",
-                    "quota 429",
-                    "cache hits",
-                    "observed 429",
-                ],
-            );
-            table.drop_first(&["observed 429", "cache hits", "quota 429"]);
-            for r in rows {
-                table.row(vec![
-                    r.value.clone(),
-                    r.predicted_429.to_string(),
-                    r.predicted_quota.to_string(),
-                    r.predicted_cache_hits.to_string(),
-                    r.observed_429.to_string(),
-                ]);
-            }
-            crate::report::render::write_table_blocks(&[table], table_options(), out)?;
-            match usize::from(super::terminal::stdout_width()) {
-                0 => writeln!(out, "{conclusion}")?,
-                width => {
-                    for line in crate::report::width::wrap(conclusion, width, 0) {
-                        writeln!(out, "{line}")?;
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
+    args.out.finish(
+        &report,
+        &[],
+        ingested.skipped.total(),
+        "log line(s)",
+        args.input.quiet,
+    )
 }

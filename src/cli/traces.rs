@@ -65,6 +65,10 @@ pub struct TracesArgs {
     /// Output choices.
     #[command(flatten)]
     pub out: DocumentOutputArgs,
+
+    /// No progress or notes on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Which traces to read from X-Ray.
@@ -136,7 +140,7 @@ pub fn run(args: TracesArgs) -> Result<Outcome> {
         match trace_shape(input)? {
             Some(shape) => sources.push(load_traces(input, shape)?),
             None if crate::metrics::load::metrics_shape(input)?.is_some() => {
-                if !args.out.quiet {
+                if !args.quiet {
                     eprintln!("gwstat: {}: a metrics file; skipped", input.name());
                 }
             }
@@ -154,7 +158,7 @@ pub fn run(args: TracesArgs) -> Result<Outcome> {
         }
         let since = args.since.as_deref().unwrap_or("-1h");
         let range = aws_range(since, args.until.as_deref(), now_ms())?;
-        let documents = read_xray(args.select.request(range), &args.aws, args.out.quiet)?;
+        let documents = read_xray(args.select.request(range), &args.aws, args.quiet)?;
         if let Some(dir) = &args.save {
             Document::write_all(&documents, dir)?;
         }
@@ -166,7 +170,7 @@ pub fn run(args: TracesArgs) -> Result<Outcome> {
         let ingested = ingest(
             &logs,
             &IngestOptions {
-                quiet: args.out.quiet,
+                quiet: args.quiet,
                 keep_request_ids: true,
                 ..IngestOptions::default()
             },
@@ -184,7 +188,7 @@ pub fn run(args: TracesArgs) -> Result<Outcome> {
                 index.insert(bare_trace_id(trace).to_string(), route.to_string());
             }
         }
-        if !args.out.quiet && ingested.skipped.total() > 0 {
+        if !args.quiet && ingested.skipped.total() > 0 {
             eprintln!(
                 "gwstat: {} log line(s) could not be decoded",
                 ingested.skipped.total()
@@ -198,5 +202,6 @@ pub fn run(args: TracesArgs) -> Result<Outcome> {
         &report.inputs.warnings,
         report.inputs.skipped,
         "segment(s)",
+        args.quiet,
     )
 }

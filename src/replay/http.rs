@@ -56,6 +56,9 @@ pub struct HttpReplayReport {
     pub recorded: BTreeMap<u16, u64>,
     /// Requests whose returned status equals the recorded one.
     pub same_status: u64,
+    /// The endpoint, as given (`--target`); named in the tables, not in the JSON.
+    #[serde(skip)]
+    pub target: String,
 }
 
 /// Whether a URL points at this machine.
@@ -111,6 +114,7 @@ pub async fn http_replay(requests: &[Recorded], options: &HttpReplayOptions) -> 
     let base = base.trim_end_matches('/').to_string();
     let mut report = HttpReplayReport {
         schema_version: 1,
+        target: base.clone(),
         ..HttpReplayReport::default()
     };
     let mut last_send = start;

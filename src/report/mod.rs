@@ -12,6 +12,8 @@ pub(crate) mod websocket;
 pub(crate) mod width;
 
 pub use model::*;
-pub use render::{render_document, renderer, Document, OutputFormat, RenderOptions, Renderer};
+pub use render::{
+    render_document, renderer, Document, OutputFormat, RenderOptions, Renderer, TableView,
+};
 pub use verdict::{Section, Sections};
 pub use websocket::WebSocketSection;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::aws_moto::{aws_env, fault_proxy, start_moto};
+use crate::aws_moto::{aws_gwstat, fault_proxy, start_moto};
 use crate::common::{gwstat, json_of, root};
 
 /// Runs the statements of a `--dry-run --athena-dialect duckdb` output on DuckDB and queues
@@ -97,8 +97,7 @@ fn queue_duckdb_rows(moto: &str, log: &Path, bin: &str, window: &[&str], dir: &P
 
 /// `gwstat report --engine athena` against `endpoint`.
 fn athena_report(endpoint: &str, table: &str, bin: &str, home: &Path) -> Command {
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, home);
+    let mut cmd = aws_gwstat(home);
     cmd.args(["report", "--engine", "athena", "--athena-table", table])
         .args(["--athena-output", "s3://results/gwstat/"])
         .args(bin_flag(bin))

@@ -1,14 +1,12 @@
 //! AWS errors reach the user as one sentence with the service's code and what to check, and
 //! exit 1 — against moto's server (loopback, dummy credentials), never real AWS.
 
-use crate::aws_moto::{aws_env, start_moto};
-use crate::common::gwstat;
+use crate::aws_moto::{aws_gwstat, start_moto};
 
 fn stderr_of(args: &[&str], with_credentials: bool) -> String {
     let moto = start_moto();
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, home.path());
+    let mut cmd = aws_gwstat(home.path());
     if !with_credentials {
         cmd.env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")

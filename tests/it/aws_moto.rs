@@ -125,8 +125,10 @@ pub(crate) fn start_moto() -> Moto {
     }
 }
 
-/// Dummy credentials and no user config: nothing can reach real AWS.
-pub(crate) fn aws_env(cmd: &mut Command, home: &Path) {
+/// `gwstat` with dummy credentials and no user config (`home` as HOME): nothing can reach
+/// real AWS.
+pub(crate) fn aws_gwstat(home: &Path) -> Command {
+    let mut cmd = gwstat();
     cmd.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_SESSION_TOKEN", "testing")
@@ -135,24 +137,28 @@ pub(crate) fn aws_env(cmd: &mut Command, home: &Path) {
         .env("HOME", home)
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL");
+    cmd
 }
 
-async fn client(url: &str) -> aws_sdk_cloudwatchlogs::Client {
-    let creds =
-        aws_sdk_cloudwatchlogs::config::Credentials::new("testing", "testing", None, None, "test");
-    let config = aws_sdk_cloudwatchlogs::Config::builder()
-        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-        .credentials_provider(creds)
+/// What an SDK client of moto at `url` is built from (`Client::new(&moto_sdk(url))`): dummy
+/// credentials, us-east-1, the endpoint.
+pub(crate) fn moto_sdk(url: &str) -> aws_config::SdkConfig {
+    let credentials =
+        aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test");
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+            credentials,
+        ))
         .endpoint_url(url)
-        .build();
-    aws_sdk_cloudwatchlogs::Client::from_conf(config)
+        .build()
 }
 
 /// Puts each line as an event (timestamp = its requestTimeEpoch) into two streams.
 async fn put_lines(url: &str, group: &str, lines: &[String]) {
     use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-    let c = client(url).await;
+    let c = aws_sdk_cloudwatchlogs::Client::new(&moto_sdk(url));
     c.create_log_group()
         .log_group_name(group)
         .send()
@@ -246,8 +252,7 @@ fn log_group_report(endpoint: &str, group: &str, start: i64, home: &Path, slices
     let since = chrono::DateTime::from_timestamp_millis(start - 60_000)
         .unwrap()
         .to_rfc3339();
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, home);
+    let mut cmd = aws_gwstat(home);
     cmd.args([
         "report",
         "--log-group",
@@ -295,8 +300,7 @@ fn log_group_report_equals_the_file_report() {
         .unwrap()
         .to_rfc3339();
     let fetch = |resume: bool| {
-        let mut cmd = gwstat();
-        aws_env(&mut cmd, dir.path());
+        let mut cmd = aws_gwstat(dir.path());
         cmd.args([
             "fetch",
             "--log-group",
@@ -335,8 +339,7 @@ fn log_group_report_equals_the_file_report() {
     let from_fetch = report_json(gwstat().arg("report").arg(&out));
     assert_eq!(essence(&from_fetch), essence(&from_file));
     // A second plain fetch into the same directory is refused (no silent mixing).
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, dir.path());
+    let mut cmd = aws_gwstat(dir.path());
     cmd.args([
         "fetch",
         "--log-group",
@@ -471,24 +474,12 @@ fn throttling_errors_drops_and_delays_lose_nothing() {
     assert_eq!(essence(&from_aws), essence(&from_file));
 }
 
-fn cloudwatch(url: &str) -> aws_sdk_cloudwatch::Client {
-    let creds =
-        aws_sdk_cloudwatch::config::Credentials::new("testing", "testing", None, None, "test");
-    let config = aws_sdk_cloudwatch::Config::builder()
-        .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
-        .credentials_provider(creds)
-        .endpoint_url(url)
-        .build();
-    aws_sdk_cloudwatch::Client::from_conf(config)
-}
-
 /// Puts 30 minutes of API Gateway metrics for shop-api/prod, stage-wide and for GET /pets;
 /// returns the first minute (epoch s) and the totals put: (requests, 4xx, latency sum).
 async fn put_metrics(url: &str) -> (i64, f64, f64, f64) {
     use aws_sdk_cloudwatch::primitives::DateTime;
     use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StatisticSet};
-    let c = cloudwatch(url);
+    let c = aws_sdk_cloudwatch::Client::new(&moto_sdk(url));
     let now = chrono::Utc::now().timestamp();
     let first = (now - 2 * 3600) / 60 * 60;
     let dims = |detailed: bool| {
@@ -566,8 +557,7 @@ fn metrics_from_cloudwatch_equal_the_saved_files() {
         .unwrap()
         .to_rfc3339();
     let saved = dir.path().join("metrics");
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, dir.path());
+    let mut cmd = aws_gwstat(dir.path());
     cmd.args([
         "metrics",
         "--api-name",
@@ -603,17 +593,6 @@ fn metrics_from_cloudwatch_equal_the_saved_files() {
     let route = groups.iter().find(|g| g["route"] == "GET /pets").unwrap();
     assert_eq!(route["totals"]["requests"].as_f64(), Some(requests / 2.0));
     assert_eq!(stage["bins"].as_array().unwrap().len(), 30);
-}
-
-fn xray(url: &str) -> aws_sdk_xray::Client {
-    let creds = aws_sdk_xray::config::Credentials::new("testing", "testing", None, None, "test");
-    let config = aws_sdk_xray::Config::builder()
-        .behavior_version(aws_sdk_xray::config::BehaviorVersion::latest())
-        .region(aws_sdk_xray::config::Region::new("us-east-1"))
-        .credentials_provider(creds)
-        .endpoint_url(url)
-        .build();
-    aws_sdk_xray::Client::from_conf(config)
 }
 
 #[test]
@@ -661,7 +640,7 @@ fn traces_from_xray_equal_the_saved_files() {
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let c = xray(&moto.url);
+        let c = aws_sdk_xray::Client::new(&moto_sdk(&moto.url));
         for batch in documents.chunks(25) {
             c.put_trace_segments()
                 .set_trace_segment_documents(Some(batch.iter().map(|d| d.to_string()).collect()))
@@ -671,8 +650,7 @@ fn traces_from_xray_equal_the_saved_files() {
         }
     });
     let saved = dir.path().join("traces");
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, dir.path());
+    let mut cmd = aws_gwstat(dir.path());
     cmd.args([
         "traces",
         "--since",
@@ -705,8 +683,7 @@ fn insights_dry_run_finds_the_log_groups_keys() {
     let since = chrono::DateTime::from_timestamp_millis(start - 60_000)
         .unwrap()
         .to_rfc3339();
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, dir.path());
+    let mut cmd = aws_gwstat(dir.path());
     let out = cmd
         .args([
             "report",

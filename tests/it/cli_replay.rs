@@ -450,3 +450,384 @@ fn the_old_config_spelling_still_names_the_gateway_file_with_a_warning() {
             .stdout(predicate::str::contains("--config").not());
     }
 }
+
+/// `gwstat replay ARGS --format FORMAT -q` on stdout.
+fn replay_output(args: &[&str], format: &str) -> String {
+    let out = gwstat()
+        .arg("replay")
+        .args(args)
+        .args(["--format", format, "-q"])
+        .assert()
+        .success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+/// CSV rows `section,key,group,metric,value` of a replay, as `(section, key, metric) → value`
+/// (the group column is checked separately where it matters).
+fn csv_rows(text: &str) -> Vec<[String; 5]> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["section", "key", "group", "metric", "value"]
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            std::array::from_fn(|i| r[i].to_string())
+        })
+        .collect()
+}
+
+fn csv_value<'a>(rows: &'a [[String; 5]], section: &str, key: &str, metric: &str) -> &'a str {
+    let found: Vec<&[String; 5]> = rows
+        .iter()
+        .filter(|r| r[0] == section && r[1] == key && r[3] == metric)
+        .collect();
+    assert_eq!(found.len(), 1, "{section},{key},{metric}: {found:?}");
+    &found[0][4]
+}
+
+/// A JSON number as the CSV writes it (integers without a fraction).
+fn number_text(v: &Value) -> String {
+    match v.as_u64() {
+        Some(n) => n.to_string(),
+        None => v.as_f64().map_or(String::new(), |f| f.to_string()),
+    }
+}
+
+#[test]
+fn replay_csv_has_every_number_of_the_json() {
+    let args = [
+        SAMPLE,
+        "--gateway",
+        CONFIG,
+        "--top",
+        "3",
+        "--set",
+        "stage.prod.burst=300",
+    ];
+    let report = json(&args);
+    let rows = csv_rows(&replay_output(&args, "csv"));
+    for (metric, value) in report["totals"].as_object().unwrap() {
+        assert_eq!(
+            csv_value(&rows, "totals", "", metric),
+            number_text(value),
+            "totals.{metric}"
+        );
+    }
+    for (metric, value) in report["confusion_429"].as_object().unwrap() {
+        assert_eq!(
+            csv_value(&rows, "confusion_429", "", metric),
+            number_text(value),
+            "confusion_429.{metric}"
+        );
+    }
+    let routes = report["by_route"].as_array().unwrap();
+    assert_eq!(routes.len(), 3);
+    for r in routes {
+        let route = r["route"].as_str().unwrap();
+        for metric in ["requests", "observed_429", "predicted_429"] {
+            assert_eq!(
+                csv_value(&rows, "by_route", route, metric),
+                number_text(&r[metric]),
+                "{route} {metric}"
+            );
+        }
+    }
+    for k in report["by_api_key"].as_array().unwrap() {
+        let key = k["api_key"].as_str().unwrap_or("");
+        assert_eq!(
+            csv_value(&rows, "by_api_key", key, "predicted_429"),
+            number_text(&k["predicted_429"])
+        );
+    }
+    for l in report["by_level"].as_array().unwrap() {
+        let level = l["level"].as_str().unwrap();
+        assert_eq!(
+            csv_value(&rows, "by_level", level, "refused"),
+            number_text(&l["refused"])
+        );
+    }
+    let bins = report["timeline"]["bins"].as_array().unwrap();
+    let observed: u64 = bins
+        .iter()
+        .map(|b| b["observed_429"].as_u64().unwrap())
+        .sum();
+    let csv_observed: u64 = rows
+        .iter()
+        .filter(|r| r[0] == "timeline" && r[3] == "observed_429")
+        .map(|r| r[4].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(csv_observed, observed);
+    assert_eq!(observed, report["totals"]["observed_429"].as_u64().unwrap());
+    assert_eq!(
+        csv_value(&rows, "settings_changed", "stage.prod.burst", "after"),
+        "300"
+    );
+    let advice = &report["advice"];
+    assert_eq!(
+        csv_value(&rows, "advice", "", "predicted_429_after_all"),
+        number_text(&advice["predicted_429_after_all"])
+    );
+    for a in advice["advice"].as_array().unwrap() {
+        let key = format!(
+            "{} {}",
+            a["level"].as_str().unwrap(),
+            a["target"].as_str().unwrap()
+        );
+        assert_eq!(
+            csv_value(&rows, "advice", &key, "predicted_429_after"),
+            number_text(&a["predicted_429_after"])
+        );
+    }
+}
+
+/// The rows of the Markdown table under `## title`: cells trimmed, header first.
+fn markdown_table(text: &str, title: &str) -> Vec<Vec<String>> {
+    let start = text
+        .find(&format!("\n## {title}\n"))
+        .unwrap_or_else(|| panic!("no section {title:?} in\n{text}"));
+    text[start..]
+        .lines()
+        .skip(3)
+        .take_while(|l| l.starts_with('|'))
+        .filter(|l| !l.starts_with("|-"))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn replay_markdown_tables_carry_the_jsons_numbers() {
+    let args = [
+        SAMPLE,
+        "--gateway",
+        CONFIG,
+        "--top",
+        "3",
+        "--set",
+        "stage.prod.burst=300",
+    ];
+    let report = json(&args);
+    let text = replay_output(&args, "markdown");
+    assert!(text.starts_with("# gwstat replay\n"), "{text}");
+    let changes = markdown_table(&text, "Changed by --set before replaying");
+    assert_eq!(changes[1], vec!["stage.prod.burst", "200", "300"]);
+    let totals = markdown_table(&text, "Replay");
+    let t = &report["totals"];
+    for (label, observed, predicted) in [
+        ("requests", "requests", "requests"),
+        ("429 (all causes)", "observed_429", "predicted_429"),
+        ("429 quota exceeded", "observed_quota", "predicted_quota"),
+        ("cache hits", "observed_cache_hits", "predicted_cache_hits"),
+        (
+            "integration timeouts",
+            "observed_timeouts",
+            "predicted_timeouts",
+        ),
+    ] {
+        let row = totals.iter().find(|r| r[0] == label).unwrap();
+        assert_eq!(row[1], number_text(&t[observed]), "{label}");
+        assert_eq!(row[2], number_text(&t[predicted]), "{label}");
+    }
+    let routes = markdown_table(&text, "By route");
+    assert_eq!(
+        routes[0],
+        vec!["route", "requests", "observed 429", "predicted 429"]
+    );
+    let json_routes = report["by_route"].as_array().unwrap();
+    assert_eq!(routes.len() - 1, json_routes.len());
+    for (row, r) in routes[1..].iter().zip(json_routes) {
+        assert_eq!(row[0], r["route"].as_str().unwrap());
+        assert_eq!(row[1], number_text(&r["requests"]));
+        assert_eq!(row[2], number_text(&r["observed_429"]));
+        assert_eq!(row[3], number_text(&r["predicted_429"]));
+    }
+    let advice = markdown_table(&text, "Advice");
+    assert_eq!(
+        advice.len() - 1,
+        report["advice"]["advice"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn a_sweep_in_csv_markdown_and_html_has_the_jsons_rows() {
+    let args = [
+        SAMPLE,
+        "--gateway",
+        CONFIG,
+        "--sweep",
+        "usage_plan.partner.rate=5..20:5",
+    ];
+    let sweep = json(&args);
+    let json_rows = sweep["rows"].as_array().unwrap();
+    assert_eq!(json_rows.len(), 4);
+    let rows = csv_rows(&replay_output(&args, "csv"));
+    for r in json_rows {
+        let value = r["value"].as_str().unwrap();
+        for metric in [
+            "predicted_429",
+            "predicted_quota",
+            "predicted_cache_hits",
+            "observed_429",
+            "agreement_429",
+        ] {
+            assert_eq!(
+                csv_value(&rows, "sweep", value, metric),
+                number_text(&r[metric]),
+                "{value} {metric}"
+            );
+        }
+    }
+    assert!(rows
+        .iter()
+        .filter(|r| r[0] == "sweep")
+        .all(|r| r[2] == "usage_plan.partner.rate"));
+    assert_eq!(
+        csv_value(&rows, "conclusion", "", "text"),
+        sweep["conclusion"].as_str().unwrap()
+    );
+
+    let text = replay_output(&args, "markdown");
+    let table = markdown_table(&text, "What-if sweep over usage_plan.partner.rate");
+    for (row, r) in table[1..].iter().zip(json_rows) {
+        assert_eq!(row[0], r["value"].as_str().unwrap());
+        assert_eq!(row[1], number_text(&r["predicted_429"]));
+        assert_eq!(row[2], number_text(&r["predicted_quota"]));
+    }
+    assert!(
+        text.contains(sweep["conclusion"].as_str().unwrap()),
+        "{text}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("sweep.html");
+    gwstat()
+        .arg("replay")
+        .args(args)
+        .args(["--format", "html", "-q", "-o"])
+        .arg(&page)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("429s predicted per value of usage_plan.partner.rate"));
+    assert!(html.contains("<h2>What-if sweep over usage_plan.partner.rate"));
+}
+
+#[test]
+fn strict_replay_fails_on_lines_it_could_not_decode_but_writes_the_report() {
+    // The sample log holds 4 lines that are not requests, on purpose.
+    let out = gwstat()
+        .args(["replay", SAMPLE, "--gateway", CONFIG, "--strict"])
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--strict: 4 log line(s) unusable"),
+        "{stderr}"
+    );
+    let rows = csv_rows(std::str::from_utf8(&out.stdout).unwrap());
+    assert_eq!(csv_value(&rows, "totals", "", "requests"), "7777");
+    gwstat()
+        .args([
+            "replay",
+            SAMPLE,
+            "--gateway",
+            CONFIG,
+            "-q",
+            "--format",
+            "csv",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
+fn limits_suggest_csv_has_the_jsons_suggestions() {
+    let run = |format: &str| {
+        let out = gwstat()
+            .args([
+                "limits",
+                "suggest",
+                SAMPLE,
+                "--gateway",
+                CONFIG,
+                "-q",
+                "--top",
+                "3",
+            ])
+            .args(["--format", format])
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let report: Value = serde_json::from_str(&run("json")).unwrap();
+    let rows = csv_rows(&run("csv"));
+    let suggestions = report["suggestions"].as_array().unwrap();
+    assert!(!suggestions.is_empty());
+    for s in suggestions {
+        let name = s["name"].as_str().unwrap();
+        for metric in ["requests", "rate", "burst", "bucket_429"] {
+            let row = rows
+                .iter()
+                .find(|r| {
+                    r[0] == "suggestions"
+                        && r[1] == name
+                        && r[2] == s["scope"].as_str().unwrap()
+                        && r[3] == metric
+                })
+                .unwrap_or_else(|| panic!("{name} {metric}"));
+            assert_eq!(row[4], number_text(&s[metric]), "{name} {metric}");
+        }
+    }
+    assert_eq!(
+        csv_value(&rows, "advice", "", "predicted_429_after_all"),
+        number_text(&report["advice"]["predicted_429_after_all"])
+    );
+    assert!(run("markdown").starts_with("# gwstat limits suggest\n"));
+}
+
+#[test]
+fn an_http_replay_has_csv_and_markdown_too() {
+    // Nothing listens on the discard port of this machine: each request fails at once.
+    let run = |format: &str| {
+        let out = gwstat()
+            .args(["replay", SAMPLE, "--target", "http://127.0.0.1:9"])
+            .args([
+                "--max-requests",
+                "3",
+                "--speed",
+                "100",
+                "-q",
+                "--format",
+                format,
+            ])
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let rows = csv_rows(&run("csv"));
+    assert_eq!(csv_value(&rows, "http_replay", "", "sent"), "3");
+    assert_eq!(csv_value(&rows, "http_replay", "", "failed"), "3");
+    let recorded: u64 = rows
+        .iter()
+        .filter(|r| r[0] == "status" && r[3] == "recorded")
+        .map(|r| r[4].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(recorded, 3);
+    let text = run("markdown");
+    assert!(text.starts_with("# gwstat replay --target\n"), "{text}");
+    let title = text.lines().find(|l| l.starts_with("## ")).unwrap();
+    assert!(
+        title.starts_with("## HTTP replay to http://127.0.0.1:9: 3 sent"),
+        "{title}"
+    );
+}

@@ -9,9 +9,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use assert_cmd::Command;
-
-use crate::aws_moto::{aws_env, start_moto};
+use crate::aws_moto::{aws_gwstat, moto_sdk, start_moto};
 use crate::common::gwstat;
 
 /// What the test account holds.
@@ -28,23 +26,8 @@ async fn create_account(url: &str, extra_apis: usize) -> Account {
     use aws_sdk_apigateway::types::{
         ApiStage, IntegrationType, QuotaPeriodType, QuotaSettings, ThrottleSettings,
     };
-    let creds = aws_sdk_apigateway::config::Credentials::new("testing", "testing", None, None, "t");
-    let rest = aws_sdk_apigateway::Client::from_conf(
-        aws_sdk_apigateway::Config::builder()
-            .behavior_version(aws_sdk_apigateway::config::BehaviorVersion::latest())
-            .region(aws_sdk_apigateway::config::Region::new("us-east-1"))
-            .credentials_provider(creds.clone())
-            .endpoint_url(url)
-            .build(),
-    );
-    let v2 = aws_sdk_apigatewayv2::Client::from_conf(
-        aws_sdk_apigatewayv2::Config::builder()
-            .behavior_version(aws_sdk_apigatewayv2::config::BehaviorVersion::latest())
-            .region(aws_sdk_apigatewayv2::config::Region::new("us-east-1"))
-            .credentials_provider(creds)
-            .endpoint_url(url)
-            .build(),
-    );
+    let rest = aws_sdk_apigateway::Client::new(&moto_sdk(url));
+    let v2 = aws_sdk_apigatewayv2::Client::new(&moto_sdk(url));
     // Two REST APIs, each with a `prod` stage and one method with a timeout.
     let mut rest_ids = Vec::new();
     for (name, part, method, key_required, timeout) in [
@@ -191,8 +174,7 @@ async fn create_account(url: &str, extra_apis: usize) -> Account {
 }
 
 fn import_from(endpoint: &str, home: &Path, extra: &[&str]) -> (String, String) {
-    let mut cmd: Command = gwstat();
-    aws_env(&mut cmd, home);
+    let mut cmd = aws_gwstat(home);
     let out = cmd
         .args(["gateway", "import", "--from-aws", "--max-attempts", "2"])
         .args(["--endpoint-url", endpoint])
@@ -429,8 +411,7 @@ fn aws_flags_without_from_aws_and_an_unreachable_endpoint_are_one_sentence() {
         .local_addr()
         .unwrap()
         .port();
-    let mut cmd: Command = gwstat();
-    aws_env(&mut cmd, dir.path());
+    let mut cmd = aws_gwstat(dir.path());
     let out = cmd
         .args(["gateway", "import", "--from-aws", "--max-attempts", "1"])
         .args(["--endpoint-url", &format!("http://127.0.0.1:{port}")])

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::aws_moto::{aws_env, fault_proxy_as, start_moto};
+use crate::aws_moto::{aws_gwstat, fault_proxy_as, moto_sdk, start_moto};
 use crate::common::{gwstat, json_of, root};
 
 const BUCKET: &str = "api-logs";
@@ -22,13 +22,9 @@ const UUIDS: [&str; 2] = [
     "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f",
 ];
 
+/// An S3 client of moto at `url` (path-style: moto's bucket names are not host names).
 fn s3(url: &str) -> aws_sdk_s3::Client {
-    let creds = aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test");
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(creds)
-        .endpoint_url(url)
+    let config = aws_sdk_s3::config::Builder::from(&moto_sdk(url))
         .force_path_style(true)
         .build();
     aws_sdk_s3::Client::from_conf(config)
@@ -173,8 +169,7 @@ fn without_names(mut report: Value) -> Value {
 }
 
 fn report(args: &[&str], endpoint: &str, home: &Path, envs: &[(&str, &str)]) -> Value {
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, home);
+    let mut cmd = aws_gwstat(home);
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -220,8 +215,7 @@ fn an_s3_report_equals_the_report_of_the_same_files() {
     );
     // Mixed: S3 prefixes and local files together; one object by its key.
     let firehose = format!("s3://{BUCKET}/firehose");
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, dir.path());
+    let mut cmd = aws_gwstat(dir.path());
     let mixed = json_of(
         cmd.args(["report", &firehose])
             .arg(local.join("export-000000.gz"))
@@ -308,8 +302,7 @@ fn a_window_skips_the_hours_that_cannot_hold_its_requests() {
     assert_eq!(kept(from_s3), kept(from_files));
     // Nothing matches: said once, without downloading the objects again to name the
     // nearest values (local files are read again for that).
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, dir.path());
+    let mut cmd = aws_gwstat(dir.path());
     let out = cmd
         .args(["report", &url, "--stage", "nosuch", "--format", "json"])
         .args(["--endpoint-url", &moto.url])
@@ -364,8 +357,7 @@ fn pages_parts_and_faults_lose_nothing() {
 }
 
 fn failing(args: &[&str], envs: &[(&str, &str)], home: &Path) -> String {
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, home);
+    let mut cmd = aws_gwstat(home);
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -415,8 +407,7 @@ fn a_missing_bucket_or_no_objects_fails_in_one_line() {
         "{nothing}"
     );
     // Without credentials: one sentence naming what to set.
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, home);
+    let mut cmd = aws_gwstat(home);
     let out = cmd
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
@@ -444,8 +435,7 @@ fn export_and_explain_read_s3_too() {
     std::fs::remove_file(local.join("export-000000.gz")).unwrap();
     let url = format!("s3://{BUCKET}/firehose/");
     let (from_s3, from_files) = (dir.path().join("s3.csv"), dir.path().join("files.csv"));
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, dir.path());
+    let mut cmd = aws_gwstat(dir.path());
     cmd.args(["export", &url, "--endpoint-url", &moto.url, "-q", "-o"])
         .arg(&from_s3)
         .assert()
@@ -467,8 +457,7 @@ fn export_and_explain_read_s3_too() {
         .unwrap();
     let v: Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
     let id = v["requestId"].as_str().unwrap();
-    let mut cmd = gwstat();
-    aws_env(&mut cmd, dir.path());
+    let mut cmd = aws_gwstat(dir.path());
     let explained = cmd
         .args(["explain", id, &url, "--endpoint-url", &moto.url, "-q"])
         .assert()

@@ -60,8 +60,21 @@ pub fn renderer(format: OutputFormat, options: RenderOptions) -> Box<dyn Rendere
     }
 }
 
-/// A report other than the access-log one (metrics, traces) drawn in the same formats: its
-/// JSON is its serde form, tables and Markdown come from its blocks, CSV from its rows.
+/// What the table format draws for a [`Document`]: text before the tables, the tables, and
+/// text after them, each written as given.
+#[derive(Debug, Clone, Default)]
+pub struct TableView {
+    /// Lines before the tables (empty: none).
+    pub before: String,
+    /// The tables.
+    pub blocks: Vec<Block>,
+    /// Lines after the tables, already fitted to the width (empty: none).
+    pub after: String,
+}
+
+/// A report other than the access-log one (metrics, traces, replay) drawn in the same
+/// formats: its JSON is its serde form, tables and Markdown come from its blocks, CSV from
+/// its rows.
 pub trait Document: serde::Serialize {
     /// The Markdown title.
     fn title(&self) -> &'static str;
@@ -76,6 +89,14 @@ pub trait Document: serde::Serialize {
     /// Charts for the HTML page.
     fn charts(&self) -> Vec<crate::report::charts::Chart> {
         Vec::new()
+    }
+    /// What the table format shows, fitted to `width` columns (0: no limit): the blocks,
+    /// unless the document has prose a terminal reads better as text around its tables.
+    fn table_view(&self, _width: usize) -> TableView {
+        TableView {
+            blocks: self.blocks(),
+            ..TableView::default()
+        }
     }
 }
 
@@ -107,7 +128,12 @@ pub fn render_document<D: Document>(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Table => table::TableRenderer { options }.write_blocks(&doc.blocks(), out),
+        OutputFormat::Table => {
+            let view = doc.table_view(options.width.map_or(0, usize::from));
+            out.write_all(view.before.as_bytes())?;
+            table::TableRenderer { options }.write_blocks(&view.blocks, out)?;
+            out.write_all(view.after.as_bytes())
+        }
         OutputFormat::Markdown => markdown::write_blocks(doc.title(), &doc.blocks(), out),
         OutputFormat::Html => html::write_page(
             doc.title(),
