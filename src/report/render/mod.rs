@@ -18,9 +18,9 @@ pub enum OutputFormat {
     /// Tables for a terminal.
     #[default]
     Table,
-    /// The versioned JSON report (docs/report-schema.md).
+    /// JSON: the versioned report (docs/report-schema.md) or the command's own document.
     Json,
-    /// Long-form CSV: section,key,stage,metric,value.
+    /// Long-form CSV: section,key,stage (or group),metric,value.
     Csv,
     /// Markdown tables.
     Markdown,
