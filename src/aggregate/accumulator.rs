@@ -672,11 +672,10 @@ impl Accumulator {
         for r in hot.touched_routes.drain(..) {
             let route = &mut hot.routes[r as usize];
             route.in_bin = false;
-            add_response_latency(
-                &mut self.latencies.by_bin_route,
-                (bin, route.code),
-                std::mem::take(&mut route.latency),
-            );
+            let latency = std::mem::take(&mut route.latency);
+            // The next bin's list starts as long as this one's was (not grown step by step).
+            route.latency.latency = Histogram::with_room(latency.latency.count());
+            add_response_latency(&mut self.latencies.by_bin_route, (bin, route.code), latency);
         }
         if hot.bin_latencies.requests > 0 {
             let latencies = std::mem::take(&mut hot.bin_latencies);

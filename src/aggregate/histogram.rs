@@ -57,6 +57,17 @@ fn whole_ms(value: f64) -> Option<u32> {
 }
 
 impl Histogram {
+    /// An empty histogram with room listed for `values` whole values (at most as many as
+    /// are listed before counting): for one that will likely see as many as another did.
+    pub(crate) fn with_room(values: u64) -> Histogram {
+        let mut histogram = Histogram::default();
+        if values > INLINE as u64 {
+            let room = usize::try_from(values).map_or(PENDING_LIMIT, |v| v.min(PENDING_LIMIT));
+            histogram.pending.reserve_exact(room);
+        }
+        histogram
+    }
+
     /// Counts one value (finite; NaN is never passed).
     #[inline]
     pub fn add(&mut self, value: f64) {
@@ -94,7 +105,7 @@ impl Histogram {
     fn count_pending(&mut self) {
         let rest = self.rest.get_or_insert_with(Box::default);
         for v in &self.pending {
-            rest.count(f64::from(*v), 1);
+            rest.count_whole(*v);
         }
         self.count += self.pending.len() as u64;
         self.pending.clear();
@@ -240,6 +251,26 @@ fn add_sorted(out: &mut Vec<(f64, u64)>, (value, n): (f64, u64)) {
 }
 
 impl Rest {
+    /// Adds one occurrence of a whole number of milliseconds: [`count`](Self::count)
+    /// without the float conversions.
+    #[inline]
+    fn count_whole(&mut self, whole: u32) {
+        let at = whole as usize;
+        if at >= DENSE_LIMIT {
+            *self.other.entry(f64::from(whole).to_bits()).or_default() += 1;
+            return;
+        }
+        if at >= self.dense.len() {
+            let len = (at + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
+            self.dense.resize(len, 0);
+        }
+        let slot = &mut self.dense[at];
+        match slot.checked_add(1) {
+            Some(sum) => *slot = sum,
+            None => *self.other.entry(f64::from(whole).to_bits()).or_default() += 1,
+        }
+    }
+
     /// Adds `n` occurrences of a value to the counts.
     #[inline]
     fn count(&mut self, value: f64, n: u64) {
