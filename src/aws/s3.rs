@@ -41,6 +41,9 @@ pub(crate) const BUFFER_MARGIN_MS: i64 = 900_000;
 /// CloudWatch Logs' own delivery delay): objects of the hour after the window are read too.
 pub(crate) const DELIVERY_MARGIN_MS: i64 = 900_000;
 const HOUR_MS: i64 = 3_600_000;
+/// How long after its last record arrived an object may have been written (the PUT itself,
+/// a retry): an object written at `t` holds requests from `t` − this − the two margins above.
+const WRITE_MARGIN_MS: i64 = 300_000;
 
 /// Hidden knobs for tests: keys per ListObjectsV2 page, bytes per ranged GET.
 const PAGE_SIZE_ENV: &str = "GWSTAT_S3_PAGE_SIZE";
@@ -86,8 +89,19 @@ impl ObjectSkip {
     }
 }
 
-/// Why the object `key` of `size` bytes is not read, or `None` to read it.
-pub(crate) fn triage(key: &str, size: u64, window: Window) -> Option<ObjectSkip> {
+/// Why the object `key` of `size` bytes, written at `modified` (epoch ms, its LastModified),
+/// is not read, or `None` to read it.
+///
+/// An object is outside the window only when both its key's hour and its write time say so.
+/// Keys are read as UTC, Firehose's default; a stream with a `CustomTimeZone` names local
+/// hours, hours off, and its write time then still tells (so no object is wrongly skipped).
+/// Objects copied since (whose write time is the copy's) are judged by their keys.
+pub(crate) fn triage(
+    key: &str,
+    size: u64,
+    modified: Option<i64>,
+    window: Window,
+) -> Option<ObjectSkip> {
     let file = key.rsplit('/').next().unwrap_or(key);
     if key.ends_with('/') {
         Some(ObjectSkip::FolderMarker)
@@ -95,7 +109,9 @@ pub(crate) fn triage(key: &str, size: u64, window: Window) -> Option<ObjectSkip>
         Some(ObjectSkip::Manifest)
     } else if size == 0 {
         Some(ObjectSkip::Empty)
-    } else if key_hour(key).is_some_and(|hour| !may_hold(hour, window)) {
+    } else if key_hour(key).is_some_and(|hour| !may_hold(hour, window))
+        && modified.is_none_or(|written| !written_may_hold(written, window))
+    {
         Some(ObjectSkip::OutsideWindow)
     } else {
         None
@@ -158,6 +174,15 @@ pub(crate) fn may_hold(hour_ms: i64, window: Window) -> bool {
     window.since.is_none_or(|since| latest > since) && window.until.is_none_or(|u| earliest < u)
 }
 
+/// Whether an object written at `written_ms` may hold requests of `window`: its records
+/// arrived at most [`BUFFER_MARGIN_MS`] + [`WRITE_MARGIN_MS`] before it was written, each
+/// request at most [`DELIVERY_MARGIN_MS`] before its record arrived, and none after.
+fn written_may_hold(written_ms: i64, window: Window) -> bool {
+    let earliest = written_ms - WRITE_MARGIN_MS - BUFFER_MARGIN_MS - DELIVERY_MARGIN_MS;
+    window.since.is_none_or(|since| written_ms >= since)
+        && window.until.is_none_or(|u| earliest < u)
+}
+
 /// The byte ranges (inclusive ends, as HTTP writes them) to read an object of `size` bytes
 /// in: the first of `first` bytes, the rest of `part` bytes.
 pub(crate) fn part_ranges(size: u64, first: u64, part: u64) -> Vec<(u64, u64)> {
@@ -212,8 +237,8 @@ pub(crate) fn list(urls: &[String], aws: &AwsArgs, window: Window) -> Result<Lis
             bail!("{url}: no objects under this prefix; nothing to report");
         }
         let first = objects.len();
-        for (key, size) in found {
-            match triage(&key, size, window) {
+        for (key, size, modified) in found {
+            match triage(&key, size, modified, window) {
                 Some(skip) => *listing.skipped.entry(skip.as_str()).or_default() += 1,
                 None => {
                     listing.bytes += size;
@@ -258,15 +283,16 @@ fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.parse().ok()
 }
 
-/// The keys and sizes under `key`: the one object named `key` if there is one, else every
-/// object under `key` as a folder (`key/` unless it ends in `/` or is empty), sorted.
+/// The keys, sizes and write times (epoch ms) under `key`: the one object named `key` if
+/// there is one, else every object under `key` as a folder (`key/` unless it ends in `/` or
+/// is empty), sorted.
 async fn list_one(
     client: &Client,
     bucket: &str,
     key: &str,
     page_size: Option<i32>,
     url: &str,
-) -> Result<Vec<(String, u64)>> {
+) -> Result<Vec<(String, u64, Option<i64>)>> {
     let mut request = client.list_objects_v2().bucket(bucket).prefix(key);
     if let Some(size) = page_size {
         request = request.max_keys(size);
@@ -278,18 +304,19 @@ async fn list_one(
         for object in page.contents() {
             if let Some(k) = object.key() {
                 let size = object.size().unwrap_or(0).max(0) as u64;
-                found.push((k.to_string(), size));
+                let modified = object.last_modified().and_then(|t| t.to_millis().ok());
+                found.push((k.to_string(), size, modified));
             }
         }
     }
-    if let Some(exact) = found.iter().find(|(k, _)| k == key) {
+    if let Some(exact) = found.iter().find(|(k, _, _)| k == key) {
         if !key.ends_with('/') {
             return Ok(vec![exact.clone()]);
         }
     }
     if !key.is_empty() && !key.ends_with('/') {
         let folder = format!("{key}/");
-        found.retain(|(k, _)| k.starts_with(&folder));
+        found.retain(|(k, _, _)| k.starts_with(&folder));
     }
     found.sort();
     Ok(found)
@@ -584,31 +611,76 @@ mod tests {
             since: Some(at("2026-11-24T10:00:00Z")),
             until: Some(at("2026-11-24T11:00:00Z")),
         };
-        assert_eq!(triage("logs/", 0, all), Some(ObjectSkip::FolderMarker));
-        assert_eq!(triage("logs/2026/", 0, all), Some(ObjectSkip::FolderMarker));
         assert_eq!(
-            triage("exports/aws-logs-write-test", 27, all),
+            triage("logs/", 0, None, all),
+            Some(ObjectSkip::FolderMarker)
+        );
+        assert_eq!(
+            triage("logs/2026/", 0, None, all),
+            Some(ObjectSkip::FolderMarker)
+        );
+        assert_eq!(
+            triage("exports/aws-logs-write-test", 27, None, all),
             Some(ObjectSkip::Manifest)
         );
         assert_eq!(
-            triage("manifests/x.manifest", 9, all),
+            triage("manifests/x.manifest", 9, None, all),
             Some(ObjectSkip::Manifest)
         );
-        assert_eq!(triage("logs/a.gz", 0, all), Some(ObjectSkip::Empty));
-        assert_eq!(triage("logs/2026/11/24/10/a.gz", 5, window), None);
+        assert_eq!(triage("logs/a.gz", 0, None, all), Some(ObjectSkip::Empty));
+        assert_eq!(triage("logs/2026/11/24/10/a.gz", 5, None, window), None);
         // The hour before the window may hold its first requests (buffered, delivered late)…
-        assert_eq!(triage("logs/2026/11/24/09/a.gz", 5, window), None);
+        assert_eq!(triage("logs/2026/11/24/09/a.gz", 5, None, window), None);
         // …and the hour after it requests delivered late; two hours out cannot.
-        assert_eq!(triage("logs/2026/11/24/11/a.gz", 5, window), None);
+        assert_eq!(triage("logs/2026/11/24/11/a.gz", 5, None, window), None);
         assert_eq!(
-            triage("logs/2026/11/24/08/a.gz", 5, window),
+            triage("logs/2026/11/24/08/a.gz", 5, None, window),
             Some(ObjectSkip::OutsideWindow)
         );
         assert_eq!(
-            triage("logs/2026/11/24/12/a.gz", 5, window),
+            triage("logs/2026/11/24/12/a.gz", 5, None, window),
             Some(ObjectSkip::OutsideWindow)
         );
-        assert_eq!(triage("exports/t/s/000000.gz", 5, window), None);
+        assert_eq!(triage("exports/t/s/000000.gz", 5, None, window), None);
+    }
+
+    #[test]
+    fn keys_in_another_time_zone_are_read_by_their_write_time() {
+        let window = Window {
+            since: Some(at("2026-11-24T01:00:00Z")),
+            until: Some(at("2026-11-24T02:00:00Z")),
+        };
+        // A stream in Asia/Tokyo (UTC+9) names the hour 01:00 UTC `10`: read as UTC, the key
+        // is outside the window, but the object was written at 01:16 UTC.
+        let tokyo =
+            "logs/2026/11/24/10/s-1-2026-11-24-10-01-02-0a1b2c3d-1b2c-4d5e-8f90-0a1b2c3d4e5f.gz";
+        assert_eq!(
+            triage(tokyo, 5, None, window),
+            Some(ObjectSkip::OutsideWindow)
+        );
+        let written = Some(at("2026-11-24T01:16:00Z"));
+        assert_eq!(triage(tokyo, 5, written, window), None);
+        // An object written long after (copied since): its key decides.
+        let copied = Some(at("2026-12-01T00:00:00Z"));
+        assert_eq!(
+            triage(tokyo, 5, copied, window),
+            Some(ObjectSkip::OutsideWindow)
+        );
+        assert_eq!(triage("logs/2026/11/24/01/a.gz", 5, copied, window), None);
+        // Written before the window began, or long after it ended: outside.
+        let before = Some(at("2026-11-24T00:59:00Z"));
+        assert_eq!(
+            triage(tokyo, 5, before, window),
+            Some(ObjectSkip::OutsideWindow)
+        );
+        // Written within the margins after the window's end: may hold its last requests.
+        let late = Some(at("2026-11-24T02:30:00Z"));
+        assert_eq!(triage(tokyo, 5, late, window), None);
+        let later = Some(at("2026-11-24T02:36:00Z"));
+        assert_eq!(
+            triage(tokyo, 5, later, window),
+            Some(ObjectSkip::OutsideWindow)
+        );
     }
 
     #[test]
@@ -640,9 +712,31 @@ mod tests {
                 stamp.format("%Y-%m-%d-%H-%M-%S"),
             );
             prop_assert_eq!(key_hour(&key), Some(hour));
-            prop_assert_eq!(triage(&key, 1, window), None);
+            prop_assert_eq!(triage(&key, 1, None, window), None);
             let open_since = Window { since: Some(time - before), until: None };
-            prop_assert_eq!(triage(&key, 1, open_since), None);
+            prop_assert_eq!(triage(&key, 1, None, open_since), None);
+        }
+
+        /// Whatever time zone names the key (`CustomTimeZone`), an object written when
+        /// Firehose writes it is kept by a window holding one of its requests.
+        #[test]
+        fn keys_of_any_zone_keep_their_objects_by_write_time(
+            oldest_arrival in 1_600_000_000_000i64..1_900_000_000_000,
+            buffered in 0..=BUFFER_MARGIN_MS,
+            delay in 0..=DELIVERY_MARGIN_MS,
+            write in 0..=WRITE_MARGIN_MS,
+            zone_minutes in (-12i64 * 60..=14 * 60).prop_map(|m| m - m % 15),
+            before in 0i64..10 * HOUR_MS,
+            after in 1i64..10 * HOUR_MS,
+        ) {
+            let arrival = oldest_arrival + buffered;
+            let time = arrival - delay;
+            let written = arrival + write;
+            let window = Window { since: Some(time - before), until: Some(time + after) };
+            let local = oldest_arrival + zone_minutes * 60_000;
+            let stamp = chrono::DateTime::from_timestamp_millis(local).unwrap();
+            let key = format!("p/{}/x.gz", stamp.format("%Y/%m/%d/%H"));
+            prop_assert_eq!(triage(&key, 1, Some(written), window), None);
         }
 
         /// An object is skipped exactly when its hour, widened by the margins, misses the

@@ -276,7 +276,8 @@ fn a_window_skips_the_hours_that_cannot_hold_its_requests() {
     args.extend(window);
     let from_s3 = report(&args, &moto.url, dir.path(), &[]);
     // 09:00–09:59 may hold requests of 10:00 (delivered late, buffered); 11:00–11:59 may
-    // hold requests of 10:59; 07, 08 and 12 cannot.
+    // hold requests of 10:59; 07, 08 and 12 cannot. (moto dates the objects at their upload,
+    // long after the window, so their keys decide: see `triage`.)
     let outside: usize = archive
         .per_hour
         .iter()
