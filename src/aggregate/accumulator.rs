@@ -81,6 +81,10 @@ impl Statuses {
 /// `seconds` entries below which they are not sorted and summed before the end.
 const MIN_SECONDS_COMPACTED: usize = 4096;
 
+/// Groups and per-bin histograms of a merged accumulator from which its groups and its
+/// histograms are merged on two threads.
+const PARALLEL_MERGE: usize = 20_000;
+
 /// Most raw routes an accumulator remembers the template code of (then it starts afresh):
 /// the cache saves templating each line, and stays small at any number of distinct paths.
 const ROUTE_CACHE: usize = 1 << 16;
@@ -577,6 +581,7 @@ impl Accumulator {
         }
         self.records += other.records;
         self.kept += other.kept;
+        let other_size = other.groups.len() + other.latencies.by_bin_route.len();
         let routes = remap(&mut self.names.routes, &other.names.routes, rename);
         let stages = remap(&mut self.names.stages, &other.names.stages, None);
         let keys = remap(&mut self.names.api_keys, &other.names.api_keys, None);
@@ -592,25 +597,38 @@ impl Accumulator {
         self.fit_granularity();
         self.granularity = self.granularity.max(other.granularity);
         let g = self.granularity;
-        for ((bin, route, stage), group) in other.groups {
-            let key = (
-                bin.div_euclid(g) * g,
-                at(&routes, route),
-                at(&stages, stage),
-            );
-            add_group(&mut self.groups, key, group);
-        }
+        let (groups, latencies) = (&mut self.groups, &mut self.latencies);
+        let (routes, stages) = (&routes, &stages);
+        let merge_groups = move || {
+            for ((bin, route, stage), group) in other.groups {
+                let key = (bin.div_euclid(g) * g, at(routes, route), at(stages, stage));
+                add_group(groups, key, group);
+            }
+        };
         let theirs = other.latencies;
-        for ((route, stage), l) in theirs.by_route {
-            let key = (at(&routes, route), at(&stages, stage));
-            add_latencies(&mut self.latencies.by_route, key, l);
-        }
-        for (bin, l) in theirs.by_bin {
-            add_latencies(&mut self.latencies.by_bin, bin.div_euclid(g) * g, l);
-        }
-        for ((bin, route), l) in theirs.by_bin_route {
-            let key = (bin.div_euclid(g) * g, at(&routes, route));
-            add_response_latency(&mut self.latencies.by_bin_route, key, l);
+        let merge_latencies = move || {
+            for ((route, stage), l) in theirs.by_route {
+                let key = (at(routes, route), at(stages, stage));
+                add_latencies(&mut latencies.by_route, key, l);
+            }
+            for (bin, l) in theirs.by_bin {
+                add_latencies(&mut latencies.by_bin, bin.div_euclid(g) * g, l);
+            }
+            for ((bin, route), l) in theirs.by_bin_route {
+                let key = (bin.div_euclid(g) * g, at(routes, route));
+                add_response_latency(&mut latencies.by_bin_route, key, l);
+            }
+        };
+        // The groups and the histograms are apart: large ones are merged side by side (this
+        // is the serial end of a run, while the other cores are idle).
+        if other_size >= PARALLEL_MERGE {
+            std::thread::scope(|scope| {
+                scope.spawn(merge_latencies);
+                merge_groups();
+            });
+        } else {
+            merge_groups();
+            merge_latencies();
         }
         // Our own groups may be keyed by a finer granularity than the merged one.
         self.coarsen();
@@ -626,7 +644,7 @@ impl Accumulator {
             *self.messages.entry(at(&messages, message)).or_default() += n;
         }
         for (route, n) in other.timeouts {
-            *self.timeouts.entry(at(&routes, route)).or_default() += n;
+            *self.timeouts.entry(at(routes, route)).or_default() += n;
         }
         match (&mut self.websocket, other.websocket) {
             (Some(mine), Some(theirs)) => mine.merge(*theirs),
@@ -636,7 +654,7 @@ impl Accumulator {
         for (route, source) in other.route_sources {
             let known = self
                 .route_sources
-                .entry(at(&routes, route))
+                .entry(at(routes, route))
                 .or_insert(source);
             *known = (*known).max(source);
         }
@@ -802,6 +820,7 @@ pub(crate) fn add_group(
 mod tests {
     use super::*;
     use std::borrow::Cow;
+    use std::collections::BTreeMap;
 
     /// `n` requests over one hour on 7 routes, 2 stages, 5 keys, whole-ms latencies.
     fn fill(n: u64) -> Accumulator {
@@ -900,6 +919,76 @@ mod tests {
         for (key, group) in &part.groups {
             assert_eq!(empty.groups[key].requests(), group.requests());
         }
+    }
+
+    /// Requests `lines` of `total` spread over one hour, on `routes` routes, one stage,
+    /// whole-ms latencies.
+    fn wide(lines: impl Iterator<Item = u64>, total: u64, routes: u64) -> Accumulator {
+        let mut acc = Accumulator::new(Arc::new(AggregateOptions {
+            bin_seconds: Some(60),
+            ..AggregateOptions::default()
+        }));
+        for i in lines {
+            acc.push(&Request {
+                time_ms: 1_795_514_400_000 + (i * 3_600_000 / total) as i64,
+                status: Some(if i % 7 == 0 { 503 } else { 200 }),
+                route: Some(Cow::Owned(format!("GET /r{}", (i * 31) % routes))),
+                stage: Some(Cow::Borrowed("prod")),
+                latency_ms: Some((i % 500) as f64),
+                integration_latency_ms: Some((i % 400) as f64),
+                ..Request::default()
+            });
+        }
+        acc
+    }
+
+    #[test]
+    fn large_parts_merged_side_by_side_equal_one_pass() {
+        let (n, routes) = (200_000, 500);
+        // Every other line each: both parts hold every key.
+        let mut a = wide((0..2 * n).step_by(2), 2 * n, routes);
+        let b = wide((1..2 * n).step_by(2), 2 * n, routes);
+        assert!(b.groups.len() + b.latencies.by_bin_route.len() >= PARALLEL_MERGE);
+        let mut whole = wide(0..2 * n, 2 * n, routes);
+        a.merge(b, None);
+        a.finish(60);
+        whole.finish(60);
+        // Route codes follow first appearance, which differs: compare by name.
+        // (bin, route name) → (requests, statuses).
+        type Groups = BTreeMap<(i64, String), (u64, Vec<(u16, u64)>)>;
+        let groups = |acc: &Accumulator| -> Groups {
+            acc.groups
+                .iter()
+                .map(|((bin, route, _), g)| {
+                    let mut statuses: Vec<_> = g.statuses.iter().collect();
+                    statuses.sort();
+                    let name = acc.names.routes.name(*route).to_string();
+                    ((*bin, name), (g.requests(), statuses))
+                })
+                .collect()
+        };
+        assert_eq!(groups(&a), groups(&whole));
+        let bins = |acc: &Accumulator| -> BTreeMap<(i64, String), Vec<(f64, u64)>> {
+            let l = &acc.latencies.by_bin_route;
+            l.iter()
+                .map(|((bin, route), l)| {
+                    let name = acc.names.routes.name(*route).to_string();
+                    ((*bin, name), l.latency.sorted())
+                })
+                .collect()
+        };
+        assert_eq!(bins(&a), bins(&whole));
+        let by_route = |acc: &Accumulator| -> BTreeMap<String, Vec<(f64, u64)>> {
+            let l = &acc.latencies.by_route;
+            l.iter()
+                .map(|((route, _), l)| {
+                    let name = acc.names.routes.name(*route).to_string();
+                    (name, l.overhead.sorted())
+                })
+                .collect()
+        };
+        assert_eq!(by_route(&a), by_route(&whole));
+        assert_eq!(by_route(&a).len(), routes as usize);
     }
 
     #[test]
