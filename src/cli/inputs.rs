@@ -69,8 +69,9 @@ impl InputArgs {
         Ok(self.inputs_within(aws, Window::default())?.0)
     }
 
-    /// The inputs, leaving out the S3 objects whose keys show they cannot hold requests of
-    /// `window`; and the S3 objects not read, by reason (said on stderr unless `--quiet`).
+    /// The inputs, leaving out the S3 objects whose keys and write times show they cannot
+    /// hold requests of `window`; and the S3 objects not read, by reason (said on stderr
+    /// unless `--quiet`).
     pub fn inputs_within(
         &self,
         aws: &AwsArgs,
@@ -87,8 +88,8 @@ impl InputArgs {
 }
 
 /// Input arguments (files, directories, globs, `s3://` URLs) as inputs, in the order given,
-/// leaving out the S3 objects whose keys show they cannot hold requests of `window`; and the
-/// S3 objects not read, by reason (said on stderr unless `quiet`).
+/// leaving out the S3 objects whose keys and write times show they cannot hold requests of
+/// `window`; and the S3 objects not read, by reason (said on stderr unless `quiet`).
 pub fn resolve(
     args: &[String],
     aws: &AwsArgs,
