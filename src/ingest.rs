@@ -805,10 +805,16 @@ fn decode_chunk<S: RequestSink>(
     let data: &[u8] = chunk.data();
     // One pass for the whole chunk rather than several per line: where lines end, and for
     // the key-selective JSON decoder each line's quotes and whether it is free of
-    // backslashes and control characters; valid UTF-8 is checked once too.
+    // backslashes and control characters, and whether it is all ASCII (then valid UTF-8
+    // without another pass).
     facts.scan(data);
     let json = matches!(decoder, Decoder::Json(_));
-    let text = json.then(|| std::str::from_utf8(data).ok()).flatten();
+    let text = match json {
+        false => None,
+        // SAFETY: the scan found no byte ≥ 0x80, and ASCII text is valid UTF-8.
+        true if facts.ascii => Some(unsafe { std::str::from_utf8_unchecked(data) }),
+        true => std::str::from_utf8(data).ok(),
+    };
     let mut start = 0;
     let mut route = String::new();
     for (offset, facts) in facts.lines.iter().enumerate() {
