@@ -602,6 +602,9 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
     name: &str,
     result: &mut Ingested<S>,
 ) {
+    // The chunks read after the first are cut without counting their lines, under the lock;
+    // each worker reports the count its scan finds.
+    chunks.uncounted();
     let chunks = std::sync::Mutex::new(chunks);
     let chunks = &chunks;
     let template = &result.columns;
@@ -798,16 +801,18 @@ fn decode_chunk<S: RequestSink>(
     logs: &mut Logs,
     facts: &mut ChunkFacts,
 ) {
-    for line in &chunk.overlong {
-        logs.skipped
-            .add(SkipReason::LineTooLong, || format!("{name}:{line}"));
-    }
     let data: &[u8] = chunk.data();
     // One pass for the whole chunk rather than several per line: where lines end, and for
     // the key-selective JSON decoder each line's quotes and whether it is free of
     // backslashes and control characters, and whether it is all ASCII (then valid UTF-8
     // without another pass).
     facts.scan(data);
+    // Numbers the lines of the chunks after this one (before asking for any number).
+    chunk.count_lines(facts.lines.len() as u64);
+    for line in chunk.overlong() {
+        logs.skipped
+            .add(SkipReason::LineTooLong, || format!("{name}:{line}"));
+    }
     let json = matches!(decoder, Decoder::Json(_));
     let text = match json {
         false => None,
@@ -825,7 +830,7 @@ fn decode_chunk<S: RequestSink>(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let place = || format!("{name}:{}", chunk.first_line + offset as u64);
+        let place = || format!("{name}:{}", chunk.first_line() + offset as u64);
         if line.len() > MAX_LINE_BYTES {
             logs.skipped.add(SkipReason::LineTooLong, place);
             continue;
