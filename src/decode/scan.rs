@@ -61,7 +61,7 @@ struct Masks {
     quote: u64,
     /// A backslash or a control character other than the newline.
     special: u64,
-    /// A byte ≥ 0x80.
+    /// A byte ≥ 0x80 (the AVX2 path sets some bit when the block has one, not its bit).
     high: u64,
 }
 
@@ -216,40 +216,27 @@ mod avx2 {
     #[inline]
     pub(super) fn masks(block: &[u8; 64]) -> Masks {
         let (lo, hi) = block.split_at(32);
-        let lo = half(lo.try_into().expect("32 bytes"));
-        let hi = half(hi.try_into().expect("32 bytes"));
-        let join = |a: u32, b: u32| u64::from(a) | (u64::from(b) << 32);
+        let lo = load(lo.try_into().expect("32 bytes"));
+        let hi = load(hi.try_into().expect("32 bytes"));
+        let eq = |v: __m256i, c: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8));
+        let bits = |v: __m256i| u64::from(_mm256_movemask_epi8(v) as u32);
+        let join = |a: __m256i, b: __m256i| bits(a) | (bits(b) << 32);
+        let (newline_lo, newline_hi) = (eq(lo, b'\n'), eq(hi, b'\n'));
+        // Unsigned `b < 0x20`: the minimum of b and 0x1f is b.
+        let low = |v: __m256i| _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
+        let special_lo = _mm256_or_si256(eq(lo, b'\\'), _mm256_andnot_si256(newline_lo, low(lo)));
+        let special_hi = _mm256_or_si256(eq(hi, b'\\'), _mm256_andnot_si256(newline_hi, low(hi)));
+        let any_special = _mm256_or_si256(special_lo, special_hi);
         Masks {
-            newline: join(lo.newline, hi.newline),
-            quote: join(lo.quote, hi.quote),
-            special: join(lo.special, hi.special),
-            high: join(lo.high, hi.high),
-        }
-    }
-
-    struct Half {
-        newline: u32,
-        quote: u32,
-        special: u32,
-        high: u32,
-    }
-
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    fn half(b: &[u8; 32]) -> Half {
-        let bytes = load(b);
-        let eq = |c: u8| {
-            let hit = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8(c as i8));
-            _mm256_movemask_epi8(hit) as u32
-        };
-        let low = _mm256_cmpeq_epi8(_mm256_min_epu8(bytes, _mm256_set1_epi8(0x1f)), bytes);
-        let low = _mm256_movemask_epi8(low) as u32;
-        let newline = eq(b'\n');
-        Half {
-            newline,
-            quote: eq(b'"'),
-            special: eq(b'\\') | (low & !newline),
-            high: _mm256_movemask_epi8(bytes) as u32,
+            newline: join(newline_lo, newline_hi),
+            quote: join(eq(lo, b'"'), eq(hi, b'"')),
+            // Rare: its bits are gathered only for a block that has one.
+            special: match _mm256_testz_si256(any_special, any_special) {
+                1 => 0,
+                _ => join(special_lo, special_hi),
+            },
+            // Only whether the block has one matters (the chunk is ASCII or not).
+            high: bits(_mm256_or_si256(lo, hi)),
         }
     }
 
