@@ -125,7 +125,13 @@ fn skipped_lines_far_into_a_large_file_keep_their_line_numbers() {
     let good = good.lines().next().unwrap().trim_end_matches('\r');
     let bad = [3, 4_000, 9_000, 11_999];
     let lines: Vec<&str> = (1..=12_000)
-        .map(|n| if bad.contains(&n) { "not a log line" } else { good })
+        .map(|n| {
+            if bad.contains(&n) {
+                "not a log line"
+            } else {
+                good
+            }
+        })
         .collect();
     std::fs::write(&path, lines.join("\n")).unwrap();
     assert!(std::fs::metadata(&path).unwrap().len() > 2 << 20);
