@@ -17,6 +17,7 @@ use std::io::Read;
 use crate::decode::envelope::{self, Envelope};
 use crate::decode::execution::Executions;
 use crate::decode::framing::{self, Framing, Reframe};
+use crate::decode::scan::ChunkFacts;
 use crate::decode::{detect, detect_timed, DecodeOptions, Decoder, DetectError, Known, SkipReason};
 use crate::kind::{self, mostly_execution, not_a_log, trim_line};
 pub use crate::model::RequestSink;
@@ -569,7 +570,14 @@ fn decode_in_batches<S: RequestSink>(
             .map(|chunk| {
                 let mut sink = template.fresh();
                 let mut logs = Logs::default();
-                decode_chunk(chunk, &mut decoder.clone(), name, &mut sink, &mut logs);
+                decode_chunk(
+                    chunk,
+                    &mut decoder.clone(),
+                    name,
+                    &mut sink,
+                    &mut logs,
+                    &mut ChunkFacts::default(),
+                );
                 (sink, logs)
             })
             .collect();
@@ -594,6 +602,9 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
     name: &str,
     result: &mut Ingested<S>,
 ) {
+    // The chunks read after the first are cut without counting their lines, under the lock;
+    // each worker reports the count its scan finds.
+    chunks.uncounted();
     let chunks = std::sync::Mutex::new(chunks);
     let chunks = &chunks;
     let template = &result.columns;
@@ -608,6 +619,7 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
                     let mut sink = template.fresh();
                     let mut logs = Logs::default();
                     let mut decoder = decoder.clone();
+                    let mut facts = ChunkFacts::default();
                     loop {
                         let chunk = match own.take() {
                             Some(chunk) => chunk,
@@ -616,7 +628,7 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
                                 _ => break,
                             },
                         };
-                        decode_chunk(&chunk, &mut decoder, name, &mut sink, &mut logs);
+                        decode_chunk(&chunk, &mut decoder, name, &mut sink, &mut logs, &mut facts);
                     }
                     (sink, logs)
                 })
@@ -780,49 +792,53 @@ impl Logs {
 }
 
 /// Decodes one chunk's lines into `columns`, counting the lines skipped and the values
-/// dropped.
+/// dropped; `facts` is room for the chunk's lines, reused from chunk to chunk.
 fn decode_chunk<S: RequestSink>(
     chunk: &Chunk,
     decoder: &mut Decoder,
     name: &str,
     columns: &mut S,
     logs: &mut Logs,
+    facts: &mut ChunkFacts,
 ) {
-    for line in &chunk.overlong {
+    let data: &[u8] = chunk.data();
+    // One pass for the whole chunk rather than several per line: where lines end, and for
+    // the key-selective JSON decoder each line's quotes and whether it is free of
+    // backslashes and control characters, and whether it is all ASCII (then valid UTF-8
+    // without another pass).
+    facts.scan(data);
+    // Numbers the lines of the chunks after this one (before asking for any number).
+    chunk.count_lines(facts.lines.len() as u64);
+    for line in chunk.overlong() {
         logs.skipped
             .add(SkipReason::LineTooLong, || format!("{name}:{line}"));
     }
-    let mut data: &[u8] = chunk.data();
-    if data.ends_with(b"\n") {
-        data = &data[..data.len() - 1];
-    }
-    if data.is_empty() {
-        return;
-    }
-    // Checked once for the whole chunk rather than per line: valid UTF-8, and free of
-    // backslashes and control characters (what the key-selective JSON decoder needs).
     let json = matches!(decoder, Decoder::Json(_));
-    let text = json.then(|| std::str::from_utf8(data).ok()).flatten();
-    let plain = json && crate::decode::select::plain_lines(data);
+    let text = match json {
+        false => None,
+        // SAFETY: the scan found no byte ≥ 0x80, and ASCII text is valid UTF-8.
+        true if facts.ascii => Some(unsafe { std::str::from_utf8_unchecked(data) }),
+        true => std::str::from_utf8(data).ok(),
+    };
     let mut start = 0;
     let mut route = String::new();
-    let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
-    for (offset, end) in ends.enumerate() {
+    for (offset, facts) in facts.lines.iter().enumerate() {
         let line_start = start;
-        let line = &data[start..end];
-        start = end + 1;
+        let line = &data[start..facts.end];
+        start = facts.end + 1;
         let line = trim_line(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let place = || format!("{name}:{}", chunk.first_line + offset as u64);
+        let place = || format!("{name}:{}", chunk.first_line() + offset as u64);
         if line.len() > MAX_LINE_BYTES {
             logs.skipped.add(SkipReason::LineTooLong, place);
             continue;
         }
         let known = Known {
             text: text.and_then(|t| t.get(line_start..line_start + line.len())),
-            plain,
+            plain: json && facts.plain,
+            quotes: json.then_some(facts.quotes),
         };
         logs.take(&decoder.decode_in(line, known, &mut route), columns, place);
     }

@@ -13,6 +13,7 @@ pub(crate) mod number;
 pub(crate) mod prefixed;
 pub mod presets;
 pub(crate) mod record;
+pub(crate) mod scan;
 pub(crate) mod select;
 pub(crate) mod template;
 pub(crate) mod time;

@@ -27,6 +27,33 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
 /// integer and as an f64, so callers may skip float parsing.
 pub(crate) fn whole_number(text: &str) -> Option<u64> {
     let digits = text.as_bytes();
-    ((1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit))
-        .then(|| digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+    if !(1..=15).contains(&digits.len()) {
+        return None;
+    }
+    // One pass that checks and adds up each digit (cheaper than checking all, then adding).
+    let mut n = 0u64;
+    for d in digits {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(d);
+    }
+    Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Digits only, 1 to 15 of them, valued as the standard parser values them.
+        #[test]
+        fn whole_numbers_are_plain_digits(text in "[0-9+ a/:-]{0,3}|[0-9]{0,17}") {
+            let expected = ((1..=15).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| text.parse::<u64>().unwrap());
+            prop_assert_eq!(whole_number(&text), expected);
+        }
+    }
 }

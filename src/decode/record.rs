@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::fields::Field;
-use super::number::{parse_number, trimmed};
+use super::number::{parse_number, trimmed, whole_number};
 use super::time::{parse_any_time, parse_epoch};
 use crate::facts::{LATENCY_RANGE_MS, STATUS_RANGE};
 use crate::model::{EventType, InvalidField, InvalidFields, Request, WebSocketEvent};
@@ -265,8 +265,14 @@ fn without_stage<'a>(path: Cow<'a, str>, stage: Option<&str>) -> Cow<'a, str> {
 /// anything else is not a status.
 fn parse_status(s: &str, invalid: &mut InvalidFields) -> Result<Option<u16>, SkipReason> {
     let text = trimmed(s);
-    match text.parse::<u16>() {
-        Ok(status) if STATUS_RANGE.contains(&status) => Ok(Some(status)),
+    // Plain digits (what API Gateway logs) without the general integer parser: the same
+    // value as `parse::<u16>` wherever that succeeds.
+    let parsed = match whole_number(text) {
+        Some(n) => u16::try_from(n).ok(),
+        None => text.parse::<u16>().ok(),
+    };
+    match parsed {
+        Some(status) if STATUS_RANGE.contains(&status) => Ok(Some(status)),
         _ if is_integer(text) => {
             invalid.insert(InvalidField::Status);
             Ok(None)
@@ -323,6 +329,50 @@ mod tests {
             r.set(*field, Cow::Borrowed(value));
         }
         r
+    }
+
+    #[test]
+    fn statuses_parse_as_the_integer_parser_reads_them() {
+        let reference = |s: &str| {
+            let mut invalid = InvalidFields::default();
+            let text = trimmed(s);
+            let status = match text.parse::<u16>() {
+                Ok(status) if STATUS_RANGE.contains(&status) => Ok(Some(status)),
+                _ if is_integer(text) => {
+                    invalid.insert(InvalidField::Status);
+                    Ok(None)
+                }
+                _ => Err(SkipReason::InvalidStatus),
+            };
+            (status, invalid)
+        };
+        for text in [
+            "200",
+            "0200",
+            "+200",
+            "-1",
+            "-0",
+            "0",
+            "99",
+            "100",
+            "599",
+            "600",
+            "65535",
+            "65536",
+            "999999999999999",
+            "9999999999999999",
+            "2 00",
+            " 200 ",
+            "200\t",
+            "abc",
+            "",
+            "20a",
+            "٢٠٠",
+        ] {
+            let mut invalid = InvalidFields::default();
+            let status = parse_status(text, &mut invalid);
+            assert_eq!((status, invalid), reference(text), "{text:?}");
+        }
     }
 
     #[test]

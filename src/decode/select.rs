@@ -115,7 +115,10 @@ impl Selector {
         }
         // In a line without backslashes every `"` delimits a key or a string value: lines of
         // one format have as many as the first line, one with a key more has more.
-        if count_quotes(line) != self.quotes {
+        let quotes = known
+            .quotes
+            .map_or_else(|| count_quotes(line), |q| q as usize);
+        if quotes != self.quotes {
             return None;
         }
         let text = match known.text {
@@ -190,6 +193,8 @@ pub struct Known<'a> {
     pub text: Option<&'a str>,
     /// Whether it is known to hold neither a backslash nor a control character.
     pub plain: bool,
+    /// How many `"` it holds, when already counted.
+    pub quotes: Option<u32>,
 }
 
 /// Whether any byte is `hit`: one pass, in blocks the compiler vectorizes (the reduction and
@@ -204,12 +209,6 @@ pub(super) fn any_byte(bytes: &[u8], hit: impl Fn(u8) -> bool) -> bool {
 /// Whether a line has neither a backslash nor a control character.
 fn plain(line: &[u8]) -> bool {
     !any_byte(line, |b| b == b'\\' || b < 0x20)
-}
-
-/// Whether lines (separated by `\n`) have neither a backslash nor any other control
-/// character: [`Known::plain`] for every line of a chunk, in one pass.
-pub fn plain_lines(lines: &[u8]) -> bool {
-    !any_byte(lines, |b| b == b'\\' || (b < 0x20 && b != b'\n'))
 }
 
 /// Whether two equally long short slices are equal, compared 8 bytes at a time inline

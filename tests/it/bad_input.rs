@@ -116,6 +116,32 @@ fn a_10_mb_line_is_skipped_not_loaded() {
     );
 }
 
+#[test]
+fn skipped_lines_far_into_a_large_file_keep_their_line_numbers() {
+    // Several chunks of lines, read by parallel workers: the numbers must still be exact.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.log");
+    let good = std::fs::read_to_string(root().join("tests/bad-input/crlf.log")).unwrap();
+    let good = good.lines().next().unwrap().trim_end_matches('\r');
+    let bad = [3, 4_000, 9_000, 11_999];
+    let lines: Vec<&str> = (1..=12_000)
+        .map(|n| {
+            if bad.contains(&n) {
+                "not a log line"
+            } else {
+                good
+            }
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > 2 << 20);
+    let name = path.display().to_string();
+    let (requests, skipped) = outcome(&name);
+    assert_eq!(requests, 12_000 - bad.len() as u64);
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].1, places(&name, &bad));
+}
+
 /// Runs `gwstat report ARGS --format json -q` with `stdin`: (exit code, stdout, stderr).
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
     let out = gwstat()
