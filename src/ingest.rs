@@ -802,18 +802,21 @@ fn decode_chunk<S: RequestSink>(
     facts: &mut ChunkFacts,
 ) {
     let data: &[u8] = chunk.data();
+    let json = matches!(decoder, Decoder::Json(_));
     // One pass for the whole chunk rather than several per line: where lines end, and for
     // the key-selective JSON decoder each line's quotes and whether it is free of
     // backslashes and control characters, and whether it is all ASCII (then valid UTF-8
-    // without another pass).
-    facts.scan(data);
+    // without another pass). The other decoders need the line ends only.
+    match json {
+        true => facts.scan(data),
+        false => facts.line_ends(data),
+    }
     // Numbers the lines of the chunks after this one (before asking for any number).
     chunk.count_lines(facts.lines.len() as u64);
     for line in chunk.overlong() {
         logs.skipped
             .add(SkipReason::LineTooLong, || format!("{name}:{line}"));
     }
-    let json = matches!(decoder, Decoder::Json(_));
     let text = match json {
         false => None,
         // SAFETY: the scan found no byte ≥ 0x80, and ASCII text is valid UTF-8.
