@@ -16,7 +16,7 @@ const DENSE_LIMIT: usize = 1024;
 const INLINE: usize = 2;
 
 /// Whole milliseconds held as a list before they are counted: a histogram that sees few
-/// values stays a short list (4 bytes a value, no larger than the dense counts it would
+/// values stays a short list (2 bytes a value, smaller than the dense counts it would
 /// otherwise allocate), so it costs and merges as its values, not a scan of its counts.
 /// Once it counts, values still go to the list first and are counted this many at a time:
 /// one route's counts (up to 4 KiB) are then touched in one burst whose cache misses
@@ -35,7 +35,7 @@ pub struct Histogram {
     /// Whole milliseconds not yet counted (at most [`PENDING_LIMIT`]), past the inline
     /// values. Held here rather than in `rest`: adding a value then reaches its list
     /// without first loading the box, which at hundreds of routes is not in the cache.
-    pending: Vec<u32>,
+    pending: Vec<u16>,
     /// The counts, allocated only when values are counted.
     rest: Option<Box<Rest>>,
 }
@@ -49,10 +49,12 @@ struct Rest {
     other: FastMap<u64, u64>,
 }
 
-/// The value as a whole number of milliseconds a pending list can hold (-0.0 is 0).
+/// The value as a whole number of milliseconds a pending list can hold (-0.0 is 0): below
+/// 65,536 ms (two bytes a value, so the lists of hundreds of routes stay in the cache;
+/// longer latencies are counted at once).
 #[inline]
-fn whole_ms(value: f64) -> Option<u32> {
-    let whole = value as u32;
+fn whole_ms(value: f64) -> Option<u16> {
+    let whole = value as u16;
     (f64::from(whole) == value).then_some(whole)
 }
 
@@ -105,7 +107,7 @@ impl Histogram {
     fn count_pending(&mut self) {
         let rest = self.rest.get_or_insert_with(Box::default);
         for v in &self.pending {
-            rest.count_whole(*v);
+            rest.count_whole(u32::from(*v));
         }
         self.count += self.pending.len() as u64;
         self.pending.clear();
@@ -369,12 +371,20 @@ mod tests {
     #[test]
     fn large_fractional_and_negative_values_are_exact() {
         let mut h = Histogram::default();
-        for v in [29_010.0, 0.5, -3.0, 0.0, -0.0, 29_010.0] {
+        // 70,000 ms is past what a pending list holds: counted at once.
+        for v in [29_010.0, 0.5, -3.0, 0.0, -0.0, 29_010.0, 70_000.0, 65_535.0] {
             h.add(v);
         }
         assert_eq!(
             h.sorted(),
-            vec![(-3.0, 1), (0.0, 2), (0.5, 1), (29_010.0, 2)]
+            vec![
+                (-3.0, 1),
+                (0.0, 2),
+                (0.5, 1),
+                (29_010.0, 2),
+                (65_535.0, 1),
+                (70_000.0, 1)
+            ]
         );
     }
 
