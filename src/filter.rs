@@ -228,6 +228,18 @@ pub struct Window {
     pub until: Option<i64>,
 }
 
+impl Window {
+    /// Whether `t` (epoch ms) is in the window.
+    pub fn contains(&self, t: i64) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+
+    /// Whether some time from `first` to `last` (epoch ms, both included) is in the window.
+    pub fn meets(&self, first: i64, last: i64) -> bool {
+        self.since.is_none_or(|s| last >= s) && self.until.is_none_or(|u| first < u)
+    }
+}
+
 impl RequestFilter {
     /// Parses a route glob.
     pub fn route_pattern(text: &str) -> Result<glob::Pattern, FilterError> {
@@ -290,8 +302,7 @@ impl RequestFilter {
         let mask = (0..columns.len())
             .map(|row| {
                 let t = columns.time_ms[row];
-                window.since.is_none_or(|s| t >= s)
-                    && window.until.is_none_or(|u| t < u)
+                window.contains(t)
                     && pass(&stage_ok, columns.stage.code(row), self.stages.is_empty())
                     && pass(&route_ok, columns.route.code(row), self.routes.is_empty())
                     && pass(
@@ -327,8 +338,7 @@ impl RequestFilter {
             Some(v) => ok(v),
             None => any,
         };
-        window.since.is_none_or(|s| t >= s)
-            && window.until.is_none_or(|u| t < u)
+        window.contains(t)
             && field(request.stage.as_deref(), self.stages.is_empty(), &|v| {
                 self.stage_ok(v)
             })
@@ -514,11 +524,7 @@ impl RequestFilter {
         let first = columns.time_ms.iter().copied().min().unwrap_or(0);
         let last = columns.time_ms.iter().copied().max().unwrap_or(0);
         if let Ok(w) = self.window(first, last) {
-            let inside = columns
-                .time_ms
-                .iter()
-                .any(|t| w.since.is_none_or(|s| *t >= s) && w.until.is_none_or(|u| *t < u));
-            if !inside {
+            if !columns.time_ms.iter().any(|t| w.contains(*t)) {
                 out.push(format!(
                     "--since/--until select {} – {}; the inputs span {} – {}",
                     w.since.map_or("the start".to_string(), rfc3339),

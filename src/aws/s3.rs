@@ -170,8 +170,8 @@ fn hour_of(year: &str, month: &str, day: &str, hour: &str) -> Option<i64> {
 /// arrived.
 pub(crate) fn may_hold(hour_ms: i64, window: Window) -> bool {
     let earliest = hour_ms - DELIVERY_MARGIN_MS;
-    let latest = hour_ms + HOUR_MS + BUFFER_MARGIN_MS;
-    window.since.is_none_or(|since| latest > since) && window.until.is_none_or(|u| earliest < u)
+    let last = hour_ms + HOUR_MS + BUFFER_MARGIN_MS - 1;
+    window.meets(earliest, last)
 }
 
 /// Whether an object written at `written_ms` may hold requests of `window`: its records
@@ -179,8 +179,7 @@ pub(crate) fn may_hold(hour_ms: i64, window: Window) -> bool {
 /// request at most [`DELIVERY_MARGIN_MS`] before its record arrived, and none after.
 fn written_may_hold(written_ms: i64, window: Window) -> bool {
     let earliest = written_ms - WRITE_MARGIN_MS - BUFFER_MARGIN_MS - DELIVERY_MARGIN_MS;
-    window.since.is_none_or(|since| written_ms >= since)
-        && window.until.is_none_or(|u| earliest < u)
+    window.meets(earliest, written_ms)
 }
 
 /// The byte ranges (inclusive ends, as HTTP writes them) to read an object of `size` bytes
