@@ -770,9 +770,9 @@ struct Logs {
 
 impl Logs {
     /// A decoded line's request into `columns` (its implausible values counted), or its
-    /// skip counted.
+    /// skip counted. (By reference: moving a request, several hundred bytes, per line costs
+    /// a copy.)
     #[inline]
-    /// (By reference: moving a request, several hundred bytes, per line costs a copy.)
     fn take<S: RequestSink>(
         &mut self,
         decoded: &Result<Request<'_>, SkipReason>,

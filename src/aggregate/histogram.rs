@@ -257,19 +257,9 @@ impl Rest {
     /// without the float conversions.
     #[inline]
     fn count_whole(&mut self, whole: u32) {
-        let at = whole as usize;
-        if at >= DENSE_LIMIT {
-            *self.other.entry(f64::from(whole).to_bits()).or_default() += 1;
-            return;
-        }
-        if at >= self.dense.len() {
-            let len = (at + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
-            self.dense.resize(len, 0);
-        }
-        let slot = &mut self.dense[at];
-        match slot.checked_add(1) {
-            Some(sum) => *slot = sum,
-            None => *self.other.entry(f64::from(whole).to_bits()).or_default() += 1,
+        match whole as usize {
+            at if at < DENSE_LIMIT => self.count_dense(at, 1),
+            _ => *self.other.entry(f64::from(whole).to_bits()).or_default() += 1,
         }
     }
 
@@ -278,18 +268,25 @@ impl Rest {
     fn count(&mut self, value: f64, n: u64) {
         let whole = value as usize;
         if whole < DENSE_LIMIT && whole as f64 == value {
-            if whole >= self.dense.len() {
-                let len = (whole + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
-                self.dense.resize(len, 0);
-            }
-            let slot = &mut self.dense[whole];
-            match u32::try_from(u64::from(*slot) + n) {
-                Ok(sum) => *slot = sum,
-                Err(_) => *self.other.entry((whole as f64).to_bits()).or_default() += n,
-            }
+            self.count_dense(whole, n);
         } else {
             // -0.0 is 0.0 (caught above); other values keep their exact bits.
             *self.other.entry(value.to_bits()).or_default() += n;
+        }
+    }
+
+    /// Adds `n` occurrences of the whole value `at` (below [`DENSE_LIMIT`]) to the dense
+    /// counts, growing them to hold it; a count that would overflow goes to `other`.
+    #[inline]
+    fn count_dense(&mut self, at: usize, n: u64) {
+        if at >= self.dense.len() {
+            let len = (at + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
+            self.dense.resize(len, 0);
+        }
+        let slot = &mut self.dense[at];
+        match u32::try_from(u64::from(*slot) + n) {
+            Ok(sum) => *slot = sum,
+            Err(_) => *self.other.entry((at as f64).to_bits()).or_default() += n,
         }
     }
 }
