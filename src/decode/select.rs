@@ -10,6 +10,9 @@
 //! or `,`, every value a plain string or integer followed by `,` or `}` — and returns `None`
 //! for anything else, which the full decoder then decides. It is built from the first line
 //! the full decoder read, and only when that line is a flat object naming each field once.
+//! The path is not read from lines that log a route (`resourcePath` or `routeKey`): it only
+//! stands in for a missing route, and a line whose route is missing (`-`) is left to the full
+//! decoder.
 //!
 //! What lies between the wanted keys is not parsed, so a line broken only there (an
 //! unbalanced quote in a user agent, say) is read for its wanted values rather than skipped
@@ -30,6 +33,8 @@ pub struct Selector {
     keys: Vec<(Field, Finder<'static>)>,
     /// Whether the lines have a `requestTimeEpoch` (and `requestTime` is not read).
     epoch: bool,
+    /// Whether the lines have a `resourcePath` or a `routeKey` (and `path` is not read).
+    routed: bool,
     /// For each key, how far after the previous value it was on the last line: lines of
     /// one log often repeat the lengths of the values skipped in between.
     gaps: Vec<usize>,
@@ -58,6 +63,7 @@ impl Selector {
             found.push((field, name));
         }
         let epoch = taken[Field::RequestTimeEpoch as usize];
+        let routed = taken[Field::ResourcePath as usize] || taken[Field::RouteKey as usize];
         let keys: Vec<(Field, Finder<'static>)> = found
             .into_iter()
             .filter(|(field, _)| match field {
@@ -65,6 +71,9 @@ impl Selector {
                 // The epoch wins over the CLF time; lines without one are left to the full
                 // decoder (see `decode`).
                 Field::RequestTime => !epoch,
+                // The path stands in only for a missing route; lines without one are left
+                // to the full decoder (see `decode`).
+                Field::Path => !routed,
                 _ => true,
             })
             .map(|(field, name)| {
@@ -76,6 +85,7 @@ impl Selector {
         (!keys.is_empty()).then_some(Selector {
             keys,
             epoch,
+            routed,
             gaps,
             quotes,
         })
@@ -170,6 +180,13 @@ impl Selector {
         }
         if self.epoch && record.get(Field::RequestTimeEpoch).is_none() {
             // No epoch on this line: the full decoder falls back to `requestTime`.
+            return None;
+        }
+        if self.routed
+            && record.get(Field::ResourcePath).is_none()
+            && record.get(Field::RouteKey).is_none()
+        {
+            // No route on this line (`-`): the full decoder reads the path in its place.
             return None;
         }
         Some(())
@@ -330,6 +347,8 @@ mod tests {
         assert_eq!(record.get(Field::ResponseLatency), Some("12"));
         assert_eq!(record.get(Field::IntegrationLatency), None);
         assert_eq!(record.get(Field::Stage), Some("prod"));
+        // The route is logged: the path is not needed.
+        assert_eq!(record.get(Field::Path), None);
     }
 
     #[test]
@@ -355,6 +374,8 @@ mod tests {
             LINE.replace("\"httpMethod\":\"GET\",", ""),
             LINE[..LINE.len() - 1].to_string(),
             LINE.replace("GET", "G\tET"),
+            // No route: the full decoder makes one of the path.
+            LINE.replace("/pets/{id}", "-"),
             // A key the first line did not have (it may be a wanted one): the full decoder.
             LINE.replace("\"stage\"", "\"integrationStatus\":\"200\",\"stage\""),
         ] {
