@@ -152,6 +152,17 @@ impl Latencies {
         }
     }
 
+    /// Empty latencies whose histograms have room listed for about as many values as
+    /// these have (see [`Histogram::with_room`]).
+    fn with_room(&self) -> Latencies {
+        Latencies {
+            latency: Histogram::with_room(self.latency.count()),
+            integration: Histogram::with_room(self.integration.count()),
+            overhead: Histogram::with_room(self.overhead.count()),
+            requests: 0,
+        }
+    }
+
     /// Adds everything `other` counted.
     pub(crate) fn merge(&mut self, other: &Latencies) {
         self.latency.merge(&other.latency);
@@ -696,7 +707,9 @@ impl Accumulator {
             add_response_latency(&mut self.latencies.by_bin_route, (bin, route.code), latency);
         }
         if hot.bin_latencies.requests > 0 {
-            let latencies = std::mem::take(&mut hot.bin_latencies);
+            // The next bin's lists start as long as this one's were.
+            let room = hot.bin_latencies.with_room();
+            let latencies = std::mem::replace(&mut hot.bin_latencies, room);
             add_latencies(&mut self.latencies.by_bin, bin, latencies);
         }
     }

@@ -59,12 +59,14 @@ fn whole_ms(value: f64) -> Option<u16> {
 }
 
 impl Histogram {
-    /// An empty histogram with room listed for `values` whole values (at most as many as
-    /// are listed before counting): for one that will likely see as many as another did.
+    /// An empty histogram with room listed for a quarter more than `values` whole values (at
+    /// most as many as are listed before counting): for one that will likely see about as
+    /// many as another did, without growing its list when it sees a few more.
     pub(crate) fn with_room(values: u64) -> Histogram {
         let mut histogram = Histogram::default();
         if values > INLINE as u64 {
-            let room = usize::try_from(values).map_or(PENDING_LIMIT, |v| v.min(PENDING_LIMIT));
+            let room = values.saturating_add(values / 4);
+            let room = usize::try_from(room).map_or(PENDING_LIMIT, |v| v.min(PENDING_LIMIT));
             histogram.pending.reserve_exact(room);
         }
         histogram
@@ -197,8 +199,9 @@ impl Histogram {
             .chain(self.listed().map(|v| (if v == 0.0 { 0.0 } else { v }, 1)))
             .collect();
         extra.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let distinct = extra.len() + dense.iter().filter(|n| **n > 0).count();
         let mut extra = extra.into_iter().peekable();
-        let mut out: Vec<(f64, u64)> = Vec::new();
+        let mut out: Vec<(f64, u64)> = Vec::with_capacity(distinct);
         let dense = dense
             .iter()
             .enumerate()

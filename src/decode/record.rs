@@ -89,7 +89,7 @@ pub fn is_missing(value: &str) -> bool {
 impl<'a> RawRecord<'a> {
     /// Stores a value unless it is a missing marker or the field already has a value
     /// (the first non-missing spelling of a field wins).
-    #[inline]
+    #[inline(always)]
     pub fn set(&mut self, field: Field, value: Cow<'a, str>) {
         let slot = &mut self.values[field as usize];
         if slot.is_none() && !is_missing(&value) {

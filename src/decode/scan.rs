@@ -75,6 +75,29 @@ impl ChunkFacts {
     }
 }
 
+/// One bit per `"` among the first 64 bytes of `bytes` (bit i for byte i; none past the end
+/// of a shorter slice).
+#[inline(always)]
+pub(crate) fn quote_bits(bytes: &[u8]) -> u64 {
+    let mut padded = [b' '; 64];
+    let block = match bytes.first_chunk::<64>() {
+        Some(block) => block,
+        None => {
+            padded[..bytes.len()].copy_from_slice(bytes);
+            &padded
+        }
+    };
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of x86-64: every CPU that runs this code has it.
+    unsafe {
+        sse2::quotes(block)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        portable_masks(block).quote
+    }
+}
+
 /// One bit per byte of a 64-byte block, for each kind of byte the scan looks for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Masks {
@@ -198,6 +221,20 @@ mod sse2 {
             m.high |= u64::from(_mm_movemask_epi8(bytes) as u16) << shift;
         }
         m
+    }
+
+    /// Only the quotes' bits (for the key-selective decoder, a window of a line at a time).
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    pub(super) fn quotes(block: &[u8; 64]) -> u64 {
+        let mut bits = 0;
+        for (i, part) in block.chunks_exact(16).enumerate() {
+            // SAFETY: `part` is 16 readable bytes (an unaligned load needs no more).
+            let bytes = unsafe { _mm_loadu_si128(part.as_ptr().cast()) };
+            let hit = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
+            bits |= u64::from(_mm_movemask_epi8(hit) as u16) << (16 * i);
+        }
+        bits
     }
 
     /// The 16 bytes as a vector (the compiler makes the element-wise set one load).

@@ -1,18 +1,19 @@
-//! Key-selective decoding of flat JSON access-log lines: the keys the report uses are looked
-//! for one after another with precompiled substring searches (SIMD, via `memchr::memmem`),
-//! in the order the log's first line had them, and everything between them is skipped
-//! without being parsed. Measured on generated REST lines: ~4 GB/s per core for the bare
-//! search, against 0.7–0.8 GB/s for a typed serde_json or sonic-rs parse of the same fields.
+//! Key-selective decoding of flat JSON access-log lines: the keys the report uses are read
+//! where the log's first line had them, counted in quotes, and everything between them is
+//! skipped without being parsed. In a line without backslashes every `"` opens or closes a
+//! key or a string value, so lines of one format have their keys at the same quotes: the
+//! line's quotes are found 64 bytes at a time (one SIMD compare per 16 bytes) and each wanted
+//! key is checked at its quote rather than searched for.
 //!
 //! It only answers for lines where skipping is provably safe — no backslash anywhere (so
 //! every `"` is a string delimiter and a key pattern can't occur inside a value), no control
-//! characters, `{…}` around it, every key found after the previous one and preceded by `{`
-//! or `,`, every value a plain string or integer followed by `,` or `}` — and returns `None`
-//! for anything else, which the full decoder then decides. It is built from the first line
-//! the full decoder read, and only when that line is a flat object naming each field once.
-//! The path is not read from lines that log a route (`resourcePath` or `routeKey`): it only
-//! stands in for a missing route, and a line whose route is missing (`-`) is left to the full
-//! decoder.
+//! characters, `{…}` around it, as many quotes as the first line, every wanted key at its
+//! quote and preceded by `{` or `,`, every value a plain string or integer followed by `,` or
+//! `}` — and returns `None` for anything else, which the full decoder then decides. It is
+//! built from the first line the full decoder read, and only when that line is a flat object
+//! naming each field once. The path is not read from lines that log a route (`resourcePath`
+//! or `routeKey`): it only stands in for a missing route, and a line whose route is missing
+//! (`-`) is left to the full decoder.
 //!
 //! What lies between the wanted keys is not parsed, so a line broken only there (an
 //! unbalanced quote in a user agent, say) is read for its wanted values rather than skipped
@@ -21,52 +22,62 @@
 
 use std::borrow::Cow;
 
-use memchr::memmem::Finder;
-
 use super::fields::{Field, KeyMap};
 use super::record::RawRecord;
+use super::scan::quote_bits;
 
-/// The searches for one log's keys.
+/// One wanted key of a log's lines.
+#[derive(Debug, Clone)]
+struct Key {
+    field: Field,
+    /// The key as `"key":`.
+    needle: Box<[u8]>,
+    /// How many `"` come before the key on the first line.
+    quote: u32,
+}
+
+/// Where one log's wanted keys are.
 #[derive(Debug, Clone)]
 pub struct Selector {
-    /// Each wanted key as `"key":`, with its field, in line order.
-    keys: Vec<(Field, Finder<'static>)>,
+    /// The wanted keys, in line order.
+    keys: Vec<Key>,
     /// Whether the lines have a `requestTimeEpoch` (and `requestTime` is not read).
     epoch: bool,
     /// Whether the lines have a `resourcePath` or a `routeKey` (and `path` is not read).
     routed: bool,
-    /// For each key, how far after the previous value it was on the last line: lines of
-    /// one log often repeat the lengths of the values skipped in between.
-    gaps: Vec<usize>,
     /// How many `"` the first line had: a line with another count has other keys (or other
     /// kinds of values), and may hold a wanted field the first line lacked, so the full
     /// decoder reads it.
     quotes: usize,
+    /// Whether the CPU counts and selects bits in one instruction each (POPCNT, BMI1 and
+    /// BMI2): then lines are read by a copy of the code compiled for them.
+    #[cfg(target_arch = "x86_64")]
+    bit_ops: bool,
 }
 
 impl Selector {
     /// The selector for lines shaped like `line`, or `None` when the line is not a flat
-    /// object of strings and numbers, or names a field twice.
+    /// object of strings and numbers (without backslashes), or names a field twice.
     /// `ids`: whether the request and trace IDs (and the API id) are wanted too.
     pub fn from_line(line: &[u8], keys: &mut KeyMap, ids: bool) -> Option<Selector> {
         let names = flat_keys(line)?;
         let quotes = count_quotes(line);
         let mut taken = [false; Field::ALL.len()];
         let mut found = Vec::new();
-        for name in names {
+        for (name, quote) in names {
             let Some(field) = keys.resolve(name) else {
                 continue;
             };
             if std::mem::replace(&mut taken[field as usize], true) {
                 return None;
             }
-            found.push((field, name));
+            found.push((field, name, quote));
         }
         let epoch = taken[Field::RequestTimeEpoch as usize];
         let routed = taken[Field::ResourcePath as usize] || taken[Field::RouteKey as usize];
-        let keys: Vec<(Field, Finder<'static>)> = found
+        let keys: Vec<Key> = found
             .into_iter()
-            .filter(|(field, _)| match field {
+            .filter(|(field, _, _)| match field {
                 Field::RequestId | Field::XrayTraceId | Field::ApiId => ids,
                 // The epoch wins over the CLF time; lines without one are left to the full
                 // decoder (see `decode`).
@@ -76,43 +87,64 @@ impl Selector {
                 Field::Path => !routed,
                 _ => true,
             })
-            .map(|(field, name)| {
-                let needle = format!("\"{name}\":").into_bytes();
-                (field, Finder::new(&needle).into_owned())
+            .map(|(field, name, quote)| Key {
+                field,
+                needle: format!("\"{name}\":").into_bytes().into_boxed_slice(),
+                quote,
             })
             .collect();
-        let gaps = vec![1; keys.len()];
         (!keys.is_empty()).then_some(Selector {
             keys,
             epoch,
             routed,
-            gaps,
             quotes,
+            #[cfg(target_arch = "x86_64")]
+            bit_ops: std::is_x86_feature_detected!("popcnt")
+                && std::is_x86_feature_detected!("bmi1")
+                && std::is_x86_feature_detected!("bmi2"),
         })
     }
 
     /// The wanted values of one line (without its newline), when the line is safe to read
-    /// this way.
+    /// this way; read by both copies of the code when the CPU runs both, which must agree.
     #[cfg(test)]
-    pub fn decode<'a>(&mut self, line: &'a [u8]) -> Option<RawRecord<'a>> {
+    pub fn decode<'a>(&self, line: &'a [u8]) -> Option<RawRecord<'a>> {
         let mut record = RawRecord::default();
-        self.decode_into(line, Known::default(), &mut record)
-            .then_some(record)
+        let read = self
+            .read::<false>(line, Known::default(), &mut record)
+            .map(|()| record);
+        #[cfg(target_arch = "x86_64")]
+        if self.bit_ops {
+            let mut record = RawRecord::default();
+            // SAFETY: as in `decode_into`.
+            let fast = unsafe { read_with_bit_ops(self, line, Known::default(), &mut record) };
+            let fast = fast.map(|()| record);
+            assert_eq!(format!("{fast:?}"), format!("{read:?}"));
+        }
+        read
     }
 
     /// Reads the wanted values of one line into `record` (which must be empty) and says
     /// whether the line was safe to read this way (if not, `record` holds partial values).
     pub fn decode_into<'a>(
-        &mut self,
+        &self,
         line: &'a [u8],
         known: Known<'a>,
         record: &mut RawRecord<'a>,
     ) -> bool {
-        self.read(line, known, record).is_some()
+        #[cfg(target_arch = "x86_64")]
+        if self.bit_ops {
+            // SAFETY: `bit_ops` is set only when the CPU has POPCNT, BMI1 and BMI2, all
+            // that `read_with_bit_ops` is compiled for.
+            return unsafe { read_with_bit_ops(self, line, known, record) }.is_some();
+        }
+        self.read::<false>(line, known, record).is_some()
     }
 
-    fn read<'a>(
-        &mut self,
+    /// Reads one line (see `decode_into`); `PDEP` as in `Quotes::nth`.
+    #[inline(always)]
+    fn read<'a, const PDEP: bool>(
+        &self,
         line: &'a [u8],
         known: Known<'a>,
         record: &mut RawRecord<'a>,
@@ -123,8 +155,6 @@ impl Selector {
         if !known.plain && !plain(line) {
             return None;
         }
-        // In a line without backslashes every `"` delimits a key or a string value: lines of
-        // one format have as many as the first line, one with a key more has more.
         let quotes = known
             .quotes
             .map_or_else(|| count_quotes(line), |q| q as usize);
@@ -135,30 +165,27 @@ impl Selector {
             Some(text) => text,
             None => std::str::from_utf8(line).ok()?,
         };
-        let mut position: usize = 1;
-        for ((field, finder), gap) in self.keys.iter().zip(self.gaps.iter_mut()) {
-            let needle = finder.needle();
-            // Look where the key was on the last line (right after the comma, for keys that
-            // follow each other) before searching; skipped values often differ by a
-            // character or two in length from line to line (a 3- or 4-digit size, `-` or
-            // `200`), so the neighbours are tried too.
-            let found = [0, 1, -1, 2, -2].into_iter().find_map(|shift: isize| {
-                let guess = position.checked_add_signed(*gap as isize + shift)?;
-                let at = line.get(guess..guess + needle.len())?;
-                (guess > position && same(at, needle)).then_some(guess)
-            });
-            let at = match found {
-                Some(at) => at,
-                None => position + finder.find(&line[position..])?,
-            };
-            *gap = at - position;
+        let mut found = Quotes::new(line);
+        for key in &self.keys {
+            // The quote the key opened on the first line: the key itself, or the line has
+            // other keys or values before it than the first line had.
+            let at = found.nth::<PDEP>(key.quote)?;
+            let needle = &key.needle[..];
+            if !line
+                .get(at..at + needle.len())
+                .is_some_and(|k| same(k, needle))
+            {
+                return None;
+            }
+            // `at` > 0: the line starts with `{`.
             if !matches!(line[at - 1], b'{' | b',') {
                 return None;
             }
             let start = at + needle.len();
             let (value, end) = match *line.get(start)? {
+                // The value's opening quote is the one after the key's closing quote.
                 b'"' => {
-                    let end = start + 1 + quote(&line[start + 1..])?;
+                    let end = found.nth::<PDEP>(key.quote + 3)?;
                     (&text[start + 1..end], end + 1)
                 }
                 b'0'..=b'9' => {
@@ -175,8 +202,7 @@ impl Selector {
             if !matches!(line.get(end)?, b',' | b'}') {
                 return None;
             }
-            record.set(*field, Cow::Borrowed(value));
-            position = end;
+            record.set(key.field, Cow::Borrowed(value));
         }
         if self.epoch && record.get(Field::RequestTimeEpoch).is_none() {
             // No epoch on this line: the full decoder falls back to `requestTime`.
@@ -190,6 +216,77 @@ impl Selector {
             return None;
         }
         Some(())
+    }
+}
+
+/// `Selector::read` compiled for POPCNT, BMI1 and BMI2: the walk over a line's quotes counts
+/// their bits and finds the n-th with one instruction each (x86-64's baseline has none).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt,bmi1,bmi2")]
+fn read_with_bit_ops<'a>(
+    selector: &Selector,
+    line: &'a [u8],
+    known: Known<'a>,
+    record: &mut RawRecord<'a>,
+) -> Option<()> {
+    selector.read::<true>(line, known, record)
+}
+
+/// The quotes of one line, found 64 bytes at a time as they are asked for, in order.
+struct Quotes<'a> {
+    line: &'a [u8],
+    /// Where the 64-byte window of `bits` starts.
+    window: usize,
+    /// One bit per quote of the window not yet passed.
+    bits: u64,
+    /// How many quotes of the line come before the lowest bit of `bits`.
+    before: u32,
+}
+
+impl<'a> Quotes<'a> {
+    #[inline(always)]
+    fn new(line: &'a [u8]) -> Quotes<'a> {
+        Quotes {
+            line,
+            window: 0,
+            bits: quote_bits(line),
+            before: 0,
+        }
+    }
+
+    /// Where the quote with `n` quotes before it is; `n` must not be below the last `n`
+    /// asked for. `PDEP`: whether the code is compiled for BMI2 (see `read_with_bit_ops`),
+    /// which finds the quote in a window in one instruction rather than a bit at a time.
+    #[inline(always)]
+    fn nth<const PDEP: bool>(&mut self, n: u32) -> Option<usize> {
+        debug_assert!(n >= self.before);
+        loop {
+            let here = self.bits.count_ones();
+            if n < self.before + here {
+                let skip = n - self.before;
+                #[cfg(target_arch = "x86_64")]
+                if PDEP {
+                    // SAFETY: `PDEP` is true only in `read_with_bit_ops`, which is compiled
+                    // for BMI2 and called only on CPUs that have it.
+                    let bit = unsafe { std::arch::x86_64::_pdep_u64(1 << skip, self.bits) };
+                    // The quotes before the one found are passed.
+                    self.bits &= !(bit - 1);
+                    self.before = n;
+                    return Some(self.window + bit.trailing_zeros() as usize);
+                }
+                for _ in 0..skip {
+                    self.bits &= self.bits - 1;
+                }
+                self.before = n;
+                return Some(self.window + self.bits.trailing_zeros() as usize);
+            }
+            self.before += here;
+            self.window += 64;
+            if self.window >= self.line.len() {
+                return None;
+            }
+            self.bits = quote_bits(&self.line[self.window..]);
+        }
     }
 }
 
@@ -228,68 +325,52 @@ fn plain(line: &[u8]) -> bool {
     !any_byte(line, |b| b == b'\\' || b < 0x20)
 }
 
-/// Whether two equally long short slices are equal, compared 8 bytes at a time inline
-/// (a call to `memcmp` costs more than the comparison for keys this short).
-#[inline]
+/// Whether two equally long short slices are equal, compared inline as two overlapping
+/// words (a call to `memcmp` costs more than the comparison for keys this short).
+#[inline(always)]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    let word = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
     let n = a.len();
-    if n < 8 {
-        return a.iter().zip(b).all(|(x, y)| x == y);
-    }
-    let mut i = 0;
-    while i + 8 <= n {
-        if word(&a[i..i + 8]) != word(&b[i..i + 8]) {
-            return false;
+    debug_assert_eq!(n, b.len());
+    match n {
+        16..=32 => {
+            let word = |s: &[u8]| u128::from_le_bytes(s.try_into().expect("16 bytes"));
+            word(&a[..16]) == word(&b[..16]) && word(&a[n - 16..]) == word(&b[n - 16..])
         }
-        i += 8;
-    }
-    // The last (overlapping) word covers the tail.
-    word(&a[n - 8..]) == word(&b[n - 8..])
-}
-
-/// The offset of the first `"`: values are mostly short, so the first 32 bytes are looked
-/// at 8 at a time in a word (no branch per byte) before handing over to `memchr`.
-#[inline]
-fn quote(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while i + 8 <= bytes.len() && i < 32 {
-        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-        let x = word ^ (ONES * u64::from(b'"'));
-        // The lowest flagged byte is the first zero byte of `x`, i.e. the first quote.
-        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
-        if zero != 0 {
-            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        8..16 => {
+            let word = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
+            word(&a[..8]) == word(&b[..8]) && word(&a[n - 8..]) == word(&b[n - 8..])
         }
-        i += 8;
+        _ => a == b,
     }
-    memchr::memchr(b'"', &bytes[i..]).map(|j| i + j)
 }
 
 /// The keys of a flat JSON object whose values are strings or plain numbers (no escapes),
-/// in order; `None` for anything else.
-fn flat_keys(line: &[u8]) -> Option<Vec<&str>> {
+/// in order, each with how many `"` come before it; `None` for anything else.
+fn flat_keys(line: &[u8]) -> Option<Vec<(&str, u32)>> {
     let text = std::str::from_utf8(line).ok()?.trim();
     let b = text.as_bytes();
     if b.first() != Some(&b'{') || memchr::memchr(b'\\', b).is_some() {
         return None;
     }
     let mut keys = Vec::new();
+    let mut quotes = 0;
     let mut i = 1;
     loop {
         if b.get(i) != Some(&b'"') {
             return None;
         }
         let end = i + 1 + memchr::memchr(b'"', &b[i + 1..])?;
-        keys.push(&text[i + 1..end]);
+        keys.push((&text[i + 1..end], quotes));
+        quotes += 2;
         if b.get(end + 1) != Some(&b':') {
             return None;
         }
         i = end + 2;
         match *b.get(i)? {
-            b'"' => i += 2 + memchr::memchr(b'"', &b[i + 1..])?,
+            b'"' => {
+                i += 2 + memchr::memchr(b'"', &b[i + 1..])?;
+                quotes += 2;
+            }
             b'0'..=b'9' | b'-' => {
                 while b.get(i).is_some_and(|c| !matches!(c, b',' | b'}')) {
                     i += 1;
@@ -317,25 +398,35 @@ mod tests {
         Selector::from_line(LINE.as_bytes(), &mut KeyMap::default(), true).unwrap()
     }
 
-    #[test]
-    fn finds_the_first_quote() {
-        for text in [
-            "",
-            "\"",
-            "a\"",
-            "abcdefg\"",
-            "abcdefgh\"x\"",
-            &"x".repeat(40),
-            &format!("{}\"", "y".repeat(45)),
-        ] {
-            assert_eq!(quote(text.as_bytes()), text.find('"'), "{text:?}");
-        }
-        for text in ["ééé\"", "\u{a2}\u{a2}\u{a2}\u{a2}\"", "\u{22a2}\""] {
-            assert_eq!(quote(text.as_bytes()), text.find('"'), "{text:?}");
-        }
-        for n in 0..50 {
-            let text = format!("{}\"é\"", "\u{7f}".repeat(n));
-            assert_eq!(quote(text.as_bytes()), Some(n));
+    /// Every quote's position, a window's bits at a time, with and without BMI2.
+    fn quotes_found<const PDEP: bool>(line: &[u8], asked: &[u32]) -> Vec<Option<usize>> {
+        let mut quotes = Quotes::new(line);
+        asked.iter().map(|n| quotes.nth::<PDEP>(*n)).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn finds_the_nth_quote(
+            line in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'a'), Just(0xe9)], 0..300),
+            steps in prop::collection::vec(0u32..6, 1..40),
+        ) {
+            let naive: Vec<usize> = (0..line.len()).filter(|i| line[*i] == b'"').collect();
+            let asked: Vec<u32> = steps
+                .iter()
+                .scan(0, |n, step| {
+                    *n += step;
+                    Some(*n)
+                })
+                .collect();
+            let expected: Vec<Option<usize>> =
+                asked.iter().map(|n| naive.get(*n as usize).copied()).collect();
+            // Once a quote is missing the cursor is spent: only answers up to it count.
+            let upto = expected.iter().position(Option::is_none).map_or(asked.len(), |i| i + 1);
+            prop_assert_eq!(&quotes_found::<false>(&line, &asked)[..upto], &expected[..upto]);
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("bmi2") {
+                prop_assert_eq!(&quotes_found::<true>(&line, &asked)[..upto], &expected[..upto]);
+            }
         }
     }
 
