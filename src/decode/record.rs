@@ -72,7 +72,7 @@ pub struct RawRecord<'a> {
 
 /// Whether a logged value means "no value": API Gateway writes `-` for missing values,
 /// `(none)` for an unmatched base path; empty and `null` text come from user templates.
-#[inline]
+#[inline(always)]
 pub fn is_missing(value: &str) -> bool {
     // By length first: most values are longer than any marker, and comparing small arrays
     // is cheaper than a call to compare strings.

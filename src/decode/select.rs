@@ -430,6 +430,19 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// The inline comparison of keys is slice equality, at every length.
+        #[test]
+        fn same_is_equality(a in prop::collection::vec(0u8..4, 0..40), flip in 0usize..40) {
+            let mut b = a.clone();
+            prop_assert!(same(&a, &b));
+            if let Some(byte) = b.get_mut(flip) {
+                *byte ^= 1;
+                prop_assert!(!same(&a, &b));
+            }
+        }
+    }
+
     #[test]
     fn reads_the_wanted_keys() {
         let record = selector().decode(LINE.as_bytes()).unwrap();
@@ -444,7 +457,7 @@ mod tests {
 
     #[test]
     fn declines_what_it_cannot_prove() {
-        let mut s = selector();
+        let s = selector();
         // A number where the first line had a string: read as an integer when the quotes
         // still add up (a line shaped like the first), else left to the full decoder.
         let numbers = Selector::from_line(
@@ -512,7 +525,7 @@ mod tests {
             let line = format!("{{{}}}", pairs.join(","));
             let template = format!("{{{}}}", names.map(|k| format!("\"{k}\":\"1\"")).join(","));
             for ids in [true, false] {
-                let mut selector =
+                let selector =
                     Selector::from_line(template.as_bytes(), &mut KeyMap::default(), ids).unwrap();
                 // The template line first, so the remembered key positions are stale.
                 prop_assert!(selector.decode(template.as_bytes()).is_some());
