@@ -87,10 +87,11 @@ pub(crate) fn quote_bits(bytes: &[u8]) -> u64 {
             &padded
         }
     };
+    // The other bits `masks` makes are dropped unused once it is inlined here.
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE2 is part of x86-64: every CPU that runs this code has it.
     unsafe {
-        sse2::quotes(block)
+        sse2::masks(block).quote
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -221,20 +222,6 @@ mod sse2 {
             m.high |= u64::from(_mm_movemask_epi8(bytes) as u16) << shift;
         }
         m
-    }
-
-    /// Only the quotes' bits (for the key-selective decoder, a window of a line at a time).
-    #[target_feature(enable = "sse2")]
-    #[inline]
-    pub(super) fn quotes(block: &[u8; 64]) -> u64 {
-        let mut bits = 0;
-        for (i, part) in block.chunks_exact(16).enumerate() {
-            // SAFETY: `part` is 16 readable bytes (an unaligned load needs no more).
-            let bytes = unsafe { _mm_loadu_si128(part.as_ptr().cast()) };
-            let hit = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
-            bits |= u64::from(_mm_movemask_epi8(hit) as u16) << (16 * i);
-        }
-        bits
     }
 
     /// The 16 bytes as a vector (the compiler makes the element-wise set one load).
