@@ -485,6 +485,11 @@ fn ingest_one<S: RequestSink>(
     if !options.keep_request_ids {
         detected.decoder.skip_ids();
     }
+    if framing == Framing::Lines {
+        if let Some((first, last)) = span_ahead(input, &sample, &detected.decoder) {
+            result.columns.expect_span(first, last);
+        }
+    }
     if let (Some(size), Some(chunk)) = (input.size(), first.as_ref()) {
         // Rows ≈ file size / mean line length of the first chunk (+1 %). A compressed file
         // underestimates, and the columns then grow as usual.
@@ -540,6 +545,38 @@ fn ingest_one<S: RequestSink>(
         records: (result.columns.requests() - records_before) as u64,
         skipped: result.skipped.total() - skipped_before,
     })
+}
+
+/// Bytes read from the end of a file for the times of its last lines.
+const TAIL_BYTES: u64 = 64 << 10;
+/// Lines at either end of an input whose times [`span_ahead`] looks at.
+const SPAN_LINES: usize = 16;
+
+/// The earliest and latest request time among an input's first lines (`sample`) and its
+/// last ones, read ahead from the end of a plain file: a span its requests are known to
+/// cover before they are read, so that time bins can be sized for it from the start.
+/// `None` where the end cannot be read ahead (stdin, gzip, remote objects) or no line there
+/// decodes to an HTTP request.
+fn span_ahead(input: &Input, sample: &[&[u8]], decoder: &Decoder) -> Option<(i64, i64)> {
+    let tail = source::tail_lines(input, TAIL_BYTES)?;
+    let mut decoder = decoder.clone();
+    let last = tail.rsplit(|b| *b == b'\n').map(trim_line);
+    let mut time = |line: &[u8]| match decoder.decode(line) {
+        // WebSocket events are not counted in the range (see `Accumulator::push`).
+        Ok(request) if request.websocket.is_none() => Some(request.time_ms),
+        _ => None,
+    };
+    let ends: Vec<i64> = last.take(SPAN_LINES).filter_map(&mut time).collect();
+    if ends.is_empty() {
+        return None;
+    }
+    let firsts = sample.iter().take(SPAN_LINES).filter_map(|line| time(line));
+    let (min, max) = ends
+        .iter()
+        .copied()
+        .chain(firsts)
+        .fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    Some((min, max))
 }
 
 /// Decodes chunks in batches, in parallel within a batch, appending the batch's sinks in

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::bins::{bin_granularity, same_width_up_to};
+use super::bins::{auto_bin_seconds, bin_granularity, same_width_up_to};
 use super::histogram::Histogram;
 use super::rules::{cache_hit, timeout_reached};
 use super::templates::RouteTemplates;
@@ -377,6 +377,9 @@ pub struct Accumulator {
     /// The longest range (seconds) the current granularity fits: it is refitted once the
     /// range grows past it.
     fitted_up_to: i64,
+    /// The longest range (seconds) the requests are known to span before they are all in
+    /// ([`expect_span`](Self::expect_span)); 0 if none is known.
+    expected_span: i64,
     /// Whether the options filter requests at all.
     filtering: bool,
     /// Dictionaries.
@@ -586,8 +589,10 @@ impl Accumulator {
             // Nothing of ours to keep (only requests change an accumulator): taking theirs
             // whole saves re-inserting every entry, which the sinks' first join did.
             let options = std::mem::take(&mut self.options);
+            let expected = self.expected_span;
             *self = other;
             self.options = options;
+            self.expect_seconds(expected);
             return;
         }
         self.records += other.records;
@@ -607,6 +612,7 @@ impl Accumulator {
         }
         self.fit_granularity();
         self.granularity = self.granularity.max(other.granularity);
+        self.expected_span = self.expected_span.max(other.expected_span);
         let g = self.granularity;
         let (groups, latencies) = (&mut self.groups, &mut self.latencies);
         let (routes, stages) = (&routes, &stages);
@@ -760,6 +766,55 @@ impl Accumulator {
         self.coarsen();
     }
 
+    /// Says that the requests to come span at least `first_ms` to `last_ms` (two of them were
+    /// read ahead: an input's first and last lines). The bins are then as coarse from the
+    /// start as they would become once those requests are in, instead of starting at one
+    /// second and being re-keyed as the range grows: a finer granularity costs a group per
+    /// route × stage per bin, and re-keying costs every group again. Ignored when the bin
+    /// width is fixed or requests are filtered (the two may not be kept). Should the span
+    /// not come (an input cut while it is read), the timeline's bins are as wide as the
+    /// span asked for: still exact, only coarser (see [`bin_seconds`](Self::bin_seconds)).
+    pub fn expect_span(&mut self, first_ms: i64, last_ms: i64) {
+        self.expect_seconds(seconds_spanned(
+            first_ms.min(last_ms),
+            first_ms.max(last_ms),
+        ));
+    }
+
+    /// Expects what `other` was told to expect (for a fresh accumulator of the same input).
+    pub(crate) fn expect_span_of(&mut self, other: &Accumulator) {
+        if other.expected_span > 0 {
+            self.expect_seconds(other.expected_span);
+        }
+    }
+
+    /// [`expect_span`](Self::expect_span) of a span in whole seconds.
+    fn expect_seconds(&mut self, span: i64) {
+        if self.options.bin_seconds.is_some() || self.filtering {
+            return;
+        }
+        self.expected_span = self.expected_span.max(span);
+        let g = bin_granularity(span);
+        if g > self.granularity {
+            self.flush_bin();
+            self.granularity = g;
+            self.coarsen();
+        }
+    }
+
+    /// The timeline's bin width for the requests counted: the fixed width, or the automatic
+    /// one for their range (at least the one for the span they were expected to cover,
+    /// which the groups' granularity may already be fitted to).
+    pub fn bin_seconds(&self) -> i64 {
+        match (self.options.bin_seconds, self.bounds) {
+            (Some(width), _) => width.max(1),
+            (None, Some((first, last))) => {
+                auto_bin_seconds(seconds_spanned(first, last).max(self.expected_span))
+            }
+            (None, None) => 60,
+        }
+    }
+
     /// Raises the granularity as the range grows (unless the bin width is fixed), as soon as
     /// the range allows a coarser one: the fewer bins, the fewer groups to count, merge and
     /// re-key.
@@ -768,7 +823,7 @@ impl Accumulator {
             return;
         }
         if let Some((first, last)) = self.bounds {
-            let range = last.div_euclid(1000) - first.div_euclid(1000) + 1;
+            let range = seconds_spanned(first, last);
             if range <= self.fitted_up_to {
                 return;
             }
@@ -798,6 +853,11 @@ impl Accumulator {
             );
         }
     }
+}
+
+/// The whole seconds from `first_ms` to `last_ms`, both counted.
+fn seconds_spanned(first_ms: i64, last_ms: i64) -> i64 {
+    last_ms.div_euclid(1000) - first_ms.div_euclid(1000) + 1
 }
 
 fn code(dictionary: &mut Dictionary, name: Option<&str>) -> u32 {
@@ -1035,6 +1095,112 @@ mod tests {
         for (key, l) in &theirs.by_bin_route {
             assert_eq!(mine.by_bin_route[key].requests, 2 * l.requests);
             assert_eq!(mine.by_bin_route[key].latency.sorted(), doubled(&l.latency));
+        }
+    }
+
+    /// Requests `lines` of `n` spread from `start_ms` over `span_ms` (as [`fill`] makes
+    /// them), into `acc`.
+    fn push_over(
+        acc: &mut Accumulator,
+        lines: std::ops::Range<u64>,
+        n: u64,
+        start_ms: i64,
+        span_ms: i64,
+    ) {
+        for i in lines {
+            let latency = ((i * 7919) % 300) as f64;
+            acc.push(&Request {
+                time_ms: start_ms + (i as i64 * span_ms) / n as i64,
+                status: Some(if i % 10 == 0 { 429 } else { 200 }),
+                route: Some(Cow::Owned(format!("GET /r{}", i % 7))),
+                stage: Some(Cow::Borrowed(if i % 2 == 0 { "prod" } else { "dev" })),
+                latency_ms: Some(latency),
+                integration_latency_ms: Some((latency - 5.0).max(0.0)),
+                ..Request::default()
+            });
+        }
+    }
+
+    /// Groups and per-bin latencies, for comparing two accumulators of the same requests.
+    type Binned = (
+        i64,
+        BTreeMap<(i64, u32, u32), Vec<(u16, u64)>>,
+        BTreeMap<i64, Vec<(f64, u64)>>,
+    );
+
+    fn binned(acc: Accumulator) -> Binned {
+        let aggregates = acc.into_aggregates();
+        let groups = aggregates.groups.iter().map(|(k, g)| {
+            let mut statuses: Vec<_> = g.statuses.iter().collect();
+            statuses.sort();
+            (*k, statuses)
+        });
+        let bins = aggregates
+            .latencies
+            .by_bin
+            .iter()
+            .map(|(k, l)| (*k, l.latency.sorted()));
+        (aggregates.bin_seconds, groups.collect(), bins.collect())
+    }
+
+    #[test]
+    fn an_expected_span_sizes_the_bins_from_the_start_and_changes_no_count() {
+        let (t0, day) = (1_795_514_400_000, 86_400_000);
+        let mut plain = Accumulator::new(Arc::new(AggregateOptions::default()));
+        push_over(&mut plain, 0..50_000, 50_000, t0, day);
+        let mut told = Accumulator::new(Arc::new(AggregateOptions::default()));
+        told.expect_span(t0 + day - 1, t0);
+        // A day's timeline has 15-minute bins: counted in them from the first request.
+        assert_eq!(told.granularity, 900);
+        // A fresh accumulator for another chunk of the same input is told the same.
+        let mut fresh = crate::model::RequestSink::fresh(&told);
+        assert_eq!(fresh.granularity, 900);
+        push_over(&mut told, 0..25_000, 50_000, t0, day);
+        push_over(&mut fresh, 25_000..50_000, 50_000, t0, day);
+        // Half a day each, in 15-minute bins: 48 bins × 14 route-stages at most, never one
+        // second's.
+        assert!(told.groups.len() <= 48 * 14 && fresh.groups.len() <= 48 * 14);
+        told.merge(fresh, None);
+        let (told, plain) = (binned(told), binned(plain));
+        assert_eq!(told.0, 900);
+        assert_eq!(told, plain);
+    }
+
+    #[test]
+    fn an_expected_span_that_does_not_come_keeps_counts_exact_in_its_wider_bins() {
+        let t0 = 1_795_514_400_000;
+        let mut told = Accumulator::new(Arc::new(AggregateOptions::default()));
+        told.expect_span(t0, t0 + 86_400_000 - 1);
+        // Only an hour comes (the input was cut while read): its own bins would be 30 s,
+        // finer than the groups were kept in; the timeline takes the day's 15 minutes.
+        push_over(&mut told, 0..10_000, 10_000, t0, 3_600_000);
+        let (width, groups, _) = binned(told);
+        assert_eq!(width, 900);
+        assert!(groups.keys().all(|(bin, _, _)| bin % 900 == 0));
+        let requests: u64 = groups.values().flatten().map(|(_, n)| n).sum();
+        assert_eq!(requests, 10_000);
+    }
+
+    #[test]
+    fn an_expected_span_is_ignored_with_a_fixed_width_or_a_filter() {
+        let t0 = 1_795_514_400_000;
+        let fixed = AggregateOptions {
+            bin_seconds: Some(60),
+            ..AggregateOptions::default()
+        };
+        let filtered = AggregateOptions {
+            filter: crate::filter::RequestFilter {
+                stages: vec!["prod".to_string()],
+                ..Default::default()
+            },
+            ..AggregateOptions::default()
+        };
+        for options in [fixed, filtered] {
+            let mut acc = Accumulator::new(Arc::new(options));
+            let before = acc.granularity;
+            acc.expect_span(t0, t0 + 86_400_000);
+            assert_eq!(acc.granularity, before);
+            assert_eq!(acc.expected_span, 0);
         }
     }
 }

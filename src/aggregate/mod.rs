@@ -30,7 +30,6 @@ pub use accumulator::{
     OTHER,
 };
 
-use crate::aggregate::bins::auto_bin_seconds;
 use crate::model::RequestSink;
 use crate::model::{Request, RequestColumns};
 use crate::report::{LatencyStats, TemplateSource};
@@ -133,7 +132,13 @@ impl RequestSink for Accumulator {
     const ORDERED: bool = false;
 
     fn fresh(&self) -> Self {
-        Accumulator::new(Arc::new(self.options().clone()))
+        let mut fresh = Accumulator::new(Arc::new(self.options().clone()));
+        fresh.expect_span_of(self);
+        fresh
+    }
+
+    fn expect_span(&mut self, first_ms: i64, last_ms: i64) {
+        Accumulator::expect_span(self, first_ms, last_ms);
     }
 
     fn push(&mut self, request: &Request<'_>) {
@@ -198,13 +203,7 @@ impl Accumulator {
     /// Everything accumulated, in bins of the fixed width or of the automatic one for the
     /// range.
     pub fn into_aggregates(mut self) -> Aggregates {
-        let width = match (self.options().bin_seconds, self.bounds) {
-            (Some(width), _) => width.max(1),
-            (None, Some((first, last))) => {
-                auto_bin_seconds(last.div_euclid(1000) - first.div_euclid(1000) + 1)
-            }
-            (None, None) => 60,
-        };
+        let width = self.bin_seconds();
         self.finish(width);
         Aggregates {
             kept: self.kept,

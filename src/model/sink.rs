@@ -15,6 +15,9 @@ pub trait RequestSink: Send + Sync + Sized {
     fn requests(&self) -> usize;
     /// Makes room for about `additional` more requests.
     fn reserve(&mut self, _additional: usize) {}
+    /// Says that the requests to come span at least `first_ms` to `last_ms` (epoch ms): two
+    /// of them were read ahead. Sinks that bin by time may size their bins for it.
+    fn expect_span(&mut self, _first_ms: i64, _last_ms: i64) {}
     /// Whether requests must arrive in input order; sinks that fold them in any order are
     /// filled by independent workers.
     const ORDERED: bool = true;

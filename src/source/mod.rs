@@ -308,6 +308,38 @@ pub fn head(input: &Input, bytes: usize) -> Result<Vec<u8>, SourceError> {
     Ok(head)
 }
 
+/// The last complete lines of a plain (not compressed) file, in at most its last `bytes`
+/// bytes, without the last newline: `None` for anything else (stdin, remote objects, gzip) or when
+/// the file cannot be read. A look ahead, not the input itself: the reader reads every line
+/// again in its turn.
+pub fn tail_lines(input: &Input, bytes: u64) -> Option<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let Input::File(path) = input else {
+        return None;
+    };
+    let mut file = File::open(path).ok()?;
+    let metadata = file.metadata().ok()?;
+    let mut magic = [0u8; 2];
+    if !metadata.is_file() || file.read_exact(&mut magic).is_err() || magic == [0x1f, 0x8b] {
+        return None;
+    }
+    let len = metadata.len();
+    let start = len.saturating_sub(bytes);
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut tail = Vec::new();
+    file.take(bytes).read_to_end(&mut tail).ok()?;
+    // The part before the first newline may be the end of a line that starts earlier; the
+    // part after the last one may be a line still being written.
+    let end = tail.iter().rposition(|b| *b == b'\n')?;
+    let from = match start {
+        0 => 0,
+        _ => tail[..end].iter().position(|b| *b == b'\n')? + 1,
+    };
+    tail.truncate(end);
+    tail.drain(..from);
+    Some(tail)
+}
+
 /// Reads a whole input (decompressed) into memory: for small files such as metrics and
 /// traces that are parsed as one document.
 pub fn read_all(input: &Input) -> Result<Vec<u8>, SourceError> {
@@ -338,6 +370,29 @@ impl<R: Read, F: FnMut(u64)> Read for CountingReader<R, F> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn tail_lines_are_whole_lines_of_plain_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        let input = Input::File(path.clone());
+        std::fs::write(&path, "first\nsecond\nthird\nfourt").unwrap();
+        // The line being written is left out; a small file is read whole.
+        assert_eq!(tail_lines(&input, 1024).unwrap(), b"first\nsecond\nthird");
+        // A line cut by the start of the window is left out too.
+        assert_eq!(tail_lines(&input, 16).unwrap(), b"third");
+        assert_eq!(tail_lines(&input, 5), None);
+        let gz = dir.path().join("a.log.gz");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+        encoder.write_all(b"first\nsecond\n").unwrap();
+        std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+        assert_eq!(tail_lines(&Input::File(gz), 1024), None);
+        assert_eq!(
+            tail_lines(&Input::File(dir.path().to_path_buf()), 1024),
+            None
+        );
+        assert_eq!(tail_lines(&Input::Stdin, 1024), None);
+    }
 
     #[test]
     fn directories_walk_sorted_and_globs_expand() {

@@ -57,6 +57,44 @@ fn same_report_under_filters_bins_and_limits() {
     }
 }
 
+/// The stream engine reads a plain file's last lines ahead to size its time bins for the
+/// whole span from the start; whatever those lines are, the report is the table engine's.
+#[test]
+fn same_report_whatever_the_last_lines_read_ahead_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gwstat()
+        .args(["generate", "--format", "rest-json", "--requests", "6000"])
+        .args(["--seconds", "86400", "--seed", "5", "--no-malformed"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (first, rest) = lines.split_first().unwrap();
+    let variants = [
+        ("in-order.log", text.clone()),
+        // The earliest request last.
+        (
+            "earliest-last.log",
+            format!("{}\n{first}\n", rest.join("\n")),
+        ),
+        // A line still being written: no newline yet, cut in the middle.
+        ("cut.log", format!("{text}{}", &first[..40])),
+        // Lines the read-ahead cannot use at its end.
+        (
+            "junk-end.log",
+            format!("{text}not a request\n{{\"status\":\"200\"}}\n"),
+        ),
+    ];
+    for (name, content) in variants {
+        let log = dir.path().join(name);
+        std::fs::write(&log, content).unwrap();
+        assert_same(&[log.to_str().unwrap()]);
+        let report = report("stream", &[log.to_str().unwrap()]);
+        assert_eq!(report["timeline"]["bin_seconds"], 900, "{name}");
+    }
+}
+
 #[test]
 fn same_report_on_generated_logs_and_with_route_settings() {
     let dir = tempfile::tempdir().unwrap();
