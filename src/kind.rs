@@ -27,7 +27,8 @@ pub enum InputKind {
     MetricQueries,
     /// X-Ray traces.
     Traces(TraceShape),
-    /// Standard input: never looked at ahead (it cannot be read twice); read as logs.
+    /// Standard input, or a named pipe: never looked at ahead (it cannot be read twice);
+    /// read as logs.
     Stdin,
 }
 
@@ -56,7 +57,7 @@ pub fn classify_all(inputs: &[Input]) -> Result<Vec<Classified>, SourceError> {
 
 /// The kind of one input, from its first [`HEAD_BYTES`] (decompressed).
 pub fn classify(input: &Input) -> Result<InputKind, SourceError> {
-    if *input == Input::Stdin {
+    if input.read_once() {
         return Ok(InputKind::Stdin);
     }
     let head = source::head(input, HEAD_BYTES)?;

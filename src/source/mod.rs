@@ -71,6 +71,17 @@ impl Input {
             Input::Remote(remote) => Some(remote.0.size()),
         }
     }
+
+    /// Whether the input can be read only once — stdin, or a path that is no regular file: a
+    /// named pipe, `/dev/stdin`, a process substitution's `/dev/fd/N` — so nothing may open
+    /// it to look ahead (a second reader takes bytes from the first, or waits for a writer).
+    pub fn read_once(&self) -> bool {
+        match self {
+            Input::Stdin => true,
+            Input::File(path) => std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()),
+            Input::Remote(_) => false,
+        }
+    }
 }
 
 /// An object read from somewhere other than the file system — an S3 object with the `cli`
@@ -317,6 +328,9 @@ pub fn tail_lines(input: &Input, bytes: u64) -> Option<Vec<u8>> {
     let Input::File(path) = input else {
         return None;
     };
+    if input.read_once() {
+        return None;
+    }
     let mut file = File::open(path).ok()?;
     let metadata = file.metadata().ok()?;
     let mut magic = [0u8; 2];

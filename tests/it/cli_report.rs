@@ -555,3 +555,50 @@ fn execution_logs_on_stdin_are_read_once() {
         .failure()
         .stderr(predicate::str::contains("--engine table"));
 }
+
+/// A named pipe (as `<(zcat …)` gives) can be read once: it is read as stdin is, never
+/// opened ahead to sniff its kind or its last lines, and every line counts.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_once_and_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("access.log");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let log = root().join("sample-logs/rest-api-json-custom.log");
+    let from_file = json_report(&[log.to_str().unwrap()]);
+    let (sender, written) = std::sync::mpsc::channel();
+    {
+        let fifo = fifo.clone();
+        // Opening a pipe to write waits for its reader: gwstat below.
+        std::thread::spawn(move || {
+            let write = || -> std::io::Result<()> {
+                let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo)?;
+                pipe.write_all(&std::fs::read(log)?)
+            };
+            sender.send(write().map_err(|e| e.to_string()))
+        });
+    }
+    let out = gwstat()
+        .args([
+            "report",
+            fifo.to_str().unwrap(),
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = written.recv_timeout(std::time::Duration::from_secs(10));
+    assert_eq!(written, Ok(Ok(())), "the whole log went through the pipe");
+    let from_pipe: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let records = |v: &Value| v["inputs"]["files"][0]["records"].clone();
+    assert_eq!(records(&from_pipe), records(&from_file));
+    assert_eq!(from_pipe["summary"], from_file["summary"]);
+}
