@@ -98,15 +98,15 @@ impl ReportPlan {
             }
             Err(_) => None,
         };
-        // Stdin cannot be read twice: the table keeps its request IDs from the first read, in
-        // case it holds execution logs (they cannot be sniffed ahead).
-        let stdin = inputs.contains(&Input::Stdin);
+        // Stdin (or a named pipe) cannot be read twice: the table keeps its request IDs from
+        // the first read, in case it holds execution logs (they cannot be sniffed ahead).
+        let stdin = inputs.iter().any(Input::read_once);
         if let Some(window) = window {
             match self.stream(inputs, &options, window)? {
                 Some(report) => return Ok(report),
                 None if stdin => bail!(
-                    "the standard input holds execution logs, found only after it was read: \
-                     give it as a file, or use --engine table"
+                    "the standard input (or a named pipe) holds execution logs, found only after \
+                     it was read: give it as a file, or use --engine table"
                 ),
                 // Execution logs the first bytes did not show: the table joins them on
                 // request IDs.
