@@ -173,8 +173,12 @@ impl ReportPlan {
         let acc = ingested.columns;
         if acc.records > 0 && acc.kept == 0 && self.filter.is_active() && !self.quiet {
             // Nothing matched: read the inputs again as a table to name the nearest values;
-            // files only (stdin is consumed, and S3 objects would be downloaded again).
-            if inputs.iter().any(|i| !matches!(i, Input::File(_))) {
+            // files only (stdin and pipes are consumed, and S3 objects would be downloaded
+            // again).
+            if inputs
+                .iter()
+                .any(|i| i.read_once() || !matches!(i, Input::File(_)))
+            {
                 eprintln!("gwstat: no request matches the filters");
             } else {
                 let table = ingest(inputs, options)?;
