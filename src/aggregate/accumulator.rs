@@ -783,9 +783,8 @@ impl Accumulator {
 
     /// Expects what `other` was told to expect (for a fresh accumulator of the same input).
     pub(crate) fn expect_span_of(&mut self, other: &Accumulator) {
-        if other.expected_span > 0 {
-            self.expect_seconds(other.expected_span);
-        }
+        // 0 (nothing expected) changes nothing: one second's bins are the finest.
+        self.expect_seconds(other.expected_span);
     }
 
     /// [`expect_span`](Self::expect_span) of a span in whole seconds.

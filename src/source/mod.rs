@@ -295,7 +295,7 @@ fn open_as(
         name: input.name(),
         source,
     })?;
-    if head.starts_with(&[0x1f, 0x8b]) {
+    if head.starts_with(&GZIP_MAGIC) {
         Ok(Box::new(MultiGzDecoder::new(reader)))
     } else {
         // Plain text is read straight into the caller's buffers: the bytes looked at come
@@ -304,6 +304,9 @@ fn open_as(
         Ok(Box::new(io::Cursor::new(head).chain(reader.into_inner())))
     }
 }
+
+/// The first bytes of gzip data (RFC 1952), whatever the file is called.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Bytes looked at to tell a metrics, metric-query or X-Ray file from a log.
 pub const SNIFF_BYTES: usize = 16 * 1024;
@@ -328,13 +331,14 @@ pub fn tail_lines(input: &Input, bytes: u64) -> Option<Vec<u8>> {
     let Input::File(path) = input else {
         return None;
     };
-    if input.read_once() {
+    // Looked at before opening: a named pipe (see `Input::read_once`) is not opened at all.
+    let metadata = std::fs::metadata(path).ok()?;
+    if !metadata.is_file() {
         return None;
     }
     let mut file = File::open(path).ok()?;
-    let metadata = file.metadata().ok()?;
     let mut magic = [0u8; 2];
-    if !metadata.is_file() || file.read_exact(&mut magic).is_err() || magic == [0x1f, 0x8b] {
+    if file.read_exact(&mut magic).is_err() || magic == GZIP_MAGIC {
         return None;
     }
     let len = metadata.len();

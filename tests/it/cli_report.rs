@@ -579,25 +579,19 @@ fn a_named_pipe_is_read_once_and_whole() {
             sender.send(write().map_err(|e| e.to_string()))
         });
     }
-    let out = gwstat()
-        .args([
-            "report",
-            fifo.to_str().unwrap(),
-            "--format",
-            "json",
-            "--quiet",
-        ])
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let from_pipe = json_of(
+        gwstat()
+            .args([
+                "report",
+                fifo.to_str().unwrap(),
+                "--format",
+                "json",
+                "--quiet",
+            ])
+            .timeout(std::time::Duration::from_secs(60)),
     );
     let written = written.recv_timeout(std::time::Duration::from_secs(10));
     assert_eq!(written, Ok(Ok(())), "the whole log went through the pipe");
-    let from_pipe: Value = serde_json::from_slice(&out.stdout).unwrap();
     let records = |v: &Value| v["inputs"]["files"][0]["records"].clone();
     assert_eq!(records(&from_pipe), records(&from_file));
     assert_eq!(from_pipe["summary"], from_file["summary"]);
