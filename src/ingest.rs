@@ -236,7 +236,7 @@ pub fn ingest_into<S: RequestSink>(
                 bar.inc(n);
             }
         })?;
-        let summary = match ingest_one(input, reader, options, &mut result) {
+        let summary = match ingest_one(input, reader, progress.clone(), options, &mut result) {
             Ok(summary) => summary,
             // The input is not an API Gateway log: listed as refused, the others still read.
             Err(IngestError::Detect(error)) => {
@@ -394,6 +394,7 @@ const ENVELOPE_HEAD_BYTES: usize = kind::HEAD_BYTES;
 fn ingest_one<S: RequestSink>(
     input: &Input,
     mut reader: Box<dyn std::io::Read + Send>,
+    progress: Option<ProgressBar>,
     options: &IngestOptions,
     result: &mut Ingested<S>,
 ) -> Result<InputSummary, IngestError> {
@@ -403,10 +404,16 @@ fn ingest_one<S: RequestSink>(
         .take(ENVELOPE_HEAD_BYTES as u64)
         .read_to_end(&mut head)
         .err();
+    // Bytes read so far (the progress bar counted them).
+    #[cfg(unix)]
+    let head_read = head.len();
     if head.starts_with(b"\xef\xbb\xbf") {
         // A UTF-8 byte order mark (Windows tools) is not part of the first line.
         head.drain(..3);
     }
+    // Where the first line starts in the input (after a byte order mark).
+    #[cfg(unix)]
+    let start = head_read - head.len();
     if head.is_empty() && head_error.is_none() {
         return Ok(InputSummary {
             name,
@@ -457,6 +464,14 @@ fn ingest_one<S: RequestSink>(
         head.truncate(complete);
         reader = Box::new(std::io::empty());
     }
+    #[cfg(unix)]
+    let mapped = match (framing, &head_error) {
+        // A plain file whose bytes start as the head read: mapped rather than read (see
+        // `source::MappedFile`). The head is compared in case the path now names another file.
+        (Framing::Lines, None) => source::MappedFile::open(input)
+            .filter(|file| file.bytes().get(start..head_read) == Some(&head[..])),
+        _ => None,
+    };
     let reader = std::io::Cursor::new(head).chain(reader);
     let reader: Box<dyn Read + Send> = match framing {
         Framing::Lines => Box::new(reader),
@@ -468,6 +483,14 @@ fn ingest_one<S: RequestSink>(
         WORKER_CHUNK_BYTES
     };
     let mut chunks = ChunkReader::new(reader, chunk_bytes, MAX_LINE_BYTES);
+    #[cfg(unix)]
+    if let Some(file) = mapped {
+        chunks = chunks.with_map(file, start, head_read, move |n| {
+            if let Some(bar) = &progress {
+                bar.inc(n);
+            }
+        });
+    }
     let first = chunks.next_chunk();
     let sample: Vec<&[u8]> = first
         .as_ref()

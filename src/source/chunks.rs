@@ -6,8 +6,21 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use memchr::{memchr, memchr_iter, memrchr};
 
+#[cfg(unix)]
+use super::MappedFile;
+
 /// Bytes read per call to the underlying reader.
 const READ_SIZE: usize = 256 << 10;
+
+/// Chunks of a mapped file cut before the pages behind them are given back: more than are
+/// ever decoded at once.
+#[cfg(unix)]
+const MAP_LAG_CHUNKS: usize = 16;
+
+/// Pages of a mapped file are given back in blocks of this size, aligned (see
+/// `ChunkReader::next_mapped`).
+#[cfg(unix)]
+const RELEASE_BLOCK: usize = 2 << 20;
 
 /// Chunk buffers handed back when their chunk is dropped, to be read into again: they are
 /// already allocated and initialized, so reading costs neither page faults nor zeroing.
@@ -19,13 +32,36 @@ const POOL_SIZE: usize = 16;
 /// A run of whole lines.
 #[derive(Debug)]
 pub struct Chunk {
-    /// The buffer; the chunk is its first `len` bytes.
-    buffer: Vec<u8>,
-    len: usize,
+    bytes: Bytes,
     first_line: FirstLine,
     /// How many lines right before this chunk were dropped for exceeding the line limit.
     overlong: u64,
-    pool: Option<Pool>,
+}
+
+/// Where a chunk's bytes are.
+enum Bytes {
+    /// The first `len` bytes of a buffer, handed back to `pool` (if any) when dropped.
+    Owned {
+        buffer: Vec<u8>,
+        len: usize,
+        pool: Option<Pool>,
+    },
+    /// A range of a mapped file, whose pages are given back when dropped.
+    #[cfg(unix)]
+    Mapped {
+        file: Arc<MappedFile>,
+        range: std::ops::Range<usize>,
+    },
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bytes::Owned { len, .. } => write!(f, "Owned({len} bytes)"),
+            #[cfg(unix)]
+            Bytes::Mapped { range, .. } => write!(f, "Mapped({range:?})"),
+        }
+    }
 }
 
 /// The number of a chunk's first line (not counting the overlong lines dropped before it).
@@ -41,7 +77,11 @@ enum FirstLine {
 impl Chunk {
     /// The bytes, ending at a newline (or at the end of input).
     pub fn data(&self) -> &[u8] {
-        &self.buffer[..self.len]
+        match &self.bytes {
+            Bytes::Owned { buffer, len, .. } => &buffer[..*len],
+            #[cfg(unix)]
+            Bytes::Mapped { file, range } => &file.bytes()[range.clone()],
+        }
     }
 
     /// The 1-based number of the first line in the data. For a chunk of an
@@ -142,12 +182,21 @@ impl LineLedger {
 
 impl Drop for Chunk {
     fn drop(&mut self) {
-        if let Some(pool) = &self.pool {
-            if let Ok(mut free) = pool.lock() {
-                if free.len() < POOL_SIZE {
-                    free.push(std::mem::take(&mut self.buffer));
+        match &mut self.bytes {
+            Bytes::Owned {
+                buffer,
+                pool: Some(pool),
+                ..
+            } => {
+                if let Ok(mut free) = pool.lock() {
+                    if free.len() < POOL_SIZE {
+                        free.push(std::mem::take(buffer));
+                    }
                 }
             }
+            Bytes::Owned { pool: None, .. } => {}
+            #[cfg(unix)]
+            Bytes::Mapped { .. } => {}
         }
     }
 }
@@ -168,6 +217,33 @@ pub struct ChunkReader<R> {
     /// Where the line counts are, once the reader no longer counts them itself, and the
     /// next chunk's `seq`.
     ledger: Option<(Arc<LineLedger>, usize)>,
+    /// The mapped file chunks are cut from instead of `reader`, if any.
+    #[cfg(unix)]
+    map: Option<MapFeed>,
+}
+
+/// Chunks cut from a mapped file.
+#[cfg(unix)]
+struct MapFeed {
+    file: Arc<MappedFile>,
+    /// Where the next chunk starts.
+    pos: usize,
+    /// Bytes up to here were reported to `on_read`.
+    reported: usize,
+    /// Pages before here were given back.
+    released: usize,
+    on_read: Box<dyn FnMut(u64) + Send>,
+}
+
+#[cfg(unix)]
+impl MapFeed {
+    /// Tells `on_read` of the bytes passed since it was last told.
+    fn report(&mut self) {
+        if self.pos > self.reported {
+            (self.on_read)((self.pos - self.reported) as u64);
+            self.reported = self.pos;
+        }
+    }
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -186,7 +262,30 @@ impl<R: Read> ChunkReader<R> {
             discarding: false,
             error: None,
             ledger: None,
+            #[cfg(unix)]
+            map: None,
         }
+    }
+
+    /// Cuts the chunks from `file`'s bytes from `start` on instead of reading `reader`, each
+    /// a slice of the map rather than a copy. `on_read` is told how many bytes each chunk
+    /// adds past `reported` (those the caller counted already, reading the head).
+    #[cfg(unix)]
+    pub(crate) fn with_map(
+        mut self,
+        file: Arc<MappedFile>,
+        start: usize,
+        reported: usize,
+        on_read: impl FnMut(u64) + Send + 'static,
+    ) -> Self {
+        self.map = Some(MapFeed {
+            file,
+            pos: start,
+            reported,
+            released: 0,
+            on_read: Box::new(on_read),
+        });
+        self
     }
 
     /// Stops counting lines: the chunks cut from now on are numbered by the line counts
@@ -253,8 +352,105 @@ impl<R: Read> ChunkReader<R> {
         }
     }
 
+    /// A chunk without lines, after `overlong` dropped ones.
+    fn overlong_only(&mut self, overlong: u64) -> Chunk {
+        Chunk {
+            bytes: Bytes::Owned {
+                buffer: Vec::new(),
+                len: 0,
+                pool: None,
+            },
+            first_line: self.first_line(|| 0),
+            overlong,
+        }
+    }
+
+    /// The next chunk of a mapped file (see [`ChunkReader::with_map`]): the same cuts as a
+    /// read would give — line-aligned, about `chunk_size` bytes, lines longer than
+    /// `max_line` dropped — without copying a byte. A file found cut shorter while mapped
+    /// ends the input with an error, as a failed read does.
+    #[cfg(unix)]
+    fn next_mapped(&mut self) -> Option<Chunk> {
+        let mut overlong = 0;
+        loop {
+            let feed = self.map.as_mut().expect("a mapped reader");
+            let file = Arc::clone(&feed.file);
+            let data = file.bytes();
+            if file.truncated() && self.error.is_none() {
+                self.error = Some(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file was cut shorter while being read",
+                ));
+                feed.pos = data.len();
+            }
+            let start = feed.pos;
+            let rest = &data[start..];
+            if rest.is_empty() {
+                return (overlong > 0).then(|| self.overlong_only(overlong));
+            }
+            let cut = if rest.len() <= self.chunk_size {
+                rest.len()
+            } else {
+                match memrchr(b'\n', &rest[..self.chunk_size]) {
+                    Some(end) => end + 1,
+                    None => {
+                        // The line is longer than a chunk: kept whole when its newline
+                        // comes soon enough (the decoder refuses it when it is over the
+                        // limit), dropped as a read drops it otherwise.
+                        let longest = self.max_line.max(self.chunk_size) + 1;
+                        let window = &rest[..rest.len().min(longest)];
+                        match memchr(b'\n', &window[self.chunk_size..]) {
+                            Some(end) => self.chunk_size + end + 1,
+                            // The last line, without a newline: decoded (or refused as too
+                            // long) as a read gives it.
+                            None if window.len() == rest.len() => rest.len(),
+                            None => {
+                                overlong += 1;
+                                if self.ledger.is_none() {
+                                    self.next_line += 1;
+                                }
+                                feed.pos += memchr(b'\n', rest).map_or(rest.len(), |end| end + 1);
+                                feed.report();
+                                continue;
+                            }
+                        }
+                    }
+                }
+            };
+            feed.pos = start + cut;
+            // The pages of chunks cut long enough ago are given back, in large aligned
+            // blocks: a page fault maps a whole cached folio (up to 2 MiB) around the page,
+            // so giving back each chunk's own pages as it is dropped leaves its neighbours'
+            // mapped. A chunk still decoded that far behind reads its pages in again.
+            let behind =
+                start.saturating_sub(MAP_LAG_CHUNKS * self.chunk_size) & !(RELEASE_BLOCK - 1);
+            if behind > feed.released {
+                feed.file.release(feed.released..behind);
+                feed.released = behind;
+            }
+            feed.report();
+            let first_line = self.first_line(|| {
+                let data = &data[start..start + cut];
+                let lines = memchr_iter(b'\n', data).count() as u64;
+                lines + u64::from(!data.ends_with(b"\n"))
+            });
+            return Some(Chunk {
+                bytes: Bytes::Mapped {
+                    file,
+                    range: start..start + cut,
+                },
+                first_line,
+                overlong,
+            });
+        }
+    }
+
     /// The next chunk, or `None` at the end of input.
     pub fn next_chunk(&mut self) -> Option<Chunk> {
+        #[cfg(unix)]
+        if self.map.is_some() {
+            return self.next_mapped();
+        }
         let mut overlong = 0;
         loop {
             while !self.eof && self.filled < self.chunk_size {
@@ -281,13 +477,7 @@ impl<R: Read> ChunkReader<R> {
                     if overlong == 0 {
                         return None;
                     }
-                    return Some(Chunk {
-                        buffer: Vec::new(),
-                        len: 0,
-                        first_line: self.first_line(|| 0),
-                        overlong,
-                        pool: None,
-                    });
+                    return Some(self.overlong_only(overlong));
                 }
                 continue;
             }
@@ -296,7 +486,7 @@ impl<R: Read> ChunkReader<R> {
             } else {
                 match memrchr(b'\n', &self.pending[..self.filled]) {
                     Some(end) => end + 1,
-                    None if self.filled >= self.max_line => {
+                    None if self.filled > self.max_line => {
                         overlong += 1;
                         if self.ledger.is_none() {
                             self.next_line += 1;
@@ -331,11 +521,13 @@ impl<R: Read> ChunkReader<R> {
                 lines + u64::from(!data.ends_with(b"\n"))
             });
             return Some(Chunk {
-                buffer,
-                len: cut,
+                bytes: Bytes::Owned {
+                    buffer,
+                    len: cut,
+                    pool: Some(Arc::clone(&self.pool)),
+                },
                 first_line,
                 overlong,
-                pool: Some(Arc::clone(&self.pool)),
             });
         }
     }
@@ -402,5 +594,108 @@ mod tests {
             .collect();
         assert_eq!(found, expected);
         assert_eq!(reader.next_line(), 9);
+    }
+
+    /// Chunks cut from a mapped file of `input`, from `start` on, with the line counts
+    /// reported by whoever decodes them (as the workers do) when `uncounted`.
+    #[cfg(unix)]
+    fn mapped_chunks(input: &[u8], start: usize, size: usize, max_line: usize) -> Vec<Chunk> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, input).unwrap();
+        let file = MappedFile::open(&crate::source::Input::File(path)).unwrap();
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = std::sync::Arc::clone(&read);
+        let mut reader = ChunkReader::new(std::io::empty(), size, max_line).with_map(
+            file,
+            start,
+            start,
+            move |n| {
+                counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            },
+        );
+        let all: Vec<Chunk> = std::iter::from_fn(|| reader.next_chunk()).collect();
+        assert!(reader.take_error().is_none());
+        let reported = read.load(std::sync::atomic::Ordering::Relaxed) as usize;
+        assert_eq!(
+            reported,
+            input.len() - start,
+            "progress counts each byte once"
+        );
+        all
+    }
+
+    /// The lines of a reader's chunks as the decoder takes them: each line no longer than
+    /// `max_line` with its number, and the numbers of the others (dropped by the reader, or
+    /// kept for the decoder to refuse as too long).
+    fn lines_of(chunks: &[Chunk], max_line: usize) -> (Vec<(u64, Vec<u8>)>, Vec<u64>) {
+        let mut kept = Vec::new();
+        let mut too_long = Vec::new();
+        for chunk in chunks {
+            too_long.extend(chunk.overlong());
+            let data = chunk.data();
+            let n = data.split(|b| *b == b'\n').count() - usize::from(data.ends_with(b"\n"));
+            let n = if data.is_empty() { 0 } else { n };
+            for (k, line) in data.split(|b| *b == b'\n').take(n).enumerate() {
+                let number = chunk.first_line() + k as u64;
+                if line.len() > max_line {
+                    too_long.push(number);
+                } else {
+                    kept.push((number, line.to_vec()));
+                }
+            }
+        }
+        too_long.sort_unstable();
+        (kept, too_long)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_mapped_file_gives_the_lines_a_read_gives() {
+        let mut input = b"ok\n".to_vec();
+        input.extend(vec![b'x'; 300]);
+        input.extend(b"\nafter\n\nlast without newline");
+        for size in [4, 16, 64, 1000] {
+            let read = lines_of(&chunks(&input, size, 64), 64);
+            let mapped_chunks = mapped_chunks(&input, 0, size, 64);
+            assert_eq!(lines_of(&mapped_chunks, 64), read, "chunk size {size}");
+            assert_eq!(read.1, [2]);
+            for chunk in &mapped_chunks[..mapped_chunks.len() - 1] {
+                assert!(chunk.data().ends_with(b"\n") || chunk.data().is_empty());
+            }
+        }
+        // Started past a byte order mark, as the head left it.
+        let bom = [b"\xef\xbb\xbf".as_slice(), b"a\nb\n"].concat();
+        let lines = lines_of(&mapped_chunks(&bom, 3, 16, 64), 64);
+        assert_eq!(
+            lines,
+            (vec![(1, b"a".to_vec()), (2, b"b".to_vec())], vec![])
+        );
+        // A last line longer than the limit, without a newline.
+        let long = [b"a\n".as_slice(), &[b'y'; 100]].concat();
+        assert_eq!(lines_of(&mapped_chunks(&long, 0, 16, 64), 64).1, [2]);
+    }
+
+    #[cfg(unix)]
+    proptest::proptest! {
+        #[test]
+        fn mapped_chunks_cover_the_file_as_read_chunks_do(
+            lines in proptest::collection::vec(0usize..40, 1..60),
+            size in 1usize..50,
+            newline_at_end: bool,
+        ) {
+            let mut input = Vec::new();
+            for (i, len) in lines.iter().enumerate() {
+                input.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, *len));
+                input.push(b'\n');
+            }
+            if !newline_at_end {
+                input.pop();
+            }
+            proptest::prop_assume!(!input.is_empty());
+            let read = lines_of(&chunks(&input, size, 30), 30);
+            let mapped = lines_of(&mapped_chunks(&input, 0, size, 30), 30);
+            proptest::prop_assert_eq!(mapped, read);
+        }
     }
 }

@@ -4,6 +4,8 @@
 //! knows nothing of formats.
 
 pub(crate) mod chunks;
+#[cfg(unix)]
+mod mapped;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -14,6 +16,8 @@ use flate2::read::MultiGzDecoder;
 use thiserror::Error;
 
 pub use chunks::{Chunk, ChunkReader};
+#[cfg(unix)]
+pub(crate) use mapped::MappedFile;
 
 /// An input cannot be found or opened.
 #[derive(Debug, Error)]

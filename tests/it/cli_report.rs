@@ -596,3 +596,57 @@ fn a_named_pipe_is_read_once_and_whole() {
     assert_eq!(records(&from_pipe), records(&from_file));
     assert_eq!(from_pipe["summary"], from_file["summary"]);
 }
+
+/// A plain file is read through a memory map (stdin through reads): both give the same report
+/// of the same bytes, a byte order mark, CRLF line ends, a line over the 1 MiB limit and a
+/// last line without a newline included.
+#[test]
+fn a_mapped_file_reports_as_the_same_bytes_on_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let log = std::fs::read(root().join("sample-logs/rest-api-json-custom.log")).unwrap();
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
+    let mut lines = log.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    for (i, line) in lines.by_ref().take(3000).enumerate() {
+        bytes.extend(line);
+        bytes.extend(if i % 2 == 0 { &b"\r\n"[..] } else { b"\n" });
+    }
+    bytes.extend(vec![b'x'; (1 << 20) + 10]);
+    bytes.push(b'\n');
+    for line in lines {
+        bytes.extend(line);
+        bytes.push(b'\n');
+    }
+    bytes.pop();
+    std::fs::write(&path, &bytes).unwrap();
+    let from_file = json_report(&[path.to_str().unwrap()]);
+    let from_stdin = json_of(
+        gwstat()
+            .args(["report", "-", "--format", "json", "--quiet"])
+            .write_stdin(bytes),
+    );
+    let file = &from_file["inputs"]["files"][0];
+    let stdin = &from_stdin["inputs"]["files"][0];
+    assert_eq!(file["records"], stdin["records"]);
+    let too_long = &from_file["inputs"]["skipped_samples"]["line too long"];
+    assert!(
+        too_long[0].as_str().unwrap().ends_with("access.log:3001"),
+        "{too_long}"
+    );
+    assert_eq!(file["skipped"], stdin["skipped"]);
+    for key in ["skipped_by_reason", "invalid_fields_by_reason"] {
+        assert_eq!(from_file["inputs"][key], from_stdin["inputs"][key], "{key}");
+    }
+    // The same places, named after the file or stdin.
+    let places = |v: &Value| {
+        v["inputs"]["skipped_samples"]
+            .to_string()
+            .replace(path.to_str().unwrap(), "-")
+    };
+    assert_eq!(
+        places(&from_file),
+        places(&from_stdin).replace("<stdin>", "-")
+    );
+    assert_eq!(from_file["summary"], from_stdin["summary"]);
+    assert_eq!(from_file["routes"], from_stdin["routes"]);
+}
