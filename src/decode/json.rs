@@ -38,9 +38,14 @@ impl JsonDecoder {
         }
     }
 
-    /// Leaves out request and trace IDs where that is faster (they may still be read).
+    /// Leaves out request and trace IDs where that is faster (they may still be read). A
+    /// key-selective decoder already built (detection reads the first lines) reads them:
+    /// it is built again, without them, from the next line read in full.
     pub fn skip_ids(&mut self) {
-        self.skip_ids = true;
+        if !self.skip_ids {
+            self.skip_ids = true;
+            self.selector = None;
+        }
     }
 
     /// Decodes one line (without its newline).
@@ -449,6 +454,38 @@ mod tests {
 
     fn decode(line: &str) -> Result<RawRecord<'_>, SkipReason> {
         JsonDecoder::default().decode(line.as_bytes())
+    }
+
+    /// Detection reads lines (building the key-selective decoder) before the caller says
+    /// IDs are not needed; from then on the lines it reads skip them.
+    #[test]
+    fn ids_skipped_after_detection_are_not_read() {
+        let line = |id: u32| {
+            format!(
+                r#"{{"requestId":"r{id}","requestTimeEpoch":"1795514400000","status":"200","apiId":"a1"}}"#
+            )
+        };
+        let mut decoder = JsonDecoder::default();
+        let detected = line(0);
+        let r = decoder.decode(detected.as_bytes()).unwrap();
+        assert_eq!(r.get(Field::RequestId), Some("r0"));
+        let lines: Vec<String> = (1..4).map(line).collect();
+        let r = decoder.decode(lines[0].as_bytes()).unwrap();
+        assert_eq!(
+            r.get(Field::RequestId),
+            Some("r1"),
+            "read by the selector, IDs kept"
+        );
+        decoder.skip_ids();
+        for line in &lines[1..] {
+            let r = decoder.decode(line.as_bytes()).unwrap();
+            assert_eq!(r.get(Field::Status), Some("200"));
+            if r.get(Field::RequestId).is_none() {
+                assert_eq!(r.get(Field::ApiId), None);
+                return;
+            }
+        }
+        panic!("the selector still reads the IDs after skip_ids");
     }
 
     #[test]
