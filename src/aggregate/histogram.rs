@@ -186,35 +186,36 @@ impl Histogram {
     }
 
     /// `(value, count)` pairs in ascending value order, each value once. The dense counts
-    /// are in order already: only the few other values are sorted, then merged in.
+    /// are in order already; the pending whole milliseconds are sorted as they are held (two
+    /// bytes each, a fraction of sorting them as pairs of floats), the few other values
+    /// as floats, and the three merged.
     pub fn sorted(&self) -> Vec<(f64, u64)> {
         let (dense, other) = match &self.rest {
             Some(r) => (&r.dense[..], Some(&r.other)),
             None => (&[][..], None),
         };
+        let mut pending = self.pending.clone();
+        pending.sort_unstable();
         let mut extra: Vec<(f64, u64)> = other
             .into_iter()
             .flatten()
             .map(|(b, n)| (f64::from_bits(*b), *n))
-            .chain(self.listed().map(|v| (if v == 0.0 { 0.0 } else { v }, 1)))
+            .chain(
+                self.inline[..usize::from(self.inline_len)]
+                    .iter()
+                    .map(|v| (if *v == 0.0 { 0.0 } else { *v }, 1)),
+            )
             .collect();
         extra.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let distinct = extra.len() + dense.iter().filter(|n| **n > 0).count();
-        let mut extra = extra.into_iter().peekable();
-        let mut out: Vec<(f64, u64)> = Vec::with_capacity(distinct);
         let dense = dense
             .iter()
             .enumerate()
             .filter(|(_, n)| **n > 0)
             .map(|(v, n)| (v as f64, u64::from(*n)));
-        for (value, n) in dense {
-            while let Some(e) = extra.next_if(|e| e.0.total_cmp(&value).is_lt()) {
-                add_sorted(&mut out, e);
-            }
-            add_sorted(&mut out, (value, n));
-        }
-        for e in extra {
-            add_sorted(&mut out, e);
+        let whole = merged(dense, pending.iter().map(|v| (f64::from(*v), 1)));
+        let mut out = Vec::with_capacity(extra.len() + pending.len().min(DENSE_LIMIT) + 16);
+        for pair in merged(whole, extra.into_iter()) {
+            add_sorted(&mut out, pair);
         }
         out
     }
@@ -243,6 +244,20 @@ impl Histogram {
     pub fn quantiles<const N: usize>(&self, ps: [f64; N], missing: u64) -> [Option<f64>; N] {
         quantiles(&self.sorted(), ps, missing)
     }
+}
+
+/// Two runs of `(value, count)` pairs, each in ascending value order, as one in that order
+/// (equal values side by side, not yet added together).
+fn merged(
+    a: impl Iterator<Item = (f64, u64)>,
+    b: impl Iterator<Item = (f64, u64)>,
+) -> impl Iterator<Item = (f64, u64)> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.0.total_cmp(&x.0).is_lt() => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
 }
 
 /// Appends `(value, n)` to pairs sorted by value, adding to the last pair when it holds the
