@@ -64,10 +64,30 @@ fn sections(
     options: &AnalyzeOptions,
     folded_routes: u64,
 ) -> Report {
-    let totals = routes::Totals::of(agg);
-    let busiest = summary::busiest_seconds(agg);
-    let mut latency = latency::latency(agg, &totals);
-    let timeouts = timeouts::timeouts(agg, &latency, options);
+    // The sections are independent of each other once the shared counts are made: computed
+    // side by side (this is the serial end of a run, while the other cores are idle).
+    let (totals, busiest) =
+        rayon::join(|| routes::Totals::of(agg), || summary::busiest_seconds(agg));
+    let ((mut latency, timeouts), (timeline, (errors, throttling, cache, websocket))) = rayon::join(
+        || {
+            let latency = latency::latency(agg, &totals);
+            let timeouts = timeouts::timeouts(agg, &latency, options);
+            (latency, timeouts)
+        },
+        || {
+            rayon::join(
+                || timeline::timeline(agg, &totals),
+                || {
+                    (
+                        errors::errors(agg, &totals, options),
+                        throttling::throttling(agg, &totals, &busiest, options),
+                        cache::cache(agg, &totals, options.top),
+                        websocket::websocket(agg, options.top),
+                    )
+                },
+            )
+        },
+    );
     latency::truncate(&mut latency, options.top);
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -77,15 +97,15 @@ fn sections(
             ..summary::summary(&totals, agg, &busiest)
         },
         latency,
-        errors: errors::errors(agg, &totals, options),
-        throttling: throttling::throttling(agg, &totals, &busiest, options),
+        errors,
+        throttling,
         timeouts,
-        cache: cache::cache(agg, &totals, options.top),
+        cache,
         execution: None,
         comparison: None,
-        timeline: timeline::timeline(agg, &totals),
+        timeline,
         reconciliation: None,
-        websocket: websocket::websocket(agg, options.top),
+        websocket,
         findings: Vec::new(),
     };
     report.findings = findings::findings(&report, &findings::NextCommand::default());
