@@ -79,14 +79,24 @@ impl ChunkFacts {
 /// of a shorter slice).
 #[inline(always)]
 pub(crate) fn quote_bits(bytes: &[u8]) -> u64 {
+    match bytes.first_chunk::<64>() {
+        Some(block) => block_quote_bits(block),
+        None => short_quote_bits(bytes),
+    }
+}
+
+/// [`quote_bits`] of fewer than 64 bytes, padded with spaces (out of line: filling the
+/// padding where the common case inlines would cost every call its stores).
+#[inline(never)]
+fn short_quote_bits(bytes: &[u8]) -> u64 {
     let mut padded = [b' '; 64];
-    let block = match bytes.first_chunk::<64>() {
-        Some(block) => block,
-        None => {
-            padded[..bytes.len()].copy_from_slice(bytes);
-            &padded
-        }
-    };
+    padded[..bytes.len()].copy_from_slice(bytes);
+    block_quote_bits(&padded)
+}
+
+/// One bit per `"` of a 64-byte block.
+#[inline(always)]
+fn block_quote_bits(block: &[u8; 64]) -> u64 {
     // The other bits `masks` makes are dropped unused once it is inlined here.
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE2 is part of x86-64: every CPU that runs this code has it.

@@ -186,7 +186,7 @@ impl Selector {
                 // The value's opening quote is the one after the key's closing quote.
                 b'"' => {
                     let end = found.nth::<PDEP>(key.quote + 3)?;
-                    (&text[start + 1..end], end + 1)
+                    (ascii_bounded(text, start + 1, end)?, end + 1)
                 }
                 b'0'..=b'9' => {
                     let digits = line[start..].iter().take_while(|b| b.is_ascii_digit());
@@ -195,7 +195,7 @@ impl Selector {
                     if end - start > 1 && line[start] == b'0' {
                         return None;
                     }
-                    (&text[start..end], end)
+                    (ascii_bounded(text, start, end)?, end)
                 }
                 _ => return None,
             };
@@ -217,6 +217,25 @@ impl Selector {
         }
         Some(())
     }
+}
+
+/// `text[start..end]`, where the byte before `start` is ASCII (the value's opening quote,
+/// or the key's `:` before a number) and so is the byte at `end` (its closing quote) or the
+/// one before it (a number's last digit): both ends are then character boundaries, which
+/// slicing would check again.
+#[inline(always)]
+fn ascii_bounded(text: &str, start: usize, end: usize) -> Option<&str> {
+    let bytes = text.as_bytes();
+    debug_assert!(start > 0 && bytes[start - 1].is_ascii());
+    debug_assert!(
+        bytes.get(end).is_none_or(u8::is_ascii) || (end > start && bytes[end - 1].is_ascii())
+    );
+    if start > end || end > bytes.len() {
+        return None;
+    }
+    // SAFETY: in bounds (checked above), and a position is a character boundary of UTF-8
+    // text when the byte before it or the byte at it is ASCII (as the caller makes sure).
+    Some(unsafe { text.get_unchecked(start..end) })
 }
 
 /// `Selector::read` compiled for POPCNT, BMI1 and BMI2: the walk over a line's quotes counts
