@@ -23,6 +23,10 @@ const INLINE: usize = 2;
 /// overlap, instead of one miss per request while hundreds of routes take turns.
 const PENDING_LIMIT: usize = 256;
 
+/// Pending values [`Histogram::sorted`] sorts rather than counts, when there are no dense
+/// counts (a short list costs less sorted than a scan of counts up to its largest value).
+const SORTED_LIST_LIMIT: usize = 32;
+
 /// Counts of the values of one measure.
 #[derive(Debug, Clone, Default)]
 pub struct Histogram {
@@ -186,20 +190,24 @@ impl Histogram {
     }
 
     /// `(value, count)` pairs in ascending value order, each value once. The dense counts
-    /// are in order already; the pending whole milliseconds are sorted as they are held (two
-    /// bytes each, a fraction of sorting them as pairs of floats), the few other values
-    /// as floats, and the three merged.
+    /// are in order already: the pending whole milliseconds are counted with them (in a
+    /// copy), and only the few other values are sorted, then merged in. A short list without
+    /// dense counts is sorted instead.
     pub fn sorted(&self) -> Vec<(f64, u64)> {
         let (dense, other) = match &self.rest {
             Some(r) => (&r.dense[..], Some(&r.other)),
             None => (&[][..], None),
         };
-        let mut pending = self.pending.clone();
-        pending.sort_unstable();
+        let count_pending = !dense.is_empty() || self.pending.len() >= SORTED_LIST_LIMIT;
+        let listed_extra = self.pending.iter().map(|v| usize::from(*v)).filter(|v| {
+            // Counted with the dense counts when below their limit.
+            !count_pending || *v >= DENSE_LIMIT
+        });
         let mut extra: Vec<(f64, u64)> = other
             .into_iter()
             .flatten()
             .map(|(b, n)| (f64::from_bits(*b), *n))
+            .chain(listed_extra.map(|v| (v as f64, 1)))
             .chain(
                 self.inline[..usize::from(self.inline_len)]
                     .iter()
@@ -207,15 +215,31 @@ impl Histogram {
             )
             .collect();
         extra.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let dense = dense
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(v, n)| (v as f64, u64::from(*n)));
-        let whole = merged(dense, pending.iter().map(|v| (f64::from(*v), 1)));
-        let mut out = Vec::with_capacity(extra.len() + pending.len().min(DENSE_LIMIT) + 16);
-        for pair in merged(whole, extra.into_iter()) {
-            add_sorted(&mut out, pair);
+        let mut counts: Vec<u64> = dense.iter().map(|n| u64::from(*n)).collect();
+        if count_pending {
+            for v in self.pending.iter().map(|v| usize::from(*v)) {
+                if v < DENSE_LIMIT {
+                    if v >= counts.len() {
+                        counts.resize(v + 1, 0);
+                    }
+                    counts[v] += 1;
+                }
+            }
+        }
+        let mut out: Vec<(f64, u64)> = Vec::with_capacity(extra.len() + counts.len().min(64));
+        let mut extra = extra.into_iter().peekable();
+        for (value, n) in counts.iter().enumerate() {
+            if *n == 0 {
+                continue;
+            }
+            let value = value as f64;
+            while let Some(e) = extra.next_if(|e| e.0.total_cmp(&value).is_lt()) {
+                add_sorted(&mut out, e);
+            }
+            add_sorted(&mut out, (value, *n));
+        }
+        for e in extra {
+            add_sorted(&mut out, e);
         }
         out
     }
@@ -244,20 +268,6 @@ impl Histogram {
     pub fn quantiles<const N: usize>(&self, ps: [f64; N], missing: u64) -> [Option<f64>; N] {
         quantiles(&self.sorted(), ps, missing)
     }
-}
-
-/// Two runs of `(value, count)` pairs, each in ascending value order, as one in that order
-/// (equal values side by side, not yet added together).
-fn merged(
-    a: impl Iterator<Item = (f64, u64)>,
-    b: impl Iterator<Item = (f64, u64)>,
-) -> impl Iterator<Item = (f64, u64)> {
-    let (mut a, mut b) = (a.peekable(), b.peekable());
-    std::iter::from_fn(move || match (a.peek(), b.peek()) {
-        (Some(x), Some(y)) if y.0.total_cmp(&x.0).is_lt() => b.next(),
-        (Some(_), _) => a.next(),
-        (None, _) => b.next(),
-    })
 }
 
 /// Appends `(value, n)` to pairs sorted by value, adding to the last pair when it holds the
@@ -419,16 +429,22 @@ mod tests {
             let (mut a, mut b) = (Histogram::default(), Histogram::default());
             all[..split].iter().for_each(|v| a.add(*v));
             all[split..].iter().for_each(|v| b.add(*v));
-            b.merge(&a);
-            let mut pairs: Vec<(f64, u64)> = Vec::new();
-            let mut values = all.clone();
-            values.sort_by(f64::total_cmp);
-            for v in values {
-                match pairs.last_mut() {
-                    Some(last) if last.0 == v => last.1 += 1,
-                    _ => pairs.push((if v == 0.0 { 0.0 } else { v }, 1)),
+            let pairs_of = |values: &[f64]| {
+                let mut values = values.to_vec();
+                values.sort_by(f64::total_cmp);
+                let mut pairs: Vec<(f64, u64)> = Vec::new();
+                for v in values {
+                    match pairs.last_mut() {
+                        Some(last) if last.0 == v => last.1 += 1,
+                        _ => pairs.push((if v == 0.0 { 0.0 } else { v }, 1)),
+                    }
                 }
-            }
+                pairs
+            };
+            // A part on its own: a short list, a long one, or counts, as its size makes it.
+            prop_assert_eq!(a.sorted(), pairs_of(&all[..split]));
+            b.merge(&a);
+            let pairs = pairs_of(&all);
             prop_assert_eq!(b.sorted(), pairs);
             let expected = Stats::of(&all);
             let got = b.stats(0);
