@@ -663,16 +663,17 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
     result: &mut Ingested<S>,
 ) {
     // The chunks read after the first are cut without counting their lines, under the lock;
-    // each worker reports the count its scan finds.
-    chunks.uncounted();
+    // each worker reports the count its scan finds. A mapped file is split into a part per
+    // worker (see `ChunkReader::split`).
+    let workers = rayon::current_num_threads().max(1);
+    chunks.split(workers);
     let chunks = std::sync::Mutex::new(chunks);
     let chunks = &chunks;
     let template = &result.columns;
-    let workers = rayon::current_num_threads().max(1);
     let mut first = first;
     let done: Vec<(S, Logs)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|_| {
+            .map(|worker| {
                 // The chunk read for format detection goes to the first worker.
                 let mut own = first.take();
                 scope.spawn(move || {
@@ -683,7 +684,7 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
                     loop {
                         let chunk = match own.take() {
                             Some(chunk) => chunk,
-                            None => match chunks.lock().map(|mut c| c.next_chunk()) {
+                            None => match chunks.lock().map(|mut c| c.next_chunk_for(worker)) {
                                 Ok(Some(chunk)) => chunk,
                                 _ => break,
                             },

@@ -51,6 +51,9 @@ enum Bytes {
     Mapped {
         file: Arc<MappedFile>,
         range: std::ops::Range<usize>,
+        /// Whether its pages are given back when it is dropped (a chunk taken from the end
+        /// of a part, behind which no reader gives pages back).
+        release: bool,
     },
 }
 
@@ -72,6 +75,15 @@ enum FirstLine {
     /// The chunk numbered `seq` of those cut without counting: known from the ledger once
     /// every earlier one's lines are counted.
     Ledger { seq: usize, ledger: Arc<LineLedger> },
+    /// The chunk whose span (its lines and the overlong lines dropped before them) is
+    /// `start..end` of a mapped file cut out of order: known from the span ledger once every
+    /// byte before `start` is counted.
+    #[cfg(unix)]
+    Span {
+        start: usize,
+        end: usize,
+        ledger: Arc<SpanLedger>,
+    },
 }
 
 impl Chunk {
@@ -80,7 +92,7 @@ impl Chunk {
         match &self.bytes {
             Bytes::Owned { buffer, len, .. } => &buffer[..*len],
             #[cfg(unix)]
-            Bytes::Mapped { file, range } => &file.bytes()[range.clone()],
+            Bytes::Mapped { file, range, .. } => &file.bytes()[range.clone()],
         }
     }
 
@@ -91,6 +103,8 @@ impl Chunk {
         match &self.first_line {
             FirstLine::Known(line) => *line,
             FirstLine::Ledger { seq, ledger } => ledger.lines_before(*seq) + self.overlong,
+            #[cfg(unix)]
+            FirstLine::Span { start, ledger, .. } => ledger.lines_before(*start) + self.overlong,
         }
     }
 
@@ -108,8 +122,13 @@ impl Chunk {
     /// numbers the lines of later chunks of an uncounted reader; call it once per chunk,
     /// before asking for line numbers.
     pub fn count_lines(&self, lines: u64) {
-        if let FirstLine::Ledger { seq, ledger } = &self.first_line {
-            ledger.record(*seq, self.overlong + lines);
+        match &self.first_line {
+            FirstLine::Ledger { seq, ledger } => ledger.record(*seq, self.overlong + lines),
+            #[cfg(unix)]
+            FirstLine::Span { start, end, ledger } => {
+                ledger.record(*start, *end, self.overlong + lines)
+            }
+            FirstLine::Known(_) => {}
         }
     }
 }
@@ -180,6 +199,86 @@ impl LineLedger {
     }
 }
 
+/// Line counts of the chunks of a mapped file cut out of order (each worker from its own
+/// part of the file, then from the end of another's), by the byte span each covers: the
+/// spans tile the file from where the ledger starts, and a span's first line is known once
+/// every byte before it is counted.
+#[cfg(unix)]
+#[derive(Debug)]
+pub struct SpanLedger {
+    state: Mutex<Spans>,
+    counted: Condvar,
+}
+
+#[cfg(unix)]
+#[derive(Debug)]
+struct Spans {
+    /// Counted spans past the counted prefix: start → (end, lines).
+    waiting: std::collections::BTreeMap<usize, (usize, u64)>,
+    /// The bytes before here are counted…
+    prefix_end: usize,
+    /// …and this is the number of the line that starts there.
+    next_line: u64,
+    /// The first line of each span the prefix has passed, by its start.
+    firsts: std::collections::HashMap<usize, u64>,
+}
+
+#[cfg(unix)]
+impl SpanLedger {
+    fn new(start: usize, next_line: u64) -> Self {
+        SpanLedger {
+            state: Mutex::new(Spans {
+                waiting: Default::default(),
+                prefix_end: start,
+                next_line,
+                firsts: Default::default(),
+            }),
+            counted: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Spans> {
+        // A panic elsewhere cannot leave the counts half-written.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, start: usize, end: usize, lines: u64) {
+        let mut spans = self.lock();
+        spans.waiting.insert(start, (end, lines));
+        loop {
+            let at = spans.prefix_end;
+            let Some((end, lines)) = spans.waiting.remove(&at) else {
+                break;
+            };
+            let first = spans.next_line;
+            spans.firsts.insert(at, first);
+            spans.prefix_end = end;
+            spans.next_line += lines;
+        }
+        self.counted.notify_all();
+    }
+
+    /// The number of the first line of the span starting at `start`: waits until every
+    /// byte before it is counted.
+    fn lines_before(&self, start: usize) -> u64 {
+        let mut spans = self.lock();
+        loop {
+            if spans.prefix_end == start {
+                return spans.next_line;
+            }
+            if let Some(first) = spans.firsts.get(&start) {
+                return *first;
+            }
+            spans = self.counted.wait(spans).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The number the line after every counted span would have.
+    fn next_line(&self) -> u64 {
+        self.lock().next_line
+    }
+}
+
 impl Drop for Chunk {
     fn drop(&mut self) {
         match &mut self.bytes {
@@ -196,7 +295,13 @@ impl Drop for Chunk {
             }
             Bytes::Owned { pool: None, .. } => {}
             #[cfg(unix)]
-            Bytes::Mapped { .. } => {}
+            Bytes::Mapped {
+                file,
+                range,
+                release: true,
+            } => file.release(range.clone()),
+            #[cfg(unix)]
+            Bytes::Mapped { release: false, .. } => {}
         }
     }
 }
@@ -232,7 +337,22 @@ struct MapFeed {
     reported: usize,
     /// Pages before here were given back.
     released: usize,
+    /// The parts of the file each worker cuts its chunks from, once split (see
+    /// [`ChunkReader::split`]); empty until then.
+    parts: Vec<Part>,
+    /// The line counts of the chunks cut from the parts.
+    spans: Option<Arc<SpanLedger>>,
     on_read: Box<dyn FnMut(u64) + Send>,
+}
+
+/// One worker's part of a mapped file: what is left of it to cut, between line starts.
+#[cfg(unix)]
+#[derive(Debug, Clone)]
+struct Part {
+    next: usize,
+    end: usize,
+    /// Pages before here were given back.
+    released: usize,
 }
 
 #[cfg(unix)]
@@ -283,6 +403,8 @@ impl<R: Read> ChunkReader<R> {
             pos: start,
             reported,
             released: 0,
+            parts: Vec::new(),
+            spans: None,
             on_read: Box::new(on_read),
         });
         self
@@ -305,6 +427,10 @@ impl<R: Read> ChunkReader<R> {
     /// The number the next line would have (after the last chunk: lines read + 1; for an
     /// uncounted reader, once every chunk's lines are counted).
     pub fn next_line(&self) -> u64 {
+        #[cfg(unix)]
+        if let Some(spans) = self.map.as_ref().and_then(|feed| feed.spans.as_ref()) {
+            return spans.next_line();
+        }
         match &self.ledger {
             Some((ledger, _)) => ledger.next_line(),
             None => self.next_line,
@@ -371,78 +497,161 @@ impl<R: Read> ChunkReader<R> {
     /// ends the input with an error, as a failed read does.
     #[cfg(unix)]
     fn next_mapped(&mut self) -> Option<Chunk> {
-        let mut overlong = 0;
-        loop {
-            let feed = self.map.as_mut().expect("a mapped reader");
-            let file = Arc::clone(&feed.file);
-            let data = file.bytes();
-            if file.truncated() && self.error.is_none() {
-                self.error = Some(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the file was cut shorter while being read",
-                ));
-                feed.pos = data.len();
-            }
-            let start = feed.pos;
-            let rest = &data[start..];
-            if rest.is_empty() {
-                return (overlong > 0).then(|| self.overlong_only(overlong));
-            }
-            let cut = if rest.len() <= self.chunk_size {
-                rest.len()
-            } else {
-                match memrchr(b'\n', &rest[..self.chunk_size]) {
-                    Some(end) => end + 1,
-                    None => {
-                        // The line is longer than a chunk: kept whole when its newline
-                        // comes soon enough (the decoder refuses it when it is over the
-                        // limit), dropped as a read drops it otherwise.
-                        let longest = self.max_line.max(self.chunk_size) + 1;
-                        let window = &rest[..rest.len().min(longest)];
-                        match memchr(b'\n', &window[self.chunk_size..]) {
-                            Some(end) => self.chunk_size + end + 1,
-                            // The last line, without a newline: decoded (or refused as too
-                            // long) as a read gives it.
-                            None if window.len() == rest.len() => rest.len(),
-                            None => {
-                                overlong += 1;
-                                if self.ledger.is_none() {
-                                    self.next_line += 1;
-                                }
-                                feed.pos += memchr(b'\n', rest).map_or(rest.len(), |end| end + 1);
-                                feed.report();
-                                continue;
-                            }
-                        }
-                    }
-                }
-            };
-            feed.pos = start + cut;
-            // The pages of chunks cut long enough ago are given back, in large aligned
-            // blocks: a page fault maps a whole cached folio (up to 2 MiB) around the page,
-            // so giving back each chunk's own pages as it is dropped leaves its neighbours'
-            // mapped. A chunk still decoded that far behind reads its pages in again.
-            let behind =
-                start.saturating_sub(MAP_LAG_CHUNKS * self.chunk_size) & !(RELEASE_BLOCK - 1);
-            if behind > feed.released {
-                feed.file.release(feed.released..behind);
-                feed.released = behind;
-            }
-            feed.report();
-            let first_line = self.first_line(|| {
-                let data = &data[start..start + cut];
-                let lines = memchr_iter(b'\n', data).count() as u64;
-                lines + u64::from(!data.ends_with(b"\n"))
-            });
-            return Some(Chunk {
-                bytes: Bytes::Mapped {
-                    file,
-                    range: start..start + cut,
-                },
-                first_line,
-                overlong,
-            });
+        let feed = self.map.as_mut().expect("a mapped reader");
+        let file = Arc::clone(&feed.file);
+        let data = file.bytes();
+        if file.truncated() && self.error.is_none() {
+            self.error = Some(truncated());
+            feed.pos = data.len();
         }
+        let (start, end, overlong) =
+            cut_front(data, feed.pos, data.len(), self.chunk_size, self.max_line);
+        feed.pos = end;
+        feed.report();
+        if self.ledger.is_none() {
+            self.next_line += overlong;
+        }
+        if start == end {
+            return (overlong > 0).then(|| self.overlong_only(overlong));
+        }
+        // The pages of chunks cut long enough ago are given back, in large aligned
+        // blocks: a page fault maps a whole cached folio (up to 2 MiB) around the page,
+        // so giving back each chunk's own pages as it is dropped leaves its neighbours'
+        // mapped. A chunk still decoded that far behind reads its pages in again.
+        let behind = start.saturating_sub(MAP_LAG_CHUNKS * self.chunk_size) & !(RELEASE_BLOCK - 1);
+        if behind > feed.released {
+            feed.file.release(feed.released..behind);
+            feed.released = behind;
+        }
+        let first_line = self.first_line(|| {
+            let data = &data[start..end];
+            let lines = memchr_iter(b'\n', data).count() as u64;
+            lines + u64::from(!data.ends_with(b"\n"))
+        });
+        Some(Chunk {
+            bytes: Bytes::Mapped {
+                file,
+                range: start..end,
+                release: false,
+            },
+            first_line,
+            overlong,
+        })
+    }
+
+    /// Splits what is left of a mapped file into one part per worker, at line starts, so
+    /// that each worker reads its own stretch of the log — its own stretch of time, in a
+    /// log in time order, whose counts then merge with the others' as new entries rather
+    /// than entry by entry. A worker done with its part takes chunks from the end of the
+    /// part with the most left. Chunks are then numbered by the bytes before them, counted
+    /// as their decoders report ([`Chunk::count_lines`]). Nothing changes for a reader that
+    /// is not mapped: see [`ChunkReader::uncounted`].
+    pub fn split(&mut self, workers: usize) {
+        #[cfg(unix)]
+        if let Some(feed) = &mut self.map {
+            if self.ledger.is_none() && feed.parts.is_empty() {
+                let data = feed.file.bytes();
+                let (from, len) = (feed.pos, data.len());
+                let workers = workers.max(1);
+                let mut starts: Vec<usize> = (0..workers)
+                    .map(|k| {
+                        let at = from + (len - from) / workers * k;
+                        match at {
+                            _ if at <= from => from,
+                            // The part starts after the newline ending the line `at` is in.
+                            _ => memchr(b'\n', &data[at - 1..]).map_or(len, |i| at + i),
+                        }
+                    })
+                    .collect();
+                starts.push(len);
+                feed.parts = starts
+                    .windows(2)
+                    .map(|w| Part {
+                        next: w[0],
+                        end: w[1].max(w[0]),
+                        released: w[0],
+                    })
+                    .collect();
+                feed.spans = Some(Arc::new(SpanLedger::new(from, self.next_line)));
+                return;
+            }
+        }
+        let _ = workers;
+        self.uncounted();
+    }
+
+    /// The next chunk for worker `worker` of a reader [split](ChunkReader::split) into
+    /// parts: from the front of its own part, or, once that is done, from the end of the
+    /// part with the most left; any other reader's next chunk.
+    pub fn next_chunk_for(&mut self, worker: usize) -> Option<Chunk> {
+        #[cfg(unix)]
+        if self.map.as_ref().is_some_and(|feed| !feed.parts.is_empty()) {
+            return self.next_in_parts(worker);
+        }
+        let _ = worker;
+        self.next_chunk()
+    }
+
+    /// See [`ChunkReader::next_chunk_for`].
+    #[cfg(unix)]
+    fn next_in_parts(&mut self, worker: usize) -> Option<Chunk> {
+        let (chunk_size, max_line) = (self.chunk_size, self.max_line);
+        let feed = self.map.as_mut().expect("a mapped reader");
+        let file = Arc::clone(&feed.file);
+        let data = file.bytes();
+        if file.truncated() && self.error.is_none() {
+            self.error = Some(truncated());
+            for part in &mut feed.parts {
+                part.next = part.end;
+            }
+        }
+        let own = worker % feed.parts.len();
+        let (span, start, end, overlong, release) = if feed.parts[own].next < feed.parts[own].end {
+            let part = &mut feed.parts[own];
+            let span_start = part.next;
+            let (start, end, overlong) = cut_front(data, part.next, part.end, chunk_size, max_line);
+            part.next = end;
+            let behind = start.saturating_sub(MAP_LAG_CHUNKS * chunk_size) & !(RELEASE_BLOCK - 1);
+            if behind > part.released {
+                file.release(part.released..behind);
+                part.released = behind;
+            }
+            (span_start..end, start, end, overlong, false)
+        } else {
+            let part = feed
+                .parts
+                .iter_mut()
+                .max_by_key(|part| part.end - part.next)
+                .filter(|part| part.end > part.next)?;
+            // A chunk's worth from the end, starting after a newline; what is left when
+            // that would leave less than a chunk.
+            let target = part.end - chunk_size.min(part.end - part.next);
+            let start = match target > part.next + chunk_size {
+                true => memrchr(b'\n', &data[part.next..target])
+                    .map_or(part.next, |i| part.next + i + 1),
+                false => part.next,
+            };
+            let end = std::mem::replace(&mut part.end, start);
+            (start..end, start, end, 0, true)
+        };
+        let reported = (span.end - span.start.max(feed.reported.min(span.end))) as u64;
+        if reported > 0 {
+            (feed.on_read)(reported);
+        }
+        let ledger = Arc::clone(feed.spans.as_ref().expect("a split reader has a ledger"));
+        Some(Chunk {
+            bytes: Bytes::Mapped {
+                file,
+                range: start..end,
+                release,
+            },
+            first_line: FirstLine::Span {
+                start: span.start,
+                end: span.end,
+                ledger,
+            },
+            overlong,
+        })
     }
 
     /// The next chunk, or `None` at the end of input.
@@ -529,6 +738,52 @@ impl<R: Read> ChunkReader<R> {
                 first_line,
                 overlong,
             });
+        }
+    }
+}
+
+/// The error of a mapped file cut shorter while it is read.
+#[cfg(unix)]
+fn truncated() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the file was cut shorter while being read",
+    )
+}
+
+/// The next chunk of `data[from..limit]` (`from` a line start, `limit` a line end or the
+/// end of `data`), cut as a read would cut it: whole lines, about `chunk_size` bytes, a line
+/// longer than a chunk kept whole when its newline comes within `max_line` bytes (the
+/// decoder refuses it when over the limit), dropped otherwise. Returns where the chunk's
+/// lines start (after the lines dropped), where they end, and how many lines were dropped.
+#[cfg(unix)]
+fn cut_front(
+    data: &[u8],
+    mut from: usize,
+    limit: usize,
+    chunk_size: usize,
+    max_line: usize,
+) -> (usize, usize, u64) {
+    let mut overlong = 0;
+    loop {
+        let rest = &data[from..limit];
+        if rest.len() <= chunk_size {
+            return (from, limit, overlong);
+        }
+        if let Some(end) = memrchr(b'\n', &rest[..chunk_size]) {
+            return (from, from + end + 1, overlong);
+        }
+        let longest = max_line.max(chunk_size) + 1;
+        let window = &rest[..rest.len().min(longest)];
+        match memchr(b'\n', &window[chunk_size..]) {
+            Some(end) => return (from, from + chunk_size + end + 1, overlong),
+            // The last line, without a newline: decoded (or refused as too long) as a
+            // read gives it.
+            None if window.len() == rest.len() => return (from, limit, overlong),
+            None => {
+                overlong += 1;
+                from += memchr(b'\n', rest).map_or(rest.len(), |end| end + 1);
+            }
         }
     }
 }
@@ -696,6 +951,73 @@ mod tests {
             let read = lines_of(&chunks(&input, size, 30), 30);
             let mapped = lines_of(&mapped_chunks(&input, 0, size, 30), 30);
             proptest::prop_assert_eq!(mapped, read);
+        }
+    }
+
+    #[cfg(unix)]
+    proptest::proptest! {
+        /// Workers taking chunks of a split mapped file in any order — each from its own
+        /// part, then from the ends of the others' — get every line once, numbered as a read
+        /// numbers it, whatever order their counts come in.
+        #[test]
+        fn split_parts_give_every_line_once_and_numbered(
+            lines in proptest::collection::vec(0usize..40, 1..80),
+            size in 1usize..60,
+            workers in 1usize..4,
+            turns in proptest::collection::vec(0usize..4, 0..200),
+            seed in 0u64..1000,
+        ) {
+            let mut input = Vec::new();
+            for (i, len) in lines.iter().enumerate() {
+                input.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, *len));
+                input.push(b'\n');
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("a.log");
+            std::fs::write(&path, &input).unwrap();
+            let file = MappedFile::open(&crate::source::Input::File(path)).unwrap();
+            let reported = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let counter = std::sync::Arc::clone(&reported);
+            let mut reader = ChunkReader::new(std::io::empty(), size, 30).with_map(
+                file, 0, 0, move |n| {
+                    counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                },
+            );
+            let mut all: Vec<Chunk> = reader.next_chunk().into_iter().collect();
+            reader.split(workers);
+            // The workers ask in the order `turns` says, then in turn until all are done.
+            let mut done = vec![false; workers];
+            let order = turns.iter().copied().chain((0..).map(|k| k % 4));
+            for w in order {
+                let w = w % workers;
+                if done.iter().all(|d| *d) {
+                    break;
+                }
+                match reader.next_chunk_for(w) {
+                    Some(chunk) => all.push(chunk),
+                    None => done[w] = true,
+                }
+            }
+            proptest::prop_assert!(reader.take_error().is_none());
+            // Counted in a scrambled order, as workers finish.
+            let mut order: Vec<usize> = (0..all.len()).collect();
+            let mut x = seed;
+            for i in (1..order.len()).rev() {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                order.swap(i, (x >> 33) as usize % (i + 1));
+            }
+            for i in order {
+                let data = all[i].data();
+                let n = data.split(|b| *b == b'\n').count() - usize::from(data.ends_with(b"\n"));
+                all[i].count_lines(if data.is_empty() { 0 } else { n as u64 });
+            }
+            let mut mapped = lines_of(&all, 30);
+            mapped.0.sort();
+            let read = lines_of(&chunks(&input, size, 30), 30);
+            proptest::prop_assert_eq!(mapped, read);
+            proptest::prop_assert_eq!(reader.next_line(), lines.len() as u64 + 1);
+            let reported = reported.load(std::sync::atomic::Ordering::Relaxed) as usize;
+            proptest::prop_assert_eq!(reported, input.len(), "progress counts each byte once");
         }
     }
 }
