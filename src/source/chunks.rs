@@ -17,6 +17,11 @@ const READ_SIZE: usize = 256 << 10;
 #[cfg(unix)]
 const MAP_LAG_CHUNKS: usize = 16;
 
+/// The same for a part of a split mapped file (see `ChunkReader::split`), whose chunks its
+/// one worker decodes in turn.
+#[cfg(unix)]
+const PART_LAG_CHUNKS: usize = 2;
+
 /// Pages of a mapped file are given back in blocks of this size, aligned (see
 /// `ChunkReader::next_mapped`).
 #[cfg(unix)]
@@ -611,7 +616,9 @@ impl<R: Read> ChunkReader<R> {
             let span_start = part.next;
             let (start, end, overlong) = cut_front(data, part.next, part.end, chunk_size, max_line);
             part.next = end;
-            let behind = start.saturating_sub(MAP_LAG_CHUNKS * chunk_size) & !(RELEASE_BLOCK - 1);
+            // Only this part's worker decodes its chunks until others take from its end,
+            // and it cuts a chunk once done with the one before.
+            let behind = start.saturating_sub(PART_LAG_CHUNKS * chunk_size) & !(RELEASE_BLOCK - 1);
             if behind > part.released {
                 file.release(part.released..behind);
                 part.released = behind;
