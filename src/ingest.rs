@@ -904,7 +904,15 @@ fn decode_chunk<S: RequestSink>(
             plain: json && facts.plain,
             quotes: json.then_some(facts.quotes),
         };
-        logs.take(&decoder.decode_in(line, known, &mut route), columns, place);
+        let mut decoded = decoder.decode_in(line, known, &mut route);
+        if let Err(reason) = &mut decoded {
+            if line.iter().all(|b| *b == 0) {
+                // A hole, not a line: the bytes of a file cut shorter while it was read
+                // (a mapped page cut from it reads as zeros) or never written.
+                *reason = SkipReason::TruncatedInput;
+            }
+        }
+        logs.take(&decoded, columns, place);
     }
 }
 

@@ -33,7 +33,8 @@ pub enum SkipReason {
     InvalidLatency,
     /// The line is longer than the limit.
     LineTooLong,
-    /// The input ended in the middle of compressed data or could not be read further.
+    /// The input ended in the middle of compressed data or could not be read further, or a
+    /// line is all NUL bytes (a hole: bytes cut from a file while it was read).
     TruncatedInput,
     /// A part of a CloudWatch envelope (JSON document, base64 payload, CSV row) is broken.
     InvalidEnvelope,

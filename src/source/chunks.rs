@@ -606,8 +606,15 @@ impl<R: Read> ChunkReader<R> {
         let data = file.bytes();
         if file.truncated() && self.error.is_none() {
             self.error = Some(truncated());
+            // What is left of each part is gone from the file: counted as bytes without
+            // lines, so that the chunks in flight past it learn their first lines instead
+            // of waiting for bytes nobody will count.
+            let ledger = feed.spans.as_ref().expect("a split reader has a ledger");
             for part in &mut feed.parts {
-                part.next = part.end;
+                if part.next < part.end {
+                    ledger.record(part.next, part.end, 0);
+                    part.next = part.end;
+                }
             }
         }
         let own = worker % feed.parts.len();

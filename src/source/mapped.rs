@@ -264,6 +264,39 @@ mod tests {
     }
 
     #[test]
+    fn a_split_file_cut_shorter_while_mapped_numbers_the_chunks_in_flight() {
+        let page = 4096;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        let line = format!("{}\n", "x".repeat(99));
+        std::fs::write(&path, line.repeat(64 * page / 100)).unwrap();
+        let file = MappedFile::open(&Input::File(path.clone())).unwrap();
+        let mut reader =
+            ChunkReader::new(std::io::empty(), 4 * page, 1 << 20).with_map(file, 0, 0, |_| {});
+        reader.split(2);
+        // Each worker has the first chunk of its part in flight when the file is cut.
+        let first = reader.next_chunk_for(0).unwrap();
+        let second = reader.next_chunk_for(1).unwrap();
+        let lines = |chunk: &crate::source::Chunk| chunk.data().split(|b| *b == b'\n').count() - 1;
+        let first_lines = lines(&first) as u64;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        // The second worker decodes its chunk: zeros, and the cut is noted.
+        assert_eq!(second.data()[0], 0);
+        assert!(reader.next_chunk_for(0).is_none());
+        assert!(reader.next_chunk_for(1).is_none());
+        first.count_lines(first_lines);
+        // The rest of the first part is lost: the second chunk is numbered after what was
+        // counted (before the fix, this waited for ever).
+        assert_eq!(second.first_line(), first_lines + 1);
+        assert!(reader.take_error().is_some());
+    }
+
+    #[test]
     fn only_plain_regular_files_are_mapped() {
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("a.log");

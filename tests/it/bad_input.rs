@@ -58,6 +58,45 @@ fn truncated_gzip_keeps_the_lines_before_the_cut() {
 }
 
 #[test]
+fn lines_of_nul_bytes_are_counted_as_holes_in_the_file() {
+    // A hole: bytes never written (a file extended past its end) or cut from a file while
+    // it was read (its mapped pages then read as zeros).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("holes.log");
+    let log = std::fs::read_to_string(root().join("sample-logs/rest-api-json-custom.log")).unwrap();
+    let lines: Vec<&str> = log.lines().take(20).collect();
+    let mut bytes = Vec::new();
+    for line in &lines[..10] {
+        bytes.extend(line.as_bytes());
+        bytes.push(b'\n');
+    }
+    bytes.extend([0; 5000]);
+    bytes.push(b'\n');
+    for line in &lines[10..] {
+        bytes.extend(line.as_bytes());
+        bytes.push(b'\n');
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(bytes.len() as u64 + 3 * 4096)
+        .unwrap();
+    let f = path.to_str().unwrap();
+    assert_eq!(
+        outcome(f),
+        (
+            20,
+            vec![(
+                "truncated or unreadable input".to_string(),
+                places(f, &[11, 22])
+            )]
+        )
+    );
+}
+
+#[test]
 fn gzip_with_trailing_garbage() {
     let f = "tests/bad-input/trailing-garbage.log.gz";
     assert_eq!(
