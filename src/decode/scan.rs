@@ -85,6 +85,20 @@ pub(crate) fn quote_bits(bytes: &[u8]) -> u64 {
     }
 }
 
+/// [`quote_bits`] with AVX2 (two 32-byte compares a window instead of four of 16 bytes).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) unsafe fn quote_bits_avx2(bytes: &[u8]) -> u64 {
+    match bytes.first_chunk::<64>() {
+        Some(block) => avx2::quotes(block),
+        None => short_quote_bits(bytes),
+    }
+}
+
 /// [`quote_bits`] of fewer than 64 bytes, padded with spaces (out of line: filling the
 /// padding where the common case inlines would cost every call its stores).
 #[inline(never)]
@@ -293,6 +307,19 @@ mod avx2 {
             // Only whether the block has one matters (the chunk is ASCII or not).
             high: bits(_mm256_or_si256(lo, hi)),
         }
+    }
+
+    /// The quote bits alone (see `super::quote_bits_avx2`).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) fn quotes(block: &[u8; 64]) -> u64 {
+        let (lo, hi) = block.split_at(32);
+        let quote = _mm256_set1_epi8(b'"' as i8);
+        let bits = |half: &[u8]| {
+            let v = load(half.try_into().expect("32 bytes"));
+            u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, quote)) as u32)
+        };
+        bits(lo) | (bits(hi) << 32)
     }
 
     /// The 32 bytes as a vector (the compiler makes the element-wise set one load).
