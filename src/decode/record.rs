@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::mem::ManuallyDrop;
 
 use super::fields::Field;
 use super::number::{parse_number, trimmed, whole_number};
@@ -66,9 +67,31 @@ impl fmt::Display for SkipReason {
 }
 
 /// The text values of one line, by meaning; missing values are never stored.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct RawRecord<'a> {
-    values: [Option<Cow<'a, str>>; Field::ALL.len()],
+    /// Dropped only when `owned` (see [`Drop`]).
+    values: ManuallyDrop<[Option<Cow<'a, str>>; Field::ALL.len()]>,
+    /// Whether some value was stored owned rather than borrowed from the line.
+    owned: bool,
+}
+
+impl Drop for RawRecord<'_> {
+    fn drop(&mut self) {
+        // Most records only borrow from their line (every value the key-selective decoder
+        // reads): checking each of the slots for something to free costs every line.
+        if self.owned {
+            // SAFETY: dropped once, here; `values` is not used again.
+            unsafe { ManuallyDrop::drop(&mut self.values) }
+        }
+    }
+}
+
+impl fmt::Debug for RawRecord<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawRecord")
+            .field("values", &*self.values)
+            .finish()
+    }
 }
 
 /// Whether a logged value means "no value": API Gateway writes `-` for missing values,
@@ -94,6 +117,7 @@ impl<'a> RawRecord<'a> {
     pub fn set(&mut self, field: Field, value: Cow<'a, str>) {
         let slot = &mut self.values[field as usize];
         if slot.is_none() && !is_missing(&value) {
+            self.owned |= matches!(value, Cow::Owned(_));
             *slot = Some(value);
         }
     }
@@ -109,11 +133,15 @@ impl<'a> RawRecord<'a> {
     }
 
     /// Copies every value so the record no longer borrows from its line.
-    pub fn into_owned(self) -> RawRecord<'static> {
+    pub fn into_owned(mut self) -> RawRecord<'static> {
+        // SAFETY: the values are moved out once; `owned` false keeps `drop` off them.
+        let values = unsafe { ManuallyDrop::take(&mut self.values) };
+        self.owned = false;
         RawRecord {
-            values: self
-                .values
-                .map(|v| v.map(|value| Cow::Owned(value.into_owned()))),
+            values: ManuallyDrop::new(
+                values.map(|v| v.map(|value| Cow::Owned(value.into_owned()))),
+            ),
+            owned: true,
         }
     }
 
