@@ -863,12 +863,13 @@ fn decode_chunk<S: RequestSink>(
     facts: &mut ChunkFacts,
 ) {
     let data: &[u8] = chunk.data();
-    let json = matches!(decoder, Decoder::Json(_));
     // One pass for the whole chunk rather than several per line: where lines end, and for
     // the key-selective JSON decoder each line's quotes and whether it is free of
     // backslashes and control characters, and whether it is all ASCII (then valid UTF-8
-    // without another pass). The other decoders need the line ends only.
-    match json {
+    // without another pass) — unless the decoder finds those in a pass of its own over each
+    // line. The other decoders need the line ends only.
+    let scan = matches!(decoder, Decoder::Json(_)) && !crate::decode::select::walks_lines();
+    match scan {
         true => facts.scan(data),
         false => facts.line_ends(data),
     }
@@ -878,7 +879,7 @@ fn decode_chunk<S: RequestSink>(
         logs.skipped
             .add(SkipReason::LineTooLong, || format!("{name}:{line}"));
     }
-    let text = match json {
+    let text = match scan {
         false => None,
         // SAFETY: the scan found no byte ≥ 0x80, and ASCII text is valid UTF-8.
         true if facts.ascii => Some(unsafe { std::str::from_utf8_unchecked(data) }),
@@ -901,8 +902,8 @@ fn decode_chunk<S: RequestSink>(
         }
         let known = Known {
             text: text.and_then(|t| t.get(line_start..line_start + line.len())),
-            plain: json && facts.plain,
-            quotes: json.then_some(facts.quotes),
+            plain: scan && facts.plain,
+            quotes: scan.then_some(facts.quotes),
         };
         let mut decoded = decoder.decode_in(line, known, &mut route);
         if let Err(reason) = &mut decoded {

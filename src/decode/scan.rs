@@ -8,6 +8,10 @@
 //! counted from the bits. On x86-64 the bits come from SIMD compares: AVX2 when the CPU has
 //! it (detected at run time, the binary still runs on any x86-64), SSE2 otherwise; other
 //! targets use a plain loop.
+//!
+//! On CPUs with AVX2 and BMI2 the key-selective decoder makes one such pass over each line
+//! itself instead ([`walk_line_avx2`]), keeping each window's quote bits to find its keys
+//! in: the chunk then needs only its line ends.
 
 /// What one pass found about one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +100,61 @@ pub(crate) unsafe fn quote_bits_avx2(bytes: &[u8]) -> u64 {
     match bytes.first_chunk::<64>() {
         Some(block) => avx2::quotes(block),
         None => short_quote_bits(bytes),
+    }
+}
+
+/// Windows of one line [`walk_line_avx2`] records: lines up to 2 KiB (longer ones are
+/// checked byte by byte instead).
+pub(crate) const LINE_WINDOWS: usize = 32;
+
+/// What one pass over one line found (see [`walk_line_avx2`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineWalk {
+    /// How many `"` the line holds.
+    pub quotes: u32,
+    /// Whether it holds a backslash or a control character.
+    pub special: bool,
+    /// Whether it holds a byte ≥ 0x80 (then it is UTF-8 only if checked so).
+    pub high: bool,
+}
+
+/// One pass over a line of at most [`LINE_WINDOWS`] × 64 bytes, 64 bytes at a time: the
+/// quote bits of each window into `words` (window i at `words[i]`), and what [`LineWalk`]
+/// says. For the key-selective decoder, which then finds its keys' quotes in `words`: one
+/// pass per line instead of a pass over the chunk and another over each line's windows.
+///
+/// # Safety
+/// The CPU must have AVX2 and POPCNT.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+pub(crate) unsafe fn walk_line_avx2(line: &[u8], words: &mut [u64; LINE_WINDOWS]) -> LineWalk {
+    use std::arch::x86_64::*;
+    debug_assert!(line.len() <= LINE_WINDOWS * 64);
+    let full = line.len() / 64;
+    let tail = &line[full * 64..];
+    // The last bytes padded with spaces, which are none of the bytes looked for.
+    let mut padded = [b' '; 64];
+    padded[..tail.len()].copy_from_slice(tail);
+    let windows = full + usize::from(!tail.is_empty());
+    let mut quotes = 0;
+    let mut special = _mm256_setzero_si256();
+    let mut high = _mm256_setzero_si256();
+    // One loop body for every window (a closure would not be compiled for AVX2).
+    for (w, word) in words.iter_mut().enumerate().take(windows) {
+        let block: &[u8; 64] = match line.get(w * 64..w * 64 + 64) {
+            Some(block) => block.try_into().expect("64 bytes"),
+            None => &padded,
+        };
+        let (q, s, h) = avx2::line_block(block);
+        *word = q;
+        quotes += q.count_ones();
+        special = _mm256_or_si256(special, s);
+        high = _mm256_or_si256(high, h);
+    }
+    LineWalk {
+        quotes,
+        special: _mm256_testz_si256(special, special) == 0,
+        high: _mm256_movemask_epi8(high) != 0,
     }
 }
 
@@ -309,6 +368,26 @@ mod avx2 {
         }
     }
 
+    /// A block's quote bits, and two vectors with some bit set where a byte is a backslash
+    /// or a control character, and where a byte is ≥ 0x80 (see `super::walk_line_avx2`).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) fn line_block(block: &[u8; 64]) -> (u64, __m256i, __m256i) {
+        let (lo, hi) = block.split_at(32);
+        let lo = load(lo.try_into().expect("32 bytes"));
+        let hi = load(hi.try_into().expect("32 bytes"));
+        let eq = |v: __m256i, c: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8));
+        let bits = |v: __m256i| u64::from(_mm256_movemask_epi8(v) as u32);
+        // Unsigned `b < 0x20`: the minimum of b and 0x1f is b.
+        let low = |v: __m256i| _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
+        let special = |v: __m256i| _mm256_or_si256(eq(v, b'\\'), low(v));
+        (
+            bits(eq(lo, b'"')) | (bits(eq(hi, b'"')) << 32),
+            _mm256_or_si256(special(lo), special(hi)),
+            _mm256_or_si256(lo, hi),
+        )
+    }
+
     /// The quote bits alone (see `super::quote_bits_avx2`).
     #[target_feature(enable = "avx2")]
     #[inline]
@@ -450,6 +529,46 @@ mod tests {
             let ends: Vec<usize> = facts.lines.iter().map(|l| l.end).collect();
             let expected: Vec<usize> = expected.0.iter().map(|l| l.end).collect();
             prop_assert_eq!(ends, expected);
+        }
+
+        /// One line's walk: each window's quote bits, the quotes, and whether a backslash,
+        /// a control character or a byte ≥ 0x80 is anywhere, as a byte at a time finds them.
+        #[test]
+        fn a_line_walk_agrees_with_a_byte_at_a_time(
+            line in prop::collection::vec(
+                prop_oneof![
+                    6 => Just(b'a'),
+                    2 => Just(b'"'),
+                    1 => Just(b'\\'),
+                    1 => any::<u8>(),
+                ],
+                0..=LINE_WINDOWS * 64,
+            ),
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("popcnt") {
+                let mut words = [u64::MAX; LINE_WINDOWS];
+                // SAFETY: the CPU has AVX2 and POPCNT (checked just above).
+                let walk = unsafe { walk_line_avx2(&line, &mut words) };
+                let quote_word = |w: usize| {
+                    line.iter()
+                        .skip(w * 64)
+                        .take(64)
+                        .enumerate()
+                        .fold(0u64, |bits, (i, b)| bits | (u64::from(*b == b'"') << i))
+                };
+                for (w, word) in words.iter().enumerate().take(line.len().div_ceil(64)) {
+                    prop_assert_eq!(*word, quote_word(w), "window {}", w);
+                }
+                prop_assert_eq!(
+                    walk,
+                    LineWalk {
+                        quotes: line.iter().filter(|b| **b == b'"').count() as u32,
+                        special: line.iter().any(|b| *b == b'\\' || *b < 0x20),
+                        high: line.iter().any(|b| *b >= 0x80),
+                    }
+                );
+            }
         }
     }
 }

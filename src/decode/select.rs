@@ -24,7 +24,7 @@ use std::borrow::Cow;
 
 use super::fields::{Field, KeyMap};
 use super::record::RawRecord;
-use super::scan::quote_bits;
+use super::scan::{quote_bits, LINE_WINDOWS};
 
 /// One wanted key of a log's lines.
 #[derive(Debug, Clone)]
@@ -99,10 +99,7 @@ impl Selector {
             routed,
             quotes,
             #[cfg(target_arch = "x86_64")]
-            bit_ops: std::is_x86_feature_detected!("popcnt")
-                && std::is_x86_feature_detected!("bmi1")
-                && std::is_x86_feature_detected!("bmi2")
-                && std::is_x86_feature_detected!("avx2"),
+            bit_ops: walks_lines(),
         })
     }
 
@@ -153,20 +150,47 @@ impl Selector {
         if line.first() != Some(&b'{') || line.last() != Some(&b'}') {
             return None;
         }
-        if !known.plain && !plain(line) {
-            return None;
-        }
-        let quotes = known
-            .quotes
-            .map_or_else(|| count_quotes(line), |q| q as usize);
-        if quotes != self.quotes {
-            return None;
-        }
-        let text = match known.text {
-            Some(text) => text,
-            None => std::str::from_utf8(line).ok()?,
+        let mut words = [0u64; LINE_WINDOWS];
+        #[cfg(target_arch = "x86_64")]
+        let walked =
+            (PDEP && known.quotes.is_none() && line.len() <= LINE_WINDOWS * 64).then(|| {
+                // SAFETY: `PDEP` is true only in `read_with_bit_ops`, compiled for AVX2 and
+                // POPCNT and called only on CPUs that have them.
+                unsafe { super::scan::walk_line_avx2(line, &mut words) }
+            });
+        #[cfg(not(target_arch = "x86_64"))]
+        let walked: Option<super::scan::LineWalk> = None;
+        let (text, stored) = match walked {
+            // One pass over the line found its quotes and what else matters.
+            Some(walk) => {
+                if walk.special || walk.quotes as usize != self.quotes {
+                    return None;
+                }
+                let text = match walk.high {
+                    // SAFETY: no byte ≥ 0x80: ASCII, which is valid UTF-8.
+                    false => unsafe { std::str::from_utf8_unchecked(line) },
+                    true => std::str::from_utf8(line).ok()?,
+                };
+                (text, Some(&words[..line.len().div_ceil(64)]))
+            }
+            None => {
+                if !known.plain && !plain(line) {
+                    return None;
+                }
+                let quotes = known
+                    .quotes
+                    .map_or_else(|| count_quotes(line), |q| q as usize);
+                if quotes != self.quotes {
+                    return None;
+                }
+                let text = match known.text {
+                    Some(text) => text,
+                    None => std::str::from_utf8(line).ok()?,
+                };
+                (text, None)
+            }
         };
-        let mut found = Quotes::new::<PDEP>(line);
+        let mut found = Quotes::new::<PDEP>(line, stored);
         for key in &self.keys {
             // The quote the key opened on the first line: the key itself, or the line has
             // other keys or values before it than the first line had.
@@ -220,6 +244,21 @@ impl Selector {
     }
 }
 
+/// Whether the key-selective decoder finds each line's quotes, backslashes, control
+/// characters and non-ASCII bytes in one pass of its own (on CPUs with AVX2 and BMI2), so
+/// that its caller need not scan the chunk for them (see `Known`).
+pub(crate) fn walks_lines() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("popcnt")
+            && std::is_x86_feature_detected!("bmi1")
+            && std::is_x86_feature_detected!("bmi2")
+            && std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// `text[start..end]`, where the byte before `start` is ASCII (the value's opening quote,
 /// or the key's `:` before a number) and so is the byte at `end` (its closing quote) or the
 /// one before it (a number's last digit): both ends are then character boundaries, which
@@ -256,6 +295,9 @@ fn read_with_bit_ops<'a>(
 /// The quotes of one line, found 64 bytes at a time as they are asked for, in order.
 struct Quotes<'a> {
     line: &'a [u8],
+    /// The quote bits of every window of the line, when a pass over it found them already
+    /// (see `walk_line_avx2`); otherwise each window's are found as it is reached.
+    words: Option<&'a [u64]>,
     /// Where the 64-byte window of `bits` starts.
     window: usize,
     /// One bit per quote of the window not yet passed.
@@ -266,11 +308,15 @@ struct Quotes<'a> {
 
 impl<'a> Quotes<'a> {
     #[inline(always)]
-    fn new<const PDEP: bool>(line: &'a [u8]) -> Quotes<'a> {
+    fn new<const PDEP: bool>(line: &'a [u8], words: Option<&'a [u64]>) -> Quotes<'a> {
         Quotes {
             line,
+            words,
             window: 0,
-            bits: window_bits::<PDEP>(line),
+            bits: match words {
+                Some(words) => words.first().copied().unwrap_or(0),
+                None => window_bits::<PDEP>(line),
+            },
             before: 0,
         }
     }
@@ -310,7 +356,10 @@ impl<'a> Quotes<'a> {
             if self.window >= self.line.len() {
                 return None;
             }
-            self.bits = window_bits::<PDEP>(&self.line[self.window..]);
+            self.bits = match self.words {
+                Some(words) => words[self.window / 64],
+                None => window_bits::<PDEP>(&self.line[self.window..]),
+            };
         }
     }
 }
@@ -438,7 +487,7 @@ mod tests {
 
     /// Every quote's position, a window's bits at a time, with and without BMI2.
     fn quotes_found<const PDEP: bool>(line: &[u8], asked: &[u32]) -> Vec<Option<usize>> {
-        let mut quotes = Quotes::new::<PDEP>(line);
+        let mut quotes = Quotes::new::<PDEP>(line, None);
         asked.iter().map(|n| quotes.nth::<PDEP>(*n)).collect()
     }
 
@@ -560,6 +609,10 @@ mod tests {
                     Just("null".to_string()),
                     Just("0123".to_string()),
                     Just("\"24/Nov/2026:10:00:00 +0000\"".to_string()),
+                    // Non-ASCII and control characters, and a line past the one-pass walk's
+                    // 2 KiB (read by the checks a byte at a time instead).
+                    "[a-zé€\t]{0,4}".prop_map(|s| format!("\"{s}\"")),
+                    Just(format!("\"{}\"", "x".repeat(2100))),
                 ],
                 11,
             ),
