@@ -9,6 +9,7 @@ pub mod analyze;
 pub(crate) mod athena;
 #[cfg(feature = "cli")]
 pub mod aws;
+pub(crate) mod bytes;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod decode;

@@ -25,6 +25,7 @@ use std::borrow::Cow;
 use super::fields::{Field, KeyMap};
 use super::record::RawRecord;
 use super::scan::{quote_bits, LINE_WINDOWS};
+use crate::bytes::same;
 
 /// One wanted key of a log's lines.
 #[derive(Debug, Clone)]
@@ -412,25 +413,6 @@ fn plain(line: &[u8]) -> bool {
     !any_byte(line, |b| b == b'\\' || b < 0x20)
 }
 
-/// Whether two equally long short slices are equal, compared inline as two overlapping
-/// words (a call to `memcmp` costs more than the comparison for keys this short).
-#[inline(always)]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    debug_assert_eq!(n, b.len());
-    match n {
-        16..=32 => {
-            let word = |s: &[u8]| u128::from_le_bytes(s.try_into().expect("16 bytes"));
-            word(&a[..16]) == word(&b[..16]) && word(&a[n - 16..]) == word(&b[n - 16..])
-        }
-        8..16 => {
-            let word = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
-            word(&a[..8]) == word(&b[..8]) && word(&a[n - 8..]) == word(&b[n - 8..])
-        }
-        _ => a == b,
-    }
-}
-
 /// The keys of a flat JSON object whose values are strings or plain numbers (no escapes),
 /// in order, each with how many `"` come before it; `None` for anything else.
 fn flat_keys(line: &[u8]) -> Option<Vec<(&str, u32)>> {
@@ -513,19 +495,6 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             if std::is_x86_feature_detected!("bmi2") && std::is_x86_feature_detected!("avx2") {
                 prop_assert_eq!(&quotes_found::<true>(&line, &asked)[..upto], &expected[..upto]);
-            }
-        }
-    }
-
-    proptest! {
-        /// The inline comparison of keys is slice equality, at every length.
-        #[test]
-        fn same_is_equality(a in prop::collection::vec(0u8..4, 0..40), flip in 0usize..40) {
-            let mut b = a.clone();
-            prop_assert!(same(&a, &b));
-            if let Some(byte) = b.get_mut(flip) {
-                *byte ^= 1;
-                prop_assert!(!same(&a, &b));
             }
         }
     }

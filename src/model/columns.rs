@@ -2,6 +2,7 @@
 //! dictionary-encoded. Each parallel decode chunk fills its own builder; builders are then
 //! appended in input order.
 
+use crate::bytes::same;
 use crate::FastMap as HashMap;
 
 use super::request::Request;
@@ -12,27 +13,63 @@ use super::websocket::WebSocketEvent;
 pub struct Dictionary {
     codes: HashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
-    /// The last code returned: consecutive lines often repeat a value (stage, method), and
-    /// comparing with it is cheaper than hashing.
-    last: u32,
+    /// Code + 1 of a name seen lately, by a cheap fingerprint of the name (its length and
+    /// its first and last bytes); 0 where none. A line's route, stage and key are mostly
+    /// names seen before: checking one slot costs less than hashing the whole name and
+    /// comparing it again in the map. Made with the first name.
+    recent: Vec<u32>,
+}
+
+/// Slots of [`Dictionary::recent`] (a power of two).
+const RECENT: usize = 512;
+
+/// [`Dictionary::recent`]'s slot for `name`.
+#[inline(always)]
+fn fingerprint(name: &[u8]) -> usize {
+    let n = name.len();
+    let word = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
+    let half = |s: &[u8]| u64::from(u32::from_le_bytes(s.try_into().expect("4 bytes")));
+    let (first, last) = match n {
+        8.. => (word(&name[..8]), word(&name[n - 8..])),
+        4.. => (half(&name[..4]), half(&name[n - 4..])),
+        _ => (name.iter().fold(0, |h, b| (h << 8) | u64::from(*b)), 0),
+    };
+    let h = (first ^ last.rotate_left(29) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> (64 - RECENT.trailing_zeros())) as usize
 }
 
 impl Dictionary {
     /// The code of `name`, adding it if new.
+    #[inline]
     pub fn code(&mut self, name: &str) -> u32 {
-        if let Some(last) = self.names.get(self.last as usize) {
-            if **last == *name {
-                return self.last;
+        let slot = fingerprint(name.as_bytes());
+        if let Some(code) = self.recent.get(slot).and_then(|c| c.checked_sub(1)) {
+            let known = self.names[code as usize].as_bytes();
+            if known.len() == name.len() && same(known, name.as_bytes()) {
+                return code;
             }
         }
-        if let Some(code) = self.codes.get(name) {
-            self.last = *code;
-            return *code;
+        self.code_in_map(name, slot)
+    }
+
+    /// [`code`](Self::code) of a name not in its `recent` slot.
+    fn code_in_map(&mut self, name: &str, slot: usize) -> u32 {
+        if self.recent.is_empty() {
+            self.recent = vec![0; RECENT];
         }
-        let code = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct values");
-        self.names.push(name.into());
-        self.codes.insert(name.into(), code);
-        self.last = code;
+        let code = match self.codes.get(name) {
+            Some(code) => *code,
+            None => {
+                let code =
+                    u32::try_from(self.names.len()).expect("fewer than 2^32 distinct values");
+                self.names.push(name.into());
+                self.codes.insert(name.into(), code);
+                code
+            }
+        };
+        if let Some(stored) = code.checked_add(1) {
+            self.recent[slot] = stored;
+        }
         code
     }
 
@@ -318,6 +355,29 @@ impl RequestColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Codes are given in order of first appearance, whatever the recent slots hold
+        /// (names of every length, many sharing their ends and so their slots).
+        #[test]
+        fn codes_are_first_appearances(
+            names in proptest::collection::vec("(ab|a|b|GET /x|GET /y/id/x|GET /y/iq/x){0,6}", 0..400),
+        ) {
+            let mut dictionary = Dictionary::default();
+            let mut seen: Vec<String> = Vec::new();
+            for name in &names {
+                let expected = match seen.iter().position(|s| s == name) {
+                    Some(i) => i,
+                    None => {
+                        seen.push(name.clone());
+                        seen.len() - 1
+                    }
+                };
+                proptest::prop_assert_eq!(dictionary.code(name), expected as u32);
+                proptest::prop_assert_eq!(dictionary.name(expected as u32), name.as_str());
+            }
+        }
+    }
     use std::borrow::Cow;
 
     fn request(route: &str) -> Request<'_> {
