@@ -52,7 +52,8 @@ pub fn parse_clf_time(s: &str) -> Option<i64> {
 /// Parses an epoch timestamp in milliseconds (or seconds, for small values) into epoch
 /// milliseconds.
 pub fn parse_epoch(s: &str) -> Option<i64> {
-    if let Some(n) = super::number::whole_number(s) {
+    let whole = super::number::thirteen_digits(s).or_else(|| super::number::whole_number(s));
+    if let Some(n) = whole {
         // Whole numbers (what API Gateway logs) without a round trip through f64: the same
         // result, as such numbers are exact in both.
         let n = n as i64;
