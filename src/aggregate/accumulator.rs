@@ -377,6 +377,10 @@ pub struct Accumulator {
     /// The longest range (seconds) the current granularity fits: it is refitted once the
     /// range grows past it.
     fitted_up_to: i64,
+    /// The latest request time that keeps the range within `fitted_up_to` from the current
+    /// first request: a later `last` up to it needs no refitting (nor the divisions that
+    /// measure the range).
+    fits_up_to_ms: i64,
     /// The longest range (seconds) the requests are known to span before they are all in
     /// ([`expect_span`](Self::expect_span)); 0 if none is known.
     expected_span: i64,
@@ -445,12 +449,19 @@ impl Accumulator {
         let t = request.time_ms;
         match &mut self.bounds {
             Some((first, last)) if *first <= t && t <= *last => {}
+            // Lines mostly come in time order: a later one within the fitted range only
+            // moves `last`.
+            Some((_, last)) if t > *last && t <= self.fits_up_to_ms => *last = t,
             Some((first, last)) => {
                 *first = (*first).min(t);
                 *last = (*last).max(t);
                 self.fit_granularity();
             }
-            None => self.bounds = Some((t, t)),
+            None => {
+                self.bounds = Some((t, t));
+                // The next request that widens the range fits it.
+                self.fits_up_to_ms = i64::MIN;
+            }
         }
         let second = t.div_euclid(1000);
         let status = request.status.unwrap_or(0);
@@ -819,20 +830,26 @@ impl Accumulator {
     /// re-key.
     fn fit_granularity(&mut self) {
         if self.options.bin_seconds.is_some() {
+            self.fits_up_to_ms = i64::MAX;
             return;
         }
         if let Some((first, last)) = self.bounds {
             let range = seconds_spanned(first, last);
-            if range <= self.fitted_up_to {
-                return;
+            if range > self.fitted_up_to {
+                self.fitted_up_to = same_width_up_to(range);
+                let g = bin_granularity(range);
+                if g > self.granularity {
+                    self.flush_bin();
+                    self.granularity = g;
+                    self.coarsen();
+                }
             }
-            self.fitted_up_to = same_width_up_to(range);
-            let g = bin_granularity(range);
-            if g > self.granularity {
-                self.flush_bin();
-                self.granularity = g;
-                self.coarsen();
-            }
+            // `seconds_spanned(first, t) <= fitted_up_to` for every t up to here.
+            self.fits_up_to_ms = first
+                .div_euclid(1000)
+                .saturating_add(self.fitted_up_to)
+                .saturating_mul(1000)
+                .saturating_sub(1);
         }
     }
 
