@@ -231,7 +231,12 @@ impl<'a> RawRecord<'a> {
             .take(Field::ApiKeyId)
             .or_else(|| self.take(Field::ApiKey));
         let error_message = self.take(Field::ErrorMessage).map(strip_quotes);
-        let websocket = self.take_websocket(method.is_some());
+        // Most lines have no WebSocket facts: looked at only when one of the keys was there.
+        let websocket =
+            match self.get(Field::EventType).is_some() || self.get(Field::ConnectionId).is_some() {
+                true => self.take_websocket(method.is_some()),
+                false => None,
+            };
         Ok(Request {
             time_ms,
             status,
@@ -293,6 +298,17 @@ fn without_stage<'a>(path: Cow<'a, str>, stage: Option<&str>) -> Cow<'a, str> {
 /// A status in [`STATUS_RANGE`]; a whole number outside it is dropped as an invalid field,
 /// anything else is not a status.
 fn parse_status(s: &str, invalid: &mut InvalidFields) -> Result<Option<u16>, SkipReason> {
+    // Three digits (every status API Gateway logs) without trimming or looping.
+    if let &[a, b, c] = s.as_bytes() {
+        let digits = [a, b, c].map(|d| d.wrapping_sub(b'0'));
+        if digits.iter().all(|d| *d <= 9) {
+            let status =
+                u16::from(digits[0]) * 100 + u16::from(digits[1]) * 10 + u16::from(digits[2]);
+            if STATUS_RANGE.contains(&status) {
+                return Ok(Some(status));
+            }
+        }
+    }
     let text = trimmed(s);
     // Plain digits (what API Gateway logs) without the general integer parser: the same
     // value as `parse::<u16>` wherever that succeeds.
