@@ -163,10 +163,7 @@ impl<'a> RawRecord<'a> {
     /// (`METHOD resource`) into `scratch` instead of allocating it.
     pub fn take_request_in(&mut self, scratch: &'a mut String) -> Result<Request<'a>, SkipReason> {
         self.convert(move |method, resource| {
-            scratch.clear();
-            scratch.push_str(method);
-            scratch.push(' ');
-            scratch.push_str(resource);
+            crate::bytes::join_spaced(scratch, method, resource);
             let route: &'a String = scratch;
             Cow::Borrowed(route.as_str())
         })
