@@ -312,6 +312,9 @@ struct Hot {
     routes: Vec<HotRoute>,
     /// The current bin's start (meaningful while anything below holds counts).
     bin: i64,
+    /// The request times (epoch ms) in bin `bin` at the current granularity, `start..end`;
+    /// empty when unknown (a request in it is placed without dividing by the granularity).
+    bin_ms: (i64, i64),
     /// The current bin's latencies.
     bin_latencies: Latencies,
     /// Pairs with counts in the current bin.
@@ -475,10 +478,16 @@ impl Accumulator {
         }
         let route = self.route_code(request.route.as_deref());
         let stage = code(&mut self.names.stages, request.stage.as_deref());
-        let bin = second.div_euclid(self.granularity) * self.granularity;
-        if bin != self.hot.bin {
-            self.flush_bin();
-            self.hot.bin = bin;
+        let (start, end) = self.hot.bin_ms;
+        if !(start..end).contains(&t) {
+            let g = self.granularity;
+            let bin = second.div_euclid(g) * g;
+            if bin != self.hot.bin {
+                self.flush_bin();
+                self.hot.bin = bin;
+            }
+            let ms = |s: i64| s.saturating_mul(1000);
+            self.hot.bin_ms = (ms(bin), ms(bin.saturating_add(g)));
         }
         let (latency, integration) = (request.latency_ms, request.integration_latency_ms);
         let hot = &mut self.hot;
@@ -705,6 +714,8 @@ impl Accumulator {
     fn flush_bin(&mut self) {
         let hot = &mut self.hot;
         let bin = hot.bin;
+        // The next request's bin is worked out anew (the granularity may change next).
+        hot.bin_ms = (0, 0);
         for p in hot.touched_pairs.drain(..) {
             let pair = &mut hot.pairs[p as usize];
             pair.in_bin = false;
