@@ -60,6 +60,14 @@ bench() {
   echo
   echo "== $name: $json, $n lines, $(( bytes / 1000000 )) MB; $(nproc) cores; $("$duck_python" -c 'import duckdb; print("duckdb", duckdb.__version__)')"
   cat "$json" > /dev/null   # warm the page cache
+  # How the page cache holds files changes what gwstat's memory map costs: a file cached in
+  # 2 MiB folios is mapped by one page fault per folio, one in small folios (just written,
+  # or split by reclaim) by one per 64 KiB. Say how much is in 2 MiB folios (Linux,
+  # system-wide: the bench files are most of it on a quiet machine).
+  if grep -q '^FileHugePages:' /proc/meminfo 2>/dev/null; then
+    awk '/^FileHugePages:/ {printf "page cache in 2 MiB folios (system-wide): %.0f MiB\n", $2 / 1024}' \
+      /proc/meminfo
+  fi
   duck() { run "$duck_python" "$dir/duckdb-run.py" "$duck_sql"; }
   gw "$json" > /dev/null; duck > /dev/null   # warm-up
   : > "$dir/gw.txt"; : > "$dir/duck.txt"
