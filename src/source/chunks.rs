@@ -897,6 +897,16 @@ mod tests {
     /// The lines of a reader's chunks as the decoder takes them: each line no longer than
     /// `max_line` with its number, and the numbers of the others (dropped by the reader, or
     /// kept for the decoder to refuse as too long).
+    /// A log of lines of the given lengths (each a run of one letter), newline-terminated.
+    fn log_of(lengths: &[usize]) -> Vec<u8> {
+        let mut input = Vec::new();
+        for (i, len) in lengths.iter().enumerate() {
+            input.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, *len));
+            input.push(b'\n');
+        }
+        input
+    }
+
     fn lines_of(chunks: &[Chunk], max_line: usize) -> (Vec<(u64, Vec<u8>)>, Vec<u64>) {
         let mut kept = Vec::new();
         let mut too_long = Vec::new();
@@ -953,11 +963,7 @@ mod tests {
             size in 1usize..50,
             newline_at_end: bool,
         ) {
-            let mut input = Vec::new();
-            for (i, len) in lines.iter().enumerate() {
-                input.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, *len));
-                input.push(b'\n');
-            }
+            let mut input = log_of(&lines);
             if !newline_at_end {
                 input.pop();
             }
@@ -981,11 +987,7 @@ mod tests {
             turns in proptest::collection::vec(0usize..4, 0..200),
             seed in 0u64..1000,
         ) {
-            let mut input = Vec::new();
-            for (i, len) in lines.iter().enumerate() {
-                input.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, *len));
-                input.push(b'\n');
-            }
+            let input = log_of(&lines);
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("a.log");
             std::fs::write(&path, &input).unwrap();

@@ -224,6 +224,16 @@ mod tests {
     use super::*;
     use crate::source::ChunkReader;
 
+    /// Another process cuts the file at `path` to `len` bytes.
+    fn cut(path: &std::path::Path, len: u64) {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_len(len)
+            .unwrap();
+    }
+
     #[test]
     fn a_file_cut_shorter_while_mapped_reads_as_zeros_and_is_reported() {
         let page = 4096;
@@ -235,12 +245,7 @@ mod tests {
         let len = file.bytes().len();
         assert!(!file.truncated());
         // Another process cuts the file to two pages while it is mapped.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(2 * page as u64)
-            .unwrap();
+        cut(&path, 2 * page as u64);
         // Without the handler this read ends the process with SIGBUS.
         assert_eq!(file.bytes()[len - 1], 0);
         assert_eq!(file.bytes()[100 * page], 0);
@@ -257,12 +262,7 @@ mod tests {
         );
         let first = reader.next_chunk().unwrap();
         assert!(first.data().ends_with(b"\n"));
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        cut(&path, 0);
         let rest: Vec<_> = std::iter::from_fn(|| reader.next_chunk()).collect();
         assert!(rest.len() <= 1, "at most the chunk cut when the file was");
         let error = reader.take_error().expect("the cut is reported");
@@ -285,12 +285,7 @@ mod tests {
         let second = reader.next_chunk_for(1).unwrap();
         let lines = |chunk: &crate::source::Chunk| chunk.data().split(|b| *b == b'\n').count() - 1;
         let first_lines = lines(&first) as u64;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        cut(&path, 0);
         // The second worker decodes its chunk: zeros, and the cut is noted.
         assert_eq!(second.data()[0], 0);
         assert!(reader.next_chunk_for(0).is_none());
