@@ -76,8 +76,10 @@ impl Histogram {
         histogram
     }
 
-    /// Counts one value (finite; NaN is never passed).
-    #[inline]
+    /// Counts one value (finite; NaN is never passed). Always inlined: it is a few
+    /// instructions on every request's path, and left to itself the compiler has called it
+    /// out of line (measured: 3.5 % more instructions per request).
+    #[inline(always)]
     pub fn add(&mut self, value: f64) {
         match whole_ms(value) {
             Some(whole) if self.pending.capacity() > 0 => {
@@ -189,11 +191,18 @@ impl Histogram {
         self.count + self.listed_len() as u64
     }
 
-    /// `(value, count)` pairs in ascending value order, each value once. The dense counts
-    /// are in order already: the pending whole milliseconds are counted with them (in a
-    /// copy), and only the few other values are sorted, then merged in. A short list without
-    /// dense counts is sorted instead.
+    /// `(value, count)` pairs in ascending value order, each value once.
     pub fn sorted(&self) -> Vec<(f64, u64)> {
+        let mut out = Vec::new();
+        self.each_sorted(|value, n| out.push((value, n)));
+        out
+    }
+
+    /// Calls `visit` with the `(value, count)` pairs in ascending value order, each value
+    /// once, without collecting them. The dense counts are in order already: the pending
+    /// whole milliseconds are counted with them (in a copy), and only the few other values
+    /// are sorted, then merged in. A short list without dense counts is sorted instead.
+    pub(crate) fn each_sorted(&self, mut visit: impl FnMut(f64, u64)) {
         let (dense, other) = match &self.rest {
             Some(r) => (&r.dense[..], Some(&r.other)),
             None => (&[][..], None),
@@ -226,7 +235,17 @@ impl Histogram {
                 }
             }
         }
-        let mut out: Vec<(f64, u64)> = Vec::with_capacity(extra.len() + counts.len().min(64));
+        // The pair not yet visited: a value counted both densely and among the others (a
+        // dense count that would have overflowed) is visited once, with both counts.
+        let mut held: Option<(f64, u64)> = None;
+        let mut add = |(value, n): (f64, u64)| match &mut held {
+            Some(last) if last.0 == value => last.1 += n,
+            _ => {
+                if let Some((v, n)) = held.replace((value, n)) {
+                    visit(v, n);
+                }
+            }
+        };
         let mut extra = extra.into_iter().peekable();
         for (value, n) in counts.iter().enumerate() {
             if *n == 0 {
@@ -234,26 +253,35 @@ impl Histogram {
             }
             let value = value as f64;
             while let Some(e) = extra.next_if(|e| e.0.total_cmp(&value).is_lt()) {
-                add_sorted(&mut out, e);
+                add(e);
             }
-            add_sorted(&mut out, (value, *n));
+            add((value, *n));
         }
         for e in extra {
-            add_sorted(&mut out, e);
+            add(e);
         }
-        out
+        if let Some((v, n)) = held {
+            visit(v, n);
+        }
     }
 
     /// Count, min, max, mean and p50/p90/p95/p99; `missing` as in [`quantiles`](Self::quantiles).
     pub fn stats(&self, missing: u64) -> Stats {
-        let sorted = self.sorted();
-        let [p50, p90, p95, p99] = quantiles(&sorted, [0.5, 0.9, 0.95, 0.99], missing);
-        let sum: f64 = sorted.iter().map(|(v, n)| v * *n as f64).sum();
+        let count = self.count();
+        let mut ranks = Ranks::new(count, [0.5, 0.9, 0.95, 0.99], missing);
+        let (mut min, mut max, mut sum) = (None, None, 0.0);
+        self.each_sorted(|value, n| {
+            min.get_or_insert(value);
+            max = Some(value);
+            sum += value * n as f64;
+            ranks.visit(value, n);
+        });
+        let [p50, p90, p95, p99] = ranks.values();
         Stats {
-            count: self.count(),
-            min: sorted.first().map(|(v, _)| *v),
-            max: sorted.last().map(|(v, _)| *v),
-            mean: (self.count() > 0).then(|| sum / self.count() as f64),
+            count,
+            min,
+            max,
+            mean: (count > 0).then(|| sum / count as f64),
             p50,
             p90,
             p95,
@@ -266,24 +294,94 @@ impl Histogram {
     /// by their count, which rounds the interpolation weight slightly differently; doing
     /// the same keeps both engines' reports equal to the last bit.
     pub fn quantiles<const N: usize>(&self, ps: [f64; N], missing: u64) -> [Option<f64>; N] {
-        quantiles(&self.sorted(), ps, missing)
+        let mut ranks = Ranks::new(self.count(), ps, missing);
+        self.each_sorted(|value, n| ranks.visit(value, n));
+        ranks.values()
     }
 }
 
-/// Appends `(value, n)` to pairs sorted by value, adding to the last pair when it holds the
-/// same value.
-#[inline]
-fn add_sorted(out: &mut Vec<(f64, u64)>, (value, n): (f64, u64)) {
-    match out.last_mut() {
-        Some(last) if last.0 == value => last.1 += n,
-        _ => out.push((value, n)),
+/// Percentiles of values seen once each in ascending order as `(value, count)` pairs: the
+/// value at fractional rank `p·(n−1)`, interpolated linearly between its two neighbouring
+/// ranks (ranks offset by `missing`). The values at the ranks needed are kept as the pairs go
+/// by, so that the pairs need not be collected.
+struct Ranks<const N: usize> {
+    /// How many values there are.
+    total: u64,
+    /// Each percentile's interpolation weight (its fractional position past its lower rank),
+    /// lower and upper rank (0-based among the values).
+    at: [(f64, u64, u64); N],
+    /// Each percentile's values at its lower and upper rank, once seen.
+    found: [(f64, f64); N],
+    /// Values seen so far.
+    seen: u64,
+    /// The smallest rank not yet seen among those needed.
+    next: u64,
+}
+
+impl<const N: usize> Ranks<N> {
+    fn new(total: u64, ps: [f64; N], missing: u64) -> Self {
+        let at = ps.map(|p| {
+            if total == 0 {
+                return (0.0, 0, 0);
+            }
+            let position = (total - 1) as f64 * p + missing as f64;
+            let low = (position as u64).clamp(missing, missing + total - 1);
+            let high = (position.ceil() as u64).clamp(missing, missing + total - 1);
+            (position - low as f64, low - missing, high - missing)
+        });
+        let next = at.iter().map(|a| a.1).min().unwrap_or(u64::MAX);
+        Ranks {
+            total,
+            at,
+            found: [(f64::NAN, f64::NAN); N],
+            seen: 0,
+            next,
+        }
+    }
+
+    /// The next pair in ascending order: `n` values of `value`.
+    #[inline]
+    fn visit(&mut self, value: f64, n: u64) {
+        let end = self.seen + n;
+        self.seen = end;
+        if self.next >= end {
+            return;
+        }
+        // Ranks below `end` not yet seen are this value's.
+        let start = end - n;
+        let mut next = u64::MAX;
+        for ((_, low, high), found) in self.at.iter().zip(&mut self.found) {
+            for (rank, slot) in [(*low, &mut found.0), (*high, &mut found.1)] {
+                if (start..end).contains(&rank) {
+                    *slot = value;
+                } else if rank >= end {
+                    next = next.min(rank);
+                }
+            }
+        }
+        self.next = next;
+    }
+
+    /// The percentiles, once every pair was visited.
+    fn values(&self) -> [Option<f64>; N] {
+        std::array::from_fn(|i| {
+            if self.total == 0 {
+                return None;
+            }
+            let (weight, low, high) = self.at[i];
+            let (lower, upper) = self.found[i];
+            if high == low || lower == upper {
+                return Some(lower);
+            }
+            Some(weight * (upper - lower) + lower)
+        })
     }
 }
 
 impl Rest {
     /// Adds one occurrence of a whole number of milliseconds: [`count`](Self::count)
     /// without the float conversions.
-    #[inline]
+    #[inline(always)]
     fn count_whole(&mut self, whole: u32) {
         match whole as usize {
             at if at < DENSE_LIMIT => self.count_dense(at, 1),
@@ -305,7 +403,7 @@ impl Rest {
 
     /// Adds `n` occurrences of the whole value `at` (below [`DENSE_LIMIT`]) to the dense
     /// counts, growing them to hold it; a count that would overflow goes to `other`.
-    #[inline]
+    #[inline(always)]
     fn count_dense(&mut self, at: usize, n: u64) {
         if at >= self.dense.len() {
             let len = (at + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
@@ -319,45 +417,46 @@ impl Rest {
     }
 }
 
-/// Percentiles of sorted `(value, count)` pairs: the value at fractional rank `p·(n−1)`,
-/// interpolated linearly between its two neighbouring ranks (ranks offset by `missing`).
-fn quantiles<const N: usize>(
-    sorted: &[(f64, u64)],
-    ps: [f64; N],
-    missing: u64,
-) -> [Option<f64>; N] {
-    let mut ends = Vec::with_capacity(sorted.len());
-    let mut total = 0u64;
-    for (_, n) in sorted {
-        total += n;
-        ends.push(total);
-    }
-    // The value of 0-based rank `r`: the first pair whose cumulative count exceeds it.
-    let at = |rank: u64| sorted[ends.partition_point(|end| *end <= rank)].0;
-    ps.map(|p| {
-        if total == 0 {
-            return None;
-        }
-        let position = (total - 1) as f64 * p + missing as f64;
-        let low = (position as u64).clamp(missing, missing + total - 1);
-        let high = (position.ceil() as u64).clamp(missing, missing + total - 1);
-        let lower = at(low - missing);
-        if high == low {
-            return Some(lower);
-        }
-        let upper = at(high - missing);
-        Some(if lower == upper {
-            lower
-        } else {
-            (position - low as f64) * (upper - lower) + lower
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Percentiles of sorted `(value, count)` pairs, computed from the collected pairs (what
+    /// [`Ranks`] computes as they go by): the value at fractional rank `p·(n−1)`,
+    /// interpolated linearly between its two neighbouring ranks (ranks offset by `missing`).
+    fn reference_quantiles<const N: usize>(
+        sorted: &[(f64, u64)],
+        ps: [f64; N],
+        missing: u64,
+    ) -> [Option<f64>; N] {
+        let mut ends = Vec::with_capacity(sorted.len());
+        let mut total = 0u64;
+        for (_, n) in sorted {
+            total += n;
+            ends.push(total);
+        }
+        // The value of 0-based rank `r`: the first pair whose cumulative count exceeds it.
+        let at = |rank: u64| sorted[ends.partition_point(|end| *end <= rank)].0;
+        ps.map(|p| {
+            if total == 0 {
+                return None;
+            }
+            let position = (total - 1) as f64 * p + missing as f64;
+            let low = (position as u64).clamp(missing, missing + total - 1);
+            let high = (position.ceil() as u64).clamp(missing, missing + total - 1);
+            let lower = at(low - missing);
+            if high == low {
+                return Some(lower);
+            }
+            let upper = at(high - missing);
+            Some(if lower == upper {
+                lower
+            } else {
+                (position - low as f64) * (upper - lower) + lower
+            })
+        })
+    }
 
     #[test]
     fn percentiles_interpolate_between_ranks() {
@@ -456,6 +555,42 @@ mod tests {
                 let (g, e) = (g.unwrap(), e.unwrap());
                 prop_assert!((g - e).abs() <= 1e-9 * e.abs().max(1.0), "{} vs {}", g, e);
             }
+        }
+
+        /// Statistics and percentiles read as the pairs go by are those of the collected
+        /// pairs, to the bit, whatever the rows without a value.
+        #[test]
+        fn percentiles_as_the_pairs_go_by_equal_the_collected_ones(
+            values in prop::collection::vec(
+                prop_oneof![0u32..3000u32, 0u32..50u32, 60_000u32..70_000].prop_map(f64::from),
+                0..600),
+            fractional in prop::collection::vec(
+                prop_oneof![-50.0f64..50.0, Just(-0.0), Just(0.0), Just(2000.5)], 0..20),
+            missing in prop_oneof![Just(0u64), 0u64..50],
+            ps in prop::array::uniform4(0.0f64..=1.0),
+        ) {
+            let mut h = Histogram::default();
+            values.iter().chain(&fractional).for_each(|v| h.add(*v));
+            let sorted = h.sorted();
+            prop_assert_eq!(
+                h.quantiles(ps, missing).map(|q| q.map(f64::to_bits)),
+                reference_quantiles(&sorted, ps, missing).map(|q| q.map(f64::to_bits))
+            );
+            let [p50, p90, p95, p99] =
+                reference_quantiles(&sorted, [0.5, 0.9, 0.95, 0.99], missing);
+            let sum: f64 = sorted.iter().map(|(v, n)| v * *n as f64).sum();
+            let count = h.count();
+            let expected = Stats {
+                count,
+                min: sorted.first().map(|(v, _)| *v),
+                max: sorted.last().map(|(v, _)| *v),
+                mean: (count > 0).then(|| sum / count as f64),
+                p50,
+                p90,
+                p95,
+                p99,
+            };
+            prop_assert_eq!(format!("{:?}", h.stats(missing)), format!("{expected:?}"));
         }
     }
 }

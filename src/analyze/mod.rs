@@ -66,8 +66,10 @@ fn sections(
 ) -> Report {
     // The sections are independent of each other once the shared counts are made: computed
     // side by side (this is the serial end of a run, while the other cores are idle).
-    let (totals, busiest) =
-        rayon::join(|| routes::Totals::of(agg), || summary::busiest_seconds(agg));
+    let (totals, busiest) = rayon::join(
+        || routes::Totals::of(agg),
+        || summary::busiest_seconds(agg, options.top),
+    );
     let ((mut latency, timeouts), (timeline, (errors, throttling, cache, websocket))) = rayon::join(
         || {
             let latency = latency::latency(agg, &totals);

@@ -23,15 +23,22 @@ pub fn status_classes(statuses: &[(Option<u32>, u64)]) -> StatusClasses {
 }
 
 /// Requests and 429s per second, busiest first (ties: earlier first).
-pub(crate) fn busiest_seconds(agg: &Aggregates) -> Vec<(i64, [u64; 2])> {
+/// Only the first `top` are ordered and kept (0: all): a day of seconds is 86,400 entries,
+/// and the report lists 20.
+pub(crate) fn busiest_seconds(agg: &Aggregates, top: usize) -> Vec<(i64, [u64; 2])> {
+    let busier = |a: &(i64, [u64; 2]), b: &(i64, [u64; 2])| b.1[0].cmp(&a.1[0]).then(a.0.cmp(&b.0));
     let mut seconds = agg.seconds.clone();
-    seconds.sort_unstable_by(|a, b| b.1[0].cmp(&a.1[0]).then(a.0.cmp(&b.0)));
+    if top > 0 && top < seconds.len() {
+        seconds.select_nth_unstable_by(top - 1, busier);
+        seconds.truncate(top);
+    }
+    seconds.sort_unstable_by(busier);
     seconds
 }
 
 /// The summary section alone.
 pub fn summary_of(agg: &Aggregates) -> Summary {
-    summary(&Totals::of(agg), agg, &busiest_seconds(agg))
+    summary(&Totals::of(agg), agg, &busiest_seconds(agg, 1))
 }
 
 /// The summary section; `busiest` from [`busiest_seconds`].
@@ -64,5 +71,34 @@ pub(crate) fn summary(totals: &Totals, agg: &Aggregates, busiest: &[(i64, [u64; 
             .values()
             .filter(|s| **s == TemplateSource::Inferred)
             .count() as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_busiest_seconds_kept_are_the_first_of_all_in_order() {
+        let agg = Aggregates {
+            // Ties in requests (every 7th second has as many as another): earlier first.
+            seconds: (0..5_000i64)
+                .map(|s| {
+                    (
+                        1_795_514_400 + s,
+                        [(s * 7919 % 1009) as u64, (s % 3) as u64],
+                    )
+                })
+                .collect(),
+            ..Aggregates::default()
+        };
+        let all = busiest_seconds(&agg, 0);
+        assert_eq!(all.len(), 5_000);
+        assert!(all
+            .windows(2)
+            .all(|w| w[0].1[0] > w[1].1[0] || (w[0].1[0] == w[1].1[0] && w[0].0 < w[1].0)));
+        for top in [1, 20, 4_999, 5_000, 6_000] {
+            assert_eq!(busiest_seconds(&agg, top), all[..top.min(5_000)]);
+        }
     }
 }

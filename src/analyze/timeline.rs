@@ -194,7 +194,5 @@ fn latency_histogram(agg: &Aggregates) -> Vec<HistogramBucket> {
 }
 
 fn count_buckets(histogram: &Histogram, buckets: &mut [u64]) {
-    for (value, n) in histogram.sorted() {
-        buckets[latency_bucket(value)] += n;
-    }
+    histogram.each_sorted(|value, n| buckets[latency_bucket(value)] += n);
 }
