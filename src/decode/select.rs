@@ -125,6 +125,10 @@ impl Selector {
 
     /// Reads the wanted values of one line into `record` (which must be empty) and says
     /// whether the line was safe to read this way (if not, `record` holds partial values).
+    /// Inlined into the JSON decoder: called for every line, and the compiler otherwise calls
+    /// it out of line when the crate's code is split differently (measured: 17 instructions a
+    /// line).
+    #[inline]
     pub fn decode_into<'a>(
         &self,
         line: &'a [u8],
