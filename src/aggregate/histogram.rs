@@ -197,7 +197,7 @@ impl Histogram {
     /// `(value, count)` pairs in ascending value order, each value once.
     pub fn sorted(&self) -> Vec<(f64, u64)> {
         let mut out = Vec::new();
-        self.each_sorted(|value, n| out.push((value, n)));
+        self.each_sorted(&mut Each(|value, n| out.push((value, n))));
         out
     }
 
@@ -205,7 +205,7 @@ impl Histogram {
     /// once, without collecting them. The dense counts are in order already: the pending
     /// whole milliseconds are counted with them (in a copy), and only the few other values
     /// are sorted, then merged in. A short list without dense counts is sorted instead.
-    pub(crate) fn each_sorted(&self, mut visit: impl FnMut(f64, u64)) {
+    pub(crate) fn each_sorted(&self, pairs: &mut impl Pairs) {
         let (dense, other) = match &self.rest {
             Some(r) => (&r.dense[..], Some(&r.other)),
             None => (&[][..], None),
@@ -241,45 +241,68 @@ impl Histogram {
         // The pair not yet visited: a value counted both densely and among the others (a
         // dense count that would have overflowed) is visited once, with both counts.
         let mut held: Option<(f64, u64)> = None;
-        let mut add = |(value, n): (f64, u64)| match &mut held {
+        let add = |held: &mut Option<(f64, u64)>, pairs: &mut _, (value, n): (f64, u64)| match held
+        {
             Some(last) if last.0 == value => last.1 += n,
             _ => {
                 if let Some((v, n)) = held.replace((value, n)) {
-                    visit(v, n);
+                    Pairs::pair(pairs, v, n);
                 }
             }
         };
         let mut extra = extra.into_iter().peekable();
-        for (value, n) in counts.iter().enumerate() {
-            if *n == 0 {
-                continue;
+        let mut at = 0;
+        while at < counts.len() {
+            // A block of counts with no other value among them: passed over when empty, or
+            // counted at once when the reader needs none of its values one by one.
+            if at % BLOCK == 0
+                && at + BLOCK <= counts.len()
+                && extra.peek().is_none_or(|e| e.0 >= (at + BLOCK) as f64)
+            {
+                let block: u64 = counts[at..at + BLOCK].iter().sum();
+                if block == 0 {
+                    at += BLOCK;
+                    continue;
+                }
+                // The pair held is of a smaller value than any in the block: visited first.
+                if let Some((v, n)) = held.take() {
+                    pairs.pair(v, n);
+                }
+                if pairs.pass(at, &counts[at..at + BLOCK], block) {
+                    at += BLOCK;
+                    continue;
+                }
             }
-            let value = value as f64;
-            while let Some(e) = extra.next_if(|e| e.0.total_cmp(&value).is_lt()) {
-                add(e);
+            let n = counts[at];
+            if n != 0 {
+                let value = at as f64;
+                while let Some(e) = extra.next_if(|e| e.0.total_cmp(&value).is_lt()) {
+                    add(&mut held, pairs, e);
+                }
+                add(&mut held, pairs, (value, n));
             }
-            add((value, *n));
+            at += 1;
         }
         for e in extra {
-            add(e);
+            add(&mut held, pairs, e);
         }
         if let Some((v, n)) = held {
-            visit(v, n);
+            pairs.pair(v, n);
         }
     }
 
     /// Count, min, max, mean and p50/p90/p95/p99; `missing` as in [`quantiles`](Self::quantiles).
     pub fn stats(&self, missing: u64) -> Stats {
         let count = self.count();
-        let mut ranks = Ranks::new(count, [0.5, 0.9, 0.95, 0.99], missing);
-        let (mut min, mut max, mut sum) = (None, None, 0.0);
-        self.each_sorted(|value, n| {
-            min.get_or_insert(value);
-            max = Some(value);
-            sum += value * n as f64;
-            ranks.visit(value, n);
-        });
-        let [p50, p90, p95, p99] = ranks.values();
+        let mut summary = Summary {
+            ranks: Ranks::new(count, [0.5, 0.9, 0.95, 0.99], missing),
+            min: None,
+            max: None,
+            sum: 0.0,
+        };
+        self.each_sorted(&mut summary);
+        let Summary { min, max, sum, .. } = summary;
+        let [p50, p90, p95, p99] = summary.ranks.values();
         Stats {
             count,
             min,
@@ -298,8 +321,79 @@ impl Histogram {
     /// the same keeps both engines' reports equal to the last bit.
     pub fn quantiles<const N: usize>(&self, ps: [f64; N], missing: u64) -> [Option<f64>; N] {
         let mut ranks = Ranks::new(self.count(), ps, missing);
-        self.each_sorted(|value, n| ranks.visit(value, n));
+        self.each_sorted(&mut ranks);
         ranks.values()
+    }
+}
+
+/// Dense counts looked at a block at a time where the reader allows (see [`Pairs::pass`]).
+const BLOCK: usize = 16;
+
+/// What reads a histogram's `(value, count)` pairs in ascending value order
+/// ([`Histogram::each_sorted`]).
+pub(crate) trait Pairs {
+    /// The next pair: `n` values of `value`.
+    fn pair(&mut self, value: f64, n: u64);
+
+    /// Whether a block of dense counts (`counts[i]` values of `at + i`, `n` in all, none of
+    /// them 0) may be counted at once rather than visited pair by pair; if so, the reader
+    /// has counted it.
+    fn pass(&mut self, _at: usize, _counts: &[u64], _n: u64) -> bool {
+        false
+    }
+}
+
+/// A closure reading every pair.
+pub(crate) struct Each<F>(pub F);
+
+impl<F: FnMut(f64, u64)> Pairs for Each<F> {
+    #[inline]
+    fn pair(&mut self, value: f64, n: u64) {
+        (self.0)(value, n)
+    }
+}
+
+/// Min, max, sum and percentiles of values seen in ascending order (see [`Histogram::stats`]).
+struct Summary {
+    ranks: Ranks<4>,
+    min: Option<f64>,
+    max: Option<f64>,
+    /// The sum of the values, added pair by pair in ascending order.
+    sum: f64,
+}
+
+/// 2^53: integers below it are exact as `f64`.
+const EXACT: f64 = 9_007_199_254_740_992.0;
+
+impl Pairs for Summary {
+    #[inline]
+    fn pair(&mut self, value: f64, n: u64) {
+        self.min.get_or_insert(value);
+        self.max = Some(value);
+        self.sum += value * n as f64;
+        self.ranks.pair(value, n);
+    }
+
+    /// A block is added at once when that gives the sum pair by pair would, to the bit: its
+    /// values times their counts are whole numbers, and while the sum so far is one too
+    /// and the total stays below 2^53, every partial sum is exact.
+    #[inline]
+    fn pass(&mut self, at: usize, counts: &[u64], n: u64) -> bool {
+        if !self.ranks.passes(n) || self.sum.fract() != 0.0 || self.sum.abs() >= EXACT {
+            return false;
+        }
+        let dot: u64 = (at as u64..).zip(counts).map(|(v, c)| v * c).sum();
+        let sum = self.sum + dot as f64;
+        if sum >= EXACT {
+            return false;
+        }
+        self.sum = sum;
+        let first = counts.iter().position(|c| *c > 0).unwrap_or(0);
+        let last = counts.iter().rposition(|c| *c > 0).unwrap_or(0);
+        self.min.get_or_insert((at + first) as f64);
+        self.max = Some((at + last) as f64);
+        self.ranks.seen += n;
+        true
     }
 }
 
@@ -342,9 +436,31 @@ impl<const N: usize> Ranks<N> {
         }
     }
 
-    /// The next pair in ascending order: `n` values of `value`.
+    /// Whether `n` more values hold none of the ranks needed.
     #[inline]
-    fn visit(&mut self, value: f64, n: u64) {
+    fn passes(&self, n: u64) -> bool {
+        self.next >= self.seen + n
+    }
+
+    /// The percentiles, once every pair was visited.
+    fn values(&self) -> [Option<f64>; N] {
+        std::array::from_fn(|i| {
+            if self.total == 0 {
+                return None;
+            }
+            let (weight, low, high) = self.at[i];
+            let (lower, upper) = self.found[i];
+            if high == low || lower == upper {
+                return Some(lower);
+            }
+            Some(weight * (upper - lower) + lower)
+        })
+    }
+}
+
+impl<const N: usize> Pairs for Ranks<N> {
+    #[inline]
+    fn pair(&mut self, value: f64, n: u64) {
         let end = self.seen + n;
         self.seen = end;
         if self.next >= end {
@@ -365,19 +481,14 @@ impl<const N: usize> Ranks<N> {
         self.next = next;
     }
 
-    /// The percentiles, once every pair was visited.
-    fn values(&self) -> [Option<f64>; N] {
-        std::array::from_fn(|i| {
-            if self.total == 0 {
-                return None;
-            }
-            let (weight, low, high) = self.at[i];
-            let (lower, upper) = self.found[i];
-            if high == low || lower == upper {
-                return Some(lower);
-            }
-            Some(weight * (upper - lower) + lower)
-        })
+    /// Values none of whose ranks are needed are counted, not visited.
+    #[inline]
+    fn pass(&mut self, _at: usize, _counts: &[u64], n: u64) -> bool {
+        let passes = self.passes(n);
+        if passes {
+            self.seen += n;
+        }
+        passes
     }
 }
 

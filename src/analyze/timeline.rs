@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::routes::Totals;
-use crate::aggregate::histogram::Histogram;
+use crate::aggregate::histogram::{Each, Histogram};
 use crate::aggregate::{Aggregates, BinPercentiles};
 use crate::filter::rfc3339;
 use crate::report::{HistogramBucket, RouteThrottled, RouteTimeline, TimeBin, Timeline};
@@ -194,5 +194,5 @@ fn latency_histogram(agg: &Aggregates) -> Vec<HistogramBucket> {
 }
 
 fn count_buckets(histogram: &Histogram, buckets: &mut [u64]) {
-    histogram.each_sorted(|value, n| buckets[latency_bucket(value)] += n);
+    histogram.each_sorted(&mut Each(|value, n| buckets[latency_bucket(value)] += n));
 }
