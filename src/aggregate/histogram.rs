@@ -19,7 +19,7 @@ const INLINE: usize = 2;
 /// values stays a short list (2 bytes a value, smaller than the dense counts it would
 /// otherwise allocate), so it costs and merges as its values, not a scan of its counts.
 /// Once it counts, values still go to the list first and are counted this many at a time:
-/// one route's counts (up to 4 KiB) are then touched in one burst whose cache misses
+/// one route's counts (up to 2 KiB) are then touched in one burst whose cache misses
 /// overlap, instead of one miss per request while hundreds of routes take turns.
 const PENDING_LIMIT: usize = 256;
 
