@@ -172,10 +172,7 @@ impl Histogram {
             for (value, (slot, n)) in mine.iter_mut().zip(&theirs.dense).enumerate() {
                 match slot.checked_add(*n) {
                     Some(sum) => *slot = sum,
-                    None => {
-                        let moved = u64::from(std::mem::take(slot)) + u64::from(*n);
-                        *rest.other.entry((value as f64).to_bits()).or_default() += moved;
-                    }
+                    None => spill(&mut rest.other, value, slot, u64::from(*n)),
                 }
             }
         } else {
@@ -379,12 +376,12 @@ impl Pairs for Summary {
     /// and the total stays below 2^53, every partial sum is exact.
     #[inline]
     fn pass(&mut self, at: usize, counts: &[u64], n: u64) -> bool {
-        if !self.ranks.passes(n) || self.sum.fract() != 0.0 || self.sum.abs() >= EXACT {
+        if self.sum.fract() != 0.0 || self.sum.abs() >= EXACT {
             return false;
         }
         let dot: u64 = (at as u64..).zip(counts).map(|(v, c)| v * c).sum();
         let sum = self.sum + dot as f64;
-        if sum >= EXACT {
+        if sum >= EXACT || !self.ranks.pass(at, counts, n) {
             return false;
         }
         self.sum = sum;
@@ -392,7 +389,6 @@ impl Pairs for Summary {
         let last = counts.iter().rposition(|c| *c > 0).unwrap_or(0);
         self.min.get_or_insert((at + first) as f64);
         self.max = Some((at + last) as f64);
-        self.ranks.seen += n;
         true
     }
 }
@@ -434,12 +430,6 @@ impl<const N: usize> Ranks<N> {
             seen: 0,
             next,
         }
-    }
-
-    /// Whether `n` more values hold none of the ranks needed.
-    #[inline]
-    fn passes(&self, n: u64) -> bool {
-        self.next >= self.seen + n
     }
 
     /// The percentiles, once every pair was visited.
@@ -484,7 +474,8 @@ impl<const N: usize> Pairs for Ranks<N> {
     /// Values none of whose ranks are needed are counted, not visited.
     #[inline]
     fn pass(&mut self, _at: usize, _counts: &[u64], n: u64) -> bool {
-        let passes = self.passes(n);
+        // Passed only when none of the ranks needed is among these `n` values.
+        let passes = self.next >= self.seen + n;
         if passes {
             self.seen += n;
         }
@@ -526,14 +517,17 @@ impl Rest {
         let slot = &mut self.dense[at];
         match u16::try_from(u64::from(*slot) + n) {
             Ok(sum) => *slot = sum,
-            Err(_) => {
-                // The value's count so far moves too: the slot fills again from 0 rather
-                // than sending each later occurrence to the map.
-                let moved = u64::from(std::mem::take(slot)) + n;
-                *self.other.entry((at as f64).to_bits()).or_default() += moved;
-            }
+            Err(_) => spill(&mut self.other, at, slot, n),
         }
     }
+}
+
+/// Moves the dense count of the whole value `at` to `other` with `n` more occurrences (when
+/// they would overflow it): the value's count so far moves too, so the slot fills again from
+/// 0 rather than sending each later occurrence to the map.
+fn spill(other: &mut FastMap<u64, u64>, at: usize, slot: &mut u16, n: u64) {
+    let moved = u64::from(std::mem::take(slot)) + n;
+    *other.entry((at as f64).to_bits()).or_default() += moved;
 }
 
 #[cfg(test)]
