@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::bins::{auto_bin_seconds, bin_granularity, same_width_up_to};
-use super::histogram::Histogram;
+use super::histogram::{whole_ms, Histogram};
 use super::rules::{cache_hit, timeout_reached};
 use super::templates::RouteTemplates;
 use super::websocket::WebSocketAggregates;
@@ -268,6 +268,47 @@ pub(crate) fn add_response_latency(
     }
 }
 
+/// How many requests [`Pair::both`] lists before they are counted: a few KiB of counts
+/// touched in one burst, with the list itself 1 KiB.
+const BOTH_LIMIT: usize = 256;
+
+/// Counts the latencies `pair` listed (see [`Pair::both`]) into its histograms, its bin's
+/// (`bin`) and its route's in the bin (`route`), and empties the list.
+fn count_both(pair: &mut Pair, bin: &mut Latencies, route: &mut ResponseLatency) {
+    let mut latency = [0u16; BOTH_LIMIT];
+    let mut integration = [0u16; BOTH_LIMIT];
+    let mut overhead = [0u16; BOTH_LIMIT];
+    let mut overheads = 0;
+    for (at, both) in pair.both.iter().enumerate() {
+        let (l, i) = ((both >> 16) as u16, *both as u16);
+        latency[at] = l;
+        integration[at] = i;
+        match l.checked_sub(i) {
+            Some(o) => {
+                overhead[overheads] = o;
+                overheads += 1;
+            }
+            // Integration latency above response latency: a negative overhead, which only
+            // the histogram's map holds.
+            None => {
+                let o = f64::from(l) - f64::from(i);
+                pair.latencies.overhead.add(o);
+                bin.overhead.add(o);
+            }
+        }
+    }
+    let n = pair.both.len();
+    let (latency, integration, overhead) =
+        (&latency[..n], &integration[..n], &overhead[..overheads]);
+    for histograms in [&mut pair.latencies, bin] {
+        histograms.latency.add_wholes(latency);
+        histograms.integration.add_wholes(integration);
+        histograms.overhead.add_wholes(overhead);
+    }
+    route.latency.add_wholes(latency);
+    pair.both.clear();
+}
+
 /// One route × stage's state while requests are pushed: its latencies, and its counts in
 /// the bin being counted.
 #[derive(Debug, Clone, Default)]
@@ -280,6 +321,12 @@ struct Pair {
     in_bin: bool,
     /// Latencies, moved into [`LatencyDetail::by_route`] by [`Accumulator::flush`].
     latencies: Latencies,
+    /// The current bin's requests whose response and integration latencies are both whole
+    /// milliseconds below 65,536 (most requests), not yet in any histogram: response
+    /// latency in the high 16 bits, integration latency in the low ones. Counted into the
+    /// seven histograms they go to (`latencies`, the bin's, the route's) in one burst when
+    /// the list is full or the bin ends ([`count_both`]), rather than seven adds a request.
+    both: Vec<u32>,
     /// Counts in the current bin, moved into [`Accumulator::groups`] when the bin changes.
     group: Group,
 }
@@ -503,17 +550,29 @@ impl Accumulator {
             Some(false) => pair.group.misses += 1,
             None => {}
         }
-        pair.latencies.push(latency, integration);
         let r = pair.route as usize;
-        hot.bin_latencies.push(latency, integration);
         let by_route = &mut hot.routes[r];
         if !by_route.in_bin {
             by_route.in_bin = true;
             hot.touched_routes.push(r as u32);
         }
         by_route.latency.requests += 1;
-        if let Some(latency) = latency {
-            by_route.latency.latency.add(latency);
+        match (latency.and_then(whole_ms), integration.and_then(whole_ms)) {
+            (Some(l), Some(i)) => {
+                pair.latencies.requests += 1;
+                hot.bin_latencies.requests += 1;
+                pair.both.push(u32::from(l) << 16 | u32::from(i));
+                if pair.both.len() == BOTH_LIMIT {
+                    count_both(pair, &mut hot.bin_latencies, &mut by_route.latency);
+                }
+            }
+            _ => {
+                pair.latencies.push(latency, integration);
+                hot.bin_latencies.push(latency, integration);
+                if let Some(latency) = latency {
+                    by_route.latency.latency.add(latency);
+                }
+            }
         }
         let key = code(&mut self.names.api_keys, request.api_key.as_deref());
         *self.api_keys.entry((key, status)).or_default() += 1;
@@ -718,6 +777,10 @@ impl Accumulator {
         hot.bin_ms = (0, 0);
         for p in hot.touched_pairs.drain(..) {
             let pair = &mut hot.pairs[p as usize];
+            if !pair.both.is_empty() {
+                let route = &mut hot.routes[pair.route as usize].latency;
+                count_both(pair, &mut hot.bin_latencies, route);
+            }
             pair.in_bin = false;
             let (route, stage) = pair.key;
             add_group(
@@ -1089,6 +1152,77 @@ mod tests {
         };
         assert_eq!(by_route(&a), by_route(&whole));
         assert_eq!(by_route(&a).len(), routes as usize);
+    }
+
+    #[test]
+    fn latencies_counted_in_bursts_equal_those_added_one_by_one() {
+        // Every kind of value a request can bring: whole and small, whole past the dense
+        // counts and past two bytes, fractional, missing, and integration latency above
+        // response latency (a negative overhead); enough requests a pair for several bursts
+        // a bin, over bins that change.
+        let value = |i: u64, salt: u64| -> Option<f64> {
+            match (i * 7919 + salt) % 11 {
+                0 => None,
+                1 => Some(1500.0 + (i % 13) as f64),
+                2 => Some(70_000.0 + (i % 3) as f64),
+                3 => Some(12.5),
+                _ => Some(((i * 31 + salt) % 400) as f64),
+            }
+        };
+        let mut acc = Accumulator::new(Arc::new(AggregateOptions {
+            bin_seconds: Some(60),
+            ..AggregateOptions::default()
+        }));
+        let mut by_name: BTreeMap<(String, String), Latencies> = BTreeMap::new();
+        let mut all = Latencies::default();
+        for i in 0..30_000u64 {
+            let (route, stage) = (
+                format!("GET /r{}", i % 3),
+                ["prod", "dev"][(i % 2) as usize],
+            );
+            let (latency, integration) = (value(i, 0), value(i, 5));
+            acc.push(&Request {
+                time_ms: 1_700_000_000_000 + i as i64 * 12,
+                status: Some(200),
+                route: Some(Cow::Owned(route.clone())),
+                stage: Some(Cow::Borrowed(stage)),
+                latency_ms: latency,
+                integration_latency_ms: integration,
+                ..Request::default()
+            });
+            let one = by_name.entry((route, stage.to_string())).or_default();
+            one.push(latency, integration);
+            all.push(latency, integration);
+        }
+        acc.finish(60);
+        let names = acc.names.clone();
+        let aggregates = acc.into_aggregates();
+        let detail = &aggregates.latencies;
+        let same = |a: &Latencies, b: &Latencies| {
+            assert_eq!(a.requests, b.requests);
+            assert_eq!(a.latency.sorted(), b.latency.sorted());
+            assert_eq!(a.integration.sorted(), b.integration.sorted());
+            assert_eq!(a.overhead.sorted(), b.overhead.sorted());
+        };
+        assert_eq!(detail.by_route.len(), by_name.len());
+        for ((route, stage), l) in &detail.by_route {
+            let name = (
+                names.routes.name(*route).to_string(),
+                names.stages.name(*stage).to_string(),
+            );
+            same(l, &by_name[&name]);
+        }
+        assert!(detail.by_bin.len() > 3);
+        let mut bins = Latencies::default();
+        for l in detail.by_bin.values() {
+            bins.merge(l);
+        }
+        same(&bins, &all);
+        let mut routes = Histogram::default();
+        for l in detail.by_bin_route.values() {
+            routes.merge(&l.latency);
+        }
+        assert_eq!(routes.sorted(), all.latency.sorted());
     }
 
     #[test]

@@ -59,7 +59,7 @@ struct Rest {
 /// 65,536 ms (two bytes a value, so the lists of hundreds of routes stay in the cache;
 /// longer latencies are counted at once).
 #[inline]
-fn whole_ms(value: f64) -> Option<u16> {
+pub(crate) fn whole_ms(value: f64) -> Option<u16> {
     let whole = value as u16;
     (f64::from(whole) == value).then_some(whole)
 }
@@ -125,13 +125,61 @@ impl Histogram {
 
     /// Counts `n` occurrences of a value.
     pub fn add_n(&mut self, value: f64, n: u64) {
+        let rest = self.counts();
+        rest.count(value, n);
+        self.count += n;
+    }
+
+    /// Counts whole values (milliseconds, as [`whole_ms`] makes them) that the caller
+    /// gathered itself: straight into the counts when there are counts already (the
+    /// caller's list is the burst a pending list would make), else onto the list like
+    /// [`add`](Self::add), so that a histogram of few values stays a list.
+    pub(crate) fn add_wholes(&mut self, values: &[u16]) {
+        if self.rest.is_none() {
+            if self.pending.capacity() == 0 && self.listed_len() + values.len() <= INLINE {
+                for v in values {
+                    self.add(f64::from(*v));
+                }
+                return;
+            }
+            if self.pending.len() + values.len() <= PENDING_LIMIT {
+                self.pending.extend_from_slice(values);
+                return;
+            }
+            self.count_pending();
+        }
+        let rest = self.counts();
+        // Grown once for the largest value rather than checked for each one; the loop then
+        // only counts.
+        let top = values.iter().copied().max().map_or(0, usize::from);
+        rest.hold(top.min(DENSE_LIMIT - 1));
+        let Rest { dense, other } = rest;
+        // A slice whose bounds stay in registers (the vector's would be read again after
+        // each insert into `other`).
+        let dense = dense.as_mut_slice();
+        for v in values {
+            let at = usize::from(*v);
+            match dense.get_mut(at) {
+                Some(slot) => match slot.checked_add(1) {
+                    Some(sum) => *slot = sum,
+                    None => spill(other, at, slot, 1),
+                },
+                // At or past `DENSE_LIMIT`.
+                None => *other.entry(f64::from(*v).to_bits()).or_default() += 1,
+            }
+        }
+        self.count += values.len() as u64;
+    }
+
+    /// The counts, allocated if need be, with the inline values moved into them.
+    fn counts(&mut self) -> &mut Rest {
         let inline = std::mem::take(&mut self.inline_len);
         let rest = self.rest.get_or_insert_with(Box::default);
         for v in &self.inline[..usize::from(inline)] {
             rest.count(*v, 1);
         }
-        self.count += u64::from(inline) + n;
-        rest.count(value, n);
+        self.count += u64::from(inline);
+        rest
     }
 
     /// How many values are held as a list (not yet counted).
@@ -484,6 +532,15 @@ impl<const N: usize> Pairs for Ranks<N> {
 }
 
 impl Rest {
+    /// Grows the dense counts to hold the whole value `at` (below [`DENSE_LIMIT`]).
+    #[inline(always)]
+    fn hold(&mut self, at: usize) {
+        if at >= self.dense.len() {
+            let len = (at + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
+            self.dense.resize(len, 0);
+        }
+    }
+
     /// Adds one occurrence of a whole number of milliseconds: [`count`](Self::count)
     /// without the float conversions.
     #[inline(always)]
@@ -510,10 +567,7 @@ impl Rest {
     /// counts, growing them to hold it; a count that would overflow goes to `other`.
     #[inline(always)]
     fn count_dense(&mut self, at: usize, n: u64) {
-        if at >= self.dense.len() {
-            let len = (at + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
-            self.dense.resize(len, 0);
-        }
+        self.hold(at);
         let slot = &mut self.dense[at];
         match u16::try_from(u64::from(*slot) + n) {
             Ok(sum) => *slot = sum,
@@ -687,6 +741,36 @@ mod tests {
                 let (g, e) = (g.unwrap(), e.unwrap());
                 prop_assert!((g - e).abs() <= 1e-9 * e.abs().max(1.0), "{} vs {}", g, e);
             }
+        }
+
+        /// Whole values counted in batches give the histogram one-by-one adds give, to the
+        /// bit, whatever the histogram held before (nothing, a list, counts) and however
+        /// the batches are cut.
+        #[test]
+        fn batches_of_whole_values_equal_adding_them_one_by_one(
+            before in prop::collection::vec(
+                prop_oneof![0u32..1500u32, Just(70_000u32)].prop_map(f64::from), 0..300),
+            values in prop::collection::vec(
+                prop_oneof![0u16..1200u16, 0u16..40u16, Just(u16::MAX)], 0..700),
+            cuts in prop::collection::vec(0usize..700, 0..6),
+        ) {
+            let (mut batched, mut one_by_one) = (Histogram::default(), Histogram::default());
+            for v in &before {
+                batched.add(*v);
+                one_by_one.add(*v);
+            }
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(values.len())).collect();
+            cuts.push(0);
+            cuts.push(values.len());
+            cuts.sort_unstable();
+            for part in cuts.windows(2) {
+                batched.add_wholes(&values[part[0]..part[1]]);
+            }
+            values.iter().for_each(|v| one_by_one.add(f64::from(*v)));
+            prop_assert_eq!(batched.count(), one_by_one.count());
+            prop_assert_eq!(batched.sorted(), one_by_one.sorted());
+            let (b, o) = (batched.stats(3), one_by_one.stats(3));
+            prop_assert_eq!(format!("{b:?}"), format!("{o:?}"));
         }
 
         /// Statistics and percentiles read as the pairs go by are those of the collected
