@@ -329,6 +329,36 @@ struct Pair {
     both: Vec<u32>,
     /// Counts in the current bin, moved into [`Accumulator::groups`] when the bin changes.
     group: Group,
+    /// Requests in the current bin by status index (see [`Hot::status_index`]), not yet in
+    /// `group`: counted without looking for the status in the group's list.
+    status_counts: Vec<u64>,
+    /// The status indexes of `status_counts` in the order the bin first saw them (the
+    /// order `group` lists its statuses in).
+    status_order: Vec<u16>,
+}
+
+impl Pair {
+    /// Counts a request of the status with index `at`.
+    #[inline]
+    fn count_status(&mut self, at: usize) {
+        if self.status_counts.len() <= at {
+            self.status_counts.resize(at + 1, 0);
+        }
+        let count = &mut self.status_counts[at];
+        if *count == 0 {
+            self.status_order.push(at as u16);
+        }
+        *count += 1;
+    }
+
+    /// Moves the counts of `status_counts` into `group` (`statuses`: the status of each
+    /// index).
+    fn group_statuses(&mut self, statuses: &[u16]) {
+        for at in self.status_order.drain(..) {
+            let n = std::mem::take(&mut self.status_counts[usize::from(at)]);
+            self.group.count_status(statuses[usize::from(at)], n);
+        }
+    }
 }
 
 /// A route's response latency in the bin being counted.
@@ -349,7 +379,10 @@ struct HotRoute {
 /// granularity changes, and by [`Accumulator::flush`].
 #[derive(Debug, Clone, Default)]
 struct Hot {
-    /// Index in `pairs` per (route, stage).
+    /// Index in `pairs` + 1 per route (`slot`) and stage slot (see [`Hot::pair`]); 0 where
+    /// no pair is listed. Most pairs are found here with one load.
+    direct: Vec<[u32; DIRECT_STAGES]>,
+    /// Index in `pairs` per (route, stage), for the pairs `direct` has no slot for.
     pair_index: FastMap<(u32, u32), u32>,
     /// The pairs seen.
     pairs: Vec<Pair>,
@@ -364,6 +397,14 @@ struct Hot {
     bin_ms: (i64, i64),
     /// The current bin's latencies.
     bin_latencies: Latencies,
+    /// Requests per API key slot (see [`slot`]) and status index (see `status_index`), not
+    /// yet in [`Accumulator::api_keys`]: counted without hashing the pair.
+    key_counts: Vec<Vec<u64>>,
+    /// 1 + the index of a status (below [`STATUS_SLOTS`]) in each of `key_counts`' lists, by
+    /// status; 0 for a status not seen yet.
+    status_index: Vec<u16>,
+    /// The statuses, by index.
+    statuses: Vec<u16>,
     /// Pairs with counts in the current bin.
     touched_pairs: Vec<u32>,
     /// Routes with latencies in the current bin.
@@ -374,9 +415,52 @@ impl Hot {
     /// The index of a route × stage pair, adding it if new.
     #[inline]
     fn pair(&mut self, key: (u32, u32)) -> usize {
-        if let Some(index) = self.pair_index.get(&key) {
-            return *index as usize;
+        // Codes are dense from 0, and `NONE` + 1 is 0: the first stages have a slot.
+        let (route, stage) = (slot(key.0), slot(key.1));
+        if let Some(index) = self
+            .direct
+            .get(route)
+            .and_then(|slots| slots.get(stage))
+            .and_then(|index| index.checked_sub(1))
+        {
+            return index as usize;
         }
+        self.pair_in_map(key)
+    }
+
+    /// [`pair`](Self::pair) of a pair not found in `direct`.
+    fn pair_in_map(&mut self, key: (u32, u32)) -> usize {
+        let index = match self.pair_index.get(&key) {
+            Some(index) => *index as usize,
+            None => self.add_pair(key),
+        };
+        let (route, stage) = (slot(key.0), slot(key.1));
+        if stage < DIRECT_STAGES && route < MAX_DIRECT_ROUTES {
+            if self.direct.len() <= route {
+                self.direct.resize(route + 1, [0; DIRECT_STAGES]);
+            }
+            self.direct[route][stage] = index as u32 + 1;
+        }
+        index
+    }
+
+    /// The index of `status` in the lists of `key_counts`, giving it one if new; `None` for
+    /// a status past [`STATUS_SLOTS`] (counted in the map at once).
+    #[inline]
+    fn status_index(&mut self, status: u16) -> Option<usize> {
+        if self.status_index.is_empty() {
+            self.status_index = vec![0; STATUS_SLOTS];
+        }
+        let index = self.status_index.get_mut(usize::from(status))?;
+        if *index == 0 {
+            self.statuses.push(status);
+            *index = self.statuses.len() as u16;
+        }
+        Some(usize::from(*index) - 1)
+    }
+
+    /// Lists a new route × stage pair.
+    fn add_pair(&mut self, key: (u32, u32)) -> usize {
         let routes = &mut self.routes;
         let route = *self.route_index.entry(key.0).or_insert_with(|| {
             routes.push(HotRoute {
@@ -394,6 +478,22 @@ impl Hot {
         self.pair_index.insert(key, index as u32);
         index
     }
+}
+
+/// Statuses below this have an index in [`Hot::key_counts`]' lists: every plausible status
+/// and 0 (none).
+const STATUS_SLOTS: usize = 600;
+
+/// Stage slots per route in [`Hot::direct`]: no stage and the first three stages.
+const DIRECT_STAGES: usize = 4;
+
+/// Routes [`Hot::direct`] has slots for (16 bytes a route); the others are found in the map.
+const MAX_DIRECT_ROUTES: usize = 1 << 20;
+
+/// A code's slot in dense tables: `NONE` first, then each code.
+#[inline(always)]
+fn slot(code: u32) -> usize {
+    code.wrapping_add(1) as usize
 }
 
 /// The dictionaries behind the codes.
@@ -539,12 +639,16 @@ impl Accumulator {
         let (latency, integration) = (request.latency_ms, request.integration_latency_ms);
         let hot = &mut self.hot;
         let p = hot.pair((route, stage));
+        let status_at = hot.status_index(status);
         let pair = &mut hot.pairs[p];
         if !pair.in_bin {
             pair.in_bin = true;
             hot.touched_pairs.push(p as u32);
         }
-        pair.group.statuses.count(status, 1);
+        match status_at {
+            Some(at) => pair.count_status(at),
+            None => pair.group.statuses.count(status, 1),
+        }
         match cache_hit(request.method.as_deref(), status, latency, integration) {
             Some(true) => pair.group.hits += 1,
             Some(false) => pair.group.misses += 1,
@@ -575,7 +679,20 @@ impl Accumulator {
             }
         }
         let key = code(&mut self.names.api_keys, request.api_key.as_deref());
-        *self.api_keys.entry((key, status)).or_default() += 1;
+        match status_at {
+            Some(at) => {
+                let key = slot(key);
+                if hot.key_counts.len() <= key {
+                    hot.key_counts.resize_with(key + 1, Vec::new);
+                }
+                let counts = &mut hot.key_counts[key];
+                if counts.len() <= at {
+                    counts.resize(at + 1, 0);
+                }
+                counts[at] += 1;
+            }
+            None => *self.api_keys.entry((key, status)).or_default() += 1,
+        }
         if let Some(kind) = request.error_type.as_deref() {
             let kind = self.names.types.code(kind);
             *self.types.entry((kind, status)).or_default() += 1;
@@ -761,6 +878,14 @@ impl Accumulator {
         self.flush_second();
         self.flush_bin();
         let hot = &mut self.hot;
+        for (slot, counts) in hot.key_counts.iter_mut().enumerate() {
+            let key = (slot as u32).wrapping_sub(1);
+            for (at, n) in std::mem::take(counts).into_iter().enumerate() {
+                if n > 0 {
+                    *self.api_keys.entry((key, hot.statuses[at])).or_default() += n;
+                }
+            }
+        }
         for pair in &mut hot.pairs {
             if pair.latencies.requests > 0 {
                 let latencies = std::mem::take(&mut pair.latencies);
@@ -781,6 +906,7 @@ impl Accumulator {
                 let route = &mut hot.routes[pair.route as usize].latency;
                 count_both(pair, &mut hot.bin_latencies, route);
             }
+            pair.group_statuses(&hot.statuses);
             pair.in_bin = false;
             let (route, stage) = pair.key;
             add_group(
@@ -1152,6 +1278,62 @@ mod tests {
         };
         assert_eq!(by_route(&a), by_route(&whole));
         assert_eq!(by_route(&a).len(), routes as usize);
+    }
+
+    #[test]
+    fn statuses_and_keys_counted_by_index_equal_a_plain_count() {
+        // Statuses (none included) and API keys (none included) in an order where each
+        // bin sees them first in another order, over many route × stage pairs, some past
+        // the stages with a slot of their own.
+        let mut acc = Accumulator::new(Arc::new(AggregateOptions {
+            bin_seconds: Some(60),
+            ..AggregateOptions::default()
+        }));
+        let statuses = [200, 0, 503, 429, 201, 404, 599, 100];
+        let mut groups: BTreeMap<(i64, String, String), Vec<(u16, u64)>> = BTreeMap::new();
+        let mut keys: BTreeMap<(Option<String>, u16), u64> = BTreeMap::new();
+        for i in 0..20_000u64 {
+            let status = statuses[((i * 7 + i / 900) % 8) as usize];
+            let route = format!("GET /r{}", i % 5);
+            let stage = format!("s{}", (i / 3) % 6);
+            let key = (i % 9 != 0).then(|| format!("k{}", i % 4));
+            let time_ms = 1_700_000_000_000 + i as i64 * 50;
+            acc.push(&Request {
+                time_ms,
+                status: (status != 0).then_some(status),
+                route: Some(Cow::Owned(route.clone())),
+                stage: Some(Cow::Owned(stage.clone())),
+                api_key: key.clone().map(Cow::Owned),
+                latency_ms: Some(10.0),
+                ..Request::default()
+            });
+            let bin = (time_ms / 1000).div_euclid(60) * 60;
+            let counts = groups.entry((bin, route, stage)).or_default();
+            match counts.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((status, 1)),
+            }
+            *keys.entry((key, status)).or_default() += 1;
+        }
+        acc.finish(60);
+        let names = acc.names.clone();
+        let name = |d: &Dictionary, c: u32| (c != NONE).then(|| d.name(c).to_string());
+        let counted: BTreeMap<_, _> = acc
+            .groups
+            .iter()
+            .map(|((bin, route, stage), g)| {
+                let route = name(&names.routes, *route).unwrap();
+                let stage = name(&names.stages, *stage).unwrap();
+                ((*bin, route, stage), g.statuses.iter().collect::<Vec<_>>())
+            })
+            .collect();
+        assert_eq!(counted, groups);
+        let counted: BTreeMap<_, _> = acc
+            .api_keys
+            .iter()
+            .map(|((key, status), n)| ((name(&names.api_keys, *key), *status), *n))
+            .collect();
+        assert_eq!(counted, keys);
     }
 
     #[test]

@@ -294,8 +294,10 @@ fn without_stage<'a>(path: Cow<'a, str>, stage: Option<&str>) -> Cow<'a, str> {
 
 /// A status in [`STATUS_RANGE`]; a whole number outside it is dropped as an invalid field,
 /// anything else is not a status.
+#[inline]
 fn parse_status(s: &str, invalid: &mut InvalidFields) -> Result<Option<u16>, SkipReason> {
-    // Three digits (every status API Gateway logs) without trimming or looping.
+    // Three digits (every status API Gateway logs) without trimming or looping, inlined
+    // into every line's path; anything else out of line.
     if let &[a, b, c] = s.as_bytes() {
         let digits = [a, b, c].map(|d| d.wrapping_sub(b'0'));
         if digits.iter().all(|d| *d <= 9) {
@@ -306,6 +308,12 @@ fn parse_status(s: &str, invalid: &mut InvalidFields) -> Result<Option<u16>, Ski
             }
         }
     }
+    parse_other_status(s, invalid)
+}
+
+/// [`parse_status`] of a value that is not three digits of a plausible status.
+#[inline(never)]
+fn parse_other_status(s: &str, invalid: &mut InvalidFields) -> Result<Option<u16>, SkipReason> {
     let text = trimmed(s);
     // Plain digits (what API Gateway logs) without the general integer parser: the same
     // value as `parse::<u16>` wherever that succeeds.
