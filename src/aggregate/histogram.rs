@@ -131,21 +131,24 @@ impl Histogram {
     }
 
     /// Counts whole values (milliseconds, as [`whole_ms`] makes them) that the caller
-    /// gathered itself: straight into the counts when there are counts already (the
-    /// caller's list is the burst a pending list would make), else onto the list like
-    /// [`add`](Self::add), so that a histogram of few values stays a list.
+    /// gathered itself, as [`add`](Self::add) would one by one: a few stay inline, then
+    /// they go to the pending list, which is counted with them once it would pass
+    /// [`PENDING_LIMIT`] (one burst over the counts, as `add` makes).
     pub(crate) fn add_wholes(&mut self, values: &[u16]) {
-        if self.rest.is_none() {
-            if self.pending.capacity() == 0 && self.listed_len() + values.len() <= INLINE {
-                for v in values {
-                    self.add(f64::from(*v));
-                }
-                return;
+        if self.rest.is_none()
+            && self.pending.capacity() == 0
+            && usize::from(self.inline_len) + values.len() <= INLINE
+        {
+            for v in values {
+                self.add(f64::from(*v));
             }
-            if self.pending.len() + values.len() <= PENDING_LIMIT {
-                self.pending.extend_from_slice(values);
-                return;
-            }
+            return;
+        }
+        if self.pending.len() + values.len() <= PENDING_LIMIT {
+            self.pending.extend_from_slice(values);
+            return;
+        }
+        if !self.pending.is_empty() {
             self.count_pending();
         }
         let rest = self.counts();
