@@ -2,7 +2,7 @@
 //! dictionary-encoded. Each parallel decode chunk fills its own builder; builders are then
 //! appended in input order.
 
-use crate::bytes::same;
+use crate::bytes::same_name;
 use crate::FastMap as HashMap;
 
 use super::request::Request;
@@ -45,7 +45,7 @@ impl Dictionary {
         let slot = fingerprint(name.as_bytes());
         if let Some(code) = self.recent.get(slot).and_then(|c| c.checked_sub(1)) {
             let known = self.names[code as usize].as_bytes();
-            if known.len() == name.len() && same(known, name.as_bytes()) {
+            if known.len() == name.len() && same_name(known, name.as_bytes()) {
                 return code;
             }
         }
