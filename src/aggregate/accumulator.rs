@@ -813,6 +813,8 @@ impl Accumulator {
         let (groups, latencies) = (&mut self.groups, &mut self.latencies);
         let (routes, stages) = (&routes, &stages);
         let merge_groups = move || {
+            // Mostly new keys (the other part's bins): room made once, not by doublings.
+            groups.reserve(other.groups.len());
             for ((bin, route, stage), group) in other.groups {
                 let key = (bin.div_euclid(g) * g, at(routes, route), at(stages, stage));
                 add_group(groups, key, group);
@@ -820,6 +822,8 @@ impl Accumulator {
         };
         let theirs = other.latencies;
         let merge_latencies = move || {
+            latencies.by_bin.reserve(theirs.by_bin.len());
+            latencies.by_bin_route.reserve(theirs.by_bin_route.len());
             for ((route, stage), l) in theirs.by_route {
                 let key = (at(routes, route), at(stages, stage));
                 add_latencies(&mut latencies.by_route, key, l);
