@@ -11,8 +11,13 @@
 # Installs DuckDB from PyPI into a local venv if missing, then per workload runs gwstat and
 # DuckDB alternately (a warm-up, then PAIRS pairs, default 3) and prints each pair's times and
 # gwstat/DuckDB ratio, the medians and peak RSS (/usr/bin/time); a summary table at the end.
+# Before the pairs, each file is dropped from the page cache and read once from disk, so that
+# every run finds it cached as a log read for the first time is (on Linux with transparent
+# huge pages, mostly in 2 MiB folios); BENCH_CACHE=keep measures the page cache as it is
+# instead (a file just written in small pieces is cached in small folios: see docs/engines.md).
 # Usage: scripts/bench.sh [LINES] [DIR] [PAIRS] [WORKLOADS]   (WORKLOADS e.g. "realistic high")
 #        GWSTAT_BIN=/path/to/gwstat scripts/bench.sh …   measures that binary instead
+#        BENCH_CACHE=keep scripts/bench.sh …              leaves the page cache as it is
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-2000000}
@@ -59,11 +64,19 @@ bench() {
   n=$(wc -l < "$json")
   echo
   echo "== $name: $json, $n lines, $(( bytes / 1000000 )) MB; $(nproc) cores; $("$duck_python" -c 'import duckdb; print("duckdb", duckdb.__version__)')"
+  # How the page cache holds files changes what reading them costs (gwstat's memory map most:
+  # a file cached in 2 MiB folios is mapped by one page fault per folio, one in small folios
+  # — just written in small pieces, or split by reclaim — by one per 64 KiB, and its pages
+  # are given back one by one). A defined state: the file as read from disk the first time.
+  if [ "${BENCH_CACHE:-cold-read}" != keep ]; then
+    "$duck_python" -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$json"
+    echo "page cache: dropped the file, then read it once from disk (BENCH_CACHE=keep: as it is)"
+  fi
   cat "$json" > /dev/null   # warm the page cache
-  # How the page cache holds files changes what gwstat's memory map costs: a file cached in
-  # 2 MiB folios is mapped by one page fault per folio, one in small folios (just written,
-  # or split by reclaim) by one per 64 KiB. Say how much is in 2 MiB folios (Linux,
-  # system-wide: the bench files are most of it on a quiet machine).
+  # Say how much is in 2 MiB folios (Linux, system-wide: the bench files are most of it on a
+  # quiet machine).
   if grep -q '^FileHugePages:' /proc/meminfo 2>/dev/null; then
     awk '/^FileHugePages:/ {printf "page cache in 2 MiB folios (system-wide): %.0f MiB\n", $2 / 1024}' \
       /proc/meminfo
