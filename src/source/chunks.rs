@@ -73,7 +73,7 @@ impl std::fmt::Debug for Bytes {
 }
 
 /// The number of a chunk's first line (not counting the overlong lines dropped before it).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum FirstLine {
     /// Counted by the reader.
     Known(u64),
@@ -105,22 +105,22 @@ impl Chunk {
     /// [uncounted](ChunkReader::uncounted) reader, this waits until every earlier chunk's
     /// lines are [counted](Chunk::count_lines).
     pub fn first_line(&self) -> u64 {
-        match &self.first_line {
-            FirstLine::Known(line) => *line,
-            FirstLine::Ledger { seq, ledger } => ledger.lines_before(*seq) + self.overlong,
-            #[cfg(unix)]
-            FirstLine::Span { start, ledger, .. } => ledger.lines_before(*start) + self.overlong,
+        self.origin().number(0)
+    }
+
+    /// Where the chunk's lines are numbered from, to number them later (once the chunks
+    /// before it are counted) without waiting now.
+    pub fn origin(&self) -> LineOrigin {
+        LineOrigin {
+            first: self.first_line.clone(),
+            overlong: self.overlong,
         }
     }
 
-    /// The numbers of the lines dropped right before this chunk for exceeding the line
-    /// limit (see [`Chunk::first_line`]).
-    pub fn overlong(&self) -> std::ops::Range<u64> {
-        if self.overlong == 0 {
-            return 0..0;
-        }
-        let first = self.first_line();
-        first - self.overlong..first
+    /// The offsets from the first line (see [`LineOrigin::number`]) of the lines dropped
+    /// right before this chunk for exceeding the line limit.
+    pub fn overlong(&self) -> std::ops::Range<i64> {
+        -(self.overlong as i64)..0
     }
 
     /// Says how many lines the data holds (a last line without a newline counts), which
@@ -135,6 +135,41 @@ impl Chunk {
             }
             FirstLine::Known(_) => {}
         }
+    }
+}
+
+/// Where a chunk's lines are numbered from (see [`Chunk::origin`]).
+#[derive(Debug, Clone)]
+pub struct LineOrigin {
+    first: FirstLine,
+    overlong: u64,
+}
+
+impl LineOrigin {
+    /// The number of the line `offset` lines after the chunk's first (a negative offset:
+    /// one of the overlong lines dropped right before it): waits, like
+    /// [`Chunk::first_line`], until the chunks before it are counted.
+    pub fn number(&self, offset: i64) -> u64 {
+        self.first_line(true)
+            .expect("waited")
+            .saturating_add_signed(offset)
+    }
+
+    /// [`number`](Self::number) if the chunks before it are counted already, without
+    /// waiting: `None` while they are not.
+    pub fn number_now(&self, offset: i64) -> Option<u64> {
+        Some(self.first_line(false)?.saturating_add_signed(offset))
+    }
+
+    fn first_line(&self, wait: bool) -> Option<u64> {
+        Some(match &self.first {
+            FirstLine::Known(line) => *line,
+            FirstLine::Ledger { seq, ledger } => ledger.lines_before(*seq, wait)? + self.overlong,
+            #[cfg(unix)]
+            FirstLine::Span { start, ledger, .. } => {
+                ledger.lines_before(*start, wait)? + self.overlong
+            }
+        })
     }
 }
 
@@ -188,14 +223,17 @@ impl LineLedger {
     }
 
     /// The number of chunk `seq`'s first line, overlong lines included: waits until every
-    /// earlier chunk is counted.
-    fn lines_before(&self, seq: usize) -> u64 {
+    /// earlier chunk is counted (`wait`), or is `None` until then.
+    fn lines_before(&self, seq: usize, wait: bool) -> Option<u64> {
         let mut ledger = self.lock();
         while ledger.prefix < seq {
+            if !wait {
+                return None;
+            }
             ledger = self.counted.wait(ledger).unwrap_or_else(|e| e.into_inner());
         }
         let counts = &ledger.counts[seq..ledger.prefix];
-        ledger.next_line - counts.iter().map(|n| n.unwrap_or(0)).sum::<u64>()
+        Some(ledger.next_line - counts.iter().map(|n| n.unwrap_or(0)).sum::<u64>())
     }
 
     /// The number the line after every counted chunk would have.
@@ -264,15 +302,18 @@ impl SpanLedger {
     }
 
     /// The number of the first line of the span starting at `start`: waits until every
-    /// byte before it is counted.
-    fn lines_before(&self, start: usize) -> u64 {
+    /// byte before it is counted (`wait`), or is `None` until then.
+    fn lines_before(&self, start: usize, wait: bool) -> Option<u64> {
         let mut spans = self.lock();
         loop {
             if spans.prefix_end == start {
-                return spans.next_line;
+                return Some(spans.next_line);
             }
             if let Some(first) = spans.firsts.get(&start) {
-                return *first;
+                return Some(*first);
+            }
+            if !wait {
+                return None;
             }
             spans = self.counted.wait(spans).unwrap_or_else(|e| e.into_inner());
         }
@@ -830,12 +871,53 @@ mod tests {
         input.extend(vec![b'x'; 3 << 20]);
         input.extend(b"\nafter\n");
         let all = chunks(&input, 16, 64);
-        let overlong: Vec<u64> = all.iter().flat_map(|c| c.overlong()).collect();
+        let overlong: Vec<u64> = all.iter().flat_map(overlong_lines).collect();
         assert_eq!(overlong, [2]);
         let text: Vec<u8> = all.iter().flat_map(|c| c.data().to_vec()).collect();
         assert_eq!(text, b"ok\nafter\n");
         let after = all.iter().find(|c| c.data().starts_with(b"after")).unwrap();
         assert_eq!(after.first_line(), 3);
+    }
+
+    #[test]
+    fn a_line_is_numbered_now_only_once_the_chunks_before_it_are_counted() {
+        /// Gives at most 64 bytes a read, so that chunks of 64 bytes are cut.
+        struct Trickle<'a>(&'a [u8]);
+        impl io::Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(64).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let input: Vec<u8> = (1..=300)
+            .flat_map(|i| format!("line {i:03}\n").into_bytes())
+            .collect();
+        let mut reader = ChunkReader::new(Trickle(&input), 64, 64);
+        let first = reader.next_chunk().unwrap();
+        reader.uncounted();
+        let rest: Vec<Chunk> = std::iter::from_fn(|| reader.next_chunk()).collect();
+        assert!(rest.len() >= 2, "{} chunks after the first", rest.len());
+        let lines = |c: &Chunk| c.data().iter().filter(|b| **b == b'\n').count() as u64;
+        let (second, third) = (rest[0].origin(), rest[1].origin());
+        // The first chunk was counted by the reader; the others wait for their reports.
+        assert_eq!(first.origin().number_now(1), Some(2));
+        assert_eq!(third.number_now(0), None);
+        rest[1].count_lines(lines(&rest[1]));
+        assert_eq!(
+            third.number_now(0),
+            None,
+            "the second chunk is not counted yet"
+        );
+        rest[0].count_lines(lines(&rest[0]));
+        assert_eq!(second.number_now(0), Some(1 + lines(&first)));
+        let third_first = 1 + lines(&first) + lines(&rest[0]);
+        assert_eq!(third.number_now(2), Some(third_first + 2));
+        assert_eq!(third.number(0), third_first);
+        // The line it numbers is the one there.
+        let line = rest[1].data().split(|b| *b == b'\n').nth(2).unwrap();
+        assert_eq!(line, format!("line {:03}", third_first + 2).as_bytes());
     }
 
     #[test]
@@ -845,7 +927,7 @@ mod tests {
         input.extend(b"\nc\nd\ne\nf\ng");
         let expected: Vec<(u64, Vec<u64>)> = chunks(&input, 4, 64)
             .iter()
-            .map(|c| (c.first_line(), c.overlong().collect()))
+            .map(|c| (c.first_line(), overlong_lines(c)))
             .collect();
         let mut reader = ChunkReader::new(&input[..], 4, 64);
         let first = reader.next_chunk().unwrap();
@@ -859,7 +941,7 @@ mod tests {
         }
         let found: Vec<(u64, Vec<u64>)> = std::iter::once(&first)
             .chain(&rest)
-            .map(|c| (c.first_line(), c.overlong().collect()))
+            .map(|c| (c.first_line(), overlong_lines(c)))
             .collect();
         assert_eq!(found, expected);
         assert_eq!(reader.next_line(), 9);
@@ -907,11 +989,17 @@ mod tests {
         input
     }
 
+    /// The numbers of the overlong lines dropped right before `chunk`.
+    fn overlong_lines(chunk: &Chunk) -> Vec<u64> {
+        let origin = chunk.origin();
+        chunk.overlong().map(|k| origin.number(k)).collect()
+    }
+
     fn lines_of(chunks: &[Chunk], max_line: usize) -> (Vec<(u64, Vec<u8>)>, Vec<u64>) {
         let mut kept = Vec::new();
         let mut too_long = Vec::new();
         for chunk in chunks {
-            too_long.extend(chunk.overlong());
+            too_long.extend(overlong_lines(chunk));
             let data = chunk.data();
             let n = data.split(|b| *b == b'\n').count() - usize::from(data.ends_with(b"\n"));
             let n = if data.is_empty() { 0 } else { n };

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use flate2::read::MultiGzDecoder;
 use thiserror::Error;
 
-pub use chunks::{Chunk, ChunkReader};
+pub use chunks::{Chunk, ChunkReader, LineOrigin};
 #[cfg(unix)]
 pub(crate) use mapped::MappedFile;
 
