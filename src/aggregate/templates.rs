@@ -206,27 +206,28 @@ impl RouteTemplates {
         }
         let collapsed = self.collapse(sources.iter().map(|(n, s)| (*n, *s)));
         let mut by_name: FastMap<String, TemplateSource> = FastMap::default();
-        let mut renames: FastMap<&str, String> = FastMap::default();
+        // The new name of each value, by code (`None`: kept): at hundreds of thousands of
+        // distinct raw paths, no map from raw name to new name, nor a copy of each raw name.
+        let mut renames: Vec<Option<String>> = Vec::with_capacity(templated.len());
         for (raw, (name, _)) in column.dictionary.names().iter().zip(&templated) {
             let (last, source) = match collapsed.get(&**name) {
-                Some(new) => (new.clone(), TemplateSource::Inferred),
-                None => (name.to_string(), sources[&**name]),
+                Some(new) => (new.as_str(), TemplateSource::Inferred),
+                None => (&**name, sources[&**name]),
             };
             if source != TemplateSource::Log {
-                let known = by_name.entry(last.clone()).or_insert(source);
-                *known = (*known).max(source);
+                match by_name.get_mut(last) {
+                    Some(known) => *known = (*known).max(source),
+                    None => {
+                        by_name.insert(last.to_string(), source);
+                    }
+                }
             }
-            if **raw != *last {
-                renames.insert(raw, last);
-            }
+            renames.push((**raw != *last).then(|| last.to_string()));
         }
-        let renames: FastMap<String, String> = renames
-            .into_iter()
-            .map(|(raw, new)| (raw.to_string(), new))
-            .collect();
         drop(templated);
-        if !renames.is_empty() {
-            column.rename(|name| renames.get(name).cloned());
+        if renames.iter().any(Option::is_some) {
+            let mut renames = renames.into_iter();
+            column.rename(|_| renames.next().flatten());
         }
         by_name
     }

@@ -109,9 +109,9 @@ impl CodedColumn {
         self.code(row).map(|c| self.dictionary.name(c))
     }
 
-    /// Renames values: `rename` returns the new name of a value, or `None` to keep it. Values
-    /// renamed alike become one value.
-    pub fn rename(&mut self, rename: impl Fn(&str) -> Option<String>) {
+    /// Renames values: `rename` returns the new name of a value, or `None` to keep it (called
+    /// once per value, in code order). Values renamed alike become one value.
+    pub fn rename(&mut self, mut rename: impl FnMut(&str) -> Option<String>) {
         let mut dictionary = Dictionary::default();
         let remap: Vec<u32> = self
             .dictionary
