@@ -73,6 +73,21 @@ impl Dictionary {
         code
     }
 
+    /// [`code`](Self::code) of a name already owned (another dictionary's): it is moved in
+    /// rather than copied, and hashed once (at hundreds of thousands of distinct raw paths,
+    /// joining the table engine's chunks is mostly this).
+    fn code_owned(&mut self, name: Box<str>) -> u32 {
+        let next = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct values");
+        match self.codes.entry(name) {
+            std::collections::hash_map::Entry::Occupied(code) => *code.get(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                self.names.push(slot.key().clone());
+                slot.insert(next);
+                next
+            }
+        }
+    }
+
     /// The string behind a code.
     pub fn name(&self, code: u32) -> &str {
         &self.names[code as usize]
@@ -150,8 +165,8 @@ impl CodedColumn {
         let remap: Vec<u32> = other
             .dictionary
             .names
-            .iter()
-            .map(|name| self.dictionary.code(name))
+            .into_iter()
+            .map(|name| self.dictionary.code_owned(name))
             .collect();
         self.codes.extend(other.codes.into_iter().map(|code| {
             if code == NO_CODE {
