@@ -124,24 +124,17 @@ mod tests {
             prop_assert_eq!(out, format!("{a} {b}"));
         }
 
-        /// The inline comparison of keys is slice equality, at every length.
+        /// The inline comparisons of keys and of names are slice equality, at every length.
         #[test]
-        fn same_is_equality(a in prop::collection::vec(0u8..4, 0..40), flip in 0usize..40) {
+        fn same_and_same_name_are_equality(
+            a in prop::collection::vec(0u8..4, 0..80),
+            flip in 0usize..80,
+        ) {
             let mut b = a.clone();
-            prop_assert!(same(&a, &b));
+            prop_assert!(same(&a, &b) && same_name(&a, &b));
             if let Some(byte) = b.get_mut(flip) {
                 *byte ^= 1;
                 prop_assert!(!same(&a, &b));
-            }
-        }
-
-        /// So is the comparison of names.
-        #[test]
-        fn same_name_is_equality(a in prop::collection::vec(0u8..4, 0..80), flip in 0usize..80) {
-            let mut b = a.clone();
-            prop_assert!(same_name(&a, &b));
-            if let Some(byte) = b.get_mut(flip) {
-                *byte ^= 1;
                 prop_assert!(!same_name(&a, &b));
             }
         }

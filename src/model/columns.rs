@@ -59,13 +59,7 @@ impl Dictionary {
         }
         let code = match self.codes.get(name) {
             Some(code) => *code,
-            None => {
-                let code =
-                    u32::try_from(self.names.len()).expect("fewer than 2^32 distinct values");
-                self.names.push(name.into());
-                self.codes.insert(name.into(), code);
-                code
-            }
+            None => self.code_owned(name.into()),
         };
         if let Some(stored) = code.checked_add(1) {
             self.recent[slot] = stored;
@@ -73,9 +67,9 @@ impl Dictionary {
         code
     }
 
-    /// [`code`](Self::code) of a name already owned (another dictionary's): it is moved in
-    /// rather than copied, and hashed once (at hundreds of thousands of distinct raw paths,
-    /// joining the table engine's chunks is mostly this).
+    /// [`code`](Self::code) of a name already owned (another dictionary's, or a new one's
+    /// copy): it is moved in rather than copied again, and hashed once (at hundreds of
+    /// thousands of distinct raw paths, joining the table engine's chunks is mostly this).
     fn code_owned(&mut self, name: Box<str>) -> u32 {
         let next = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct values");
         match self.codes.entry(name) {
