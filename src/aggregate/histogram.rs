@@ -125,15 +125,19 @@ impl Histogram {
 
     /// Counts `n` occurrences of a value.
     pub fn add_n(&mut self, value: f64, n: u64) {
-        let rest = self.counts();
+        let inline = std::mem::take(&mut self.inline_len);
+        let rest = self.rest.get_or_insert_with(Box::default);
+        for v in &self.inline[..usize::from(inline)] {
+            rest.count(*v, 1);
+        }
+        self.count += u64::from(inline) + n;
         rest.count(value, n);
-        self.count += n;
     }
 
     /// Counts whole values (milliseconds, as [`whole_ms`] makes them) that the caller
-    /// gathered itself, as [`add`](Self::add) would one by one: a few stay inline, then
-    /// they go to the pending list, which is counted with them once it would pass
-    /// [`PENDING_LIMIT`] (one burst over the counts, as `add` makes).
+    /// gathered itself, as [`add`](Self::add) would one by one: a few stay inline, the rest
+    /// go to the pending list, which is counted first when they would not fit in it (one
+    /// burst over the counts; batches of at most [`PENDING_LIMIT`] keep the list within it).
     pub(crate) fn add_wholes(&mut self, values: &[u16]) {
         if self.rest.is_none()
             && self.pending.capacity() == 0
@@ -144,45 +148,10 @@ impl Histogram {
             }
             return;
         }
-        if self.pending.len() + values.len() <= PENDING_LIMIT {
-            self.pending.extend_from_slice(values);
-            return;
-        }
-        if !self.pending.is_empty() {
+        if self.pending.len() + values.len() > PENDING_LIMIT {
             self.count_pending();
         }
-        let rest = self.counts();
-        // Grown once for the largest value rather than checked for each one; the loop then
-        // only counts.
-        let top = values.iter().copied().max().map_or(0, usize::from);
-        rest.hold(top.min(DENSE_LIMIT - 1));
-        let Rest { dense, other } = rest;
-        // A slice whose bounds stay in registers (the vector's would be read again after
-        // each insert into `other`).
-        let dense = dense.as_mut_slice();
-        for v in values {
-            let at = usize::from(*v);
-            match dense.get_mut(at) {
-                Some(slot) => match slot.checked_add(1) {
-                    Some(sum) => *slot = sum,
-                    None => spill(other, at, slot, 1),
-                },
-                // At or past `DENSE_LIMIT`.
-                None => *other.entry(f64::from(*v).to_bits()).or_default() += 1,
-            }
-        }
-        self.count += values.len() as u64;
-    }
-
-    /// The counts, allocated if need be, with the inline values moved into them.
-    fn counts(&mut self) -> &mut Rest {
-        let inline = std::mem::take(&mut self.inline_len);
-        let rest = self.rest.get_or_insert_with(Box::default);
-        for v in &self.inline[..usize::from(inline)] {
-            rest.count(*v, 1);
-        }
-        self.count += u64::from(inline);
-        rest
+        self.pending.extend_from_slice(values);
     }
 
     /// How many values are held as a list (not yet counted).
@@ -535,15 +504,6 @@ impl<const N: usize> Pairs for Ranks<N> {
 }
 
 impl Rest {
-    /// Grows the dense counts to hold the whole value `at` (below [`DENSE_LIMIT`]).
-    #[inline(always)]
-    fn hold(&mut self, at: usize) {
-        if at >= self.dense.len() {
-            let len = (at + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
-            self.dense.resize(len, 0);
-        }
-    }
-
     /// Adds one occurrence of a whole number of milliseconds: [`count`](Self::count)
     /// without the float conversions.
     #[inline(always)]
@@ -570,7 +530,10 @@ impl Rest {
     /// counts, growing them to hold it; a count that would overflow goes to `other`.
     #[inline(always)]
     fn count_dense(&mut self, at: usize, n: u64) {
-        self.hold(at);
+        if at >= self.dense.len() {
+            let len = (at + 1).next_power_of_two().clamp(64, DENSE_LIMIT);
+            self.dense.resize(len, 0);
+        }
         let slot = &mut self.dense[at];
         match u16::try_from(u64::from(*slot) + n) {
             Ok(sum) => *slot = sum,
