@@ -24,6 +24,8 @@ pub(crate) mod websocket;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 pub(crate) use accumulator::{add_group, add_latencies, add_response_latency};
 pub use accumulator::{
     Accumulator, AggregateOptions, Group, Latencies, LatencyDetail, Names, ResponseLatency, NONE,
@@ -154,23 +156,74 @@ impl RequestSink for Accumulator {
     }
 }
 
+/// Rows below which [`fold_columns`] folds on one core: a part's fresh accumulator and its
+/// merge cost more than folding them where they are.
+const FOLD_PART_ROWS: usize = 1 << 16;
+
 /// The table engine: the kept rows of decoded request columns (`keep`: the filters' row
 /// mask, `None` = all) folded into an accumulator made with `options` (whose filter is not
-/// applied again), in one linear pass.
+/// applied again), in one linear pass: a part of the rows per core, each into its own
+/// accumulator, merged in row order (as the stream engine's workers are).
 pub fn fold_columns(
     columns: &RequestColumns,
     keep: Option<&[bool]>,
     options: AggregateOptions,
 ) -> Accumulator {
+    let parts = rayon::current_num_threads()
+        .min(columns.len() / FOLD_PART_ROWS)
+        .max(1);
+    fold_in_parts(columns, keep, options, parts)
+}
+
+/// [`fold_columns`] in `parts` parts.
+fn fold_in_parts(
+    columns: &RequestColumns,
+    keep: Option<&[bool]>,
+    options: AggregateOptions,
+    parts: usize,
+) -> Accumulator {
     let mut acc = Accumulator::new(Arc::new(AggregateOptions {
         filter: crate::filter::RequestFilter::default(),
         ..options
     }));
+    let rows = columns.len();
+    if keep.is_none() && columns.websocket.is_empty() {
+        // Every row counts in the range (WebSocket events do not): their span sizes the time
+        // bins once, before any is folded.
+        if let (Some(first), Some(last)) =
+            (columns.time_ms.iter().min(), columns.time_ms.iter().max())
+        {
+            acc.expect_span(*first, *last);
+        }
+    }
+    let bounds: Vec<usize> = (0..=parts).map(|i| rows * i / parts).collect();
+    let folded: Vec<Accumulator> = bounds
+        .par_windows(2)
+        .map(|ends| {
+            let mut part = acc.fresh();
+            fold_rows(columns, keep, ends[0]..ends[1], &mut part);
+            part
+        })
+        .collect();
+    for part in folded {
+        acc.merge(part, None);
+    }
+    acc
+}
+
+/// Folds `rows` of `columns` (those `keep` keeps) into `acc`.
+fn fold_rows(
+    columns: &RequestColumns,
+    keep: Option<&[bool]>,
+    rows: std::ops::Range<usize>,
+    acc: &mut Accumulator,
+) {
     fn text(column: &crate::model::CodedColumn, row: usize) -> Option<Cow<'_, str>> {
         column.name(row).map(Cow::Borrowed)
     }
-    let mut websocket = columns.websocket.iter().peekable();
-    for row in 0..columns.len() {
+    let first_event = columns.websocket.partition_point(|(r, _)| *r < rows.start);
+    let mut websocket = columns.websocket[first_event..].iter().peekable();
+    for row in rows {
         let ws = websocket
             .next_if(|(r, _)| *r == row)
             .map(|(_, ws)| ws.clone());
@@ -196,7 +249,6 @@ pub fn fold_columns(
             websocket: ws,
         });
     }
-    acc
 }
 
 impl Accumulator {
@@ -224,5 +276,76 @@ impl Accumulator {
             }),
             route_sources: self.route_sources,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{build_report, AnalyzeOptions};
+    use crate::model::websocket::{EventType, WebSocketEvent};
+    use crate::report::{Inputs, Report};
+
+    /// `n` requests over two days, a little out of time order: routes, stages, statuses
+    /// (429s, 504s at the timeout), keys, gateway errors, missing and fractional latencies,
+    /// and a WebSocket event every 97th row.
+    fn columns(n: usize) -> RequestColumns {
+        let mut columns = RequestColumns::default();
+        let statuses = [200, 200, 201, 404, 429, 502, 504];
+        for i in 0..n {
+            let status = statuses[i * 13 % statuses.len()];
+            let jitter = (i as i64 * 7919) % 5_000;
+            let latency = match i % 11 {
+                0 => None,
+                1 => Some(12.5),
+                _ => Some((i * 31 % 900) as f64),
+            };
+            let websocket = (i % 97 == 5).then(|| WebSocketEvent {
+                event: Some(EventType::Message),
+                connection_id: Some(Cow::Owned(format!("c{}", i % 5))),
+                connected_at_ms: Some(1_795_514_400_000),
+            });
+            columns.push(&Request {
+                time_ms: 1_795_514_400_000 + (i as i64 * 172_800_000) / n as i64 - jitter,
+                status: Some(status),
+                method: Some(Cow::Borrowed(if i % 3 == 0 { "POST" } else { "GET" })),
+                route: Some(Cow::Owned(format!("GET /r{}", i * 7 % 40))),
+                stage: Some(Cow::Borrowed(["prod", "dev", "beta", "qa", "e2e"][i % 5])),
+                api_key: (i % 4 != 0).then(|| Cow::Owned(format!("key{}", i % 9))),
+                error_type: (status >= 400).then_some(Cow::Borrowed("DEFAULT_4XX")),
+                error_message: (status == 429).then_some(Cow::Borrowed("Too Many Requests")),
+                latency_ms: latency,
+                integration_latency_ms: latency.map(|l| (l - 3.0).max(0.0)),
+                websocket,
+                ..Request::default()
+            });
+        }
+        columns
+    }
+
+    fn report(columns: &RequestColumns, keep: Option<&[bool]>, parts: usize) -> Report {
+        let acc = fold_in_parts(columns, keep, AggregateOptions::default(), parts);
+        build_report(
+            acc.into_aggregates(),
+            Inputs::default(),
+            &AnalyzeOptions::default(),
+        )
+    }
+
+    #[test]
+    fn rows_folded_in_parts_give_the_report_of_one_pass() {
+        let columns = columns(20_000);
+        let mask: Vec<bool> = (0..columns.len()).map(|i| i % 6 != 1).collect();
+        for keep in [None, Some(&mask[..])] {
+            let whole = report(&columns, keep, 1);
+            assert!(whole.websocket.is_some() && !whole.latency.by_route.is_empty());
+            for parts in [2, 3, 7] {
+                assert!(report(&columns, keep, parts) == whole, "{parts} parts");
+            }
+        }
+        // Without WebSocket events the rows' span sizes the bins ahead: the same report.
+        let mut plain = columns.clone();
+        plain.websocket.clear();
+        assert!(report(&plain, None, 3) == report(&plain, None, 1));
     }
 }
