@@ -17,12 +17,13 @@
 //! folds requests (stream, table) applies the same rules through its accumulator.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::gateway::config::ApiKind;
 use crate::gateway::routes::{Router, DEFAULT_ROUTE};
-use crate::model::CodedColumn;
+use crate::model::{CodedColumn, Dictionary, Request, RequestColumns, RequestSink};
 use crate::report::TemplateSource;
 use crate::FastMap;
 
@@ -192,11 +193,17 @@ impl RouteTemplates {
 
 impl RouteTemplates {
     /// Templates a column of routes (the table engine's), per distinct route: explicit
-    /// templates and token rules, then the cardinality rule over what they gave. Returns how
-    /// each new route was made (routes the log named: absent).
-    pub fn apply(&self, column: &mut CodedColumn) -> FastMap<String, TemplateSource> {
+    /// templates and token rules, then the cardinality rule over what they gave. `known`:
+    /// how routes already templated were made ([`TemplatedColumns::sources`]; templating a
+    /// template gives itself). Returns how each new route was made (routes the log named:
+    /// absent).
+    pub fn apply(
+        &self,
+        column: &mut CodedColumn,
+        known: &FastMap<Box<str>, TemplateSource>,
+    ) -> FastMap<String, TemplateSource> {
         // Each name on its own: on every core (hundreds of thousands of raw paths at high
-        // cardinality).
+        // cardinality, where the columns were not templated as they were decoded).
         let templated: Vec<(Cow<'_, str>, TemplateSource)> = column
             .dictionary
             .names()
@@ -205,8 +212,9 @@ impl RouteTemplates {
             .collect();
         let mut sources: FastMap<&str, TemplateSource> = FastMap::default();
         for (name, source) in &templated {
-            let known = sources.entry(name).or_insert(*source);
-            *known = (*known).max(*source);
+            let before = known.get(&**name).copied().unwrap_or(*source);
+            let source = sources.entry(name).or_insert(before);
+            *source = (*source).max(before);
         }
         let collapsed = self.collapse(sources.iter().map(|(n, s)| (*n, *s)));
         let mut by_name: FastMap<String, TemplateSource> = FastMap::default();
@@ -234,6 +242,78 @@ impl RouteTemplates {
             column.rename(|_| renames.next().flatten());
         }
         by_name
+    }
+}
+
+/// Request columns whose routes are templated as they are decoded (the table engine's sink
+/// for a report): each chunk templates its own raw routes on its own core, as the stream
+/// engine's workers do, and the joined columns hold a route per template rather than one per
+/// raw path. The cardinality rule needs every route, so [`RouteTemplates::apply`] runs once
+/// they are all in (and templates the routes of rows added later, from execution logs).
+#[derive(Debug, Clone)]
+pub struct TemplatedColumns {
+    /// The requests, routes templated.
+    pub columns: RequestColumns,
+    /// How the templated routes were made, by name (routes the log named: absent).
+    pub sources: FastMap<Box<str>, TemplateSource>,
+    templates: Arc<RouteTemplates>,
+    /// The raw routes this sink was given, each one's code in `routes`.
+    raw: Dictionary,
+    /// By raw route code: its template's code in the route column.
+    routes: Vec<u32>,
+}
+
+impl TemplatedColumns {
+    /// Empty columns (request IDs kept when `keep_request_ids`) templated by `templates`.
+    pub fn new(templates: Arc<RouteTemplates>, keep_request_ids: bool) -> Self {
+        TemplatedColumns {
+            columns: RequestColumns::new(keep_request_ids),
+            sources: FastMap::default(),
+            templates,
+            raw: Dictionary::default(),
+            routes: Vec::new(),
+        }
+    }
+
+    /// The route column's code of the template of `raw`.
+    fn route_code(&mut self, raw: &str) -> u32 {
+        let code = self.raw.code(raw) as usize;
+        if code == self.routes.len() {
+            let (name, source) = self.templates.template(raw);
+            if source != TemplateSource::Log {
+                let known = self.sources.entry(name.as_ref().into()).or_insert(source);
+                *known = (*known).max(source);
+            }
+            self.routes.push(self.columns.route.dictionary.code(&name));
+        }
+        self.routes[code]
+    }
+}
+
+impl RequestSink for TemplatedColumns {
+    fn fresh(&self) -> Self {
+        TemplatedColumns::new(self.templates.clone(), self.columns.keep_request_ids)
+    }
+
+    fn push(&mut self, request: &Request<'_>) {
+        let route = request.route.as_deref().map(|raw| self.route_code(raw));
+        self.columns.push_routed(request, route);
+    }
+
+    fn append(&mut self, other: Self) {
+        self.columns.append(other.columns);
+        for (name, source) in other.sources {
+            let known = self.sources.entry(name).or_insert(source);
+            *known = (*known).max(source);
+        }
+    }
+
+    fn requests(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.columns.reserve(additional);
     }
 }
 
@@ -559,6 +639,54 @@ mod tests {
             let (twice, source) = t.template(&once);
             prop_assert_eq!(&twice, &once);
             prop_assert_eq!(source, TemplateSource::Log);
+        }
+
+        /// Routes templated as each chunk decodes them, the chunks joined, then the rest of
+        /// the rules: the same routes, row by row, and the same sources as templating the
+        /// joined raw routes (explicit templates, ids, logged templates, route keys, no
+        /// route; a threshold low enough to collapse).
+        #[test]
+        fn routes_templated_as_decoded_equal_those_templated_after(
+            routes in prop::collection::vec(prop::option::of(prop_oneof![
+                (word(), id()).prop_map(|(w, i)| format!("GET /{w}/{i}")),
+                (word(), word()).prop_map(|(a, b)| format!("POST /{a}/{b}")),
+                id().prop_map(|i| format!("GET /pets/{i}")),
+                (word(), word()).prop_map(|(a, b)| format!("GET /files/{a}/{b}")),
+                Just("GET /pets/{petId}".to_string()),
+                Just("$default".to_string()),
+            ]), 0..120),
+            cuts in prop::collection::vec(0usize..120, 0..4),
+        ) {
+            let t = Arc::new(templates(&["GET /pets/{petId}", "/files/{proxy+}"], 3));
+            fn request(route: &Option<String>) -> Request<'_> {
+                Request {
+                    route: route.as_deref().map(Cow::Borrowed),
+                    ..Request::default()
+                }
+            }
+            let mut raw = RequestColumns::default();
+            for route in &routes {
+                raw.push(&request(route));
+            }
+            let after = t.apply(&mut raw.route, &FastMap::default());
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(routes.len())).collect();
+            cuts.push(0);
+            cuts.push(routes.len());
+            cuts.sort_unstable();
+            let mut joined = TemplatedColumns::new(t.clone(), false);
+            for ends in cuts.windows(2) {
+                let mut chunk = joined.fresh();
+                for route in &routes[ends[0]..ends[1]] {
+                    chunk.push(&request(route));
+                }
+                joined.append(chunk);
+            }
+            let mut columns = joined.columns;
+            let decoded = t.apply(&mut columns.route, &joined.sources);
+            prop_assert_eq!(decoded, after);
+            for row in 0..routes.len() {
+                prop_assert_eq!(columns.route.name(row), raw.route.name(row));
+            }
         }
 
         /// The cardinality rule never changes the number of routes' segments or methods,

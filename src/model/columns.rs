@@ -251,13 +251,23 @@ impl RequestColumns {
 
     /// Adds one request.
     pub fn push(&mut self, request: &Request<'_>) {
+        let route = request
+            .route
+            .as_deref()
+            .map(|r| self.route.dictionary.code(r));
+        self.push_routed(request, route);
+    }
+
+    /// Adds one request under another route than its own: `route`, a code of the route
+    /// column's dictionary (`None`: no route).
+    pub fn push_routed(&mut self, request: &Request<'_>, route: Option<u32>) {
         self.time_ms.push(request.time_ms);
         self.status.push(request.status.unwrap_or(0));
         self.latency_ms.push(request.latency_ms.unwrap_or(f64::NAN));
         self.integration_latency_ms
             .push(request.integration_latency_ms.unwrap_or(f64::NAN));
         self.method.push(request.method.as_deref());
-        self.route.push(request.route.as_deref());
+        self.route.codes.push(route.unwrap_or(NO_CODE));
         self.stage.push(request.stage.as_deref());
         self.api_key.push(request.api_key.as_deref());
         self.error_type.push(request.error_type.as_deref());

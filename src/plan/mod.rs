@@ -17,7 +17,7 @@ use anyhow::{bail, Context, Result};
 
 pub use routes::{by_specificity, RouteNames, Slo, Slos};
 
-use crate::aggregate::templates::{sources_by_code, RouteTemplates};
+use crate::aggregate::templates::{sources_by_code, RouteTemplates, TemplatedColumns};
 use crate::aggregate::{fold_columns, Accumulator, AggregateOptions};
 use crate::analyze::compare::{compare, route_profiles};
 use crate::analyze::findings::NextCommand;
@@ -31,8 +31,9 @@ use crate::ingest::{
 };
 use crate::metrics::report::MetricsReport;
 use crate::model::RequestTable;
-use crate::report::{Comparison, InputFile, Inputs, Report, RequestSource};
+use crate::report::{Comparison, InputFile, Inputs, Report, RequestSource, TemplateSource};
 use crate::source::Input;
+use crate::FastMap;
 
 /// Where a local report's aggregations run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -114,16 +115,41 @@ impl ReportPlan {
             }
         }
         options.keep_request_ids |= stdin;
-        let mut ingested = ingest(inputs, &options)?;
+        let (mut ingested, mut known) = self.ingest_templated(inputs, &options)?;
         if !ingested.executions.by_request.is_empty()
             && !ingested.columns.is_empty()
             && !options.keep_request_ids
         {
             // Joining needs the access logs' request IDs, kept only when asked for.
             options.keep_request_ids = true;
-            ingested = ingest(inputs, &options)?;
+            (ingested, known) = self.ingest_templated(inputs, &options)?;
         }
-        self.analyze(ingested, metrics)
+        self.analyze_templated(ingested, &known, metrics)
+    }
+
+    /// Reads `inputs` into request columns whose routes are templated as they are decoded
+    /// (on every core), and how the templated routes were made, by name.
+    fn ingest_templated(
+        &self,
+        inputs: &[Input],
+        options: &IngestOptions,
+    ) -> Result<(Ingested, FastMap<Box<str>, TemplateSource>)> {
+        let sink = TemplatedColumns::new(self.templates.clone(), options.keep_request_ids);
+        let Ingested {
+            columns,
+            skipped,
+            invalid,
+            inputs,
+            executions,
+        } = ingest_into(inputs, options, sink)?;
+        let ingested = Ingested {
+            columns: columns.columns,
+            skipped,
+            invalid,
+            inputs,
+            executions,
+        };
+        Ok((ingested, columns.sources))
     }
 
     /// The time window the streaming engine filters by, or why it cannot make this report.
@@ -205,9 +231,16 @@ impl ReportPlan {
 
     /// Ingested requests to the report: filters, route names, sections, reconciliation with
     /// `metrics`, comparison with the baseline.
-    pub fn analyze(
+    pub fn analyze(&self, ingested: Ingested, metrics: Option<&MetricsReport>) -> Result<Report> {
+        self.analyze_templated(ingested, &FastMap::default(), metrics)
+    }
+
+    /// [`analyze`](Self::analyze) of requests whose routes may be templated already, made as
+    /// `known` says (by name).
+    fn analyze_templated(
         &self,
         mut ingested: Ingested,
+        known: &FastMap<Box<str>, TemplateSource>,
         metrics: Option<&MetricsReport>,
     ) -> Result<Report> {
         let filter = &self.filter;
@@ -227,7 +260,7 @@ impl ReportPlan {
             None => RequestSource::Access,
         };
         let records = ingested.columns.len() as u64;
-        let sources = self.templates.apply(&mut ingested.columns.route);
+        let sources = self.templates.apply(&mut ingested.columns.route, known);
         self.routes.apply(&mut ingested.columns);
         let mask = filter.mask(&ingested.columns)?;
         self.warn_nothing_matches(&ingested.columns);
@@ -338,16 +371,17 @@ impl ReportPlan {
     /// Reads the baseline's inputs with the same decoding and non-time filters and compares
     /// them per route with `table`.
     fn compare_with_baseline(&self, table: &RequestTable) -> Result<Comparison> {
-        let mut ingested = ingest(
-            &self.compare,
-            &IngestOptions {
-                decode: self.decode.clone(),
-                quiet: self.quiet,
-                keep_request_ids: false,
-            },
-        )
-        .context("reading the --compare inputs")?;
-        self.templates.apply(&mut ingested.columns.route);
+        let (mut ingested, known) = self
+            .ingest_templated(
+                &self.compare,
+                &IngestOptions {
+                    decode: self.decode.clone(),
+                    quiet: self.quiet,
+                    keep_request_ids: false,
+                },
+            )
+            .context("reading the --compare inputs")?;
+        self.templates.apply(&mut ingested.columns.route, &known);
         self.routes.apply(&mut ingested.columns);
         let baseline_filter = RequestFilter {
             since: None,
