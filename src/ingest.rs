@@ -522,10 +522,19 @@ fn ingest_one<S: RequestSink>(
         Framing::Lines => Box::new(reader),
         other => Box::new(Reframe::new(reader, other)),
     };
-    let chunk_bytes = if S::ORDERED {
-        CHUNK_BYTES
-    } else {
+    // Workers cut a mapped file's chunks themselves, in a part each, and a sink that needs
+    // the requests in input order gets them so: each worker's chunks in a row fill one sink,
+    // and the sinks are joined by where their chunks start. Read input (stdin, .gz, remote
+    // objects) has no place to order its chunks by but the order it is read in: decoded in
+    // batches, joined batch by batch.
+    #[cfg(unix)]
+    let by_workers = !S::ORDERED || mapped.is_some();
+    #[cfg(not(unix))]
+    let by_workers = !S::ORDERED;
+    let chunk_bytes = if by_workers {
         WORKER_CHUNK_BYTES
+    } else {
+        CHUNK_BYTES
     };
     let mut chunks = ChunkReader::new(reader, chunk_bytes, MAX_LINE_BYTES);
     #[cfg(unix)]
@@ -558,9 +567,10 @@ fn ingest_one<S: RequestSink>(
             result.columns.expect_span(first, last);
         }
     }
-    if let (Some(size), Some(chunk)) = (input.size(), first.as_ref()) {
+    if let (Some(size), Some(chunk), false) = (input.size(), first.as_ref(), by_workers) {
         // Rows ≈ file size / mean line length of the first chunk (+1 %). A compressed file
-        // underestimates, and the columns then grow as usual.
+        // underestimates, and the columns then grow as usual. (Workers' sinks grow as they
+        // fill, and the first is taken whole rather than copied.)
         let lines = memchr::memchr_iter(b'\n', chunk.data()).count().max(1);
         let estimate = (size as f64 / (chunk.data().len() as f64 / lines as f64) * 1.01) as usize;
         result.columns.reserve(estimate.min(1 << 32));
@@ -568,7 +578,7 @@ fn ingest_one<S: RequestSink>(
     let records_before = result.columns.requests();
     let skipped_before = result.skipped.total();
 
-    let (read_error, line) = if S::ORDERED {
+    let (read_error, line) = if !by_workers {
         let batch_size = rayon::current_num_threads().max(1) * 2;
         // Reading (and decompressing) runs on its own thread, a batch ahead of the
         // decoding, so a .gz costs about its decompression time rather than decompression
@@ -647,6 +657,14 @@ fn span_ahead(input: &Input, sample: &[&[u8]], decoder: &Decoder) -> Option<(i64
     Some((min, max))
 }
 
+/// A sink of chunks that follow one another in the input, from `start` to `end` (offsets in
+/// a mapped file, else the order they were read in).
+struct Run<S> {
+    start: usize,
+    end: usize,
+    sink: S,
+}
+
 /// Decodes chunks in batches, in parallel within a batch, appending the batch's sinks in
 /// input order.
 fn decode_in_batches<S: RequestSink>(
@@ -698,8 +716,10 @@ fn decode_in_batches<S: RequestSink>(
 /// Decodes chunks on one thread per core, each reading (or decompressing) the next chunk
 /// itself when it is free — so the chunk is still in that core's cache when it is decoded,
 /// and one core decompresses a .gz while the other decodes — and folding it into its own
-/// sink; the sinks are joined at the end. For sinks that do not care about order: no batch
-/// waits for its slowest chunk and nothing is merged per chunk.
+/// sink; the sinks are joined at the end. No worker waits for another's chunk and nothing is
+/// joined per chunk. A sink that needs input order ([`RequestSink::ORDERED`]) is kept per run
+/// of chunks that follow one another (a worker's own part of a mapped file is one run), and
+/// the runs are joined by where they start.
 fn decode_by_workers<S: RequestSink, R: Read + Send>(
     first: Option<Chunk>,
     chunks: &mut ChunkReader<R>,
@@ -712,31 +732,57 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
     // worker (see `ChunkReader::split`).
     let workers = rayon::current_num_threads().max(1);
     chunks.split(workers);
-    let chunks = std::sync::Mutex::new(chunks);
+    // Where each chunk stands in the input: its offset in a mapped file, else the order it
+    // was read in (taken under the lock, as it is read).
+    let chunks = std::sync::Mutex::new((chunks, 1usize));
     let chunks = &chunks;
     let template = &result.columns;
     let mut first = first;
-    let done: Vec<(S, Logs)> = std::thread::scope(|scope| {
+    let done: Vec<(Vec<Run<S>>, Logs)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|worker| {
                 // The chunk read for format detection goes to the first worker.
-                let mut own = first.take();
+                let mut own = first.take().map(|chunk| (chunk, 0));
                 scope.spawn(move || {
-                    let mut sink = template.fresh();
+                    let mut runs: Vec<Run<S>> = Vec::new();
                     let mut logs = Logs::default();
                     let mut decoder = decoder.clone();
                     let mut facts = ChunkFacts::default();
                     loop {
-                        let chunk = match own.take() {
+                        let (chunk, read) = match own.take() {
                             Some(chunk) => chunk,
-                            None => match chunks.lock().map(|mut c| c.next_chunk_for(worker)) {
+                            None => match chunks.lock().map(|mut c| {
+                                let chunk = c.0.next_chunk_for(worker)?;
+                                c.1 += 1;
+                                Some((chunk, c.1 - 1))
+                            }) {
                                 Ok(Some(chunk)) => chunk,
                                 _ => break,
                             },
                         };
-                        decode_chunk(&chunk, &mut decoder, name, &mut sink, &mut logs, &mut facts);
+                        let place = chunk.offset().unwrap_or(read);
+                        let follows = runs.last().is_some_and(|run| run.end == place);
+                        if !follows && (S::ORDERED || runs.is_empty()) {
+                            runs.push(Run {
+                                start: place,
+                                end: place,
+                                sink: template.fresh(),
+                            });
+                        }
+                        let run = runs.last_mut().expect("a run was started");
+                        decode_chunk(
+                            &chunk,
+                            &mut decoder,
+                            name,
+                            &mut run.sink,
+                            &mut logs,
+                            &mut facts,
+                        );
+                        run.end = chunk
+                            .offset()
+                            .map_or(read + 1, |at| at + chunk.data().len());
                     }
-                    (sink, logs)
+                    (runs, logs)
                 })
             })
             .collect();
@@ -746,11 +792,18 @@ fn decode_by_workers<S: RequestSink, R: Read + Send>(
             .collect()
     });
     let (mut skipped, mut invalid) = (Vec::new(), Vec::new());
-    for (sink, logs) in done {
-        result.columns.append(sink);
+    let mut runs = Vec::new();
+    for (worker_runs, logs) in done {
+        runs.extend(worker_runs);
         // Every chunk is counted now: the places taken before their turn are numbered.
         skipped.push(logs.skipped.placed(name));
         invalid.push(logs.invalid.placed(name));
+    }
+    if S::ORDERED {
+        runs.sort_by_key(|run| run.start);
+    }
+    for run in runs {
+        result.columns.append(run.sink);
     }
     result.skipped.merge(SkipLog::by_line(skipped));
     result.invalid.merge(SkipLog::by_line(invalid));
@@ -1038,6 +1091,49 @@ mod tests {
         );
         // c: no event time, so it cannot be placed.
         assert_eq!(ingested.skipped.samples()["no request time"], ["x.log:10"]);
+    }
+
+    #[test]
+    fn requests_of_a_mapped_file_decoded_by_workers_stay_in_input_order() {
+        // Many chunks per worker, and some taken from the end of another worker's part: the
+        // rows, and the line numbers of the lines skipped, are in input order.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ordered.log");
+        let (n, bad) = (40_000, [2, 7_001, 19_999, 40_000]);
+        let lines: Vec<String> = (1..=n)
+            .map(|l| match bad.contains(&l) {
+                true => "not a log line".to_string(),
+                false => format!(
+                    r#"{{"requestId":"r{l}","requestTimeEpoch":"{}","httpMethod":"GET","routeKey":"GET /a","status":"200","responseLatency":5,"stage":"prod"}}"#,
+                    1_795_514_400_000u64 + l as u64
+                ),
+            })
+            .collect();
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 8 * WORKER_CHUNK_BYTES as u64);
+        let options = IngestOptions {
+            quiet: true,
+            keep_request_ids: true,
+            ..IngestOptions::default()
+        };
+        let ingested = ingest(&[Input::File(path.clone())], &options).unwrap();
+        let ids: Vec<&str> = ingested
+            .columns
+            .request_id
+            .iter()
+            .flatten()
+            .map(|id| &**id)
+            .collect();
+        let expected: Vec<String> = (1..=n)
+            .filter(|l| !bad.contains(l))
+            .map(|l| format!("r{l}"))
+            .collect();
+        assert_eq!(ids.len(), ingested.columns.len());
+        assert!(ids == expected, "rows out of input order");
+        let name = path.display().to_string();
+        let samples: Vec<String> = bad.iter().map(|l| format!("{name}:{l}")).collect();
+        let skipped: Vec<String> = ingested.skipped.samples().into_values().flatten().collect();
+        assert_eq!(skipped, samples);
     }
 
     #[test]

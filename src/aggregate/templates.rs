@@ -245,6 +245,9 @@ impl RouteTemplates {
     }
 }
 
+/// Raw routes a [`TemplatedColumns`] keeps with their templates' codes.
+const RAW_ROUTES_KEPT: usize = 1 << 14;
+
 /// Request columns whose routes are templated as they are decoded (the table engine's sink
 /// for a report): each chunk templates its own raw routes on its own core, as the stream
 /// engine's workers do, and the joined columns hold a route per template rather than one per
@@ -277,6 +280,11 @@ impl TemplatedColumns {
 
     /// The route column's code of the template of `raw`.
     fn route_code(&mut self, raw: &str) -> u32 {
+        if self.routes.len() >= RAW_ROUTES_KEPT {
+            // Raw paths of ids rarely come again: a fresh start bounds what is kept.
+            self.raw = Dictionary::default();
+            self.routes.clear();
+        }
         let code = self.raw.code(raw) as usize;
         if code == self.routes.len() {
             let (name, source) = self.templates.template(raw);

@@ -156,6 +156,12 @@ impl CodedColumn {
     }
 
     fn append(&mut self, other: CodedColumn) {
+        if self.dictionary.names.is_empty() {
+            // No value of ours to remap to: theirs are taken whole.
+            self.dictionary = other.dictionary;
+            join(&mut self.codes, other.codes);
+            return;
+        }
         let remap: Vec<u32> = other
             .dictionary
             .names
@@ -169,6 +175,16 @@ impl CodedColumn {
                 remap[code as usize]
             }
         }));
+    }
+}
+
+/// Appends `more` to `into`; taken whole when `into` is empty and has no room for it (a
+/// decode worker's columns are joined without a copy).
+fn join<T>(into: &mut Vec<T>, more: Vec<T>) {
+    if into.is_empty() && into.capacity() < more.len() {
+        *into = more;
+    } else {
+        into.extend(more);
     }
 }
 
@@ -354,11 +370,13 @@ impl RequestColumns {
                 .into_iter()
                 .map(|(row, ws)| (row + offset, ws)),
         );
-        self.time_ms.extend(other.time_ms);
-        self.status.extend(other.status);
-        self.latency_ms.extend(other.latency_ms);
-        self.integration_latency_ms
-            .extend(other.integration_latency_ms);
+        join(&mut self.time_ms, other.time_ms);
+        join(&mut self.status, other.status);
+        join(&mut self.latency_ms, other.latency_ms);
+        join(
+            &mut self.integration_latency_ms,
+            other.integration_latency_ms,
+        );
         self.method.append(other.method);
         self.route.append(other.route);
         self.stage.append(other.stage);
@@ -366,8 +384,8 @@ impl RequestColumns {
         self.error_type.append(other.error_type);
         self.error_message.append(other.error_message);
         self.api_id.append(other.api_id);
-        self.request_id.extend(other.request_id);
-        self.xray_trace_id.extend(other.xray_trace_id);
+        join(&mut self.request_id, other.request_id);
+        join(&mut self.xray_trace_id, other.xray_trace_id);
     }
 }
 

@@ -101,6 +101,16 @@ impl Chunk {
         }
     }
 
+    /// Where the bytes start in a mapped file (`None`: read, not mapped): the chunks of one
+    /// mapped file are in input order by it, whichever reader cut them.
+    pub fn offset(&self) -> Option<usize> {
+        match &self.bytes {
+            Bytes::Owned { .. } => None,
+            #[cfg(unix)]
+            Bytes::Mapped { range, .. } => Some(range.start),
+        }
+    }
+
     /// The 1-based number of the first line in the data. For a chunk of an
     /// [uncounted](ChunkReader::uncounted) reader, this waits until every earlier chunk's
     /// lines are [counted](Chunk::count_lines).
@@ -624,6 +634,16 @@ impl<R: Read> ChunkReader<R> {
         }
         let _ = workers;
         self.uncounted();
+    }
+
+    /// Whether [`split`](Self::split) cut a mapped file into parts (every chunk then has an
+    /// [offset](Chunk::offset)).
+    pub fn in_parts(&self) -> bool {
+        #[cfg(unix)]
+        if let Some(feed) = &self.map {
+            return !feed.parts.is_empty();
+        }
+        false
     }
 
     /// The next chunk for worker `worker` of a reader [split](ChunkReader::split) into
