@@ -15,9 +15,14 @@
 # every run finds it cached as a log read for the first time is (on Linux with transparent
 # huge pages, mostly in 2 MiB folios); BENCH_CACHE=keep measures the page cache as it is
 # instead (a file just written in small pieces is cached in small folios: see docs/engines.md).
+# BENCH_ENGINES=1 also compares gwstat's own engines per workload: `--engine table` against
+# `--engine stream` (PAIRS alternating pairs, medians, their ratio) and the table engine on the
+# first half of the file's lines against the whole (linearity: 2× the lines, how many times
+# the time).
 # Usage: scripts/bench.sh [LINES] [DIR] [PAIRS] [WORKLOADS]   (WORKLOADS e.g. "realistic high")
 #        GWSTAT_BIN=/path/to/gwstat scripts/bench.sh …   measures that binary instead
 #        BENCH_CACHE=keep scripts/bench.sh …              leaves the page cache as it is
+#        BENCH_ENGINES=1 scripts/bench.sh …               also table engine vs stream engine
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-2000000}
@@ -45,6 +50,7 @@ run() {
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 gw() { run "$bin" report "$1" --format json --quiet; }
+engine() { run "$bin" report "$2" --format json --quiet --engine "$1"; }
 
 # generate FILE ARGS...: the workload, written once and kept.
 generate() {
@@ -108,6 +114,31 @@ os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$json"; then
     "$(calc "$gmed / $dmed")" >> "$summary"
 }
 
+# engines NAME FILE: the table engine against the stream engine on FILE, and on its first
+# half against the whole (BENCH_ENGINES=1).
+engines() {
+  [ "${BENCH_ENGINES:-0}" = 1 ] || return 0
+  local name=$1 json=$2 half="$2.half" n
+  n=$(wc -l < "$json")
+  [ -f "$half" ] || head -n "$(( n / 2 ))" "$json" > "$half"
+  cat "$json" "$half" > /dev/null
+  : > "$dir/stream.txt"; : > "$dir/table.txt"; : > "$dir/half.txt"
+  local i s sm t tm h hm
+  for i in $(seq 1 "$pairs"); do
+    read -r s sm < <(engine stream "$json"); echo "$s $sm" >> "$dir/stream.txt"
+    read -r t tm < <(engine table "$json"); echo "$t $tm" >> "$dir/table.txt"
+    read -r h hm < <(engine table "$half"); echo "$h $hm" >> "$dir/half.txt"
+  done
+  local smed tmed hmed tpeak
+  smed=$(cut -d' ' -f1 "$dir/stream.txt" | median); tmed=$(cut -d' ' -f1 "$dir/table.txt" | median)
+  hmed=$(cut -d' ' -f1 "$dir/half.txt" | median); tpeak=$(cut -d' ' -f2 "$dir/table.txt" | sort -n | tail -1)
+  printf 'engines (%s, medians of %s): stream %.2f s, table %.2f s (peak %.0f MiB): table / stream %.2f; table on half the lines %.2f s: 2x the lines took %.2fx the time\n' \
+    "$name" "$pairs" "$smed" "$tmed" "$tpeak" "$(calc "$tmed / $smed")" "$hmed" "$(calc "$tmed / $hmed")"
+  printf '%-10s %9.2fs %9.2fs %8.0f MiB %7.2f %9.2fs %7.2f\n' "$name" "$smed" "$tmed" "$tpeak" \
+    "$(calc "$tmed / $smed")" "$hmed" "$(calc "$tmed / $hmed")" >> "$dir/engines.txt"
+}
+: > "$dir/engines.txt"
+
 for workload in $workloads; do
   case $workload in
     low)
@@ -127,6 +158,7 @@ for workload in $workloads; do
       printf 'floors: cat %.2f s (%.0f MB/s), zcat %.2f s\n' "$cat_s" \
         "$(calc "$(stat -c %s "$json") / $cat_s / 1000000")" "$zcat_s"
       bench low "$json"
+      engines low "$json"
       read -r c cm < <(gw "$clf")
       printf 'gwstat on CLF: %.2f s, peak %.0f MiB\n' "$c" "$cm"
       read -r z zm < <(gw "$gz")
@@ -136,11 +168,13 @@ for workload in $workloads; do
       json="$dir/realistic-2000000.log"
       generate "$json" --requests 2000000 --routes 120 --stages 3 --api-keys 60 --statuses 14
       bench realistic "$json"
+      engines realistic "$json"
       ;;
     high)
       json="$dir/raw-paths-1000000.log"
       generate "$json" --requests 1000000 --routes 60 --stages 2 --api-keys 60 --statuses 14 --raw-paths
       bench high "$json"
+      engines high "$json"
       ;;
     *) echo "scripts/bench.sh: unknown workload $workload (low, realistic, high)" >&2; exit 2 ;;
   esac
@@ -150,3 +184,9 @@ echo
 echo "summary (medians of $pairs pairs; targets: ratio <= 0.35 realistic, <= 0.8 high; RSS <= 150 MiB realistic, below DuckDB's at high)"
 printf '%-10s %9s %7s %10s %7s %12s %10s %12s %7s\n' workload lines MB gwstat MB/s "gw peak" duckdb "duck peak" ratio
 cat "$summary"
+if [ -s "$dir/engines.txt" ]; then
+  echo
+  echo "engines (medians of $pairs; target: table within 2x of stream, 2x the lines <= 2.2x the time)"
+  printf '%-10s %10s %10s %12s %7s %10s %7s\n' workload stream table "table peak" ratio "half" "2x"
+  cat "$dir/engines.txt"
+fi
