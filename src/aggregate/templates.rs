@@ -194,8 +194,8 @@ impl RouteTemplates {
 impl RouteTemplates {
     /// Templates a column of routes (the table engine's), per distinct route: explicit
     /// templates and token rules, then the cardinality rule over what they gave. `known`:
-    /// how routes already templated were made ([`TemplatedColumns::sources`]; templating a
-    /// template gives itself). Returns how each new route was made (routes the log named:
+    /// how routes already templated were made, by name (the table engine's columns are
+    /// templated as they are decoded; templating a template gives itself). Returns how each new route was made (routes the log named:
     /// absent).
     pub fn apply(
         &self,
@@ -254,11 +254,11 @@ const RAW_ROUTES_KEPT: usize = 1 << 14;
 /// raw path. The cardinality rule needs every route, so [`RouteTemplates::apply`] runs once
 /// they are all in (and templates the routes of rows added later, from execution logs).
 #[derive(Debug, Clone)]
-pub struct TemplatedColumns {
+pub(crate) struct TemplatedColumns {
     /// The requests, routes templated.
-    pub columns: RequestColumns,
+    pub(crate) columns: RequestColumns,
     /// How the templated routes were made, by name (routes the log named: absent).
-    pub sources: FastMap<Box<str>, TemplateSource>,
+    pub(crate) sources: FastMap<Box<str>, TemplateSource>,
     templates: Arc<RouteTemplates>,
     /// The raw routes this sink was given, each one's code in `routes`.
     raw: Dictionary,
@@ -268,7 +268,7 @@ pub struct TemplatedColumns {
 
 impl TemplatedColumns {
     /// Empty columns (request IDs kept when `keep_request_ids`) templated by `templates`.
-    pub fn new(templates: Arc<RouteTemplates>, keep_request_ids: bool) -> Self {
+    pub(crate) fn new(templates: Arc<RouteTemplates>, keep_request_ids: bool) -> Self {
         TemplatedColumns {
             columns: RequestColumns::new(keep_request_ids),
             sources: FastMap::default(),
@@ -607,6 +607,36 @@ mod tests {
 
     fn word() -> impl Strategy<Value = String> {
         "[a-z]{1,12}"
+    }
+
+    #[test]
+    fn raw_routes_past_those_kept_are_templated_alike() {
+        let t = Arc::new(RouteTemplates::default());
+        let mut columns = TemplatedColumns::new(t.clone(), false);
+        let raw: Vec<String> = (0..2 * RAW_ROUTES_KEPT + 5)
+            .map(|i| format!("GET /users/{}/orders/{}", i * 7919, i % 3))
+            .chain([
+                "GET /users/42/orders/1".to_string(),
+                "GET /health".to_string(),
+            ])
+            .collect();
+        for route in &raw {
+            columns.push(&Request {
+                route: Some(Cow::Borrowed(route)),
+                ..Request::default()
+            });
+        }
+        assert!(columns.routes.len() < RAW_ROUTES_KEPT);
+        let names = columns.columns.route.dictionary.names();
+        assert_eq!(names.len(), 2, "{names:?}");
+        for (row, route) in raw.iter().enumerate() {
+            let (templated, _) = t.template(route);
+            assert_eq!(columns.columns.route.name(row), Some(&*templated));
+        }
+        assert_eq!(
+            columns.sources.get("GET /users/{id}/orders/{id}"),
+            Some(&TemplateSource::Inferred)
+        );
     }
 
     proptest! {

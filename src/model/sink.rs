@@ -18,8 +18,10 @@ pub trait RequestSink: Send + Sync + Sized {
     /// Says that the requests to come span at least `first_ms` to `last_ms` (epoch ms): two
     /// of them were read ahead. Sinks that bin by time may size their bins for it.
     fn expect_span(&mut self, _first_ms: i64, _last_ms: i64) {}
-    /// Whether requests must arrive in input order; sinks that fold them in any order are
-    /// filled by independent workers.
+    /// Whether requests must arrive in input order. Sinks that fold them in any order are
+    /// filled by independent workers, a sink each; ordered ones are too where the input is
+    /// a mapped file (a sink per run of chunks that follow one another, appended in input
+    /// order), else in batches appended one after another.
     const ORDERED: bool = true;
 }
 
