@@ -26,7 +26,7 @@ use crate::analyze::{build_report, AnalyzeOptions};
 use crate::decode::DecodeOptions;
 use crate::filter::{RequestFilter, Window};
 use crate::ingest::{
-    add_execution_requests, ingest, ingest_into, FieldLog, IngestOptions, Ingested, InputSummary,
+    add_execution_requests, ingest_into, FieldLog, IngestOptions, Ingested, InputSummary,
     RequestSink, SkipLog,
 };
 use crate::metrics::report::MetricsReport;
@@ -207,7 +207,10 @@ impl ReportPlan {
             {
                 eprintln!("gwstat: no request matches the filters");
             } else {
-                let table = ingest(inputs, options)?;
+                // Named as the filters see them: templated and renamed.
+                let (mut table, known) = self.ingest_templated(inputs, options)?;
+                self.templates.apply(&mut table.columns.route, &known);
+                self.routes.apply(&mut table.columns);
                 self.warn_nothing_matches(&table.columns);
             }
         }

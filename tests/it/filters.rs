@@ -57,6 +57,43 @@ fn the_readme_filter_example_reconciles_like_with_like() {
 }
 
 #[test]
+fn a_route_filter_on_raw_paths_is_explained_with_the_templated_routes() {
+    // Raw paths (`$context.path`) are templated before any filter sees them: the hint says so
+    // in both engines, naming templated routes and never blaming a route that matches.
+    let raw = "tests/fixtures/routes/http-api-path.log";
+    for engine in ["stream", "table"] {
+        gwstat()
+            .args([
+                "report",
+                raw,
+                "--engine",
+                engine,
+                "--route",
+                "GET /orders/{id}",
+                "--stage",
+                "prdo",
+                "-f",
+                "json",
+            ])
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains(
+                "--stage prdo matches no stage in the inputs; the inputs have $default\n",
+            ))
+            .stderr(predicate::str::contains("--route").not());
+        gwstat()
+            .args([
+                "report", raw, "--engine", engine, "--route", "GET /order/{id}", "-f", "json",
+            ])
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains(
+                "--route GET /order/{id} matches no route in the inputs; nearest: GET /orders/{id}, GET /files/{id}\n",
+            ));
+    }
+}
+
+#[test]
 fn a_filter_that_matches_nothing_names_the_nearest_values_and_exits_0() {
     for engine in ["stream", "table"] {
         gwstat()
