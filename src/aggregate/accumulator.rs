@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::bins::{auto_bin_seconds, bin_granularity, same_width_up_to};
 use super::histogram::{whole_ms, Histogram};
 use super::rules::{cache_hit, timeout_reached};
-use super::templates::RouteTemplates;
+use super::templates::{note_source, RouteTemplates};
 use super::websocket::WebSocketAggregates;
 use crate::filter::{RequestFilter, Window};
 use crate::model::{Dictionary, Request};
@@ -740,8 +740,7 @@ impl Accumulator {
         let (name, source) = templates.template(raw);
         let code = self.names.routes.code(&name);
         if source != TemplateSource::Log {
-            let known = self.route_sources.entry(code).or_insert(source);
-            *known = (*known).max(source);
+            note_source(&mut self.route_sources, code, source);
         }
         if self.route_cache.len() >= ROUTE_CACHE {
             self.route_cache.clear();
@@ -869,11 +868,7 @@ impl Accumulator {
             (_, None) => {}
         }
         for (route, source) in other.route_sources {
-            let known = self
-                .route_sources
-                .entry(at(routes, route))
-                .or_insert(source);
-            *known = (*known).max(source);
+            note_source(&mut self.route_sources, at(routes, route), source);
         }
     }
 

@@ -195,8 +195,8 @@ impl RouteTemplates {
     /// Templates a column of routes (the table engine's), per distinct route: explicit
     /// templates and token rules, then the cardinality rule over what they gave. `known`:
     /// how routes already templated were made, by name (the table engine's columns are
-    /// templated as they are decoded; templating a template gives itself). Returns how each new route was made (routes the log named:
-    /// absent).
+    /// templated as they are decoded; templating a template gives itself). Returns how each
+    /// new route was made (routes the log named: absent).
     pub fn apply(
         &self,
         column: &mut CodedColumn,
@@ -213,8 +213,7 @@ impl RouteTemplates {
         let mut sources: FastMap<&str, TemplateSource> = FastMap::default();
         for (name, source) in &templated {
             let before = known.get(&**name).copied().unwrap_or(*source);
-            let source = sources.entry(name).or_insert(before);
-            *source = (*source).max(before);
+            note_source(&mut sources, name, before);
         }
         let collapsed = self.collapse(sources.iter().map(|(n, s)| (*n, *s)));
         let mut by_name: FastMap<String, TemplateSource> = FastMap::default();
@@ -243,6 +242,17 @@ impl RouteTemplates {
         }
         by_name
     }
+}
+
+/// Records that the route `key` was made as `source`: of the ways one route was made (raw
+/// paths templated alike, parts of the input joined), the furthest from the log is kept.
+pub(crate) fn note_source<K: Eq + std::hash::Hash>(
+    sources: &mut FastMap<K, TemplateSource>,
+    key: K,
+    source: TemplateSource,
+) {
+    let known = sources.entry(key).or_insert(source);
+    *known = (*known).max(source);
 }
 
 /// Raw routes a [`TemplatedColumns`] keeps with their templates' codes.
@@ -289,8 +299,7 @@ impl TemplatedColumns {
         if code == self.routes.len() {
             let (name, source) = self.templates.template(raw);
             if source != TemplateSource::Log {
-                let known = self.sources.entry(name.as_ref().into()).or_insert(source);
-                *known = (*known).max(source);
+                note_source(&mut self.sources, name.as_ref().into(), source);
             }
             self.routes.push(self.columns.route.dictionary.code(&name));
         }
@@ -311,8 +320,7 @@ impl RequestSink for TemplatedColumns {
     fn append(&mut self, other: Self) {
         self.columns.append(other.columns);
         for (name, source) in other.sources {
-            let known = self.sources.entry(name).or_insert(source);
-            *known = (*known).max(source);
+            note_source(&mut self.sources, name, source);
         }
     }
 

@@ -30,7 +30,7 @@ use crate::ingest::{
     RequestSink, SkipLog,
 };
 use crate::metrics::report::MetricsReport;
-use crate::model::RequestTable;
+use crate::model::{RequestColumns, RequestTable};
 use crate::report::{Comparison, InputFile, Inputs, Report, RequestSource, TemplateSource};
 use crate::source::Input;
 use crate::FastMap;
@@ -152,6 +152,19 @@ impl ReportPlan {
         Ok((ingested, columns.sources))
     }
 
+    /// Names the routes of `columns` as the filters and the report see them: templated
+    /// (`known`: how the routes templated while decoding were made), then renamed. Returns
+    /// how each templated route was made.
+    fn name_routes(
+        &self,
+        columns: &mut RequestColumns,
+        known: &FastMap<Box<str>, TemplateSource>,
+    ) -> FastMap<String, TemplateSource> {
+        let sources = self.templates.apply(&mut columns.route, known);
+        self.routes.apply(columns);
+        sources
+    }
+
     /// The time window the streaming engine filters by, or why it cannot make this report.
     fn stream_window(
         &self,
@@ -209,8 +222,7 @@ impl ReportPlan {
             } else {
                 // Named as the filters see them: templated and renamed.
                 let (mut table, known) = self.ingest_templated(inputs, options)?;
-                self.templates.apply(&mut table.columns.route, &known);
-                self.routes.apply(&mut table.columns);
+                self.name_routes(&mut table.columns, &known);
                 self.warn_nothing_matches(&table.columns);
             }
         }
@@ -263,8 +275,7 @@ impl ReportPlan {
             None => RequestSource::Access,
         };
         let records = ingested.columns.len() as u64;
-        let sources = self.templates.apply(&mut ingested.columns.route, known);
-        self.routes.apply(&mut ingested.columns);
+        let sources = self.name_routes(&mut ingested.columns, known);
         let mask = filter.mask(&ingested.columns)?;
         self.warn_nothing_matches(&ingested.columns);
         // Execution records are the filtered requests' (joined by request ID).
@@ -352,7 +363,7 @@ impl ReportPlan {
 
     /// Says on stderr why no request passes the filters, naming the nearest values that
     /// exist (the report is still written: an empty answer is an answer).
-    fn warn_nothing_matches(&self, columns: &crate::model::RequestColumns) {
+    fn warn_nothing_matches(&self, columns: &RequestColumns) {
         if self.quiet {
             return;
         }
@@ -384,8 +395,7 @@ impl ReportPlan {
                 },
             )
             .context("reading the --compare inputs")?;
-        self.templates.apply(&mut ingested.columns.route, &known);
-        self.routes.apply(&mut ingested.columns);
+        self.name_routes(&mut ingested.columns, &known);
         let baseline_filter = RequestFilter {
             since: None,
             until: None,

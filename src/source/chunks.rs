@@ -636,16 +636,6 @@ impl<R: Read> ChunkReader<R> {
         self.uncounted();
     }
 
-    /// Whether [`split`](Self::split) cut a mapped file into parts (every chunk then has an
-    /// [offset](Chunk::offset)).
-    pub fn in_parts(&self) -> bool {
-        #[cfg(unix)]
-        if let Some(feed) = &self.map {
-            return !feed.parts.is_empty();
-        }
-        false
-    }
-
     /// The next chunk for worker `worker` of a reader [split](ChunkReader::split) into
     /// parts: from the front of its own part, or, once that is done, from the end of the
     /// part with the most left; any other reader's next chunk.
